@@ -1,0 +1,26 @@
+"""tenant-storage: one TenantStorage per tenant in tenants.yaml that this stack hosts."""
+
+from pathlib import Path
+
+import pulumi
+import pulumi_aws as aws
+
+from components.stack_config import read_stack_config, refusing_invalid_input
+from components.tenant_storage import TenantStorage, TenantStorageArgs
+from tenant_storage.errors import raise_if_any
+from tenant_storage.inputs import load_stack_inputs
+from tenant_storage.stacks import caller_problems
+
+PROJECT_DIR = Path(__file__).resolve().parent
+
+with refusing_invalid_input():
+    inputs = load_stack_inputs(PROJECT_DIR, pulumi.get_stack(), read_stack_config())
+    caller = aws.get_caller_identity()
+    raise_if_any(caller_problems(inputs.settings, caller.account_id, caller.arn))
+
+storages = [
+    TenantStorage(tenant.org_id, TenantStorageArgs.for_tenant(tenant, inputs.settings)) for tenant in inputs.tenants
+]
+
+pulumi.export("tenants", {storage.args.org_id: storage.summary() for storage in storages})
+pulumi.export("secretAccessKeys", pulumi.Output.secret({s.args.org_id: s.secret_access_key for s in storages}))

@@ -1,0 +1,29 @@
+"""The program's only contact with Pulumi config; parsing and validation live in tenant_storage.stacks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pulumi
+
+from tenant_storage.errors import InvalidInput
+from tenant_storage.stacks import CONFIG_KEYS
+
+
+def read_stack_config() -> dict[str, str | None]:
+    """Each known key's raw value as Pulumi passes it (objects as JSON text), None when unset."""
+    values: dict[str, str | None] = {}
+    for full_key in CONFIG_KEYS:
+        namespace, key = full_key.split(":", 1)
+        values[full_key] = pulumi.Config(namespace).get(key)
+    return values
+
+
+@contextmanager
+def refusing_invalid_input() -> Iterator[None]:
+    """Report input problems as a clean Pulumi error (no traceback) before any resource exists."""
+    try:
+        yield
+    except InvalidInput as error:
+        raise pulumi.RunError(str(error)) from None

@@ -1,0 +1,214 @@
+"""TenantStorage: one tenant's bucket, its guard rails, and the IAM user its app signs in with.
+
+Secure by default, one setting per knob, in the spirit of AWS CDK's `Bucket`:
+ACLs disabled (BucketOwnerEnforced), public access blocked unless the profile serves `pub/`,
+SSE-S3 encryption, versioning with noncurrent-version expiry, TLS-only bucket policy, no
+`force_destroy`, and protection plus retain-on-delete where the stack asks for it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_random as random
+
+from tenant_storage import naming, policies
+from tenant_storage.registry import Environment, NamingRules, Profile, Tenant
+from tenant_storage.stacks import StackSettings
+
+COMPONENT_TYPE = "tenant-storage:index:TenantStorage"
+ABORT_INCOMPLETE_UPLOADS_AFTER_DAYS = 7
+
+
+@dataclass(frozen=True)
+class TenantStorageArgs:
+    org_id: str
+    environment: Environment
+    profile: Profile
+    region: str
+    random_suffix: bool = False
+    naming: NamingRules = field(default_factory=NamingRules)
+    protect_bucket: bool = False
+    noncurrent_version_expiration_days: int = 30
+
+    @classmethod
+    def for_tenant(cls, tenant: Tenant, settings: StackSettings) -> TenantStorageArgs:
+        return cls(
+            org_id=tenant.org_id,
+            environment=tenant.environment,
+            profile=tenant.profile,
+            region=settings.region,
+            random_suffix=tenant.random_suffix,
+            naming=settings.naming,
+            protect_bucket=settings.protect_buckets,
+            noncurrent_version_expiration_days=settings.noncurrent_version_expiration_days,
+        )
+
+    @property
+    def tags(self) -> dict[str, str]:
+        return {"OrgId": self.org_id, "Environment": self.environment.value, "ManagedBy": "pulumi"}
+
+
+class TenantStorage(pulumi.ComponentResource):
+    bucket_name: pulumi.Output[str]
+    bucket_arn: pulumi.Output[str]
+    iam_user_name: pulumi.Output[str]
+    iam_user_arn: pulumi.Output[str]
+    access_key_id: pulumi.Output[str]
+    secret_access_key: pulumi.Output[str]
+    public_base_url: pulumi.Output[str] | None
+
+    def __init__(self, name: str, args: TenantStorageArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(COMPONENT_TYPE, name, None, opts)
+        self.args = args
+        org, profile = args.org_id, args.profile
+        child = pulumi.ResourceOptions(parent=self)
+
+        bucket = aws.s3.Bucket(
+            f"{org}-bucket",
+            bucket=self._bucket_name(),
+            tags=args.tags,
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect_bucket, retain_on_delete=args.protect_bucket),
+        )
+        ownership = aws.s3.BucketOwnershipControls(
+            f"{org}-ownership",
+            bucket=bucket.bucket,
+            rule={"object_ownership": "BucketOwnerEnforced"},
+            opts=child,
+        )
+        # Serialised after ownership: concurrent configuration calls on one bucket can fail with 409 OperationAborted.
+        public_access_block = aws.s3.BucketPublicAccessBlock(
+            f"{org}-public-access-block",
+            bucket=bucket.bucket,
+            block_public_acls=True,
+            ignore_public_acls=True,
+            block_public_policy=not profile.serves_public_folder,
+            restrict_public_buckets=not profile.serves_public_folder,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[ownership]),
+        )
+        encryption = aws.s3.BucketServerSideEncryptionConfiguration(
+            f"{org}-encryption",
+            bucket=bucket.bucket,
+            # SSE-S3, not SSE-KMS: anonymous readers of pub/ cannot use a KMS key.
+            rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}}],
+            opts=child,
+        )
+        versioning = aws.s3.BucketVersioning(
+            f"{org}-versioning",
+            bucket=bucket.bucket,
+            versioning_configuration={"status": "Enabled"},
+            opts=child,
+        )
+        aws.s3.BucketLifecycleConfiguration(
+            f"{org}-lifecycle",
+            bucket=bucket.bucket,
+            rules=[
+                {
+                    "id": "expire-noncurrent-versions",
+                    "status": "Enabled",
+                    "filter": {"prefix": ""},
+                    "noncurrent_version_expiration": {"noncurrent_days": args.noncurrent_version_expiration_days},
+                },
+                {
+                    "id": "abort-incomplete-multipart-uploads",
+                    "status": "Enabled",
+                    "filter": {"prefix": ""},
+                    "abort_incomplete_multipart_upload": {"days_after_initiation": ABORT_INCOMPLETE_UPLOADS_AFTER_DAYS},
+                },
+            ],
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning]),
+        )
+        # AWS rejects a public policy until the public access block allows it.
+        aws.s3.BucketPolicy(
+            f"{org}-bucket-policy",
+            bucket=bucket.bucket,
+            policy=bucket.bucket.apply(lambda name: _json(policies.bucket_policy(profile, name))),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[public_access_block, ownership]),
+        )
+        if profile.serves_public_folder:
+            aws.s3.BucketObjectv2(
+                f"{org}-pub-folder",
+                bucket=bucket.bucket,
+                key=policies.PUBLIC_PREFIX,
+                content="",
+                server_side_encryption="AES256",
+                tags=args.tags,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[ownership, encryption]),
+            )
+
+        user = aws.iam.User(
+            f"{org}-user",
+            name=naming.iam_user_name(args.naming.iam_user_prefix, org),
+            tags=args.tags,
+            opts=child,
+        )
+        aws.iam.UserPolicy(
+            f"{org}-user-policy",
+            user=user.name,
+            name="tenant-bucket-access",
+            policy=bucket.bucket.apply(lambda name: _json(policies.user_policy(profile, name))),
+            opts=child,
+        )
+        access_key = aws.iam.AccessKey(f"{org}-access-key", user=user.name, opts=child)
+
+        self.bucket_name = bucket.bucket
+        self.bucket_arn = bucket.arn
+        self.iam_user_name = user.name
+        self.iam_user_arn = user.arn
+        self.access_key_id = access_key.id
+        # The provider marks `secret` secret, but a mock or an older provider may not: never rely on it.
+        self.secret_access_key = pulumi.Output.secret(access_key.secret)
+        self.public_base_url = (
+            bucket.bucket.apply(lambda name: policies.public_base_url(name, args.region))
+            if profile.serves_public_folder
+            else None
+        )
+        self.register_outputs(
+            {
+                "bucketName": self.bucket_name,
+                "bucketArn": self.bucket_arn,
+                "iamUserName": self.iam_user_name,
+                "iamUserArn": self.iam_user_arn,
+                "accessKeyId": self.access_key_id,
+                "secretAccessKey": self.secret_access_key,
+            }
+        )
+
+    def _bucket_name(self) -> pulumi.Input[str]:
+        args = self.args
+        if not args.random_suffix:
+            return naming.bucket_name(args.naming.bucket_prefix, args.org_id)
+        # A random resource, not random.random(): the suffix is chosen once and kept in state.
+        suffix = random.RandomId(
+            f"{args.org_id}-bucket-suffix",
+            byte_length=naming.RANDOM_SUFFIX_BYTES,
+            keepers={"orgId": args.org_id},
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        return suffix.hex.apply(
+            lambda hex_suffix: naming.bucket_name(args.naming.bucket_prefix, args.org_id, hex_suffix)
+        )
+
+    def summary(self) -> dict[str, Any]:
+        """What the `tenants` stack output shows for this tenant: nothing secret."""
+        summary: dict[str, Any] = {
+            "bucketName": self.bucket_name,
+            "bucketArn": self.bucket_arn,
+            "region": self.args.region,
+            "iamUserName": self.iam_user_name,
+            "iamUserArn": self.iam_user_arn,
+            "accessKeyId": self.access_key_id,
+            "profile": self.args.profile.value,
+            "environment": self.args.environment.value,
+        }
+        if self.public_base_url is not None:
+            summary["publicBaseUrl"] = self.public_base_url
+        return summary
+
+
+def _json(document: dict[str, Any]) -> str:
+    return json.dumps(document, indent=2, sort_keys=False)

@@ -1,0 +1,205 @@
+"""Run the real `__main__.py` in-process under Pulumi's mock monitor, recording what it registers.
+
+The recording monitor sees what `Mocks.new_resource` cannot: each registration's parent, explicit
+dependencies, `protect` and `retainOnDelete`. Mocked provider outputs are deterministic and obviously
+fake (no real-looking key material).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import runpy
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+from pulumi.runtime import settings as runtime_settings
+from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks, set_mocks
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+PROJECT = "tenant-storage"
+CALLER_IDENTITY = "aws:index/getCallerIdentity:getCallerIdentity"
+
+
+def _fake(kind: str, name: str, length: int) -> str:
+    return hashlib.sha256(f"{kind}:{name}".encode()).hexdigest()[:length]
+
+
+class OfflineMocks(Mocks):
+    """Provider behaviour just deep enough for the program: names, ARNs, ids, a caller identity."""
+
+    def __init__(self, account_id: str, caller_arn: str | None = None) -> None:
+        self.account_id = account_id
+        self.caller_arn = caller_arn or f"arn:aws:iam::{account_id}:user/offline-plan"
+        self.calls: list[MockCallArgs] = []
+
+    def new_resource(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        state = dict(args.inputs)
+        if args.typ == "aws:s3/bucket:Bucket":
+            name = state["bucket"]
+            state.update(arn=f"arn:aws:s3:::{name}", bucketRegionalDomainName=f"{name}.s3.amazonaws.com")
+            return name, state
+        if args.typ == "aws:iam/user:User":
+            name = state["name"]
+            state.update(
+                arn=f"arn:aws:iam::{self.account_id}:user/{name}", uniqueId=f"AIDAMOCK{_fake('user', name, 12).upper()}"
+            )
+            return name, state
+        if args.typ == "aws:iam/accessKey:AccessKey":
+            state.update(secret=f"mock-secret-{_fake('secret', args.name, 24)}", status="Active")
+            return f"MOCKKEY{_fake('key', args.name, 13).upper()}", state
+        if args.typ == "random:index/randomId:RandomId":
+            state.update(hex=_fake("random", args.name, 2 * int(state["byteLength"])))
+            return state["hex"], state
+        return f"{args.name}-id", state
+
+    def call(self, args: MockCallArgs) -> dict[str, Any]:  # type: ignore[override]
+        self.calls.append(args)
+        if args.token == CALLER_IDENTITY:
+            return {
+                "accountId": self.account_id,
+                "arn": self.caller_arn,
+                "userId": "AIDAMOCKCALLER",
+                "id": self.account_id,
+            }
+        raise NotImplementedError(f"the offline runtime does not mock the invoke {args.token}")
+
+
+@dataclass(frozen=True)
+class Registration:
+    urn: str
+    type: str
+    name: str
+    parent: str
+    custom: bool
+    dependencies: tuple[str, ...]
+    protect: bool
+    retain_on_delete: bool
+    inputs: dict[str, Any]
+
+
+class RecordingMonitor(MockMonitor):
+    def __init__(self, mocks: Mocks) -> None:
+        super().__init__(mocks)
+        self.registrations: list[Registration] = []
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - the gRPC method name
+        response = super().RegisterResource(request)
+        if request.type != "pulumi:pulumi:Stack":
+            from pulumi.runtime import rpc
+
+            self.registrations.append(
+                Registration(
+                    urn=response.urn,
+                    type=request.type,
+                    name=request.name,
+                    parent=request.parent,
+                    custom=request.custom,
+                    dependencies=tuple(request.dependencies),
+                    protect=bool(request.protect),
+                    retain_on_delete=bool(request.retainOnDelete),
+                    inputs=rpc.deserialize_properties(request.object),
+                )
+            )
+        return response
+
+
+@dataclass(frozen=True)
+class StackOutput:
+    value: Any
+    secret: bool
+
+
+@dataclass
+class ProgramRun:
+    stack: str
+    registrations: list[Registration]
+    outputs: dict[str, StackOutput] = field(default_factory=dict)
+    error: BaseException | None = None
+
+    def by_type(self, resource_type: str) -> list[Registration]:
+        return [r for r in self.registrations if r.type == resource_type]
+
+    def named(self, name: str) -> Registration:
+        matches = [r for r in self.registrations if r.name == name]
+        if len(matches) != 1:
+            raise KeyError(f"{len(matches)} resources are named {name!r}")
+        return matches[0]
+
+    def children_of(self, parent_urn: str) -> list[Registration]:
+        return [r for r in self.registrations if r.parent == parent_urn]
+
+
+def load_stack_config(path: Path) -> dict[str, str]:
+    """A stack file's config as the engine hands it to a program: strings, objects as JSON text."""
+    document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    config = document.get("config") or {}
+    values = {}
+    for key, value in config.items():
+        if isinstance(value, dict) and "secure" in value:
+            raise ValueError(f"{path.name}: {key} is an encrypted secret, which the offline runtime cannot read")
+        if isinstance(value, bool):
+            values[key] = "true" if value else "false"
+        elif isinstance(value, list | dict):
+            values[key] = json.dumps(value)
+        else:
+            values[key] = str(value)
+    return values
+
+
+def run_program(
+    stack: str,
+    config: Mapping[str, str],
+    mocks: OfflineMocks,
+    project_dir: Path = PROJECT_DIR,
+) -> ProgramRun:
+    """Run `<project_dir>/__main__.py` as stack `stack` and return what it registered and exported.
+
+    A program error is returned in `ProgramRun.error`, with whatever was registered before it.
+    """
+    monitor = RecordingMonitor(mocks)
+    runtime_settings.reset_options(project=PROJECT, stack=stack)
+    pulumi.runtime.set_all_config(dict(config))
+    set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
+    run = ProgramRun(stack=stack, registrations=monitor.registrations)
+
+    def program() -> None:
+        sys.path.insert(0, str(project_dir))
+        try:
+            runpy.run_path(str(project_dir / "__main__.py"), run_name="__main__")
+        finally:
+            sys.path.remove(str(project_dir))
+
+    try:
+        _sync_await(run_pulumi_func(program))
+    except Exception as error:  # noqa: BLE001 - reported to the caller, who decides
+        run.error = error
+        return run
+    root = runtime_settings.get_root_resource()
+    for name, value in getattr(root, "outputs", {}).items():
+        output = pulumi.Output.from_input(value)
+        run.outputs[name] = StackOutput(
+            value=_sync_await(output.future()), secret=bool(_sync_await(output.is_secret()))
+        )
+    return run
+
+
+def run_stack_file(
+    stack: str,
+    project_dir: Path = PROJECT_DIR,
+    caller_arn: str | None = None,
+    account_id: str | None = None,
+) -> ProgramRun:
+    """Run a stack with its own `Pulumi.<stack>.yaml`, the caller mocked as its first allowed account."""
+    config = load_stack_config(project_dir / f"Pulumi.{stack}.yaml")
+    if account_id is None:
+        allowed = json.loads(config.get("aws:allowedAccountIds", "[]"))
+        account_id = str(allowed[0]) if allowed else "000000000000"
+    return run_program(stack, config, OfflineMocks(account_id, caller_arn), project_dir)

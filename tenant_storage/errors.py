@@ -1,0 +1,46 @@
+"""Problems found in the inputs, reported all at once before any resource is declared."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with one input: where it is (file, line, tenant, field) and what is wrong."""
+
+    source: str
+    message: str
+    line: int | None = None
+    tenant_index: int | None = None
+    org_id: str | None = None
+    field: str | None = None
+
+    def __str__(self) -> str:
+        where = self.source if self.line is None else f"{self.source}:{self.line}"
+        parts = [where]
+        if self.tenant_index is not None:
+            tenant = f"tenants[{self.tenant_index}]"
+            if self.org_id:
+                tenant += f" (orgId {self.org_id!r})"
+            parts.append(tenant)
+        if self.field:
+            parts.append(f"field {self.field!r}")
+        return " ".join(parts) + f": {self.message}"
+
+
+class InvalidInput(Exception):
+    """Raised with every problem found; the program declares no resource when it is raised."""
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems: tuple[Problem, ...] = tuple(problems)
+        count = len(self.problems)
+        header = f"{count} problem{'s' if count != 1 else ''} in the tenant-storage inputs; nothing was deployed:"
+        super().__init__("\n".join([header, *(f"  - {problem}" for problem in self.problems)]))
+
+
+def raise_if_any(problems: Iterable[Problem]) -> None:
+    found = list(problems)
+    if found:
+        raise InvalidInput(found)

@@ -1,0 +1,95 @@
+"""AWS naming rules for the names tenant-storage derives from an orgId.
+
+Sources: S3 "General purpose bucket naming rules" and IAM "IAM object quotas" (user names).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+
+ORG_ID_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+ORG_ID_RULE = (
+    "lowercase letters and digits, separated by single hyphens (no dots, underscores or leading/trailing hyphen)"
+)
+
+BUCKET_NAME_MIN_LENGTH = 3
+BUCKET_NAME_MAX_LENGTH = 63
+# S3 reserves these for access points, Object Lambda, Multi-Region Access Points, directory and table buckets.
+RESERVED_BUCKET_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
+RESERVED_BUCKET_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
+
+IAM_USER_NAME_MAX_LENGTH = 64
+IAM_USER_NAME_PATTERN = r"^[A-Za-z0-9+=,.@_-]+$"
+
+# RandomId(byte_length=4).hex: eight lowercase hex digits, stable for the life of the resource.
+RANDOM_SUFFIX_BYTES = 4
+RANDOM_SUFFIX_LENGTH = 2 * RANDOM_SUFFIX_BYTES
+
+_BUCKET_CHARACTERS = re.compile(r"^[a-z0-9-]+$")
+_ORG_ID = re.compile(ORG_ID_PATTERN)
+_IAM_USER_NAME = re.compile(IAM_USER_NAME_PATTERN)
+
+
+def org_id_problems(org_id: str) -> list[str]:
+    if not _ORG_ID.match(org_id):
+        return [f"{org_id!r} is not a valid orgId: use {ORG_ID_RULE}"]
+    return []
+
+
+def bucket_name(prefix: str, org_id: str, suffix: str | None = None) -> str:
+    """`<prefix>-<orgId>`, or `<prefix>-<orgId>-<suffix>` when the plain name is taken."""
+    return "-".join(part for part in (prefix, org_id, suffix) if part)
+
+
+def bucket_name_problems(name: str) -> list[str]:
+    """Every S3 naming rule `name` breaks. Dots are refused too: they break virtual-host TLS."""
+    problems = []
+    if not BUCKET_NAME_MIN_LENGTH <= len(name) <= BUCKET_NAME_MAX_LENGTH:
+        problems.append(
+            f"bucket name {name!r} is {len(name)} characters; S3 allows "
+            f"{BUCKET_NAME_MIN_LENGTH} to {BUCKET_NAME_MAX_LENGTH}"
+        )
+    if not _BUCKET_CHARACTERS.match(name):
+        problems.append(f"bucket name {name!r} may only hold lowercase letters, digits and hyphens")
+    if name[:1] == "-" or name[-1:] == "-":
+        problems.append(f"bucket name {name!r} must start and end with a letter or digit")
+    if _looks_like_ip_address(name):
+        problems.append(f"bucket name {name!r} must not look like an IP address")
+    problems += [
+        f"bucket name {name!r} must not start with the reserved prefix {prefix!r}"
+        for prefix in RESERVED_BUCKET_PREFIXES
+        if name.startswith(prefix)
+    ]
+    problems += [
+        f"bucket name {name!r} must not end with the reserved suffix {suffix!r}"
+        for suffix in RESERVED_BUCKET_SUFFIXES
+        if name.endswith(suffix)
+    ]
+    return problems
+
+
+def _looks_like_ip_address(name: str) -> bool:
+    try:
+        ipaddress.IPv4Address(name)
+    except ValueError:
+        return False
+    return True
+
+
+def iam_user_name(prefix: str, org_id: str) -> str:
+    return f"{prefix}{org_id}"
+
+
+def iam_user_name_problems(name: str) -> list[str]:
+    problems = []
+    if not 1 <= len(name) <= IAM_USER_NAME_MAX_LENGTH:
+        problems.append(f"IAM user name {name!r} is {len(name)} characters; IAM allows 1 to {IAM_USER_NAME_MAX_LENGTH}")
+    if not _IAM_USER_NAME.match(name):
+        problems.append(f"IAM user name {name!r} may only hold letters, digits and +=,.@_-")
+    return problems
+
+
+def longest_bucket_name(prefix: str, org_id: str, random_suffix: bool) -> str:
+    """The name to check before the suffix exists: a placeholder of the suffix's exact length."""
+    return bucket_name(prefix, org_id, "0" * RANDOM_SUFFIX_LENGTH if random_suffix else None)

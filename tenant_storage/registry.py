@@ -1,0 +1,309 @@
+"""The tenant registry (`tenants.yaml`): its model, a strict YAML reader and whole-file validation.
+
+Every problem in the file is collected and reported together, each naming the file, line, tenant
+(index and orgId) and field, so that one review round fixes them all.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Hashable
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from tenant_storage import naming
+from tenant_storage.errors import InvalidInput, Problem
+
+
+class Environment(StrEnum):
+    PRODUCTION = "production"
+    STAGING = "staging"
+    QA = "qa"
+    DEVELOPMENT = "development"
+    DEMO = "demo"
+
+    @property
+    def is_production_class(self) -> bool:
+        """Production-class environments live in the production AWS account; the others never do."""
+        return self in (Environment.PRODUCTION, Environment.STAGING)
+
+
+class Profile(StrEnum):
+    MEDIA_GALLERY = "media-gallery"
+    APP_STORAGE = "app-storage"
+    UPLOAD_ONLY = "upload-only"
+
+    @property
+    def serves_public_folder(self) -> bool:
+        return self is Profile.MEDIA_GALLERY
+
+
+class Tenant(BaseModel):
+    """One organisation's entry in tenants.yaml."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    org_id: str = Field(
+        alias="orgId",
+        strict=True,
+        pattern=naming.ORG_ID_PATTERN,
+        description=f"The organisation id: {naming.ORG_ID_RULE}. Quote values YAML could read as numbers or booleans.",
+    )
+    environment: Environment = Field(description="Where the tenant runs; decides which stack (AWS account) hosts it.")
+    profile: Profile = Field(
+        default=Profile.MEDIA_GALLERY,
+        description="How the tenant's app uses the bucket: media-gallery (public pub/ folder), app-storage "
+        "(private), upload-only (the user may only put objects).",
+    )
+    random_suffix: bool = Field(
+        default=False,
+        alias="randomSuffix",
+        strict=True,
+        description="Append a stable random suffix to the bucket name, for when fusion-rms-<orgId> is taken.",
+    )
+
+
+class TenantRegistry(BaseModel):
+    """The whole tenants.yaml file."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    tenants: list[Tenant] = Field(description="Every tenant of every environment; each stack deploys its own.")
+
+
+@dataclass(frozen=True)
+class NamingRules:
+    """The stack settings that turn an orgId into AWS names."""
+
+    bucket_prefix: str = "fusion-rms"
+    iam_user_prefix: str = "rms_"
+
+
+class _Mapping(dict[Hashable, Any]):
+    """A YAML mapping that remembers where its keys were and how its scalar values were written."""
+
+    line: int
+    key_lines: dict[Hashable, int]
+    raw_values: dict[Hashable, str]
+    duplicate_keys: list[tuple[Hashable, int, int]]
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader that records duplicate keys instead of silently keeping the last one."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> _Mapping:  # type: ignore[override]
+        self.flatten_mapping(node)
+        mapping = _Mapping()
+        mapping.line = node.start_mark.line + 1
+        mapping.key_lines, mapping.raw_values, mapping.duplicate_keys = {}, {}, []
+        for key_node, value_node in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            line = key_node.start_mark.line + 1
+            if not isinstance(key, Hashable):
+                raise yaml.constructor.ConstructorError(None, None, "found an unhashable key", key_node.start_mark)
+            if key in mapping:
+                mapping.duplicate_keys.append((key, mapping.key_lines[key], line))
+            mapping[key] = self.construct_object(value_node, deep=deep)
+            mapping.key_lines[key] = line
+            if isinstance(value_node, yaml.ScalarNode):
+                mapping.raw_values[key] = value_node.value
+        return mapping
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _StrictLoader.construct_mapping)
+
+_TENANT_FIELDS = [field.alias or name for name, field in Tenant.model_fields.items()]
+
+
+def load_registry(path: Path, rules: NamingRules | None = None) -> TenantRegistry:
+    """Read and validate the whole file; raise InvalidInput listing every problem found."""
+    source = path.name
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise InvalidInput([Problem(source, f"cannot read the tenant registry: {error.strerror}")]) from error
+    return parse_registry(text, source, rules or NamingRules())
+
+
+def parse_registry(text: str, source: str, rules: NamingRules) -> TenantRegistry:
+    try:
+        document = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        reason = getattr(error, "problem", None) or str(error)
+        raise InvalidInput([Problem(source, f"not valid YAML: {reason}", line=line)]) from error
+
+    problems = _document_problems(document, source)
+    if problems:
+        raise InvalidInput(problems)
+    items = document["tenants"]
+    tenants: list[Tenant | None] = []
+    for index, item in enumerate(items):
+        tenant, item_problems = _parse_tenant(item, index, source)
+        tenants.append(tenant)
+        problems += item_problems
+    problems += _duplicate_org_id_problems(items, source)
+    problems += [
+        problem
+        for index, tenant in enumerate(tenants)
+        if tenant is not None
+        for problem in _name_problems(tenant, index, items[index], source, rules)
+    ]
+    if problems:
+        raise InvalidInput(problems)
+    return TenantRegistry(tenants=[tenant for tenant in tenants if tenant is not None])
+
+
+def _document_problems(document: Any, source: str) -> list[Problem]:
+    if document is None:
+        return [Problem(source, "the file is empty; it must hold a mapping with a `tenants:` list")]
+    if not isinstance(document, dict):
+        return [Problem(source, f"the file must hold a mapping with a `tenants:` list, not a {_yaml_type(document)}")]
+    problems = _duplicate_key_problems(document, source)
+    problems += [
+        Problem(source, _unknown_field_message(str(key), ["tenants"]), line=document.key_lines.get(key), field=str(key))
+        for key in document
+        if key != "tenants"
+    ]
+    if "tenants" not in document:
+        problems.append(Problem(source, "required field is missing", line=document.line, field="tenants"))
+    elif not isinstance(document["tenants"], list):
+        problems.append(
+            Problem(
+                source,
+                f"must be a list of tenants, not a {_yaml_type(document['tenants'])}",
+                line=document.key_lines["tenants"],
+                field="tenants",
+            )
+        )
+    return problems
+
+
+def _parse_tenant(item: Any, index: int, source: str) -> tuple[Tenant | None, list[Problem]]:
+    if not isinstance(item, _Mapping):
+        return None, [Problem(source, f"each tenant must be a mapping, not a {_yaml_type(item)}", tenant_index=index)]
+    org_id = item.get("orgId") if isinstance(item.get("orgId"), str) else None
+    problems = _duplicate_key_problems(item, source, tenant_index=index, org_id=org_id)
+    try:
+        return Tenant.model_validate(dict(item)), problems
+    except ValidationError as error:
+        for detail in error.errors():
+            field = str(detail["loc"][0]) if detail["loc"] else None
+            problems.append(
+                Problem(
+                    source,
+                    _field_message(detail, item),
+                    line=item.key_lines.get(field, item.line),
+                    tenant_index=index,
+                    org_id=org_id,
+                    field=field,
+                )
+            )
+        return None, problems
+
+
+def _field_message(detail: Any, item: _Mapping) -> str:
+    kind, field, value = detail["type"], str(detail["loc"][0]) if detail["loc"] else "", detail.get("input")
+    if kind == "extra_forbidden":
+        return _unknown_field_message(field, _TENANT_FIELDS)
+    if kind == "missing":
+        return "required field is missing"
+    if field == "orgId" and kind == "string_type":
+        raw = item.raw_values.get(field)
+        if raw is None:
+            return f"must be a string, not a {_yaml_type(value)}"
+        return (
+            f"must be a string, but YAML reads the unquoted value {raw} as the {_yaml_type(value)} {value!r}; "
+            f'quote it: orgId: "{raw}"'
+        )
+    if kind == "string_pattern_mismatch":
+        return naming.org_id_problems(value)[0]
+    if kind == "enum":
+        allowed = ", ".join(member.value for member in (Environment if field == "environment" else Profile))
+        return f"{value!r} is not one of {allowed}"
+    if kind == "bool_type":
+        return f"must be true or false, not the {_yaml_type(value)} {value!r}"
+    return str(detail["msg"])
+
+
+def _unknown_field_message(field: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(field, known, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return f"unknown field{hint}; known fields are {', '.join(known)}"
+
+
+def _duplicate_key_problems(
+    mapping: _Mapping, source: str, tenant_index: int | None = None, org_id: str | None = None
+) -> list[Problem]:
+    return [
+        Problem(
+            source,
+            f"key {str(key)!r} appears twice (lines {first} and {again}); YAML would silently keep the last value",
+            line=again,
+            tenant_index=tenant_index,
+            org_id=org_id,
+            field=str(key),
+        )
+        for key, first, again in mapping.duplicate_keys
+    ]
+
+
+def _duplicate_org_id_problems(items: list[Any], source: str) -> list[Problem]:
+    first_index: dict[str, int] = {}
+    problems = []
+    for index, item in enumerate(items):
+        org_id = item.get("orgId") if isinstance(item, _Mapping) else None
+        if not isinstance(org_id, str):
+            continue
+        if org_id in first_index:
+            problems.append(
+                Problem(
+                    source,
+                    f"duplicate orgId: tenants[{first_index[org_id]}] already uses it",
+                    line=item.key_lines["orgId"],
+                    tenant_index=index,
+                    org_id=org_id,
+                    field="orgId",
+                )
+            )
+        else:
+            first_index[org_id] = index
+    return problems
+
+
+def _name_problems(tenant: Tenant, index: int, item: _Mapping, source: str, rules: NamingRules) -> list[Problem]:
+    bucket = naming.longest_bucket_name(rules.bucket_prefix, tenant.org_id, tenant.random_suffix)
+    messages = naming.bucket_name_problems(bucket)
+    messages += naming.iam_user_name_problems(naming.iam_user_name(rules.iam_user_prefix, tenant.org_id))
+    if tenant.random_suffix:
+        messages = [
+            f"{message} (with the {naming.RANDOM_SUFFIX_LENGTH}-character random suffix)" for message in messages
+        ]
+    return [
+        Problem(
+            source, message, line=item.key_lines.get("orgId"), tenant_index=index, org_id=tenant.org_id, field="orgId"
+        )
+        for message in messages
+    ]
+
+
+def _yaml_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if value is None:
+        return "null"
+    if isinstance(value, list):
+        return "list"
+    if isinstance(value, dict):
+        return "mapping"
+    if isinstance(value, str):
+        return "string"
+    return type(value).__name__
