@@ -11,13 +11,14 @@ import hashlib
 import json
 import runpy
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pulumi
 import yaml
+from pulumi.runtime import rpc
 from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks, set_mocks
 from pulumi.runtime.stack import run_pulumi_func
@@ -89,12 +90,17 @@ class RecordingMonitor(MockMonitor):
     def __init__(self, mocks: Mocks) -> None:
         super().__init__(mocks)
         self.registrations: list[Registration] = []
+        self.registered_outputs: dict[str, dict[str, Any]] = {}
+
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        # Like the engine, and unlike MockMonitor: children of the root stack get no `pulumi:pulumi:Stack$` prefix.
+        if parent.split("::")[2:3] == ["pulumi:pulumi:Stack"]:
+            parent = ""
+        return super().make_urn(parent, type_, name)
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - the gRPC method name
         response = super().RegisterResource(request)
         if request.type != "pulumi:pulumi:Stack":
-            from pulumi.runtime import rpc
-
             self.registrations.append(
                 Registration(
                     urn=response.urn,
@@ -110,6 +116,10 @@ class RecordingMonitor(MockMonitor):
             )
         return response
 
+    def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802 - the gRPC method name
+        self.registered_outputs[request.urn] = rpc.deserialize_properties(request.outputs)
+        return super().RegisterResourceOutputs(request)
+
 
 @dataclass(frozen=True)
 class StackOutput:
@@ -121,8 +131,10 @@ class StackOutput:
 class ProgramRun:
     stack: str
     registrations: list[Registration]
+    registered_outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
     outputs: dict[str, StackOutput] = field(default_factory=dict)
     error: BaseException | None = None
+    mocks: OfflineMocks | None = None
 
     def by_type(self, resource_type: str) -> list[Registration]:
         return [r for r in self.registrations if r.type == resource_type]
@@ -154,13 +166,13 @@ def load_stack_config(path: Path) -> dict[str, str]:
     return values
 
 
-def run_program(
+def run_under_mocks(
     stack: str,
     config: Mapping[str, str],
     mocks: OfflineMocks,
-    project_dir: Path = PROJECT_DIR,
+    program: Callable[[], object],
 ) -> ProgramRun:
-    """Run `<project_dir>/__main__.py` as stack `stack` and return what it registered and exported.
+    """Run `program` as stack `stack` under the mock monitor; return what it registered and exported.
 
     A program error is returned in `ProgramRun.error`, with whatever was registered before it.
     """
@@ -168,7 +180,33 @@ def run_program(
     runtime_settings.reset_options(project=PROJECT, stack=stack)
     pulumi.runtime.set_all_config(dict(config))
     set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
-    run = ProgramRun(stack=stack, registrations=monitor.registrations)
+    run = ProgramRun(
+        stack=stack, registrations=monitor.registrations, registered_outputs=monitor.registered_outputs, mocks=mocks
+    )
+    try:
+        _sync_await(run_pulumi_func(program))
+    except Exception as error:  # noqa: BLE001 - reported to the caller, who decides
+        run.error = error
+        return run
+    root = runtime_settings.get_root_resource()
+    for name, value in getattr(root, "outputs", {}).items():
+        run.outputs[name] = resolve(value)
+    return run
+
+
+def resolve(value: object) -> StackOutput:
+    """An output's value and secrecy, once every registration it depends on has completed."""
+    output = pulumi.Output.from_input(value)
+    return StackOutput(value=_sync_await(output.future()), secret=bool(_sync_await(output.is_secret())))
+
+
+def run_program(
+    stack: str,
+    config: Mapping[str, str],
+    mocks: OfflineMocks,
+    project_dir: Path = PROJECT_DIR,
+) -> ProgramRun:
+    """Run the real `<project_dir>/__main__.py` as stack `stack`."""
 
     def program() -> None:
         sys.path.insert(0, str(project_dir))
@@ -177,18 +215,7 @@ def run_program(
         finally:
             sys.path.remove(str(project_dir))
 
-    try:
-        _sync_await(run_pulumi_func(program))
-    except Exception as error:  # noqa: BLE001 - reported to the caller, who decides
-        run.error = error
-        return run
-    root = runtime_settings.get_root_resource()
-    for name, value in getattr(root, "outputs", {}).items():
-        output = pulumi.Output.from_input(value)
-        run.outputs[name] = StackOutput(
-            value=_sync_await(output.future()), secret=bool(_sync_await(output.is_secret()))
-        )
-    return run
+    return run_under_mocks(stack, config, mocks, program)
 
 
 def run_stack_file(

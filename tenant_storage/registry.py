@@ -156,7 +156,7 @@ def parse_registry(text: str, source: str, rules: NamingRules) -> TenantRegistry
         for problem in _name_problems(tenant, index, items[index], source, rules)
     ]
     if problems:
-        raise InvalidInput(problems)
+        raise InvalidInput(sorted(problems, key=lambda problem: problem.line or 0))
     return TenantRegistry(tenants=[tenant for tenant in tenants if tenant is not None])
 
 

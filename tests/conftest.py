@@ -1,0 +1,118 @@
+"""Shared mocks and helpers: run the real program, or one component, under Pulumi's mock monitor."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Mapping
+from pathlib import Path
+
+import pulumi
+import pytest
+
+from offline.runtime import (
+    PROJECT_DIR,
+    OfflineMocks,
+    ProgramRun,
+    Registration,
+    load_stack_config,
+    run_program,
+    run_under_mocks,
+)
+
+PROD_ACCOUNT = "111111111111"
+QA_ACCOUNT = "222222222222"
+STACK_ACCOUNTS = {"prod": PROD_ACCOUNT, "qa": QA_ACCOUNT}
+PROJECT_FILES = ("__main__.py", "Pulumi.yaml", "Pulumi.prod.yaml", "Pulumi.qa.yaml", "tenants.yaml")
+
+BUCKET = "aws:s3/bucket:Bucket"
+OWNERSHIP = "aws:s3/bucketOwnershipControls:BucketOwnershipControls"
+PUBLIC_ACCESS_BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+ENCRYPTION = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+VERSIONING = "aws:s3/bucketVersioning:BucketVersioning"
+LIFECYCLE = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
+BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
+OBJECT = "aws:s3/bucketObjectv2:BucketObjectv2"
+USER = "aws:iam/user:User"
+USER_POLICY = "aws:iam/userPolicy:UserPolicy"
+ACCESS_KEY = "aws:iam/accessKey:AccessKey"
+RANDOM_ID = "random:index/randomId:RandomId"
+COMPONENT = "tenant-storage:index:TenantStorage"
+
+
+def run_stack(
+    stack: str,
+    project_dir: Path = PROJECT_DIR,
+    *,
+    account_id: str | None = None,
+    caller_arn: str | None = None,
+    config: Mapping[str, str | None] | None = None,
+) -> ProgramRun:
+    """Run the real __main__.py with the stack's own config file; `config` overrides (None removes) keys."""
+    values: dict[str, str] = load_stack_config(project_dir / f"Pulumi.{stack}.yaml")
+    for key, value in (config or {}).items():
+        if value is None:
+            values.pop(key, None)
+        else:
+            values[key] = value
+    return run_program(stack, values, OfflineMocks(account_id or STACK_ACCOUNTS[stack], caller_arn), project_dir)
+
+
+def run_component(storage_factory: object, stack: str = "qa") -> ProgramRun:
+    """Declare components with `storage_factory()` (returning them) and export each one's summary and secret."""
+
+    def program() -> None:
+        for storage in storage_factory():  # type: ignore[operator]
+            pulumi.export(f"{storage.args.org_id}-summary", storage.summary())
+            pulumi.export(f"{storage.args.org_id}-secret", storage.secret_access_key)
+
+    return run_under_mocks(stack, {}, OfflineMocks(STACK_ACCOUNTS[stack]), program)
+
+
+@pytest.fixture(scope="session")
+def qa_run() -> ProgramRun:
+    run = run_stack("qa")
+    assert run.error is None, run.error
+    return run
+
+
+@pytest.fixture(scope="session")
+def prod_run() -> ProgramRun:
+    run = run_stack("prod")
+    assert run.error is None, run.error
+    return run
+
+
+@pytest.fixture(params=["qa", "prod"])
+def stack_run(request: pytest.FixtureRequest) -> ProgramRun:
+    return request.getfixturevalue(f"{request.param}_run")
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A scratch copy of the project's program and input files, for tests that edit the inputs."""
+    target = tmp_path / "project"
+    target.mkdir()
+    for name in PROJECT_FILES:
+        shutil.copy(PROJECT_DIR / name, target / name)
+    return target
+
+
+def child(run: ProgramRun, org_id: str, resource_type: str) -> Registration:
+    component = next(r for r in run.by_type(COMPONENT) if r.name == org_id)
+    matches = [r for r in run.children_of(component.urn) if r.type == resource_type]
+    assert len(matches) == 1, f"{org_id}: {len(matches)} resources of type {resource_type}"
+    return matches[0]
+
+
+def children(run: ProgramRun, org_id: str, resource_type: str) -> list[Registration]:
+    component = next(r for r in run.by_type(COMPONENT) if r.name == org_id)
+    return [r for r in run.children_of(component.urn) if r.type == resource_type]
+
+
+def policy_of(registration: Registration) -> dict:
+    return json.loads(registration.inputs["policy"])
+
+
+def deployed_org_ids(run: ProgramRun) -> set[str]:
+    return {r.name for r in run.by_type(COMPONENT)}

@@ -1,0 +1,68 @@
+"""Naming rules: the names derived from an orgId are names AWS accepts."""
+
+import pytest
+
+from tenant_storage import naming
+
+
+class TestBucketNames:
+    def test_plain_name_is_prefix_dash_org_id(self):
+        assert naming.bucket_name("fusion-rms", "xmsqa1") == "fusion-rms-xmsqa1"
+
+    def test_suffixed_name_appends_the_suffix(self):
+        assert naming.bucket_name("fusion-rms", "xmsqa1", "0a1b2c3d") == "fusion-rms-xmsqa1-0a1b2c3d"
+
+    @pytest.mark.parametrize("name", ["abc", "fusion-rms-xmsqa1", "a" * 63, "1-2-3"])
+    def test_valid_names_have_no_problems(self, name):
+        assert naming.bucket_name_problems(name) == []
+
+    @pytest.mark.parametrize(
+        ("name", "fragment"),
+        [
+            ("ab", "is 2 characters"),
+            ("a" * 64, "is 64 characters"),
+            ("Fusion-rms", "lowercase letters, digits and hyphens"),
+            ("fusion_rms", "lowercase letters, digits and hyphens"),
+            ("fusion.rms", "lowercase letters, digits and hyphens"),
+            ("-fusion", "start and end with a letter or digit"),
+            ("fusion-", "start and end with a letter or digit"),
+            ("192.168.5.4", "IP address"),
+            ("xn--fusion", "reserved prefix 'xn--'"),
+            ("sthree-fusion", "reserved prefix 'sthree-'"),
+            ("amzn-s3-demo-fusion", "reserved prefix 'amzn-s3-demo-'"),
+            ("fusion-s3alias", "reserved suffix '-s3alias'"),
+            ("fusion--ol-s3", "reserved suffix '--ol-s3'"),
+            ("fusion--x-s3", "reserved suffix '--x-s3'"),
+            ("fusion--table-s3", "reserved suffix '--table-s3'"),
+            ("fusion.mrap", "reserved suffix '.mrap'"),
+        ],
+    )
+    def test_each_s3_rule_is_enforced(self, name, fragment):
+        assert any(fragment in problem for problem in naming.bucket_name_problems(name))
+
+    def test_the_suffix_placeholder_has_the_real_suffix_length(self):
+        assert naming.longest_bucket_name("fusion-rms", "x", True) == "fusion-rms-x-" + "0" * 8
+        assert naming.longest_bucket_name("fusion-rms", "x", False) == "fusion-rms-x"
+
+
+class TestOrgIds:
+    @pytest.mark.parametrize("org_id", ["xmsqa1", "acme-orders", "a", "0123"])
+    def test_lowercase_letters_digits_and_single_hyphens_are_accepted(self, org_id):
+        assert naming.org_id_problems(org_id) == []
+
+    @pytest.mark.parametrize("org_id", ["XMS", "a--b", "-a", "a-", "a.b", "a_b", "", "a b"])
+    def test_anything_else_is_refused(self, org_id):
+        assert naming.org_id_problems(org_id)
+
+
+class TestIamUserNames:
+    def test_user_name_is_prefix_then_org_id(self):
+        assert naming.iam_user_name("rms_", "xmsqa1") == "rms_xmsqa1"
+
+    def test_64_characters_is_the_limit(self):
+        assert naming.iam_user_name_problems("u" * 64) == []
+        assert "is 65 characters" in naming.iam_user_name_problems("u" * 65)[0]
+
+    def test_only_iam_characters_are_allowed(self):
+        assert naming.iam_user_name_problems("rms_a+b=c,d.e@f-g") == []
+        assert naming.iam_user_name_problems("rms/xmsqa1")

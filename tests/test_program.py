@@ -1,0 +1,274 @@
+"""The real __main__.py, run per stack with that stack's own config file, under the mock monitor."""
+
+import json
+import re
+
+import pytest
+from pulumi.runtime import rpc
+
+from tests.conftest import (
+    ACCESS_KEY,
+    BUCKET,
+    BUCKET_POLICY,
+    COMPONENT,
+    ENCRYPTION,
+    LIFECYCLE,
+    OBJECT,
+    OWNERSHIP,
+    PUBLIC_ACCESS_BLOCK,
+    RANDOM_ID,
+    USER,
+    USER_POLICY,
+    VERSIONING,
+    child,
+    children,
+    deployed_org_ids,
+    policy_of,
+    run_stack,
+)
+
+QA_TENANTS = {
+    "xmsqa1": "media-gallery",
+    "xmsqa2": "app-storage",
+    "acme-dev": "upload-only",
+    "tradeshow-demo": "media-gallery",
+}
+PROD_TENANTS = {
+    "acme": "media-gallery",
+    "acme-orders": "upload-only",
+    "globex": "app-storage",
+    "acme-staging": "media-gallery",
+}
+TAGS = {"ManagedBy": "pulumi"}
+
+
+class TestStackRouting:
+    def test_qa_deploys_exactly_the_qa_development_and_demo_tenants(self, qa_run):
+        assert deployed_org_ids(qa_run) == set(QA_TENANTS)
+
+    def test_prod_deploys_exactly_the_production_and_staging_tenants(self, prod_run):
+        assert deployed_org_ids(prod_run) == set(PROD_TENANTS)
+
+    def test_the_caller_identity_is_asked_once(self, stack_run):
+        assert [call.token for call in stack_run.mocks.calls] == ["aws:index/getCallerIdentity:getCallerIdentity"]
+
+
+class TestComponentShape:
+    def test_each_tenant_is_one_component_whose_resources_are_its_children(self, stack_run):
+        components = stack_run.by_type(COMPONENT)
+        assert all(
+            component.parent.endswith("::pulumi:pulumi:Stack::tenant-storage-" + stack_run.stack)
+            for component in components
+        )
+        component_urns = {component.urn for component in components}
+        assert all(r.parent in component_urns for r in stack_run.registrations if r.type != COMPONENT)
+
+    def test_each_component_registers_its_outputs(self, stack_run):
+        for component in stack_run.by_type(COMPONENT):
+            outputs = stack_run.registered_outputs[component.urn]
+            assert set(outputs) >= {"bucketName", "bucketArn", "iamUserName", "accessKeyId", "secretAccessKey"}
+
+
+class TestBucket:
+    def test_the_bucket_is_named_prefix_dash_org_id(self, qa_run):
+        assert child(qa_run, "xmsqa1", BUCKET).inputs["bucket"] == "fusion-rms-xmsqa1"
+
+    def test_a_random_suffix_comes_from_a_random_resource_kept_in_state(self, qa_run):
+        suffix = child(qa_run, "tradeshow-demo", RANDOM_ID)
+        assert suffix.inputs["byteLength"] == 4
+        assert suffix.inputs["keepers"] == {"orgId": "tradeshow-demo"}
+        bucket = child(qa_run, "tradeshow-demo", BUCKET)
+        assert re.fullmatch(r"fusion-rms-tradeshow-demo-[0-9a-f]{8}", bucket.inputs["bucket"])
+        assert suffix.urn in bucket.dependencies
+        assert children(qa_run, "xmsqa1", RANDOM_ID) == []
+
+    def test_force_destroy_is_never_set(self, stack_run):
+        buckets = stack_run.by_type(BUCKET)
+        assert len(buckets) == 4
+        assert all(not bucket.inputs.get("forceDestroy") for bucket in buckets)
+
+    @pytest.mark.parametrize("resource_type", [BUCKET, USER, OBJECT])
+    def test_taggable_resources_carry_org_id_environment_and_managed_by(self, qa_run, resource_type):
+        environments = {"xmsqa1": "qa", "xmsqa2": "qa", "acme-dev": "development", "tradeshow-demo": "demo"}
+        for registration in qa_run.by_type(resource_type):
+            org_id = registration.parent.rsplit("::", 1)[1]
+            assert registration.inputs["tags"] == {**TAGS, "OrgId": org_id, "Environment": environments[org_id]}
+
+
+class TestBucketGuardRails:
+    def test_acls_are_disabled(self, stack_run):
+        for org_id in deployed_org_ids(stack_run):
+            assert child(stack_run, org_id, OWNERSHIP).inputs["rule"] == {"objectOwnership": "BucketOwnerEnforced"}
+
+    def test_media_gallery_opens_public_policy_while_private_profiles_block_everything(self, stack_run):
+        tenants = QA_TENANTS if stack_run.stack == "qa" else PROD_TENANTS
+        for org_id, profile in tenants.items():
+            block = child(stack_run, org_id, PUBLIC_ACCESS_BLOCK).inputs
+            public = profile == "media-gallery"
+            assert (block["blockPublicAcls"], block["ignorePublicAcls"]) == (True, True)
+            assert (block["blockPublicPolicy"], block["restrictPublicBuckets"]) == (not public, not public)
+
+    def test_default_encryption_is_sse_s3(self, stack_run):
+        for org_id in deployed_org_ids(stack_run):
+            [rule] = child(stack_run, org_id, ENCRYPTION).inputs["rules"]
+            assert rule["applyServerSideEncryptionByDefault"] == {"sseAlgorithm": "AES256"}
+
+    def test_versioning_is_enabled(self, stack_run):
+        for org_id in deployed_org_ids(stack_run):
+            assert child(stack_run, org_id, VERSIONING).inputs["versioningConfiguration"] == {"status": "Enabled"}
+
+    def test_lifecycle_expires_noncurrent_versions_after_30_days_and_aborts_uploads_after_7(self, qa_run):
+        rules = {rule["id"]: rule for rule in child(qa_run, "xmsqa1", LIFECYCLE).inputs["rules"]}
+        assert rules["expire-noncurrent-versions"]["noncurrentVersionExpiration"] == {"noncurrentDays": 30}
+        assert rules["abort-incomplete-multipart-uploads"]["abortIncompleteMultipartUpload"] == {
+            "daysAfterInitiation": 7
+        }
+        assert all(rule["status"] == "Enabled" and rule["filter"] == {"prefix": ""} for rule in rules.values())
+
+    def test_the_noncurrent_version_expiry_is_stack_config(self):
+        run = run_stack("qa", config={"tenant-storage:noncurrentVersionExpirationDays": "90"})
+        rules = {rule["id"]: rule for rule in child(run, "xmsqa1", LIFECYCLE).inputs["rules"]}
+        assert rules["expire-noncurrent-versions"]["noncurrentVersionExpiration"] == {"noncurrentDays": 90}
+
+    def test_the_bucket_prefix_is_stack_config(self):
+        run = run_stack("qa", config={"tenant-storage:bucketPrefix": "pos-media"})
+        assert child(run, "xmsqa1", BUCKET).inputs["bucket"] == "pos-media-xmsqa1"
+
+
+class TestBucketPolicy:
+    def test_media_gallery_denies_plain_http_and_lets_anyone_read_pub_only(self, qa_run):
+        statements = policy_of(child(qa_run, "xmsqa1", BUCKET_POLICY))["Statement"]
+        assert statements[0]["Effect"] == "Deny"
+        assert statements[0]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+        assert statements[1] == {
+            "Sid": "PublicReadOfPubFolder",
+            "Effect": "Allow",
+            "Principal": "*",
+            "Action": "s3:GetObject",
+            "Resource": "arn:aws:s3:::fusion-rms-xmsqa1/pub/*",
+        }
+
+    def test_private_profiles_grant_nothing_to_anyone(self, qa_run):
+        for org_id in ("xmsqa2", "acme-dev"):
+            statements = policy_of(child(qa_run, org_id, BUCKET_POLICY))["Statement"]
+            assert [statement["Effect"] for statement in statements] == ["Deny"]
+
+    def test_the_policy_names_the_suffixed_bucket(self, qa_run):
+        bucket_name = child(qa_run, "tradeshow-demo", BUCKET).inputs["bucket"]
+        statements = policy_of(child(qa_run, "tradeshow-demo", BUCKET_POLICY))["Statement"]
+        assert statements[1]["Resource"] == f"arn:aws:s3:::{bucket_name}/pub/*"
+
+    def test_the_policy_waits_for_the_public_access_block_and_ownership_controls(self, stack_run):
+        for org_id in deployed_org_ids(stack_run):
+            dependencies = child(stack_run, org_id, BUCKET_POLICY).dependencies
+            assert child(stack_run, org_id, PUBLIC_ACCESS_BLOCK).urn in dependencies
+            assert child(stack_run, org_id, OWNERSHIP).urn in dependencies
+
+    def test_the_public_access_block_waits_for_ownership_controls(self, stack_run):
+        for org_id in deployed_org_ids(stack_run):
+            assert child(stack_run, org_id, OWNERSHIP).urn in child(stack_run, org_id, PUBLIC_ACCESS_BLOCK).dependencies
+
+
+class TestPubFolder:
+    def test_media_gallery_gets_an_empty_pub_folder_object(self, qa_run):
+        folder = child(qa_run, "xmsqa1", OBJECT).inputs
+        assert (folder["key"], folder["content"], folder["bucket"]) == ("pub/", "", "fusion-rms-xmsqa1")
+        assert folder["serverSideEncryption"] == "AES256"
+
+    def test_private_profiles_get_no_objects(self, qa_run):
+        assert children(qa_run, "xmsqa2", OBJECT) == []
+        assert children(qa_run, "acme-dev", OBJECT) == []
+
+
+class TestIamUser:
+    def test_the_user_is_named_rms_org_id(self, stack_run):
+        for org_id in deployed_org_ids(stack_run):
+            assert child(stack_run, org_id, USER).inputs["name"] == f"rms_{org_id}"
+
+    @pytest.mark.parametrize(
+        ("org_id", "bucket_actions", "object_actions"),
+        [
+            ("xmsqa1", ["s3:ListBucket"], ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]),
+            ("xmsqa2", ["s3:ListBucket", "s3:GetBucketLocation"], ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]),
+            ("acme-dev", None, ["s3:PutObject"]),
+        ],
+    )
+    def test_the_identity_policy_grants_exactly_the_profiles_actions_on_its_own_bucket(
+        self, qa_run, org_id, bucket_actions, object_actions
+    ):
+        user_policy = child(qa_run, org_id, USER_POLICY)
+        assert user_policy.inputs["user"] == f"rms_{org_id}"
+        expected = [
+            {
+                "Sid": "TenantObjects",
+                "Effect": "Allow",
+                "Action": object_actions,
+                "Resource": f"arn:aws:s3:::fusion-rms-{org_id}/*",
+            }
+        ]
+        if bucket_actions:
+            expected.insert(
+                0,
+                {
+                    "Sid": "TenantBucket",
+                    "Effect": "Allow",
+                    "Action": bucket_actions,
+                    "Resource": f"arn:aws:s3:::fusion-rms-{org_id}",
+                },
+            )
+        assert policy_of(user_policy) == {"Version": "2012-10-17", "Statement": expected}
+
+    def test_the_bucket_policy_never_names_the_user(self, stack_run):
+        for policy in stack_run.by_type(BUCKET_POLICY):
+            assert "arn:aws:iam" not in policy.inputs["policy"]
+
+
+class TestOutputs:
+    def test_the_tenants_map_is_readable_without_show_secrets(self, stack_run):
+        assert stack_run.outputs["tenants"].secret is False
+
+    def test_the_tenants_map_describes_each_tenant(self, qa_run):
+        tenants = qa_run.outputs["tenants"].value
+        assert set(tenants) == set(QA_TENANTS)
+        assert tenants["xmsqa1"].pop("accessKeyId").startswith("MOCKKEY")
+        assert tenants["xmsqa1"] == {
+            "bucketName": "fusion-rms-xmsqa1",
+            "bucketArn": "arn:aws:s3:::fusion-rms-xmsqa1",
+            "region": "us-east-1",
+            "publicBaseUrl": "https://fusion-rms-xmsqa1.s3.us-east-1.amazonaws.com/pub/",
+            "iamUserName": "rms_xmsqa1",
+            "iamUserArn": "arn:aws:iam::222222222222:user/rms_xmsqa1",
+            "profile": "media-gallery",
+            "environment": "qa",
+        }
+        assert "publicBaseUrl" not in tenants["xmsqa2"]
+
+    def test_each_access_key_secret_is_exported_only_as_a_secret(self, stack_run):
+        secrets = stack_run.outputs["secretAccessKeys"]
+        assert secrets.secret is True
+        assert set(secrets.value) == deployed_org_ids(stack_run)
+        readable = json.dumps(stack_run.outputs["tenants"].value)
+        assert all(secret not in readable for secret in secrets.value.values())
+
+    def test_each_user_has_one_access_key(self, stack_run):
+        for org_id in deployed_org_ids(stack_run):
+            assert child(stack_run, org_id, ACCESS_KEY).inputs["user"] == f"rms_{org_id}"
+
+    def test_the_component_keeps_its_secret_output_secret(self, stack_run):
+        for component in stack_run.by_type(COMPONENT):
+            secret = stack_run.registered_outputs[component.urn]["secretAccessKey"]
+            assert secret[rpc._special_sig_key] == rpc._special_secret_sig
+
+
+class TestDataSafety:
+    def test_production_buckets_are_protected_and_retained_on_delete(self, prod_run):
+        buckets = prod_run.by_type(BUCKET)
+        assert buckets
+        assert all(bucket.protect and bucket.retain_on_delete for bucket in buckets)
+
+    def test_qa_buckets_are_neither_protected_nor_retained(self, qa_run):
+        assert all(not r.protect and not r.retain_on_delete for r in qa_run.registrations)
+
+    def test_protection_is_on_the_bucket_not_inherited_by_everything(self, prod_run):
+        protected = {r.type for r in prod_run.registrations if r.protect}
+        assert protected == {BUCKET}
