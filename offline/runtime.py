@@ -139,12 +139,6 @@ class ProgramRun:
     def by_type(self, resource_type: str) -> list[Registration]:
         return [r for r in self.registrations if r.type == resource_type]
 
-    def named(self, name: str) -> Registration:
-        matches = [r for r in self.registrations if r.name == name]
-        if len(matches) != 1:
-            raise KeyError(f"{len(matches)} resources are named {name!r}")
-        return matches[0]
-
     def children_of(self, parent_urn: str) -> list[Registration]:
         return [r for r in self.registrations if r.parent == parent_urn]
 

@@ -219,8 +219,8 @@ def _field_message(detail: Any, item: _Mapping) -> str:
         if raw is None:
             return f"must be a string, not a {_yaml_type(value)}"
         return (
-            f"must be a string, but YAML reads the unquoted value {raw} as the {_yaml_type(value)} {value!r}; "
-            f'quote it: orgId: "{raw}"'
+            f"must be a string, but YAML reads the unquoted value {raw} as the "
+            f'{_yaml_type(value)} {_yaml_repr(value)}; quote it: orgId: "{raw}"'
         )
     if kind == "string_pattern_mismatch":
         return naming.org_id_problems(value)[0]
@@ -228,7 +228,7 @@ def _field_message(detail: Any, item: _Mapping) -> str:
         allowed = ", ".join(member.value for member in (Environment if field == "environment" else Profile))
         return f"{value!r} is not one of {allowed}"
     if kind == "bool_type":
-        return f"must be true or false, not the {_yaml_type(value)} {value!r}"
+        return f"must be true or false, not the {_yaml_type(value)} {_yaml_repr(value)}"
     return str(detail["msg"])
 
 
@@ -291,6 +291,10 @@ def _name_problems(tenant: Tenant, index: int, item: _Mapping, source: str, rule
         )
         for message in messages
     ]
+
+
+def _yaml_repr(value: Any) -> str:
+    return str(value).lower() if isinstance(value, bool) else repr(value)
 
 
 def _yaml_type(value: Any) -> str:

@@ -56,8 +56,8 @@ class TestFieldMistakes:
     @pytest.mark.parametrize(
         ("written", "read_as"),
         [
-            ("no", "boolean False"),
-            ("on", "boolean True"),
+            ("no", "boolean false"),
+            ("on", "boolean true"),
             ("0123", "number 83"),
             ("0x1F", "number 31"),
             ("12", "number 12"),
