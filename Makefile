@@ -12,7 +12,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	touch $@
 
 plan: $(VENV)/.installed
-	$(BIN)/python -m offline.plan
+	$(BIN)/python -m offline plan
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

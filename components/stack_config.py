@@ -20,10 +20,18 @@ def read_stack_config() -> dict[str, str | None]:
     return values
 
 
+class InputRefused(pulumi.RunError):
+    """A clean Pulumi error (no traceback) that keeps the problems for tools such as the offline plan."""
+
+    def __init__(self, error: InvalidInput) -> None:
+        super().__init__(str(error))
+        self.problems = error.problems
+
+
 @contextmanager
 def refusing_invalid_input() -> Iterator[None]:
-    """Report input problems as a clean Pulumi error (no traceback) before any resource exists."""
+    """Report input problems before any resource exists."""
     try:
         yield
     except InvalidInput as error:
-        raise pulumi.RunError(str(error)) from None
+        raise InputRefused(error) from None

@@ -1,106 +1,115 @@
-"""Offline plan: what each stack would deploy, without AWS credentials or the Pulumi CLI.
+"""What one stack would deploy, taken from a run of the real program under the mock monitor.
 
-    python -m offline.plan [--stack qa|prod|all]
-
-Runs the real `__main__.py` per stack under the SDK's mock monitor with that stack's own config file,
-the caller mocked as the stack's first allowed account. Prints each tenant's bucket, profile, IAM user
-and resource count, or every validation error and exit status 1. Never prints a secret value.
+The plan holds no secret: it is built from registered inputs (an access key's inputs are only its
+user) and from the readable `tenants` output, never from `secretAccessKeys`.
 """
 
 from __future__ import annotations
 
-import argparse
-import sys
-from collections.abc import Sequence
-from dataclasses import dataclass
+import json
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-
-import pulumi
+from typing import Any
 
 from offline.runtime import PROJECT_DIR, ProgramRun, run_stack_file
 
 COMPONENT_TYPE = "tenant-storage:index:TenantStorage"
 RANDOM_ID_TYPE = "random:index/randomId:RandomId"
-MOCKED_SUFFIX_NOTE = "* random suffix mocked offline; the real one is chosen at the first deploy and then kept"
+BUCKET_POLICY_TYPE = "aws:s3/bucketPolicy:BucketPolicy"
+USER_POLICY_TYPE = "aws:iam/userPolicy:UserPolicy"
+
+
+@dataclass(frozen=True)
+class ResourcePlan:
+    urn: str
+    type: str
+    name: str
+    org_id: str | None
+    protect: bool
+    inputs: dict[str, Any]
 
 
 @dataclass(frozen=True)
 class TenantPlan:
     org_id: str
     bucket_name: str
+    public_base_url: str | None
     profile: str
     environment: str
     iam_user_name: str
-    resource_count: int
+    user_policy: dict[str, Any]
+    bucket_policy: dict[str, Any]
     mocked_suffix: bool
+    resource_urns: list[str]
+
+
+@dataclass(frozen=True)
+class StackPlan:
+    stack: str
+    errors: list[str] = field(default_factory=list)
+    tenants: list[TenantPlan] = field(default_factory=list)
+    resources: list[ResourcePlan] = field(default_factory=list)
+
+    @property
+    def refused(self) -> bool:
+        return bool(self.errors)
+
+    def tenant(self, org_id: str) -> TenantPlan | None:
+        return next((tenant for tenant in self.tenants if tenant.org_id == org_id), None)
+
+    def to_json(self, with_inputs: bool = False) -> dict[str, Any]:
+        document = asdict(self)
+        if not with_inputs:
+            for resource in document["resources"]:
+                del resource["inputs"]
+        return document
 
 
 def stack_names(project_dir: Path) -> list[str]:
     return sorted(path.name.removeprefix("Pulumi.").removesuffix(".yaml") for path in project_dir.glob("Pulumi.*.yaml"))
 
 
-def tenant_plans(run: ProgramRun) -> list[TenantPlan]:
-    summaries = run.outputs["tenants"].value
-    plans = []
-    for component in run.by_type(COMPONENT_TYPE):
-        summary = summaries[component.name]
-        plans.append(
-            TenantPlan(
-                org_id=component.name,
-                bucket_name=summary["bucketName"],
-                profile=summary["profile"],
-                environment=summary["environment"],
-                iam_user_name=summary["iamUserName"],
-                resource_count=len(run.children_of(component.urn)),
-                mocked_suffix=any(child.type == RANDOM_ID_TYPE for child in run.children_of(component.urn)),
-            )
-        )
-    return sorted(plans, key=lambda plan: plan.org_id)
+def plan_stack(stack: str, project_dir: Path = PROJECT_DIR) -> StackPlan:
+    return plan_from_run(run_stack_file(stack, project_dir))
 
 
-def render_stack(run: ProgramRun) -> str:
+def plan_from_run(run: ProgramRun) -> StackPlan:
     if run.error is not None:
-        message = str(run.error) if isinstance(run.error, pulumi.RunError) else repr(run.error)
-        return f"stack {run.stack}: refused\n{message}\n"
-    plans = tenant_plans(run)
-    lines = [f"stack {run.stack}: {len(plans)} tenants, {len(run.registrations)} resources"]
-    header = ("orgId", "bucket", "profile", "environment", "IAM user", "resources")
-    rows = [header] + [
-        (
-            p.org_id,
-            p.bucket_name + ("*" if p.mocked_suffix else ""),
-            p.profile,
-            p.environment,
-            p.iam_user_name,
-            str(p.resource_count),
+        problems = getattr(run.error, "problems", None)
+        errors = [str(problem) for problem in problems] if problems else [f"the program failed: {run.error!r}"]
+        return StackPlan(stack=run.stack, errors=errors)
+    components = {registration.urn: registration.name for registration in run.by_type(COMPONENT_TYPE)}
+    resources = [
+        ResourcePlan(
+            urn=registration.urn,
+            type=registration.type,
+            name=registration.name,
+            org_id=components.get(registration.parent, components.get(registration.urn)),
+            protect=registration.protect,
+            inputs=registration.inputs,
         )
-        for p in plans
+        for registration in sorted(run.registrations, key=lambda registration: registration.urn)
     ]
-    widths = [max(len(row[column]) for row in rows) for column in range(len(header))]
-    lines += [
-        "  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows
-    ]
-    if any(p.mocked_suffix for p in plans):
-        lines.append(f"  {MOCKED_SUFFIX_NOTE}")
-    return "\n".join(lines) + "\n"
+    summaries = run.outputs["tenants"].value
+    tenants = [_tenant_plan(org_id, summaries[org_id], resources) for org_id in sorted(components.values())]
+    return StackPlan(stack=run.stack, tenants=tenants, resources=resources)
 
 
-def main(argv: Sequence[str] | None = None, project_dir: Path = PROJECT_DIR) -> int:
-    parser = argparse.ArgumentParser(prog="plan", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--stack", default="all", help="a stack name, or all (default)")
-    options = parser.parse_args(argv)
-    stacks = stack_names(project_dir) if options.stack == "all" else [options.stack]
-    failed = False
-    for stack in stacks:
-        if not (project_dir / f"Pulumi.{stack}.yaml").exists():
-            print(f"stack {stack}: no Pulumi.{stack}.yaml in {project_dir}", file=sys.stderr)
-            failed = True
-            continue
-        run = run_stack_file(stack, project_dir)
-        failed |= run.error is not None
-        print(render_stack(run))
-    return 1 if failed else 0
+def _tenant_plan(org_id: str, summary: dict[str, Any], resources: list[ResourcePlan]) -> TenantPlan:
+    own = [resource for resource in resources if resource.org_id == org_id]
 
+    def policy(resource_type: str) -> dict[str, Any]:
+        return next(json.loads(r.inputs["policy"]) for r in own if r.type == resource_type)
 
-if __name__ == "__main__":
-    sys.exit(main())
+    return TenantPlan(
+        org_id=org_id,
+        bucket_name=summary["bucketName"],
+        public_base_url=summary.get("publicBaseUrl"),
+        profile=summary["profile"],
+        environment=summary["environment"],
+        iam_user_name=summary["iamUserName"],
+        user_policy=policy(USER_POLICY_TYPE),
+        bucket_policy=policy(BUCKET_POLICY_TYPE),
+        mocked_suffix=any(resource.type == RANDOM_ID_TYPE for resource in own),
+        resource_urns=[resource.urn for resource in own],
+    )

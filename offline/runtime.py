@@ -17,12 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-import yaml
 from pulumi.runtime import rpc
 from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks, set_mocks
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
+
+from tenant_storage.stacks import engine_config_values, read_stack_file
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 PROJECT = "tenant-storage"
@@ -144,20 +145,8 @@ class ProgramRun:
 
 
 def load_stack_config(path: Path) -> dict[str, str]:
-    """A stack file's config as the engine hands it to a program: strings, objects as JSON text."""
-    document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    config = document.get("config") or {}
-    values = {}
-    for key, value in config.items():
-        if isinstance(value, dict) and "secure" in value:
-            raise ValueError(f"{path.name}: {key} is an encrypted secret, which the offline runtime cannot read")
-        if isinstance(value, bool):
-            values[key] = "true" if value else "false"
-        elif isinstance(value, list | dict):
-            values[key] = json.dumps(value)
-        else:
-            values[key] = str(value)
-    return values
+    """A stack file's config as the engine hands it to a program."""
+    return engine_config_values(read_stack_file(path), path.name)
 
 
 def run_under_mocks(

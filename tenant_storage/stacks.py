@@ -181,16 +181,35 @@ def caller_problems(settings: StackSettings, account_id: str, arn: str) -> list[
 
 def read_stack_files(project_dir: Path) -> dict[str, dict[str, Any]]:
     """Every stack file's `config:` mapping, by stack name."""
-    stacks = {}
-    for path in sorted(project_dir.glob("Pulumi.*.yaml")):
-        stack = path.name.removeprefix("Pulumi.").removesuffix(".yaml")
-        try:
-            document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as error:
-            raise InvalidInput([Problem(path.name, f"not valid YAML: {error}")]) from error
-        config = document.get("config") if isinstance(document, dict) else None
-        stacks[stack] = config if isinstance(config, dict) else {}
-    return stacks
+    return {
+        path.name.removeprefix("Pulumi.").removesuffix(".yaml"): read_stack_file(path)
+        for path in sorted(project_dir.glob("Pulumi.*.yaml"))
+    }
+
+
+def read_stack_file(path: Path) -> dict[str, Any]:
+    """One stack file's `config:` mapping, as written in YAML."""
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as error:
+        raise InvalidInput([Problem(path.name, f"not valid YAML: {error}")]) from error
+    config = document.get("config") if isinstance(document, dict) else None
+    return config if isinstance(config, dict) else {}
+
+
+def engine_config_values(config: Mapping[str, Any], source: str) -> dict[str, str]:
+    """Config as the engine hands it to a program: strings, with lists and objects as JSON text."""
+    values = {}
+    for key, value in config.items():
+        if isinstance(value, dict) and "secure" in value:
+            raise InvalidInput([Problem(source, "encrypted secrets need the Pulumi CLI", field=key)])
+        if isinstance(value, bool):
+            values[key] = "true" if value else "false"
+        elif isinstance(value, list | dict):
+            values[key] = json.dumps(value)
+        else:
+            values[key] = str(value)
+    return values
 
 
 def stack_file_problems(stack_files: Mapping[str, Mapping[str, Any]]) -> list[Problem]:

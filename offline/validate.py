@@ -1,0 +1,37 @@
+"""`validate`: the tenant registry and every stack file, with no Pulumi runtime (for editors and pre-commit)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tenant_storage.errors import InvalidInput, Problem
+from tenant_storage.inputs import TENANTS_FILE, load_stack_inputs
+from tenant_storage.stacks import engine_config_values, read_stack_files, stack_file_name
+
+
+def validation_problems(project_dir: Path) -> list[Problem]:
+    """Every problem any stack would refuse to deploy with, each reported once."""
+    try:
+        stack_files = read_stack_files(project_dir)
+    except InvalidInput as error:
+        return list(error.problems)
+    if not stack_files:
+        return [Problem(TENANTS_FILE, f"no Pulumi.<stack>.yaml stack file in {project_dir}")]
+    problems: dict[str, Problem] = {}
+    for stack, config in stack_files.items():
+        try:
+            load_stack_inputs(project_dir, stack, engine_config_values(config, stack_file_name(stack)))
+        except InvalidInput as error:
+            problems.update((str(problem), problem) for problem in error.problems if str(problem) not in problems)
+    return list(problems.values())
+
+
+def run_validate(project_dir: Path) -> int:
+    problems = validation_problems(project_dir)
+    for problem in problems:
+        print(problem)
+    if problems:
+        print(f"{len(problems)} problem{'s' if len(problems) != 1 else ''}; nothing would be deployed")
+        return 1
+    print(f"{TENANTS_FILE} and {len(read_stack_files(project_dir))} stack files are valid")
+    return 0

@@ -1,0 +1,190 @@
+"""The review tool: `plan` in every format, `plan --base` against a git revision, and `validate`."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from offline.cli import main
+from offline.runtime import PROJECT_DIR
+from tests.test_refusals import replace_in
+
+PROD_BUCKET_URN = "urn:pulumi:prod::tenant-storage::tenant-storage:index:TenantStorage$aws:s3/bucket:Bucket::{}-bucket"
+QA_BUCKET_URN = "urn:pulumi:qa::tenant-storage::tenant-storage:index:TenantStorage$aws:s3/bucket:Bucket::{}-bucket"
+
+
+def plan_json(capsys, *args: str, project_dir: Path = PROJECT_DIR) -> tuple[int, dict]:
+    status = main(["plan", "--format", "json", *args], project_dir=project_dir)
+    return status, json.loads(capsys.readouterr().out)
+
+
+def git(repo: Path, *args: str) -> None:
+    subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True)
+
+
+@pytest.fixture
+def repo(project: Path) -> Path:
+    """The project copy as a git repository whose HEAD is the committed example registry."""
+    git(project, "init", "-q", "-b", "main")
+    git(project, "-c", "user.name=t", "-c", "user.email=t@example.com", "add", ".")
+    git(project, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "base")
+    return project
+
+
+class TestPlan:
+    def test_text_shows_every_tenant_with_its_policies_and_urns(self, capsys):
+        assert main(["plan"]) == 0
+        out = capsys.readouterr().out
+        assert "stack prod: 4 tenants, 47 resources" in out
+        assert "stack qa: 4 tenants, 47 resources" in out
+        row = next(line.split() for line in out.splitlines() if line.strip().startswith("xmsqa1 "))
+        assert row == ["xmsqa1", "fusion-rms-xmsqa1", "media-gallery", "qa", "rms_xmsqa1", "12"]
+        assert "    public base URL: https://fusion-rms-xmsqa1.s3.us-east-1.amazonaws.com/pub/" in out
+        assert '"Sid": "PublicReadOfPubFolder"' in out
+        assert '"s3:GetBucketLocation"' in out
+        assert "      " + QA_BUCKET_URN.format("xmsqa1") in out
+
+    def test_json_holds_the_exact_policy_documents_and_resource_urns(self, capsys):
+        status, document = plan_json(capsys, "--stack", "qa")
+        assert status == 0
+        assert list(document["stacks"]) == ["qa"]
+        [upload_only] = [t for t in document["stacks"]["qa"]["tenants"] if t["org_id"] == "acme-dev"]
+        assert upload_only["user_policy"]["Statement"] == [
+            {
+                "Sid": "TenantObjects",
+                "Effect": "Allow",
+                "Action": ["s3:PutObject"],
+                "Resource": "arn:aws:s3:::fusion-rms-acme-dev/*",
+            }
+        ]
+        assert upload_only["public_base_url"] is None
+        assert QA_BUCKET_URN.format("acme-dev") in upload_only["resource_urns"]
+        assert len(document["stacks"]["qa"]["resources"]) == 47
+
+    def test_markdown_has_a_summary_table_and_details_per_tenant(self, capsys):
+        assert main(["plan", "--stack", "prod", "--format", "markdown"]) == 0
+        out = capsys.readouterr().out
+        assert "## Stack `prod`" in out
+        assert "| `acme` | `fusion-rms-acme` | `media-gallery` | `production` | `rms_acme` | `12` |" in out
+        assert "<details><summary><code>globex</code>: policies and resources</summary>" in out
+
+    @pytest.mark.parametrize("output_format", ["text", "markdown", "json"])
+    def test_no_format_ever_prints_a_secret(self, capsys, output_format):
+        main(["plan", "--format", output_format])
+        assert "mock-secret-" not in capsys.readouterr().out
+
+    def test_invalid_inputs_exit_1_and_list_every_problem(self, project, capsys):
+        replace_in("tenants.yaml", "orgId: xmsqa1", "orgId: no")(project)
+        replace_in("tenants.yaml", "profile: app-storage", "profile: private")(project)
+        status, document = plan_json(capsys, "--stack", "qa", project_dir=project)
+        assert status == 1
+        errors = document["stacks"]["qa"]["errors"]
+        assert len(errors) == 2
+        assert errors[0].startswith("tenants.yaml:4 tenants[0] field 'orgId'")
+        assert "field 'profile'" in errors[1]
+
+    def test_an_unknown_stack_is_a_usage_error(self, capsys):
+        assert main(["plan", "--stack", "staging"]) == 2
+        assert "no stack file Pulumi.staging.yaml" in capsys.readouterr().err
+
+
+class TestPlanAgainstABaseRevision:
+    def test_no_change_is_an_empty_diff(self, repo, capsys):
+        status, document = plan_json(capsys, "--base", "HEAD", project_dir=repo)
+        assert status == 0
+        for diff in document["diff"].values():
+            assert (diff["resources"], diff["tenants_added"], diff["statements"]) == ([], [], [])
+        main(["plan", "--base", "HEAD", "--format", "markdown"], project_dir=repo)
+        assert capsys.readouterr().out.count("No change.") == 2
+
+    def test_an_added_tenant_creates_its_resources_without_data_loss(self, repo, capsys):
+        (repo / "tenants.yaml").write_text(
+            (repo / "tenants.yaml").read_text() + "  - orgId: newco\n    environment: qa\n"
+        )
+        _, document = plan_json(capsys, "--stack", "qa", "--base", "HEAD", project_dir=repo)
+        diff = document["diff"]["qa"]
+        assert diff["tenants_added"] == ["newco"]
+        assert {change["action"] for change in diff["resources"]} == {"create"}
+        assert len(diff["resources"]) == 12
+        assert not any(change["data_loss"] for change in diff["resources"])
+        assert {(s["org_id"], s["policy"], s["change"]) for s in diff["statements"]} == {
+            ("newco", "bucket", "added"),
+            ("newco", "user", "added"),
+        }
+
+    def test_removing_a_production_tenant_is_data_loss_that_protection_will_stop(self, repo, capsys):
+        replace_in(
+            "tenants.yaml", "  - orgId: acme-orders\n    environment: production\n    profile: upload-only\n", ""
+        )(repo)
+        _, document = plan_json(capsys, "--stack", "prod", "--base", "HEAD", project_dir=repo)
+        diff = document["diff"]["prod"]
+        assert diff["tenants_removed"] == ["acme-orders"]
+        [bucket] = [change for change in diff["resources"] if change["urn"] == PROD_BUCKET_URN.format("acme-orders")]
+        assert (bucket["action"], bucket["data_loss"], bucket["blocked_by_protection"]) == ("delete", True, True)
+        main(["plan", "--stack", "prod", "--base", "HEAD"], project_dir=repo)
+        out = capsys.readouterr().out
+        assert f"DATA LOSS: delete {PROD_BUCKET_URN.format('acme-orders')}" in out
+        assert f"WILL FAIL: delete of protected {PROD_BUCKET_URN.format('acme-orders')}" in out
+
+    def test_a_new_bucket_name_is_a_replacement_flagged_as_data_loss(self, repo, capsys):
+        replace_in("tenants.yaml", "    profile: app-storage\n", "    profile: app-storage\n    randomSuffix: true\n")(
+            repo
+        )
+        _, document = plan_json(capsys, "--stack", "qa", "--base", "HEAD", project_dir=repo)
+        diff = document["diff"]["qa"]
+        [bucket] = [change for change in diff["resources"] if change["urn"] == QA_BUCKET_URN.format("xmsqa2")]
+        assert (bucket["action"], bucket["properties"], bucket["data_loss"]) == ("replace", ["bucket"], True)
+        assert bucket["blocked_by_protection"] is False
+        assert diff["tenants_changed"]["xmsqa2"]["bucket_name"][0] == "fusion-rms-xmsqa2"
+        main(["plan", "--stack", "qa", "--base", "HEAD", "--format", "markdown"], project_dir=repo)
+        assert f"**DATA LOSS**: replace `{QA_BUCKET_URN.format('xmsqa2')}` (changes bucket)" in capsys.readouterr().out
+
+    def test_a_profile_change_updates_the_policies_and_lists_the_statements(self, repo, capsys):
+        replace_in("tenants.yaml", "profile: app-storage", "profile: upload-only")(repo)
+        _, document = plan_json(capsys, "--stack", "qa", "--base", "HEAD", project_dir=repo)
+        diff = document["diff"]["qa"]
+        assert diff["tenants_changed"] == {"xmsqa2": {"profile": ["app-storage", "upload-only"]}}
+        assert {(c["action"], c["urn"].rsplit("::", 1)[1]) for c in diff["resources"]} == {
+            ("update", "xmsqa2-user-policy")
+        }
+        removed = [s["statement"] for s in diff["statements"] if s["change"] == "removed"]
+        added = [s["statement"] for s in diff["statements"] if s["change"] == "added"]
+        assert [s["Action"] for s in removed] == [
+            ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+            ["s3:ListBucket", "s3:GetBucketLocation"],
+        ]
+        assert [s["Action"] for s in added] == [["s3:PutObject"]]
+
+    def test_a_stack_new_since_the_base_creates_everything(self, repo, capsys):
+        git(repo, "rm", "-q", "Pulumi.qa.yaml")
+        git(repo, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "no qa")
+        git(repo, "checkout", "-q", "HEAD~1", "--", "Pulumi.qa.yaml")
+        _, document = plan_json(capsys, "--stack", "qa", "--base", "HEAD", project_dir=repo)
+        assert len(document["diff"]["qa"]["tenants_added"]) == 4
+
+    def test_an_unknown_revision_is_a_usage_error(self, repo, capsys):
+        assert main(["plan", "--base", "no-such-branch"], project_dir=repo) == 2
+        assert "cannot read the base revision 'no-such-branch'" in capsys.readouterr().err
+
+
+class TestValidate:
+    def test_the_committed_inputs_are_valid(self, capsys):
+        assert main(["validate"]) == 0
+        assert "tenants.yaml and 2 stack files are valid" in capsys.readouterr().out
+
+    def test_every_problem_is_printed_once_with_exit_1(self, project, capsys):
+        replace_in("tenants.yaml", "orgId: xmsqa1", "orgId: no")(project)
+        replace_in("Pulumi.qa.yaml", "    - demo\n", "    - demo\n    - production\n")(project)
+        assert main(["validate"], project_dir=project) == 1
+        lines = capsys.readouterr().out.splitlines()
+        assert lines[-1] == "3 problems; nothing would be deployed"
+        assert sum("tenants[0] field 'orgId'" in line for line in lines) == 1
+        assert sum("mixes production-class" in line for line in lines) == 1
+        assert sum("'production' is also hosted by stack 'prod'" in line for line in lines) == 1
+
+    def test_it_does_not_load_the_pulumi_sdk(self):
+        code = "import sys; from offline.cli import main; main(['validate']); assert 'pulumi' not in sys.modules"
+        result = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_DIR, capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr
