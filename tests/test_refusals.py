@@ -28,7 +28,7 @@ XMSQA1 = "  - orgId: xmsqa1\n    environment: qa\n"
 REFUSALS = {
     "unknown field": (
         replace_in("tenants.yaml", XMSQA1, "  - orgId: xmsqa1\n    enviroment: qa\n    environment: qa\n"),
-        ["tenants.yaml:5 tenants[0] (orgId 'xmsqa1') field 'enviroment': unknown field (did you mean 'environment'?)"],
+        ["tenants.yaml:6 tenants[0] (orgId 'xmsqa1') field 'enviroment': unknown field (did you mean 'environment'?)"],
     ),
     "missing field": (
         replace_in("tenants.yaml", XMSQA1, "  - orgId: xmsqa1\n"),

@@ -82,7 +82,7 @@ class TestPlan:
         assert status == 1
         errors = document["stacks"]["qa"]["errors"]
         assert len(errors) == 2
-        assert errors[0].startswith("tenants.yaml:4 tenants[0] field 'orgId'")
+        assert errors[0].startswith("tenants.yaml:5 tenants[0] field 'orgId'")
         assert "field 'profile'" in errors[1]
 
     def test_an_unknown_stack_is_a_usage_error(self, capsys):

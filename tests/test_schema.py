@@ -1,0 +1,50 @@
+"""The committed JSON Schema of tenants.yaml is current, accepts the example and rejects malformed files."""
+
+import json
+
+import jsonschema
+import pytest
+import yaml
+
+from offline.runtime import PROJECT_DIR
+from tenant_storage.schema import SCHEMA_FILE, render_schema
+
+SCHEMA = json.loads((PROJECT_DIR / SCHEMA_FILE).read_text())
+
+
+def test_the_committed_schema_is_generated_from_the_current_model():
+    assert (PROJECT_DIR / SCHEMA_FILE).read_text() == render_schema(), (
+        "regenerate it: .venv/bin/python -m tenant_storage.schema > tenants.schema.json"
+    )
+
+
+def test_tenants_yaml_points_editors_at_the_schema():
+    assert (PROJECT_DIR / "tenants.yaml").read_text().splitlines()[
+        0
+    ] == f"# yaml-language-server: $schema=./{SCHEMA_FILE}"
+
+
+def test_it_accepts_the_example_registry():
+    jsonschema.validate(yaml.safe_load((PROJECT_DIR / "tenants.yaml").read_text()), SCHEMA)
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        {},
+        {"tenants": "xmsqa1"},
+        {"tenants": [{"orgId": "xmsqa1"}]},
+        {"tenants": [{"orgId": "xmsqa1", "enviroment": "qa", "environment": "qa"}]},
+        {"tenants": [{"orgId": False, "environment": "qa"}]},
+        {"tenants": [{"orgId": 83, "environment": "qa"}]},
+        {"tenants": [{"orgId": "XMS_qa", "environment": "qa"}]},
+        {"tenants": [{"orgId": "a--b", "environment": "qa"}]},
+        {"tenants": [{"orgId": "xmsqa1", "environment": "prod"}]},
+        {"tenants": [{"orgId": "xmsqa1", "environment": "qa", "profile": "private"}]},
+        {"tenants": [{"orgId": "xmsqa1", "environment": "qa", "randomSuffix": "yes"}]},
+        {"tenants": [], "extra": 1},
+    ],
+)
+def test_it_rejects_malformed_registries(document):
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(document, SCHEMA)
