@@ -1,0 +1,90 @@
+"""The GitHub workflows keep their promises: previews for everyone, secrets only where they are safe."""
+
+from pathlib import Path
+
+import yaml
+
+from offline.runtime import PROJECT_DIR
+
+WORKFLOWS = PROJECT_DIR / ".github" / "workflows"
+
+
+def load(name: str) -> dict:
+    return yaml.safe_load((WORKFLOWS / name).read_text())
+
+
+def steps_using(job: dict, action: str) -> list[dict]:
+    return [step for step in job["steps"] if step.get("uses", "").startswith(action)]
+
+
+class TestPullRequests:
+    workflow = load("pull-request.yml")
+    jobs = workflow["jobs"]
+
+    def test_every_pull_request_runs_the_readme_test_command(self):
+        assert any(step.get("run") == "make test" for step in self.jobs["test"]["steps"])
+
+    def test_the_offline_plan_goes_to_the_job_summary_without_secrets(self):
+        job = self.jobs["offline-plan"]
+        assert "if" not in job, "the offline plan must run for forks too"
+        [checkout] = steps_using(job, "actions/checkout")
+        assert checkout["with"]["fetch-depth"] == 0, "the base branch must be fetched for --base"
+        commands = " ".join(step.get("run", "") for step in job["steps"])
+        assert '-m offline plan --base "$BASE_REF" --format markdown >> "$GITHUB_STEP_SUMMARY"' in commands
+        assert "secrets." not in yaml.safe_dump(job)
+
+    def test_the_real_preview_runs_only_for_same_repository_pull_requests(self):
+        job = self.jobs["preview"]
+        assert job["if"] == "github.event.pull_request.head.repo.full_name == github.repository"
+        assert job["strategy"]["matrix"]["stack"] == ["qa", "prod"]
+        [preview] = steps_using(job, "pulumi/actions")
+        assert preview["with"]["command"] == "preview"
+        assert preview["with"]["comment-on-pr"] is True
+        assert preview["with"]["edit-pr-comment"] is True
+
+    def test_aws_credentials_come_from_oidc(self):
+        job = self.jobs["preview"]
+        assert job["permissions"]["id-token"] == "write"
+        [credentials] = steps_using(job, "aws-actions/configure-aws-credentials")
+        assert "role-to-assume" in credentials["with"]
+
+    def test_the_workflow_token_is_read_only_by_default(self):
+        assert self.workflow["permissions"] == {"contents": "read"}
+
+
+class TestDeploy:
+    workflow = load("deploy.yml")
+    jobs = workflow["jobs"]
+
+    def test_it_deploys_on_push_to_main_only(self):
+        assert self.workflow[True] == {"push": {"branches": ["main"]}}  # PyYAML reads the key `on` as True
+
+    def test_qa_goes_first_then_prod_behind_a_reviewed_environment(self):
+        assert self.jobs["qa"]["needs"] == "test"
+        assert self.jobs["prod"]["needs"] == "qa"
+        assert self.jobs["prod"]["environment"] == "production"
+
+    def test_two_deploys_of_one_stack_never_overlap(self):
+        for stack in ("qa", "prod"):
+            assert self.jobs[stack]["concurrency"] == {"group": f"deploy-{stack}", "cancel-in-progress": False}
+            [up] = steps_using(self.jobs[stack], "pulumi/actions")
+            assert (up["with"]["command"], up["with"]["stack-name"]) == ("up", stack)
+            [credentials] = steps_using(self.jobs[stack], "aws-actions/configure-aws-credentials")
+            assert stack.upper() in credentials["with"]["role-to-assume"]
+
+
+def test_no_workflow_uses_long_lived_aws_keys():
+    for path in WORKFLOWS.glob("*.yml"):
+        text = path.read_text()
+        assert "aws-access-key-id" not in text
+        assert "AWS_SECRET_ACCESS_KEY" not in text
+
+
+def test_pre_commit_runs_ruff_and_validate():
+    hooks = {
+        hook["id"]: hook
+        for repo in yaml.safe_load(Path(PROJECT_DIR / ".pre-commit-config.yaml").read_text())["repos"]
+        for hook in repo["hooks"]
+    }
+    assert {"ruff", "ruff-format", "tenant-storage-validate"} <= hooks.keys()
+    assert hooks["tenant-storage-validate"]["entry"] == ".venv/bin/python -m offline validate"
