@@ -211,4 +211,5 @@ class TenantStorage(pulumi.ComponentResource):
 
 
 def _json(document: dict[str, Any]) -> str:
-    return json.dumps(document, indent=2, sort_keys=False)
+    # Compact: json's C encoder does not handle indent, and AWS normalises policy documents anyway.
+    return json.dumps(document)

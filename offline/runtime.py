@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import runpy
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -190,11 +189,14 @@ def run_program(
     project_dir: Path = PROJECT_DIR,
 ) -> ProgramRun:
     """Run the real `<project_dir>/__main__.py` as stack `stack`."""
+    main_path = project_dir / "__main__.py"
+    # exec rather than runpy: the SDK records a stack trace per resource, so every frame above costs.
+    code = compile(main_path.read_text(encoding="utf-8"), str(main_path), "exec")
 
     def program() -> None:
         sys.path.insert(0, str(project_dir))
         try:
-            runpy.run_path(str(project_dir / "__main__.py"), run_name="__main__")
+            exec(code, {"__name__": "__main__", "__file__": str(main_path)})  # noqa: S102 - the project's program
         finally:
             sys.path.remove(str(project_dir))
 
