@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,7 @@ PROTECT_BUCKETS = f"{PROJECT}:protectBuckets"
 BUCKET_PREFIX = f"{PROJECT}:bucketPrefix"
 IAM_USER_PREFIX = f"{PROJECT}:iamUserPrefix"
 NONCURRENT_VERSION_EXPIRATION_DAYS = f"{PROJECT}:noncurrentVersionExpirationDays"
+SHARD = f"{PROJECT}:shard"
 
 # Every configuration key the program reads; a `tenant-storage:` key outside this list is a typo.
 CONFIG_KEYS = (
@@ -38,11 +40,37 @@ CONFIG_KEYS = (
     BUCKET_PREFIX,
     IAM_USER_PREFIX,
     NONCURRENT_VERSION_EXPIRATION_DAYS,
+    SHARD,
 )
 
 DEFAULT_NONCURRENT_VERSION_EXPIRATION_DAYS = 30
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
 _ROOT_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:root$")
+_SHARD = re.compile(r"^(\d+)/(\d+)$")
+
+
+@dataclass(frozen=True)
+class Shard:
+    """Shard `index` of `count`: the stack hosts the tenants of its environments whose orgId hashes here."""
+
+    index: int
+    count: int
+
+    def __str__(self) -> str:
+        return f"{self.index}/{self.count}"
+
+    def hosts(self, org_id: str) -> bool:
+        # crc32, not hash(): stable across processes and machines.
+        return zlib.crc32(org_id.encode()) % self.count == self.index
+
+
+def parse_shard(text: Any) -> Shard | None:
+    """`"i/n"` with 0 <= i < n, or None when the text is not that."""
+    match = _SHARD.match(text) if isinstance(text, str) else None
+    if match is None:
+        return None
+    index, count = int(match.group(1)), int(match.group(2))
+    return Shard(index, count) if 0 <= index < count else None
 
 
 @dataclass(frozen=True)
@@ -54,6 +82,7 @@ class StackSettings:
     protect_buckets: bool
     naming: NamingRules
     noncurrent_version_expiration_days: int
+    shard: Shard | None = None
 
 
 def stack_file_name(stack: str) -> str:
@@ -108,6 +137,10 @@ def parse_stack_settings(stack: str, values: Mapping[str, str | None]) -> StackS
     if not re.match(r"^[A-Za-z0-9+=,.@_-]+$", rules.iam_user_prefix):
         problem(IAM_USER_PREFIX, f"{rules.iam_user_prefix!r} may only hold letters, digits and +=,.@_-")
 
+    shard = parse_shard(values.get(SHARD)) if values.get(SHARD) is not None else None
+    if values.get(SHARD) is not None and shard is None:
+        problem(SHARD, f'must be "<index>/<count>" with 0 <= index < count, not {values.get(SHARD)!r}')
+
     if problems:
         raise InvalidInput(problems)
     return StackSettings(
@@ -118,6 +151,7 @@ def parse_stack_settings(stack: str, values: Mapping[str, str | None]) -> StackS
         protect_buckets=protect_text == "true",
         naming=rules,
         noncurrent_version_expiration_days=days,
+        shard=shard,
     )
 
 
@@ -213,7 +247,8 @@ def engine_config_values(config: Mapping[str, Any], source: str) -> dict[str, st
 
 
 def stack_file_problems(stack_files: Mapping[str, Mapping[str, Any]]) -> list[Problem]:
-    """Cross-stack rules: known keys, each environment hosted once, no AWS account shared by two stacks."""
+    """Cross-stack rules: known keys; each environment (or each shard of it) hosted by exactly one stack;
+    an AWS account shared only by the shards of one set of environments."""
     problems = [
         Problem(stack_file_name(stack), f"unknown setting; known settings are {', '.join(CONFIG_KEYS[2:])}", field=key)
         for stack, config in stack_files.items()
@@ -221,27 +256,60 @@ def stack_file_problems(stack_files: Mapping[str, Mapping[str, Any]]) -> list[Pr
         if key.startswith(f"{PROJECT}:") and key not in CONFIG_KEYS
     ]
     for environment, stacks in hosting_stacks(stack_files).items():
-        if len(stacks) > 1:
-            problems.append(
-                Problem(
-                    stack_file_name(stacks[1]),
-                    f"environment {environment!r} is also hosted by stack {stacks[0]!r}; each environment "
-                    "belongs to exactly one stack",
-                    field=ENVIRONMENTS,
-                )
-            )
+        problems += _hosting_problems(environment, stacks, stack_files)
     owners: dict[str, str] = {}
     for stack, config in stack_files.items():
         for account_id in _as_list(config.get(ALLOWED_ACCOUNT_IDS)):
             other = owners.setdefault(str(account_id), stack)
-            if other != stack:
+            if other != stack and _as_list(stack_files[other].get(ENVIRONMENTS)) != _as_list(config.get(ENVIRONMENTS)):
                 problems.append(
                     Problem(
                         stack_file_name(stack),
-                        f"account {account_id} is also allowed for stack {other!r}; stacks must use separate accounts",
+                        f"account {account_id} is also allowed for stack {other!r}; stacks must use separate accounts "
+                        "(only shards of the same environments may share one)",
                         field=ALLOWED_ACCOUNT_IDS,
                     )
                 )
+    return problems
+
+
+def _hosting_problems(
+    environment: str, stacks: list[str], stack_files: Mapping[str, Mapping[str, Any]]
+) -> list[Problem]:
+    parsed = [(stack, parse_shard(stack_files[stack].get(SHARD))) for stack in stacks]
+    shards = [(stack, shard) for stack, shard in parsed if shard is not None]
+    if len(stacks) == 1 and not shards:
+        return []
+    if len(shards) < len(stacks) or len({shard.count for _, shard in shards}) > 1:
+        return [
+            Problem(
+                stack_file_name(stacks[1]),
+                f"environment {environment!r} is also hosted by stack {stacks[0]!r}; each environment belongs to "
+                'exactly one stack, or to shards with one count (tenant-storage:shard: "<index>/<count>")',
+                field=ENVIRONMENTS,
+            )
+        ]
+    problems = []
+    owner: dict[int, str] = {}
+    for stack, shard in shards:
+        other = owner.setdefault(shard.index, stack)
+        if other != stack:
+            problems.append(
+                Problem(
+                    stack_file_name(stack), f"shard {shard} of {environment!r} is also hosted by {other!r}", field=SHARD
+                )
+            )
+    count = shards[0][1].count
+    problems += [
+        Problem(
+            stack_file_name(stacks[0]),
+            f"environment {environment!r} is split into {count} shards but no stack hosts shard {index}/{count}; "
+            "its tenants would never be deployed",
+            field=SHARD,
+        )
+        for index in range(count)
+        if index not in owner
+    ]
     return problems
 
 
@@ -277,4 +345,9 @@ def unhosted_tenant_problems(
 
 
 def tenants_for_stack(registry: TenantRegistry, settings: StackSettings) -> list[Tenant]:
-    return [tenant for tenant in registry.tenants if tenant.environment in settings.environments]
+    return [
+        tenant
+        for tenant in registry.tenants
+        if tenant.environment in settings.environments
+        and (settings.shard is None or settings.shard.hosts(tenant.org_id))
+    ]

@@ -69,11 +69,15 @@ class TestCrossStackRules:
         [problem] = stack_file_problems(files)
         assert str(problem) == (
             "Pulumi.qa.yaml field 'tenant-storage:environments': environment 'production' is also hosted by "
-            "stack 'prod'; each environment belongs to exactly one stack"
+            "stack 'prod'; each environment belongs to exactly one stack, or to shards with one count "
+            '(tenant-storage:shard: "<index>/<count>")'
         )
 
     def test_an_account_shared_by_two_stacks_is_refused(self):
-        files = {"prod": {ALLOWED_ACCOUNT_IDS: ["111111111111"]}, "qa": {ALLOWED_ACCOUNT_IDS: ["111111111111"]}}
+        files = {
+            "prod": {ENVIRONMENTS: ["production"], ALLOWED_ACCOUNT_IDS: ["111111111111"]},
+            "qa": {ENVIRONMENTS: ["qa"], ALLOWED_ACCOUNT_IDS: ["111111111111"]},
+        }
         [problem] = stack_file_problems(files)
         assert "account 111111111111 is also allowed for stack 'prod'" in str(problem)
 
