@@ -4,7 +4,8 @@
     python -m offline validate
 
 Neither needs AWS credentials or the Pulumi CLI. `validate` does not even load the Pulumi SDK.
-Exit status 1 when any input is invalid (every problem is printed), 2 on a usage or git error.
+Exit status 1 when any input is invalid (every problem is printed) or a mandatory rule of the policy
+pack is broken, 2 on a usage or git error.
 """
 
 from __future__ import annotations
@@ -61,4 +62,4 @@ def run_plan(project_dir: Path, stack: str, output_format: str, base: str | None
                 base_plan = plan_stack(head.stack, base_dir) if exists else StackPlan(stack=head.stack)
                 diffs.append(diff_plans(base_plan, head))
     sys.stdout.write(render(plans, diffs, output_format))
-    return 1 if any(plan.refused for plan in plans) else 0
+    return 1 if any(plan.refused or plan.blocked_by_policy for plan in plans) else 0

@@ -11,7 +11,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from offline.runtime import PROJECT_DIR, ProgramRun, run_stack_file
+from offline.runtime import PROJECT_DIR, ProgramRun, Registration, run_stack_file
+from policy.tenant_storage_rules import ResourceView, evaluate
 
 COMPONENT_TYPE = "tenant-storage:index:TenantStorage"
 RANDOM_ID_TYPE = "random:index/randomId:RandomId"
@@ -44,15 +45,29 @@ class TenantPlan:
 
 
 @dataclass(frozen=True)
+class PolicyViolation:
+    rule: str
+    enforcement: str
+    urn: str
+    message: str
+
+
+@dataclass(frozen=True)
 class StackPlan:
     stack: str
     errors: list[str] = field(default_factory=list)
     tenants: list[TenantPlan] = field(default_factory=list)
     resources: list[ResourcePlan] = field(default_factory=list)
+    violations: list[PolicyViolation] = field(default_factory=list)
 
     @property
     def refused(self) -> bool:
         return bool(self.errors)
+
+    @property
+    def blocked_by_policy(self) -> bool:
+        """What `pulumi preview --policy-pack policy` would fail on: a mandatory rule broken."""
+        return any(violation.enforcement == "mandatory" for violation in self.violations)
 
     def tenant(self, org_id: str) -> TenantPlan | None:
         return next((tenant for tenant in self.tenants if tenant.org_id == org_id), None)
@@ -91,12 +106,33 @@ def plan_from_run(run: ProgramRun) -> StackPlan:
         for registration in sorted(run.registrations, key=lambda registration: registration.urn)
     ]
     summaries = run.outputs["tenants"].value
-    tenants = [_tenant_plan(org_id, summaries[org_id], resources) for org_id in sorted(components.values())]
-    return StackPlan(stack=run.stack, tenants=tenants, resources=resources)
+    by_tenant: dict[str, list[ResourcePlan]] = {}
+    for resource in resources:
+        by_tenant.setdefault(resource.org_id or "", []).append(resource)
+    tenants = [_tenant_plan(org_id, summaries[org_id], by_tenant[org_id]) for org_id in sorted(components.values())]
+    return StackPlan(
+        stack=run.stack, tenants=tenants, resources=resources, violations=policy_violations(run.registrations)
+    )
 
 
-def _tenant_plan(org_id: str, summary: dict[str, Any], resources: list[ResourcePlan]) -> TenantPlan:
-    own = [resource for resource in resources if resource.org_id == org_id]
+def policy_violations(registrations: list[Registration]) -> list[PolicyViolation]:
+    """The policy pack's rules, run on what the program registered (the same rules CrossGuard runs)."""
+    views = [
+        ResourceView(
+            type=r.type,
+            urn=r.urn,
+            name=r.name,
+            props=r.inputs,
+            protect=r.protect,
+            parent=r.parent or None,
+            additional_secret_outputs=r.additional_secret_outputs,
+        )
+        for r in registrations
+    ]
+    return [PolicyViolation(rule.name, rule.enforcement, v.urn, v.message) for rule, v in evaluate(views)]
+
+
+def _tenant_plan(org_id: str, summary: dict[str, Any], own: list[ResourcePlan]) -> TenantPlan:
 
     def policy(resource_type: str) -> dict[str, Any]:
         return next(json.loads(r.inputs["policy"]) for r in own if r.type == resource_type)

@@ -84,6 +84,7 @@ def render_text(plans: Sequence[StackPlan], diffs: Sequence[StackDiff]) -> str:
         out += ["  " + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows]
         if any(tenant.mocked_suffix for tenant in plan.tenants):
             out.append(f"  {MOCKED_SUFFIX_NOTE}")
+        out += _violation_lines(plan, "  ")
         if plan.stack in diff_by_stack:
             out += ["", f"  changes against the base revision ({plan.stack}):"]
             out += [f"    {line}" for line in _diff_lines(diff_by_stack[plan.stack])]
@@ -98,6 +99,14 @@ def render_text(plans: Sequence[StackPlan], diffs: Sequence[StackDiff]) -> str:
             out += [f"      {urn}" for urn in tenant.resource_urns]
         out.append("")
     return "\n".join(out)
+
+
+def _violation_lines(plan: StackPlan, indent: str) -> list[str]:
+    if not plan.violations:
+        return [f"{indent}policy pack: no violation"]
+    return [f"{indent}policy pack: {len(plan.violations)} violations"] + [
+        f"{indent}{v.enforcement.upper()} {v.rule}: {v.message} ({v.urn})" for v in plan.violations
+    ]
 
 
 def _tenant_facts(tenant: TenantPlan) -> list[tuple[str, str]]:
@@ -126,6 +135,7 @@ def render_markdown(plans: Sequence[StackPlan], diffs: Sequence[StackDiff]) -> s
         out.append("")
         if any(tenant.mocked_suffix for tenant in plan.tenants):
             out += ["\\" + MOCKED_SUFFIX_NOTE, ""]
+        out += [*_violation_lines(plan, "- "), ""] if plan.violations else []
         for tenant in plan.tenants:
             out += [f"<details><summary><code>{tenant.org_id}</code>: policies and resources</summary>", ""]
             out += [f"- {label}: `{value}`" for label, value in _tenant_facts(tenant)]

@@ -1,0 +1,1 @@
+"""The tenant-storage policy pack: rules in `tenant_storage_rules`, the CrossGuard wiring in `crossguard`."""
