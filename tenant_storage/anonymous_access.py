@@ -1,0 +1,119 @@
+"""What AWS decides for an anonymous (unsigned) S3 request, from the bucket policy and public access block.
+
+The AWS emulator (moto) evaluates identity policies for signed requests but not bucket policies, and it
+cannot see an anonymous request through its IAM checks at all. This small evaluator follows the S3
+documentation for the part this project relies on:
+
+- ACLs play no part: ownership is BucketOwnerEnforced, so S3 ignores them.
+- With `block_public_policy`, S3 refuses to store a public bucket policy (PutBucketPolicy fails).
+- With `restrict_public_buckets`, a public bucket policy grants nothing to anonymous callers.
+- Otherwise an explicit Deny wins, then an Allow; no matching Allow is an implicit deny.
+- Matched: principal `*` (or `{"AWS": "*"}`), action and resource with `*`/`?` wildcards, and the one
+  condition this project writes, `Bool` on `aws:SecureTransport`. Any other condition key is refused
+  loudly rather than guessed.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+
+@dataclass(frozen=True)
+class PublicAccessBlock:
+    block_public_acls: bool = True
+    ignore_public_acls: bool = True
+    block_public_policy: bool = True
+    restrict_public_buckets: bool = True
+
+
+class Decision(Enum):
+    ALLOW = "allow"
+    DENY = "deny"
+    NO_OPINION = "no opinion"
+
+
+class PolicyRefused(Exception):
+    """S3 would not have stored this bucket policy."""
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _is_anyone(principal: Any) -> bool:
+    return principal == "*" or (isinstance(principal, Mapping) and "*" in _as_list(principal.get("AWS", [])))
+
+
+def _matches(patterns: Any, value: str) -> bool:
+    return any(fnmatch.fnmatchcase(value, pattern) for pattern in _as_list(patterns))
+
+
+def _conditions_hold(conditions: Mapping[str, Any], secure_transport: bool) -> bool:
+    for operator, tests in conditions.items():
+        for key, expected in tests.items():
+            if (operator, key) != ("Bool", "aws:SecureTransport"):
+                raise ValueError(f"the evaluator does not model the condition {operator} {key}")
+            if str(secure_transport).lower() not in [str(value).lower() for value in _as_list(expected)]:
+                return False
+    return True
+
+
+def _applies(statement: Mapping[str, Any], action: str, resource: str, secure_transport: bool) -> bool:
+    return (
+        _is_anyone(statement.get("Principal"))
+        and _matches(statement.get("Action", []), action)
+        and _matches(statement.get("Resource", []), resource)
+        and _conditions_hold(statement.get("Condition", {}), secure_transport)
+    )
+
+
+def is_public(policy: Mapping[str, Any]) -> bool:
+    """A policy is public when it allows anyone without a narrowing condition (S3's definition, simplified)."""
+    return any(
+        statement["Effect"] == "Allow" and _is_anyone(statement.get("Principal")) and not statement.get("Condition")
+        for statement in policy.get("Statement", [])
+    )
+
+
+def check_policy_accepted(policy: Mapping[str, Any], block: PublicAccessBlock) -> None:
+    if block.block_public_policy and is_public(policy):
+        raise PolicyRefused("block_public_policy is on and the bucket policy is public")
+
+
+def bucket_policy_decision(
+    policy: Mapping[str, Any] | None,
+    block: PublicAccessBlock,
+    action: str,
+    resource: str,
+    secure_transport: bool = True,
+    caller_in_bucket_account: bool = False,
+) -> Decision:
+    """The bucket policy's verdict on a request. Statements for principal `*` apply to every caller; for a
+    caller in the bucket owner's account, `restrict_public_buckets` does not void them (S3 documents that
+    it limits public policies to the owner's account and AWS services)."""
+    if policy is None:
+        return Decision.NO_OPINION
+    check_policy_accepted(policy, block)
+    if block.restrict_public_buckets and is_public(policy) and not caller_in_bucket_account:
+        return Decision.NO_OPINION
+    statements = [s for s in policy.get("Statement", []) if _applies(s, action, resource, secure_transport)]
+    if any(statement["Effect"] == "Deny" for statement in statements):
+        return Decision.DENY
+    if any(statement["Effect"] == "Allow" for statement in statements):
+        return Decision.ALLOW
+    return Decision.NO_OPINION
+
+
+def anonymous_allowed(
+    policy: Mapping[str, Any] | None,
+    block: PublicAccessBlock,
+    action: str,
+    resource: str,
+    secure_transport: bool = True,
+) -> bool:
+    """Whether S3 lets an unsigned request perform `action` on `resource` (an S3 ARN)."""
+    return bucket_policy_decision(policy, block, action, resource, secure_transport) is Decision.ALLOW
