@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pulumi
@@ -116,3 +116,28 @@ def policy_of(registration: Registration) -> dict:
 
 def deployed_org_ids(run: ProgramRun) -> set[str]:
     return {r.name for r in run.by_type(COMPONENT)}
+
+
+def replace_in(name: str, old: str, new: str) -> Callable[[Path], None]:
+    """An edit of one project file: replace the first `old` (which must be there) with `new`."""
+
+    def edit(project: Path) -> None:
+        text = (project / name).read_text()
+        assert old in text, f"{old!r} is not in {name}"
+        (project / name).write_text(text.replace(old, new, 1))
+
+    return edit
+
+
+def write_file(name: str, text: str) -> Callable[[Path], None]:
+    return lambda project: (project / name).write_text(text)
+
+
+def assert_refused(run: ProgramRun, fragments: list[str] | tuple[str, ...]) -> None:
+    """A clean refusal naming every fragment, and not one resource registered."""
+    assert isinstance(run.error, pulumi.RunError), f"expected a refusal, got {run.error!r}"
+    message = str(run.error)
+    assert "nothing was deployed" in message
+    for fragment in fragments:
+        assert fragment in message, f"{fragment!r} is not in:\n{message}"
+    assert run.registrations == [], "a resource was registered despite invalid input"

@@ -206,7 +206,7 @@ class TestTheProgramAgainstThePack:
 
     def test_the_offline_plan_reports_a_broken_mandatory_rule_and_fails(self, project, capsys):
         from offline.cli import main
-        from tests.test_refusals import replace_in
+        from tests.conftest import replace_in
 
         replace_in("Pulumi.prod.yaml", "  tenant-storage:protectBuckets: true\n", "")(project)
         assert main(["plan", "--stack", "prod"], project_dir=project) == 1

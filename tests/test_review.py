@@ -9,7 +9,7 @@ import pytest
 
 from offline.cli import main
 from offline.runtime import PROJECT_DIR
-from tests.test_refusals import replace_in
+from tests.conftest import replace_in
 
 PROD_BUCKET_URN = "urn:pulumi:prod::tenant-storage::tenant-storage:index:TenantStorage$aws:s3/bucket:Bucket::{}-bucket"
 QA_BUCKET_URN = "urn:pulumi:qa::tenant-storage::tenant-storage:index:TenantStorage$aws:s3/bucket:Bucket::{}-bucket"
