@@ -2,6 +2,7 @@
 
     python -m offline plan [--stack qa|prod|all] [--format text|markdown|json] [--base <git-ref>]
     python -m offline validate
+    python -m offline check-names --stack qa [--endpoint-url URL]   (needs AWS credentials)
 
 Neither needs AWS credentials or the Pulumi CLI. `validate` does not even load the Pulumi SDK.
 Exit status 1 when any input is invalid (every problem is printed) or a mandatory rule of the policy
@@ -27,12 +28,19 @@ def main(argv: Sequence[str] | None = None, project_dir: Path = PROJECT_DIR) -> 
     plan.add_argument("--format", choices=("text", "markdown", "json"), default="text", dest="output_format")
     plan.add_argument("--base", metavar="GIT_REF", help="also plan the inputs at this revision and show the changes")
     commands.add_parser("validate", help="check tenants.yaml and the stack files only; no Pulumi runtime")
+    names = commands.add_parser("check-names", help="ask S3 whether each bucket name is ours, free or taken")
+    names.add_argument("--stack", required=True)
+    names.add_argument("--endpoint-url", help="an S3-compatible endpoint instead of AWS (for example a moto server)")
     options = parser.parse_args(argv)
 
     if options.command == "validate":
         from offline.validate import run_validate
 
         return run_validate(project_dir)
+    if options.command == "check-names":
+        from offline.check_names import run_check_names
+
+        return run_check_names(project_dir, options.stack, options.endpoint_url)
     return run_plan(project_dir, options.stack, options.output_format, options.base)
 
 

@@ -1,0 +1,144 @@
+"""`check-names`: ask S3 about every bucket name a stack would create, before `pulumi up` finds out.
+
+    python -m offline check-names --stack qa [--endpoint-url URL]
+
+Bucket names are global across AWS accounts, so `fusion-rms-<orgId>` may already belong to someone
+else. Each name is classified with the standard AWS credential chain:
+
+- ours: listed by ListBuckets for the caller's account;
+- free: HeadBucket answers 404;
+- taken: it exists (HeadBucket 200, 403 or a redirect to another region) but is not ours. The fix is
+  printed as the exact tenants.yaml entry with `randomSuffix: true`.
+
+Tenants with `randomSuffix: true` are skipped: their suffix is chosen at the first deploy and then
+kept, so no name can be checked in advance. Exit status: 0 all clear, 1 some name is taken,
+2 the check could not run (no credentials, throttling, network, access denied to ListBuckets).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from tenant_storage.registry import Profile, Tenant
+
+Status = Literal["ours", "free", "taken"]
+THROTTLING_CODES = {"SlowDown", "Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequests"}
+
+
+class CheckFailed(Exception):
+    """The check could not run; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class NameCheck:
+    org_id: str
+    bucket: str
+    status: Status
+    detail: str = ""
+
+
+def classify(buckets: Iterable[tuple[str, str]], s3: Any) -> list[NameCheck]:
+    """(orgId, bucket name) pairs -> their status, using one ListBuckets and a HeadBucket per unowned name."""
+    from botocore.exceptions import ClientError
+
+    ours = _own_bucket_names(s3)
+    checks = []
+    for org_id, bucket in buckets:
+        if bucket in ours:
+            checks.append(NameCheck(org_id, bucket, "ours"))
+            continue
+        try:
+            s3.head_bucket(Bucket=bucket)
+        except ClientError as error:
+            status_code = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            _raise_if_throttled(error)
+            if status_code == 404:
+                checks.append(NameCheck(org_id, bucket, "free"))
+                continue
+            if status_code in (301, 403):
+                region = error.response.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get("x-amz-bucket-region")
+                where = f" (in {region})" if region else ""
+                checks.append(NameCheck(org_id, bucket, "taken", f"exists in another account{where}"))
+                continue
+            raise CheckFailed(f"HeadBucket {bucket}: {error}") from error
+        checks.append(NameCheck(org_id, bucket, "taken", "exists and is readable, but is not in this account"))
+    return checks
+
+
+def _own_bucket_names(s3: Any) -> set[str]:
+    from botocore.exceptions import ClientError
+
+    try:
+        return {bucket["Name"] for page in s3.get_paginator("list_buckets").paginate() for bucket in page["Buckets"]}
+    except ClientError as error:
+        _raise_if_throttled(error)
+        raise CheckFailed(
+            f"ListBuckets was refused ({error.response['Error']['Code']}): the check needs s3:ListAllMyBuckets "
+            "to tell this account's buckets from other accounts'"
+        ) from error
+
+
+def _raise_if_throttled(error: Any) -> None:
+    if error.response.get("Error", {}).get("Code") in THROTTLING_CODES:
+        raise CheckFailed(f"AWS is throttling the requests ({error.response['Error']['Code']}); retry in a minute")
+
+
+def suggested_entry(tenant: Tenant) -> str:
+    """The tenant's tenants.yaml entry with `randomSuffix: true`, ready to paste."""
+    entry: dict[str, Any] = {"orgId": tenant.org_id, "environment": tenant.environment.value}
+    if tenant.profile is not Profile.MEDIA_GALLERY:
+        entry["profile"] = tenant.profile.value
+    entry["randomSuffix"] = True
+    return yaml.safe_dump([entry], sort_keys=False).rstrip()
+
+
+def run_check_names(project_dir: Path, stack: str, endpoint_url: str | None, session: Any = None) -> int:
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+
+    from offline.plan import plan_stack
+    from tenant_storage.inputs import TENANTS_FILE
+    from tenant_storage.registry import load_registry
+
+    plan = plan_stack(stack, project_dir)
+    if plan.refused:
+        print(f"stack {stack}: the inputs are invalid; run `python -m offline validate`", file=sys.stderr)
+        return 2
+    registry = {tenant.org_id: tenant for tenant in load_registry(project_dir / TENANTS_FILE).tenants}
+    skipped = [tenant for tenant in plan.tenants if tenant.mocked_suffix]
+    wanted = [(tenant.org_id, tenant.bucket_name) for tenant in plan.tenants if not tenant.mocked_suffix]
+    session = session or boto3.session.Session()
+    try:
+        s3 = session.client("s3", endpoint_url=endpoint_url)
+        checks = classify(wanted, s3)
+    except NoCredentialsError:
+        print(
+            "check-names: no AWS credentials found (environment, ~/.aws/credentials or config, SSO, or an "
+            "instance role); sign in to the stack's account first, for example `aws sso login`",
+            file=sys.stderr,
+        )
+        return 2
+    except CheckFailed as error:
+        print(f"check-names: {error}", file=sys.stderr)
+        return 2
+    except (BotoCoreError, ClientError) as error:
+        print(f"check-names: the check could not run: {error}", file=sys.stderr)
+        return 2
+
+    for check in checks:
+        print(f"{check.status:5}  {check.bucket}  ({check.org_id})" + (f": {check.detail}" if check.detail else ""))
+    for tenant in skipped:
+        print(f"skip   {tenant.org_id}: random suffix, chosen at the first deploy")
+    taken = [check for check in checks if check.status == "taken"]
+    for check in taken:
+        print(
+            f"\n{check.bucket} is taken. In tenants.yaml, give tenant {check.org_id} a random suffix:\n"
+            f"{suggested_entry(registry[check.org_id])}"
+        )
+    return 1 if taken else 0
