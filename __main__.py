@@ -23,4 +23,4 @@ for tenant in inputs.tenants:  # a loop, not a comprehension: one stack frame fe
     storages.append(TenantStorage(tenant.org_id, TenantStorageArgs.for_tenant(tenant, inputs.settings)))
 
 pulumi.export("tenants", {storage.args.org_id: storage.summary() for storage in storages})
-pulumi.export("secretAccessKeys", pulumi.Output.secret({s.args.org_id: s.secret_access_key for s in storages}))
+pulumi.export("secretAccessKeys", pulumi.Output.secret({s.args.org_id: s.secret_access_keys for s in storages}))

@@ -17,7 +17,7 @@ import pulumi_aws as aws
 import pulumi_random as random
 
 from tenant_storage import naming, policies
-from tenant_storage.registry import Environment, NamingRules, Profile, Tenant
+from tenant_storage.registry import DEFAULT_KEY_LABEL, Environment, NamingRules, Profile, Tenant
 from tenant_storage.stacks import StackSettings
 
 COMPONENT_TYPE = "tenant-storage:index:TenantStorage"
@@ -34,6 +34,7 @@ class TenantStorageArgs:
     naming: NamingRules = field(default_factory=NamingRules)
     protect_bucket: bool = False
     noncurrent_version_expiration_days: int = 30
+    key_labels: tuple[str, ...] = (DEFAULT_KEY_LABEL,)
 
     @classmethod
     def for_tenant(cls, tenant: Tenant, settings: StackSettings) -> TenantStorageArgs:
@@ -46,6 +47,7 @@ class TenantStorageArgs:
             naming=settings.naming,
             protect_bucket=settings.protect_buckets,
             noncurrent_version_expiration_days=settings.noncurrent_version_expiration_days,
+            key_labels=tenant.key_labels,
         )
 
     @property
@@ -58,8 +60,8 @@ class TenantStorage(pulumi.ComponentResource):
     bucket_arn: pulumi.Output[str]
     iam_user_name: pulumi.Output[str]
     iam_user_arn: pulumi.Output[str]
-    access_key_id: pulumi.Output[str]
-    secret_access_key: pulumi.Output[str]
+    access_key_ids: dict[str, pulumi.Output[str]]
+    secret_access_keys: dict[str, pulumi.Output[str]]
     public_base_url: pulumi.Output[str] | None
 
     def __init__(self, name: str, args: TenantStorageArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -153,15 +155,19 @@ class TenantStorage(pulumi.ComponentResource):
             policy=bucket.bucket.apply(lambda name: _json(policies.user_policy(profile, name))),
             opts=child,
         )
-        access_key = aws.iam.AccessKey(f"{org}-access-key", user=user.name, opts=child)
+        # One resource per label, so that adding or removing a label creates or deletes only that key.
+        access_keys = {
+            label: aws.iam.AccessKey(access_key_resource_name(org, label), user=user.name, opts=child)
+            for label in args.key_labels
+        }
 
         self.bucket_name = bucket.bucket
         self.bucket_arn = bucket.arn
         self.iam_user_name = user.name
         self.iam_user_arn = user.arn
-        self.access_key_id = access_key.id
+        self.access_key_ids = {label: key.id for label, key in access_keys.items()}
         # The provider marks `secret` secret, but a mock or an older provider may not: never rely on it.
-        self.secret_access_key = pulumi.Output.secret(access_key.secret)
+        self.secret_access_keys = {label: pulumi.Output.secret(key.secret) for label, key in access_keys.items()}
         self.public_base_url = (
             bucket.bucket.apply(lambda name: policies.public_base_url(name, args.region))
             if profile.serves_public_folder
@@ -173,8 +179,8 @@ class TenantStorage(pulumi.ComponentResource):
                 "bucketArn": self.bucket_arn,
                 "iamUserName": self.iam_user_name,
                 "iamUserArn": self.iam_user_arn,
-                "accessKeyId": self.access_key_id,
-                "secretAccessKey": self.secret_access_key,
+                "accessKeyIds": self.access_key_ids,
+                "secretAccessKeys": self.secret_access_keys,
             }
         )
 
@@ -193,6 +199,11 @@ class TenantStorage(pulumi.ComponentResource):
             lambda hex_suffix: naming.bucket_name(args.naming.bucket_prefix, args.org_id, hex_suffix)
         )
 
+    @property
+    def newest_key_label(self) -> str:
+        """The last label listed: the key an app should be using once a rotation is under way."""
+        return self.args.key_labels[-1]
+
     def summary(self) -> dict[str, Any]:
         """What the `tenants` stack output shows for this tenant: nothing secret."""
         summary: dict[str, Any] = {
@@ -201,13 +212,19 @@ class TenantStorage(pulumi.ComponentResource):
             "region": self.args.region,
             "iamUserName": self.iam_user_name,
             "iamUserArn": self.iam_user_arn,
-            "accessKeyId": self.access_key_id,
+            "accessKeyId": self.access_key_ids[self.newest_key_label],
+            "accessKeyIds": self.access_key_ids,
             "profile": self.args.profile.value,
             "environment": self.args.environment.value,
         }
         if self.public_base_url is not None:
             summary["publicBaseUrl"] = self.public_base_url
         return summary
+
+
+def access_key_resource_name(org_id: str, label: str) -> str:
+    # The default label keeps the name the single key always had, so its URN never changes.
+    return f"{org_id}-access-key" if label == DEFAULT_KEY_LABEL else f"{org_id}-access-key-{label}"
 
 
 def _json(document: dict[str, Any]) -> str:

@@ -6,15 +6,16 @@ Every problem in the file is collected and reported together, each naming the fi
 
 from __future__ import annotations
 
+import datetime
 import difflib
 from collections.abc import Hashable
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
 from tenant_storage import naming
 from tenant_storage.errors import InvalidInput, Problem
@@ -43,6 +44,14 @@ class Profile(StrEnum):
         return self is Profile.MEDIA_GALLERY
 
 
+DEFAULT_KEY_LABEL = "initial"
+KEY_LABEL_PATTERN = r"^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$"
+KEY_LABEL_RULE = "1 to 32 lowercase letters, digits and inner hyphens"
+MAX_ACCESS_KEYS = 2  # what IAM allows per user, and what a zero-downtime rotation needs
+
+KeyLabel = Annotated[str, StringConstraints(strict=True, pattern=KEY_LABEL_PATTERN)]
+
+
 class Tenant(BaseModel):
     """One organisation's entry in tenants.yaml."""
 
@@ -66,6 +75,26 @@ class Tenant(BaseModel):
         strict=True,
         description="Append a stable random suffix to the bucket name, for when fusion-rms-<orgId> is taken.",
     )
+    access_keys: list[KeyLabel] | None = Field(
+        default=None,
+        alias="accessKeys",
+        min_length=1,
+        max_length=MAX_ACCESS_KEYS,
+        description=f"Labels of the IAM user's access keys ({KEY_LABEL_RULE}); one key labelled "
+        f"'{DEFAULT_KEY_LABEL}' when absent. List two to rotate: add the new label, deploy, move the app, "
+        "remove the old label, deploy.",
+    )
+
+    @field_validator("access_keys")
+    @classmethod
+    def _labels_are_unique(cls, labels: list[str] | None) -> list[str] | None:
+        if labels is not None and len(set(labels)) != len(labels):
+            raise ValueError(f"duplicate label in {labels}: each access key needs its own label")
+        return labels
+
+    @property
+    def key_labels(self) -> tuple[str, ...]:
+        return tuple(self.access_keys or (DEFAULT_KEY_LABEL,))
 
 
 class TenantRegistry(BaseModel):
@@ -226,6 +255,8 @@ def _field_message(detail: Any, item: _Mapping) -> str:
             f"must be a string, but YAML reads the unquoted value {raw} as the "
             f'{_yaml_type(value)} {_yaml_repr(value)}; quote it: orgId: "{raw}"'
         )
+    if field == "accessKeys":
+        return _access_keys_message(kind, detail, value)
     if kind == "string_pattern_mismatch":
         return naming.org_id_problems(value)[0]
     if kind == "enum":
@@ -234,6 +265,20 @@ def _field_message(detail: Any, item: _Mapping) -> str:
     if kind == "bool_type":
         return f"must be true or false, not the {_yaml_type(value)} {_yaml_repr(value)}"
     return str(detail["msg"])
+
+
+def _access_keys_message(kind: str, detail: Any, value: Any) -> str:
+    if kind == "too_long":
+        return f"at most {MAX_ACCESS_KEYS} access keys: IAM allows two per user, enough to rotate without downtime"
+    if kind == "too_short":
+        return "list at least one access key label, or leave the field out for one key"
+    if kind == "value_error":
+        return str(detail["ctx"]["error"])
+    if kind == "string_pattern_mismatch":
+        return f"label {value!r} must be {KEY_LABEL_RULE}"
+    if kind == "string_type":
+        return f"label {_yaml_repr(value)} must be a string (YAML reads it as a {_yaml_type(value)}); quote it"
+    return f"must be a list of labels, not a {_yaml_type(value)}"
 
 
 def _unknown_field_message(field: str, known: list[str]) -> str:
@@ -298,7 +343,11 @@ def _name_problems(tenant: Tenant, index: int, item: _Mapping, source: str, rule
 
 
 def _yaml_repr(value: Any) -> str:
-    return str(value).lower() if isinstance(value, bool) else repr(value)
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return repr(value)
 
 
 def _yaml_type(value: Any) -> str:

@@ -64,7 +64,7 @@ def run_component(storage_factory: object, stack: str = "qa") -> ProgramRun:
     def program() -> None:
         for storage in storage_factory():  # type: ignore[operator]
             pulumi.export(f"{storage.args.org_id}-summary", storage.summary())
-            pulumi.export(f"{storage.args.org_id}-secret", storage.secret_access_key)
+            pulumi.export(f"{storage.args.org_id}-secret", storage.secret_access_keys)
 
     return run_under_mocks(stack, {}, OfflineMocks(STACK_ACCOUNTS[stack]), program)
 

@@ -140,6 +140,24 @@ CASES = {
         ("(orgId 'xmsqa2') field 'profile': 'private' is not one of",),
         replace_in(TENANTS, "profile: app-storage", "profile: private"),
     ),
+    # Access key labels
+    "three access keys": BadInput(
+        ("(orgId 'xmsqa1') field 'accessKeys': at most 2 access keys",), xmsqa1_field("accessKeys: [a, b, c]")
+    ),
+    "duplicate access key labels": BadInput(
+        ("(orgId 'xmsqa1') field 'accessKeys': duplicate label",), xmsqa1_field("accessKeys: [a, a]")
+    ),
+    "bad access key label": BadInput(
+        ("(orgId 'xmsqa1') field 'accessKeys': label 'Key_1' must be 1 to 32 lowercase letters",),
+        xmsqa1_field("accessKeys: [Key_1]"),
+    ),
+    "date as access key label": BadInput(
+        ("(orgId 'xmsqa1') field 'accessKeys': label 2026-11-27 must be a string (YAML reads it as a date)",),
+        xmsqa1_field("accessKeys: [2026-11-27]"),
+    ),
+    "no access key label": BadInput(
+        ("(orgId 'xmsqa1') field 'accessKeys': list at least one",), xmsqa1_field("accessKeys: []")
+    ),
     # Environments and stacks
     "environment no stack hosts": BadInput(
         ("tenants.yaml tenants[3] (orgId 'tradeshow-demo') field 'environment': no stack hosts environment 'demo'",),

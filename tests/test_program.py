@@ -66,7 +66,7 @@ class TestComponentShape:
     def test_each_component_registers_its_outputs(self, stack_run):
         for component in stack_run.by_type(COMPONENT):
             outputs = stack_run.registered_outputs[component.urn]
-            assert set(outputs) >= {"bucketName", "bucketArn", "iamUserName", "accessKeyId", "secretAccessKey"}
+            assert set(outputs) >= {"bucketName", "bucketArn", "iamUserName", "accessKeyIds", "secretAccessKeys"}
 
 
 class TestBucket:
@@ -230,8 +230,11 @@ class TestOutputs:
     def test_the_tenants_map_describes_each_tenant(self, qa_run):
         tenants = qa_run.outputs["tenants"].value
         assert set(tenants) == set(QA_TENANTS)
-        assert tenants["xmsqa1"].pop("accessKeyId").startswith("MOCKKEY")
-        assert tenants["xmsqa1"] == {
+        xmsqa1 = dict(tenants["xmsqa1"])
+        key_id = xmsqa1.pop("accessKeyId")
+        assert key_id.startswith("MOCKKEY")
+        assert xmsqa1.pop("accessKeyIds") == {"initial": key_id}
+        assert xmsqa1 == {
             "bucketName": "fusion-rms-xmsqa1",
             "bucketArn": "arn:aws:s3:::fusion-rms-xmsqa1",
             "region": "us-east-1",
@@ -247,8 +250,9 @@ class TestOutputs:
         secrets = stack_run.outputs["secretAccessKeys"]
         assert secrets.secret is True
         assert set(secrets.value) == deployed_org_ids(stack_run)
+        assert all(set(by_label) == {"initial"} for by_label in secrets.value.values())
         readable = json.dumps(stack_run.outputs["tenants"].value)
-        assert all(secret not in readable for secret in secrets.value.values())
+        assert all(secret not in readable for by_label in secrets.value.values() for secret in by_label.values())
 
     def test_each_user_has_one_access_key(self, stack_run):
         for org_id in deployed_org_ids(stack_run):
@@ -256,8 +260,9 @@ class TestOutputs:
 
     def test_the_component_keeps_its_secret_output_secret(self, stack_run):
         for component in stack_run.by_type(COMPONENT):
-            secret = stack_run.registered_outputs[component.urn]["secretAccessKey"]
-            assert secret[rpc._special_sig_key] == rpc._special_secret_sig
+            secrets = stack_run.registered_outputs[component.urn]["secretAccessKeys"]
+            assert secrets[rpc._special_sig_key] == rpc._special_secret_sig
+            assert set(secrets["value"]) == {"initial"}
 
 
 class TestDataSafety:
