@@ -22,6 +22,7 @@ from tenant_storage.stacks import StackSettings
 
 COMPONENT_TYPE = "tenant-storage:index:TenantStorage"
 ABORT_INCOMPLETE_UPLOADS_AFTER_DAYS = 7
+CREDENTIALS_PATH = "tenant-storage"
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class TenantStorageArgs:
     protect_bucket: bool = False
     noncurrent_version_expiration_days: int = 30
     key_labels: tuple[str, ...] = (DEFAULT_KEY_LABEL,)
+    credential_store: str = "none"
 
     @classmethod
     def for_tenant(cls, tenant: Tenant, settings: StackSettings) -> TenantStorageArgs:
@@ -48,6 +50,7 @@ class TenantStorageArgs:
             protect_bucket=settings.protect_buckets,
             noncurrent_version_expiration_days=settings.noncurrent_version_expiration_days,
             key_labels=tenant.key_labels,
+            credential_store=settings.credential_store,
         )
 
     @property
@@ -168,6 +171,7 @@ class TenantStorage(pulumi.ComponentResource):
         self.access_key_ids = {label: key.id for label, key in access_keys.items()}
         # The provider marks `secret` secret, but a mock or an older provider may not: never rely on it.
         self.secret_access_keys = {label: pulumi.Output.secret(key.secret) for label, key in access_keys.items()}
+        self._store_credentials()
         self.public_base_url = (
             bucket.bucket.apply(lambda name: policies.public_base_url(name, args.region))
             if profile.serves_public_folder
@@ -183,6 +187,41 @@ class TenantStorage(pulumi.ComponentResource):
                 "secretAccessKeys": self.secret_access_keys,
             }
         )
+
+    def app_environment(self) -> dict[str, pulumi.Input[str]]:
+        """The variables the tenant's app server reads, for the newest key."""
+        label = self.newest_key_label
+        return {
+            "BUCKET_NAME": self.bucket_name,
+            "AWS_KEY": self.access_key_ids[label],
+            "AWS_SECRET": self.secret_access_keys[label],
+            "AWS_REGION": self.args.region,
+        }
+
+    def _store_credentials(self) -> None:
+        """Hand the credentials to a secret store, so that nobody copies them into files or chat."""
+        args, org = self.args, self.args.org_id
+        child = pulumi.ResourceOptions(parent=self)
+        if args.credential_store == "secretsmanager":
+            secret = aws.secretsmanager.Secret(
+                f"{org}-credentials", name=f"{CREDENTIALS_PATH}/{org}", tags=args.tags, opts=child
+            )
+            aws.secretsmanager.SecretVersion(
+                f"{org}-credentials-version",
+                secret_id=secret.id,
+                secret_string=pulumi.Output.secret(pulumi.Output.json_dumps(self.app_environment())),
+                opts=child,
+            )
+        elif args.credential_store == "ssm":
+            for variable, value in self.app_environment().items():
+                aws.ssm.Parameter(
+                    f"{org}-credentials-{variable.lower().replace('_', '-')}",
+                    name=f"/{CREDENTIALS_PATH}/{org}/{variable}",
+                    type="SecureString",
+                    value=pulumi.Output.secret(value),
+                    tags=args.tags,
+                    opts=child,
+                )
 
     def _bucket_name(self) -> pulumi.Input[str]:
         args = self.args

@@ -3,6 +3,7 @@
     python -m offline plan [--stack qa|prod|all] [--format text|markdown|json] [--base <git-ref>]
     python -m offline validate
     python -m offline check-names --stack qa [--endpoint-url URL]   (needs AWS credentials)
+    python -m offline credentials <orgId> --stack qa [--label L]    (needs the Pulumi CLI)
 
 Neither needs AWS credentials or the Pulumi CLI. `validate` does not even load the Pulumi SDK.
 Exit status 1 when any input is invalid (every problem is printed) or a mandatory rule of the policy
@@ -31,12 +32,20 @@ def main(argv: Sequence[str] | None = None, project_dir: Path = PROJECT_DIR) -> 
     names = commands.add_parser("check-names", help="ask S3 whether each bucket name is ours, free or taken")
     names.add_argument("--stack", required=True)
     names.add_argument("--endpoint-url", help="an S3-compatible endpoint instead of AWS (for example a moto server)")
+    credentials = commands.add_parser("credentials", help="a tenant's app variables from the stack outputs")
+    credentials.add_argument("org_id", metavar="orgId")
+    credentials.add_argument("--stack", required=True)
+    credentials.add_argument("--label", help="the access key label (default: the tenant's newest key)")
     options = parser.parse_args(argv)
 
     if options.command == "validate":
         from offline.validate import run_validate
 
         return run_validate(project_dir)
+    if options.command == "credentials":
+        from offline.credentials import run_credentials
+
+        return run_credentials(project_dir, options.stack, options.org_id, options.label)
     if options.command == "check-names":
         from offline.check_names import run_check_names
 

@@ -27,7 +27,9 @@ OBJECT = "aws:s3/bucketObjectv2:BucketObjectv2"
 USER = "aws:iam/user:User"
 USER_POLICY = "aws:iam/userPolicy:UserPolicy"
 ACCESS_KEY = "aws:iam/accessKey:AccessKey"
-TAGGED_TYPES = (BUCKET, USER, OBJECT)
+SECRET = "aws:secretsmanager/secret:Secret"  # noqa: S105 - a resource type token
+PARAMETER = "aws:ssm/parameter:Parameter"
+TAGGED_TYPES = (BUCKET, USER, OBJECT, SECRET, PARAMETER)
 PRODUCTION_CLASS = ("production", "staging")
 
 Enforcement = Literal["mandatory", "advisory"]
@@ -213,6 +215,15 @@ def check_access_key_secrets(stack: StackResources) -> list[tuple[str, str]]:
     ]
 
 
+def check_credential_parameters(stack: StackResources) -> list[tuple[str, str]]:
+    return [
+        (parameter.urn, f"SSM parameter {parameter.props.get('name')} holds credentials but is not a SecureString")
+        for parameter in stack.of_type(PARAMETER)
+        if str(parameter.props.get("name", "")).startswith("/tenant-storage/")
+        and parameter.props.get("type") != "SecureString"
+    ]
+
+
 def check_org_id_tags(stack: StackResources) -> list[tuple[str, str]]:
     return [
         (r.urn, f"{r.type.rsplit(':', 1)[-1]} {r.name} has no OrgId tag (billing reports group by it)")
@@ -253,7 +264,18 @@ RULES = (
     Rule(
         "access-key-secret-is-secret", "Access key secrets stay Pulumi secrets.", "mandatory", check_access_key_secrets
     ),
-    Rule("org-id-tags", "Buckets, users and objects carry an OrgId tag.", "advisory", check_org_id_tags),
+    Rule(
+        "credential-parameters-encrypted",
+        "SSM parameters holding tenant credentials are SecureStrings.",
+        "mandatory",
+        check_credential_parameters,
+    ),
+    Rule(
+        "org-id-tags",
+        "Buckets, users, objects and credential secrets carry an OrgId tag.",
+        "advisory",
+        check_org_id_tags,
+    ),
     Rule(
         "production-buckets-protected",
         "Production and staging buckets are protected from deletion.",

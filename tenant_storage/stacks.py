@@ -30,6 +30,8 @@ BUCKET_PREFIX = f"{PROJECT}:bucketPrefix"
 IAM_USER_PREFIX = f"{PROJECT}:iamUserPrefix"
 NONCURRENT_VERSION_EXPIRATION_DAYS = f"{PROJECT}:noncurrentVersionExpirationDays"
 SHARD = f"{PROJECT}:shard"
+CREDENTIAL_STORE = f"{PROJECT}:credentialStore"
+CREDENTIAL_STORES = ("none", "secretsmanager", "ssm")
 
 # Every configuration key the program reads; a `tenant-storage:` key outside this list is a typo.
 CONFIG_KEYS = (
@@ -41,6 +43,7 @@ CONFIG_KEYS = (
     IAM_USER_PREFIX,
     NONCURRENT_VERSION_EXPIRATION_DAYS,
     SHARD,
+    CREDENTIAL_STORE,
 )
 
 DEFAULT_NONCURRENT_VERSION_EXPIRATION_DAYS = 30
@@ -83,6 +86,7 @@ class StackSettings:
     naming: NamingRules
     noncurrent_version_expiration_days: int
     shard: Shard | None = None
+    credential_store: str = "none"
 
 
 def stack_file_name(stack: str) -> str:
@@ -141,6 +145,10 @@ def parse_stack_settings(stack: str, values: Mapping[str, str | None]) -> StackS
     if values.get(SHARD) is not None and shard is None:
         problem(SHARD, f'must be "<index>/<count>" with 0 <= index < count, not {values.get(SHARD)!r}')
 
+    credential_store = values.get(CREDENTIAL_STORE) or "none"
+    if credential_store not in CREDENTIAL_STORES:
+        problem(CREDENTIAL_STORE, f"{credential_store!r} is not one of {', '.join(CREDENTIAL_STORES)}")
+
     if problems:
         raise InvalidInput(problems)
     return StackSettings(
@@ -152,6 +160,7 @@ def parse_stack_settings(stack: str, values: Mapping[str, str | None]) -> StackS
         naming=rules,
         noncurrent_version_expiration_days=days,
         shard=shard,
+        credential_store=credential_store,
     )
 
 

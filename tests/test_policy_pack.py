@@ -80,6 +80,7 @@ def test_security_rules_are_mandatory_and_conventions_advisory():
         "public-read-of-pub-only": "mandatory",
         "user-policy-least-privilege": "mandatory",
         "access-key-secret-is-secret": "mandatory",
+        "credential-parameters-encrypted": "mandatory",
         "org-id-tags": "advisory",
         "production-buckets-protected": "mandatory",
     }
