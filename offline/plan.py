@@ -1,7 +1,9 @@
 """What one stack would deploy, taken from a run of the real program under the mock monitor.
 
-The plan holds no secret: it is built from registered inputs (an access key's inputs are only its
-user) and from the readable `tenants` output, never from `secretAccessKeys`.
+Nothing secret is printed: the rendered plan shows names, policies and URNs from the readable
+`tenants` output and the registered inputs, never `secretAccessKeys`; the raw inputs (where the
+credential store's values sit, still wrapped as secrets) are kept only for diffing and left out of
+every rendering, JSON included.
 """
 
 from __future__ import annotations
@@ -72,11 +74,10 @@ class StackPlan:
     def tenant(self, org_id: str) -> TenantPlan | None:
         return next((tenant for tenant in self.tenants if tenant.org_id == org_id), None)
 
-    def to_json(self, with_inputs: bool = False) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         document = asdict(self)
-        if not with_inputs:
-            for resource in document["resources"]:
-                del resource["inputs"]
+        for resource in document["resources"]:
+            del resource["inputs"]
         return document
 
 
