@@ -25,7 +25,7 @@ from typing import Any, Literal
 
 import yaml
 
-from tenant_storage.registry import Profile, Tenant
+from tenant_storage.registry import Profile
 
 Status = Literal["ours", "free", "taken"]
 THROTTLING_CODES = {"SlowDown", "Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequests"}
@@ -89,11 +89,11 @@ def _raise_if_throttled(error: Any) -> None:
         raise CheckFailed(f"AWS is throttling the requests ({error.response['Error']['Code']}); retry in a minute")
 
 
-def suggested_entry(tenant: Tenant) -> str:
+def suggested_entry(org_id: str, environment: str, profile: str) -> str:
     """The tenant's tenants.yaml entry with `randomSuffix: true`, ready to paste."""
-    entry: dict[str, Any] = {"orgId": tenant.org_id, "environment": tenant.environment.value}
-    if tenant.profile is not Profile.MEDIA_GALLERY:
-        entry["profile"] = tenant.profile.value
+    entry: dict[str, Any] = {"orgId": org_id, "environment": environment}
+    if profile != Profile.MEDIA_GALLERY.value:
+        entry["profile"] = profile
     entry["randomSuffix"] = True
     return yaml.safe_dump([entry], sort_keys=False).rstrip()
 
@@ -103,14 +103,12 @@ def run_check_names(project_dir: Path, stack: str, endpoint_url: str | None, ses
     from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
     from offline.plan import plan_stack
-    from tenant_storage.inputs import TENANTS_FILE
-    from tenant_storage.registry import load_registry
 
     plan = plan_stack(stack, project_dir)
     if plan.refused:
         print(f"stack {stack}: the inputs are invalid; run `python -m offline validate`", file=sys.stderr)
         return 2
-    registry = {tenant.org_id: tenant for tenant in load_registry(project_dir / TENANTS_FILE).tenants}
+    tenants = {tenant.org_id: tenant for tenant in plan.tenants}
     skipped = [tenant for tenant in plan.tenants if tenant.mocked_suffix]
     wanted = [(tenant.org_id, tenant.bucket_name) for tenant in plan.tenants if not tenant.mocked_suffix]
     session = session or boto3.session.Session()
@@ -139,6 +137,6 @@ def run_check_names(project_dir: Path, stack: str, endpoint_url: str | None, ses
     for check in taken:
         print(
             f"\n{check.bucket} is taken. In tenants.yaml, give tenant {check.org_id} a random suffix:\n"
-            f"{suggested_entry(registry[check.org_id])}"
+            f"{suggested_entry(check.org_id, tenants[check.org_id].environment, tenants[check.org_id].profile)}"
         )
     return 1 if taken else 0

@@ -17,7 +17,6 @@ from moto.server import ThreadedMotoServer
 
 from offline.check_names import CheckFailed, classify, run_check_names, suggested_entry
 from offline.cli import main
-from tenant_storage.registry import Environment, Profile, Tenant
 
 CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing", "region_name": "us-east-1"}
 
@@ -128,9 +127,8 @@ def run_check_names_to(endpoint_url: str) -> int:
 
 
 def test_the_suggested_entry_keeps_a_non_default_profile():
-    tenant = Tenant(org_id="globex", environment=Environment.PRODUCTION, profile=Profile.UPLOAD_ONLY)
     assert (
-        suggested_entry(tenant)
+        suggested_entry("globex", "production", "upload-only")
         == "- orgId: globex\n  environment: production\n  profile: upload-only\n  randomSuffix: true"
     )
 
@@ -143,3 +141,14 @@ class _Raw:
 
     def stream(self, **_):
         yield self._body
+
+
+def test_a_stack_with_its_own_bucket_prefix_is_checked_with_it(endpoint, project, capsys):
+    """The orgId fits under the stack's short prefix, though not under the default one."""
+    long_org = "x" * 55
+    (project / "tenants.yaml").write_text(f"tenants:\n  - orgId: {long_org}\n    environment: qa\n")
+    stack_file = project / "Pulumi.qa.yaml"
+    stack_file.write_text(stack_file.read_text() + "  tenant-storage:bucketPrefix: f\n")
+    (project / "Pulumi.prod.yaml").unlink()
+    assert main(["check-names", "--stack", "qa", "--endpoint-url", endpoint], project_dir=project) == 0
+    assert f"free   f-{long_org}  ({long_org})" in capsys.readouterr().out
