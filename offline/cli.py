@@ -56,13 +56,14 @@ def main(argv: Sequence[str] | None = None, project_dir: Path = PROJECT_DIR) -> 
 def run_plan(project_dir: Path, stack: str, output_format: str, base: str | None) -> int:
     from offline.diff import diff_plans
     from offline.gitbase import GitError, materialize_base_inputs
-    from offline.plan import StackPlan, plan_stack, stack_names
+    from offline.plan import StackPlan, plan_stack
     from offline.render import render
+    from tenant_storage.stacks import stack_file_name, stack_names
 
     stacks = stack_names(project_dir) if stack == "all" else [stack]
-    missing = [name for name in stacks if not (project_dir / f"Pulumi.{name}.yaml").exists()]
+    missing = [name for name in stacks if not (project_dir / stack_file_name(name)).exists()]
     if missing or not stacks:
-        print(f"no stack file Pulumi.{(missing or ['<stack>'])[0]}.yaml in {project_dir}", file=sys.stderr)
+        print(f"no stack file {stack_file_name((missing or ['<stack>'])[0])} in {project_dir}", file=sys.stderr)
         return 2
     plans = [plan_stack(name, project_dir) for name in stacks]
     diffs = []
@@ -75,7 +76,7 @@ def run_plan(project_dir: Path, stack: str, output_format: str, base: str | None
                 print(f"cannot read the base revision {base!r}: {error}", file=sys.stderr)
                 return 2
             for head in plans:
-                exists = (base_dir / f"Pulumi.{head.stack}.yaml").exists()
+                exists = (base_dir / stack_file_name(head.stack)).exists()
                 base_plan = plan_stack(head.stack, base_dir) if exists else StackPlan(stack=head.stack)
                 diffs.append(diff_plans(base_plan, head))
     sys.stdout.write(render(plans, diffs, output_format))

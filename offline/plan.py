@@ -71,18 +71,11 @@ class StackPlan:
         """What `pulumi preview --policy-pack policy` would fail on: a mandatory rule broken."""
         return any(violation.enforcement == "mandatory" for violation in self.violations)
 
-    def tenant(self, org_id: str) -> TenantPlan | None:
-        return next((tenant for tenant in self.tenants if tenant.org_id == org_id), None)
-
     def to_json(self) -> dict[str, Any]:
         document = asdict(self)
         for resource in document["resources"]:
             del resource["inputs"]
         return document
-
-
-def stack_names(project_dir: Path) -> list[str]:
-    return sorted(path.name.removeprefix("Pulumi.").removesuffix(".yaml") for path in project_dir.glob("Pulumi.*.yaml"))
 
 
 def plan_stack(stack: str, project_dir: Path = PROJECT_DIR) -> StackPlan:

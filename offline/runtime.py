@@ -23,7 +23,7 @@ from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mo
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from tenant_storage.stacks import engine_config_values, read_stack_file
+from tenant_storage.stacks import engine_config_values, read_stack_file, stack_file_name
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 PROJECT = "tenant-storage"
@@ -219,7 +219,7 @@ def run_stack_file(
     account_id: str | None = None,
 ) -> ProgramRun:
     """Run a stack with its own `Pulumi.<stack>.yaml`, the caller mocked as its first allowed account."""
-    config = load_stack_config(project_dir / f"Pulumi.{stack}.yaml")
+    config = load_stack_config(project_dir / stack_file_name(stack))
     if account_id is None:
         allowed = json.loads(config.get("aws:allowedAccountIds", "[]"))
         account_id = str(allowed[0]) if allowed else "000000000000"

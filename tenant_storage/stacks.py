@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from tenant_storage import naming
 from tenant_storage.errors import InvalidInput, Problem
 from tenant_storage.registry import Environment, NamingRules, Tenant, TenantRegistry
 
@@ -136,9 +137,10 @@ def parse_stack_settings(stack: str, values: Mapping[str, str | None]) -> StackS
         bucket_prefix=values.get(BUCKET_PREFIX) or defaults.bucket_prefix,
         iam_user_prefix=values.get(IAM_USER_PREFIX) or defaults.iam_user_prefix,
     )
-    if not re.match(r"^[a-z0-9]+(-[a-z0-9]+)*$", rules.bucket_prefix):
+    # A prefix follows the orgId alphabet, so that prefix-orgId is a valid bucket name whenever the orgId is.
+    if not re.match(naming.ORG_ID_PATTERN, rules.bucket_prefix):
         problem(BUCKET_PREFIX, f"{rules.bucket_prefix!r} must be lowercase letters and digits with single hyphens")
-    if not re.match(r"^[A-Za-z0-9+=,.@_-]+$", rules.iam_user_prefix):
+    if not re.match(naming.IAM_USER_NAME_PATTERN, rules.iam_user_prefix):
         problem(IAM_USER_PREFIX, f"{rules.iam_user_prefix!r} may only hold letters, digits and +=,.@_-")
 
     shard = parse_shard(values.get(SHARD)) if values.get(SHARD) is not None else None
@@ -222,12 +224,14 @@ def caller_problems(settings: StackSettings, account_id: str, arn: str) -> list[
     return problems
 
 
+def stack_names(project_dir: Path) -> list[str]:
+    """The stacks that have a `Pulumi.<stack>.yaml` in `project_dir`, sorted."""
+    return sorted(path.name.removeprefix("Pulumi.").removesuffix(".yaml") for path in project_dir.glob("Pulumi.*.yaml"))
+
+
 def read_stack_files(project_dir: Path) -> dict[str, dict[str, Any]]:
     """Every stack file's `config:` mapping, by stack name."""
-    return {
-        path.name.removeprefix("Pulumi.").removesuffix(".yaml"): read_stack_file(path)
-        for path in sorted(project_dir.glob("Pulumi.*.yaml"))
-    }
+    return {stack: read_stack_file(project_dir / stack_file_name(stack)) for stack in stack_names(project_dir)}
 
 
 def read_stack_file(path: Path) -> dict[str, Any]:
