@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: plan test lint
+.PHONY: plan test lint inputs
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,5 +20,10 @@ lint: $(VENV)/.installed
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 	$(BIN)/check-jsonschema --builtin-schema custom.github-workflows-require-timeout .github/workflows/*.yml
 
-test: lint
+# The users' own tenants.yaml, accounts.yaml and stack files: validated and planned, never pinned by a test.
+inputs: $(VENV)/.installed
+	$(BIN)/python -m offline validate
+	$(BIN)/python -m offline plan --format json > /dev/null || $(BIN)/python -m offline plan
+
+test: lint inputs
 	$(BIN)/python -m pytest

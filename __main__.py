@@ -7,16 +7,16 @@ import pulumi_aws as aws
 
 from components.stack_config import read_stack_config, refusing_invalid_input
 from components.tenant_storage import TenantStorage, TenantStorageArgs
+from tenant_storage.accounts import caller_problems
 from tenant_storage.errors import raise_if_any
 from tenant_storage.inputs import load_stack_inputs
-from tenant_storage.stacks import caller_problems
 
 PROJECT_DIR = Path(__file__).resolve().parent
 
 with refusing_invalid_input():
     inputs = load_stack_inputs(PROJECT_DIR, pulumi.get_stack(), read_stack_config())
     caller = aws.get_caller_identity()
-    raise_if_any(caller_problems(inputs.settings, caller.account_id, caller.arn))
+    raise_if_any(caller_problems(inputs.settings, inputs.account_classes, caller.account_id, caller.arn))
 
 storages = []
 for tenant in inputs.tenants:  # a loop, not a comprehension: one stack frame fewer for every resource

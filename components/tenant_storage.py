@@ -17,6 +17,8 @@ import pulumi_aws as aws
 import pulumi_random as random
 
 from tenant_storage import naming, policies
+from tenant_storage.naming import access_key_resource_name, child_resource_name
+from tenant_storage.regions import COMMERCIAL, Partition
 from tenant_storage.registry import DEFAULT_KEY_LABEL, Environment, NamingRules, Profile, Tenant
 from tenant_storage.stacks import StackSettings
 
@@ -37,6 +39,7 @@ class TenantStorageArgs:
     noncurrent_version_expiration_days: int = 30
     key_labels: tuple[str, ...] = (DEFAULT_KEY_LABEL,)
     credential_store: str = "none"
+    partition: Partition = COMMERCIAL
 
     @classmethod
     def for_tenant(cls, tenant: Tenant, settings: StackSettings) -> TenantStorageArgs:
@@ -47,10 +50,11 @@ class TenantStorageArgs:
             region=settings.region,
             random_suffix=tenant.random_suffix,
             naming=settings.naming,
-            protect_bucket=settings.protect_buckets,
+            protect_bucket=settings.protects(tenant),
             noncurrent_version_expiration_days=settings.noncurrent_version_expiration_days,
             key_labels=tenant.key_labels,
             credential_store=settings.credential_store,
+            partition=settings.partition,
         )
 
     @property
@@ -74,20 +78,20 @@ class TenantStorage(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
 
         bucket = aws.s3.Bucket(
-            f"{org}-bucket",
+            child_resource_name(org, "bucket"),
             bucket=self._bucket_name(),
             tags=args.tags,
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect_bucket, retain_on_delete=args.protect_bucket),
         )
         ownership = aws.s3.BucketOwnershipControls(
-            f"{org}-ownership",
+            child_resource_name(org, "ownership"),
             bucket=bucket.bucket,
             rule={"object_ownership": "BucketOwnerEnforced"},
             opts=child,
         )
         # Serialised after ownership: concurrent configuration calls on one bucket can fail with 409 OperationAborted.
         public_access_block = aws.s3.BucketPublicAccessBlock(
-            f"{org}-public-access-block",
+            child_resource_name(org, "public-access-block"),
             bucket=bucket.bucket,
             block_public_acls=True,
             ignore_public_acls=True,
@@ -96,20 +100,20 @@ class TenantStorage(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[ownership]),
         )
         encryption = aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{org}-encryption",
+            child_resource_name(org, "encryption"),
             bucket=bucket.bucket,
             # SSE-S3, not SSE-KMS: anonymous readers of pub/ cannot use a KMS key.
             rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}}],
             opts=child,
         )
         versioning = aws.s3.BucketVersioning(
-            f"{org}-versioning",
+            child_resource_name(org, "versioning"),
             bucket=bucket.bucket,
             versioning_configuration={"status": "Enabled"},
             opts=child,
         )
         aws.s3.BucketLifecycleConfiguration(
-            f"{org}-lifecycle",
+            child_resource_name(org, "lifecycle"),
             bucket=bucket.bucket,
             rules=[
                 {
@@ -129,14 +133,14 @@ class TenantStorage(pulumi.ComponentResource):
         )
         # AWS rejects a public policy until the public access block allows it.
         aws.s3.BucketPolicy(
-            f"{org}-bucket-policy",
+            child_resource_name(org, "bucket-policy"),
             bucket=bucket.bucket,
-            policy=bucket.bucket.apply(lambda name: _json(policies.bucket_policy(profile, name))),
+            policy=bucket.bucket.apply(lambda name: _json(policies.bucket_policy(profile, name, args.partition))),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[public_access_block, ownership]),
         )
         if profile.serves_public_folder:
             aws.s3.BucketObjectv2(
-                f"{org}-pub-folder",
+                child_resource_name(org, "pub-folder"),
                 bucket=bucket.bucket,
                 key=policies.PUBLIC_PREFIX,
                 content="",
@@ -146,16 +150,16 @@ class TenantStorage(pulumi.ComponentResource):
             )
 
         user = aws.iam.User(
-            f"{org}-user",
+            child_resource_name(org, "user"),
             name=naming.iam_user_name(args.naming.iam_user_prefix, org),
             tags=args.tags,
             opts=child,
         )
         aws.iam.UserPolicy(
-            f"{org}-user-policy",
+            child_resource_name(org, "user-policy"),
             user=user.name,
             name="tenant-bucket-access",
-            policy=bucket.bucket.apply(lambda name: _json(policies.user_policy(profile, name))),
+            policy=bucket.bucket.apply(lambda name: _json(policies.user_policy(profile, name, args.partition))),
             opts=child,
         )
         # One resource per label, so that adding or removing a label creates or deletes only that key.
@@ -173,7 +177,7 @@ class TenantStorage(pulumi.ComponentResource):
         self.secret_access_keys = {label: pulumi.Output.secret(key.secret) for label, key in access_keys.items()}
         self._store_credentials()
         self.public_base_url = (
-            bucket.bucket.apply(lambda name: policies.public_base_url(name, args.region))
+            bucket.bucket.apply(lambda name: policies.public_base_url(name, args.region, args.partition))
             if profile.serves_public_folder
             else None
         )
@@ -204,10 +208,10 @@ class TenantStorage(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         if args.credential_store == "secretsmanager":
             secret = aws.secretsmanager.Secret(
-                f"{org}-credentials", name=f"{CREDENTIALS_PATH}/{org}", tags=args.tags, opts=child
+                child_resource_name(org, "credentials"), name=f"{CREDENTIALS_PATH}/{org}", tags=args.tags, opts=child
             )
             aws.secretsmanager.SecretVersion(
-                f"{org}-credentials-version",
+                child_resource_name(org, "credentials-version"),
                 secret_id=secret.id,
                 secret_string=pulumi.Output.secret(pulumi.Output.json_dumps(self.app_environment())),
                 opts=child,
@@ -215,7 +219,7 @@ class TenantStorage(pulumi.ComponentResource):
         elif args.credential_store == "ssm":
             for variable, value in self.app_environment().items():
                 aws.ssm.Parameter(
-                    f"{org}-credentials-{variable.lower().replace('_', '-')}",
+                    child_resource_name(org, f"credentials-{variable.lower().replace('_', '-')}"),
                     name=f"/{CREDENTIALS_PATH}/{org}/{variable}",
                     type="SecureString",
                     value=pulumi.Output.secret(value),
@@ -229,7 +233,7 @@ class TenantStorage(pulumi.ComponentResource):
             return naming.bucket_name(args.naming.bucket_prefix, args.org_id)
         # A random resource, not random.random(): the suffix is chosen once and kept in state.
         suffix = random.RandomId(
-            f"{args.org_id}-bucket-suffix",
+            child_resource_name(args.org_id, "bucket-suffix"),
             byte_length=naming.RANDOM_SUFFIX_BYTES,
             keepers={"orgId": args.org_id},
             opts=pulumi.ResourceOptions(parent=self),
@@ -259,11 +263,6 @@ class TenantStorage(pulumi.ComponentResource):
         if self.public_base_url is not None:
             summary["publicBaseUrl"] = self.public_base_url
         return summary
-
-
-def access_key_resource_name(org_id: str, label: str) -> str:
-    # The default label keeps the name the single key always had, so its URN never changes.
-    return f"{org_id}-access-key" if label == DEFAULT_KEY_LABEL else f"{org_id}-access-key-{label}"
 
 
 def _json(document: dict[str, Any]) -> str:

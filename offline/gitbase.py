@@ -11,6 +11,7 @@ import subprocess
 from pathlib import Path
 
 PROGRAM_FILES = ("__main__.py", "Pulumi.yaml")
+INPUT_FILES = ("tenants.yaml", "accounts.yaml")
 
 
 class GitError(Exception):
@@ -36,7 +37,7 @@ def materialize_base_inputs(ref: str, project_dir: Path, target: Path) -> None:
     for name in PROGRAM_FILES:
         shutil.copy(project_dir / name, target / name)
     names = _git(project_dir, "ls-tree", "--name-only", ref, "./").splitlines()
-    inputs = [name for name in names if name == "tenants.yaml" or _is_stack_file(name)]
+    inputs = [name for name in names if name in INPUT_FILES or _is_stack_file(name)]
     for name in inputs:
         (target / name).write_text(_git(project_dir, "show", f"{ref}:./{name}"), encoding="utf-8")
 

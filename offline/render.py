@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import html
 import json
-from collections.abc import Sequence
+import re
+from collections.abc import Iterable, Sequence
 
-from offline.diff import StackDiff
+from offline.diff import ResourceChange, StackDiff
 from offline.plan import StackPlan, TenantPlan
 
 MOCKED_SUFFIX_NOTE = "* random suffix mocked offline; the real one is chosen at the first deploy and then kept"
+# Shown instead of a line ending inside a Markdown value: a real one would end the list item, table row or HTML block.
+NEWLINE_MARKER = "\u2424"  # ␤
+
+_LINE_ENDING = re.compile(r"\r\n|\r|\n")
+_BACKTICK_RUN = re.compile(r"`+")
+# Letters and digits joined by single dashes or underscores: an underscore between two of them opens no emphasis,
+# and without `.`, `:` or `@` no renderer can turn the word into a link.
+_BARE_WORD = re.compile(r"[A-Za-z0-9]+(?:[-_][A-Za-z0-9]+)*")
 
 
 def render(plans: Sequence[StackPlan], diffs: Sequence[StackDiff], output_format: str) -> str:
@@ -101,6 +111,58 @@ def render_text(plans: Sequence[StackPlan], diffs: Sequence[StackDiff]) -> str:
     return "\n".join(out)
 
 
+def _one_line(text: str) -> str:
+    # NUL is what every CommonMark renderer turns into U+FFFD anyway; doing it here keeps the helpers' output exact.
+    return _LINE_ENDING.sub(NEWLINE_MARKER, text).replace("\0", "\ufffd")
+
+
+def _longest_backtick_run(text: str) -> int:
+    return max((len(run) for run in _BACKTICK_RUN.findall(text)), default=0)
+
+
+def markdown_code(text: str, *, table_cell: bool = False) -> str:
+    """`text` as one inline code span that shows it verbatim, line endings as ␤; "" for "" (no span can be empty).
+
+    A code span ends at the first backtick run as long as its opening one, so the fence is one longer than any run in
+    the text. Renderers strip one space from each end when both ends have one, so text that starts or ends with a
+    backtick (which would merge with the fence) or a space is padded on both sides; all-space text is never stripped.
+    GFM splits a table row at every unescaped `|` before it looks for code spans: `table_cell` escapes them, and the
+    table parser removes those backslashes again (anywhere else they would be shown).
+    """
+    content = _one_line(text)
+    if not content:
+        return ""
+    fence = "`" * (_longest_backtick_run(content) + 1)
+    if (content[0] in "` " or content[-1] in "` ") and content.strip(" "):
+        content = f" {content} "
+    span = f"{fence}{content}{fence}"
+    return span.replace("|", "\\|") if table_cell else span
+
+
+def markdown_html(text: str) -> str:
+    """`text` as the content of an HTML element in Markdown: no markup, on one line (a blank one ends the block)."""
+    return html.escape(_one_line(text))
+
+
+def markdown_word(text: str, *, table_cell: bool = False) -> str:
+    """A name such as `bucket` or `user-policy` as plain text, as it always read; anything else as a code span."""
+    return text if _BARE_WORD.fullmatch(text) else markdown_code(text, table_cell=table_cell)
+
+
+def _markdown_words(names: Iterable[str], *, table_cell: bool = False) -> str:
+    return ", ".join(markdown_word(name, table_cell=table_cell) for name in names)
+
+
+def _markdown_fenced(info: str, lines: Sequence[str]) -> list[str]:
+    """A fenced code block that none of `lines` can close: the fence is longer than any backtick run in them."""
+    fence = "`" * max([3, *(_longest_backtick_run(line) + 1 for line in lines)])
+    return [fence + info, *lines, fence]
+
+
+def _markdown_json(document: object) -> list[str]:
+    return _markdown_fenced("json", json.dumps(document, indent=2).splitlines())
+
+
 def _violation_lines(plan: StackPlan, indent: str) -> list[str]:
     if not plan.violations:
         return [f"{indent}policy pack: no violation"]
@@ -118,67 +180,92 @@ def _tenant_facts(tenant: TenantPlan) -> list[tuple[str, str]]:
 
 
 def render_markdown(plans: Sequence[StackPlan], diffs: Sequence[StackDiff]) -> str:
+    """The pull-request summary. Every value in it comes from the inputs under review, so each one goes through
+    markdown_code, markdown_word or markdown_html: a value must not be able to restyle or fake the summary."""
     diff_by_stack = {diff.stack: diff for diff in diffs}
     out: list[str] = ["# Offline plan of tenant-storage", ""]
     for plan in plans:
-        out += [f"## Stack `{plan.stack}`", ""]
+        out += [f"## Stack {markdown_code(plan.stack)}", ""]
         if plan.refused:
             out += [f"**Refused: {len(plan.errors)} problems; nothing would be deployed.**", ""]
-            out += [f"- `{error}`" for error in plan.errors] + [""]
+            out += [f"- {markdown_code(error)}" for error in plan.errors] + [""]
             continue
         diff = diff_by_stack.get(plan.stack)
         if diff is not None:
             out += _markdown_diff(diff)
         out += [f"{len(plan.tenants)} tenants, {len(plan.resources)} resources.", ""]
-        out += ["| " + " | ".join(SUMMARY_HEADER) + " |", "|" + " --- |" * len(SUMMARY_HEADER)]
-        out += ["| " + " | ".join(f"`{cell}`" if cell else "" for cell in row) + " |" for row in _summary_rows(plan)]
+        out += [_markdown_row(SUMMARY_HEADER), "|" + " --- |" * len(SUMMARY_HEADER)]
+        out += [_markdown_row(markdown_code(cell, table_cell=True) for cell in row) for row in _summary_rows(plan)]
         out.append("")
         if any(tenant.mocked_suffix for tenant in plan.tenants):
             out += ["\\" + MOCKED_SUFFIX_NOTE, ""]
-        out += [*_violation_lines(plan, "- "), ""] if plan.violations else []
+        out += [*_markdown_violation_lines(plan), ""] if plan.violations else []
         for tenant in plan.tenants:
-            out += [f"<details><summary><code>{tenant.org_id}</code>: policies and resources</summary>", ""]
-            out += [f"- {label}: `{value}`" for label, value in _tenant_facts(tenant)]
-            out += ["", "IAM user policy:", "", "```json", json.dumps(tenant.user_policy, indent=2), "```", ""]
-            out += ["Bucket policy:", "", "```json", json.dumps(tenant.bucket_policy, indent=2), "```", ""]
-            out += ["Resources:", "", "```", *tenant.resource_urns, "```", "", "</details>", ""]
+            summary = f"<code>{markdown_html(tenant.org_id)}</code>: policies and resources"
+            out += [f"<details><summary>{summary}</summary>", ""]
+            out += [f"- {label}: {markdown_code(value)}" for label, value in _tenant_facts(tenant)]
+            out += ["", "IAM user policy:", "", *_markdown_json(tenant.user_policy), ""]
+            out += ["Bucket policy:", "", *_markdown_json(tenant.bucket_policy), ""]
+            urns = [_one_line(urn) for urn in tenant.resource_urns]
+            out += ["Resources:", "", *_markdown_fenced("", urns), "", "</details>", ""]
     return "\n".join(out)
+
+
+def _markdown_row(cells: Iterable[str]) -> str:
+    return "| " + " | ".join(cells) + " |"
+
+
+def _markdown_violation_lines(plan: StackPlan) -> list[str]:
+    return [f"- policy pack: {len(plan.violations)} violations"] + [
+        f"- {markdown_word(v.enforcement.upper())} {markdown_word(v.rule)}: {markdown_code(v.message)}"
+        f" ({markdown_code(v.urn)})"
+        for v in plan.violations
+    ]
 
 
 def _markdown_diff(diff: StackDiff) -> list[str]:
     out = ["### Changes against the base revision", ""]
     if diff.empty and not diff.base_errors:
         return [*out, "No change.", ""]
-    out += [f"> **Base revision was refused:** `{error}`" for error in diff.base_errors]
+    out += [f"> **Base revision was refused:** {markdown_code(error)}" for error in diff.base_errors]
     out += [
-        f"> :warning: **DATA LOSS**: {change.action} `{change.urn}`"
-        + (f" (changes {', '.join(change.properties)})" if change.properties else "")
+        f"> :warning: **DATA LOSS**: {markdown_word(change.action)} {markdown_code(change.urn)}"
+        + (f" (changes {_markdown_words(change.properties)})" if change.properties else "")
         for change in diff.data_loss
     ]
     out += [
-        f"> :no_entry: **Will fail**: {change.action} of protected `{change.urn}`; `pulumi up` stops here"
+        f"> :no_entry: **Will fail**: {markdown_word(change.action)} of protected {markdown_code(change.urn)};"
+        " `pulumi up` stops here"
         for change in diff.blocked
     ]
     out.append("")
     counts = " · ".join(f"{diff.count(action)} to {action}" for action in ("create", "update", "replace", "delete"))
     out += [f"Resources: {counts}.", ""]
-    out += [f"- Tenant added: `{org_id}`" for org_id in diff.tenants_added]
-    out += [f"- Tenant removed: `{org_id}`" for org_id in diff.tenants_removed]
+    out += [f"- Tenant added: {markdown_code(org_id)}" for org_id in diff.tenants_added]
+    out += [f"- Tenant removed: {markdown_code(org_id)}" for org_id in diff.tenants_removed]
     out += [
-        f"- Tenant changed: `{org_id}`: "
-        + "; ".join(f"{name} `{old}` → `{new}`" for name, (old, new) in changes.items())
+        f"- Tenant changed: {markdown_code(org_id)}: "
+        + "; ".join(
+            f"{markdown_word(name)} {markdown_code(str(old))} → {markdown_code(str(new))}"
+            for name, (old, new) in changes.items()
+        )
         for org_id, changes in diff.tenants_changed.items()
     ]
     if diff.resources:
         out += ["", "| action | resource | properties |", "| --- | --- | --- |"]
-        out += [
-            f"| {change.action} | `{change.urn.rsplit('::', 1)[-1]}` ({change.type}) | {', '.join(change.properties)} |"
-            for change in diff.resources
-        ]
+        out += [_markdown_resource_row(change) for change in diff.resources]
     if diff.statements:
         out += ["", "Policy statements:", ""]
         out += [
-            f"- **{s.change}** in the {s.policy} policy of `{s.org_id}`: `{json.dumps(s.statement, sort_keys=True)}`"
+            f"- **{markdown_word(s.change)}** in the {markdown_word(s.policy)} policy of {markdown_code(s.org_id)}:"
+            f" {markdown_code(json.dumps(s.statement, sort_keys=True))}"
             for s in diff.statements
         ]
     return [*out, ""]
+
+
+def _markdown_resource_row(change: ResourceChange) -> str:
+    name = markdown_code(change.urn.rsplit("::", 1)[-1], table_cell=True)
+    resource_type = markdown_code(change.type, table_cell=True)
+    properties = _markdown_words(change.properties, table_cell=True)
+    return f"| {markdown_word(change.action, table_cell=True)} | {name} ({resource_type}) | {properties} |"

@@ -6,21 +6,18 @@ from pathlib import Path
 
 from tenant_storage.errors import InvalidInput, Problem
 from tenant_storage.inputs import TENANTS_FILE, load_stack_inputs
-from tenant_storage.stacks import engine_config_values, read_stack_files, stack_file_name, stack_names
+from tenant_storage.stacks import read_stack_files, stack_names
 
 
 def validation_problems(project_dir: Path) -> list[Problem]:
     """Every problem any stack would refuse to deploy with, each reported once."""
-    try:
-        stack_files = read_stack_files(project_dir)
-    except InvalidInput as error:
-        return list(error.problems)
+    stack_files = read_stack_files(project_dir)
     if not stack_files:
         return [Problem(TENANTS_FILE, f"no Pulumi.<stack>.yaml stack file in {project_dir}")]
     problems: dict[str, Problem] = {}
-    for stack, config in stack_files.items():
+    for stack, stack_file in stack_files.items():
         try:
-            load_stack_inputs(project_dir, stack, engine_config_values(config, stack_file_name(stack)))
+            load_stack_inputs(project_dir, stack, stack_file.values)
         except InvalidInput as error:
             problems.update((str(problem), problem) for problem in error.problems if str(problem) not in problems)
     return list(problems.values())

@@ -32,7 +32,7 @@ _IAM_USER_NAME = re.compile(IAM_USER_NAME_PATTERN)
 
 
 def org_id_problems(org_id: str) -> list[str]:
-    if not _ORG_ID.match(org_id):
+    if not _ORG_ID.fullmatch(org_id):
         return [f"{org_id!r} is not a valid orgId: use {ORG_ID_RULE}"]
     return []
 
@@ -50,7 +50,7 @@ def bucket_name_problems(name: str) -> list[str]:
             f"bucket name {name!r} is {len(name)} characters; S3 allows "
             f"{BUCKET_NAME_MIN_LENGTH} to {BUCKET_NAME_MAX_LENGTH}"
         )
-    if not _BUCKET_CHARACTERS.match(name):
+    if not _BUCKET_CHARACTERS.fullmatch(name):
         problems.append(f"bucket name {name!r} may only hold lowercase letters, digits and hyphens")
     if name[:1] == "-" or name[-1:] == "-":
         problems.append(f"bucket name {name!r} must start and end with a letter or digit")
@@ -69,6 +69,16 @@ def bucket_name_problems(name: str) -> list[str]:
     return problems
 
 
+def bucket_prefix_problem(prefix: str) -> str | None:
+    """What makes every `<prefix>-<orgId>` an invalid bucket name, blamed on the prefix rather than each orgId."""
+    reserved = [reserved for reserved in RESERVED_BUCKET_PREFIXES if f"{prefix}-".startswith(reserved)]
+    if reserved:
+        return f"{prefix!r} would start every bucket name with the reserved prefix {reserved[0]!r}"
+    if len(prefix) + 2 > BUCKET_NAME_MAX_LENGTH:
+        return f"{prefix!r} leaves no room for an orgId in a {BUCKET_NAME_MAX_LENGTH}-character bucket name"
+    return None
+
+
 def _looks_like_ip_address(name: str) -> bool:
     try:
         ipaddress.IPv4Address(name)
@@ -85,7 +95,7 @@ def iam_user_name_problems(name: str) -> list[str]:
     problems = []
     if not 1 <= len(name) <= IAM_USER_NAME_MAX_LENGTH:
         problems.append(f"IAM user name {name!r} is {len(name)} characters; IAM allows 1 to {IAM_USER_NAME_MAX_LENGTH}")
-    if not _IAM_USER_NAME.match(name):
+    if not _IAM_USER_NAME.fullmatch(name):
         problems.append(f"IAM user name {name!r} may only hold letters, digits and +=,.@_-")
     return problems
 
@@ -93,3 +103,22 @@ def iam_user_name_problems(name: str) -> list[str]:
 def longest_bucket_name(prefix: str, org_id: str, random_suffix: bool) -> str:
     """The name to check before the suffix exists: a placeholder of the suffix's exact length."""
     return bucket_name(prefix, org_id, "0" * RANDOM_SUFFIX_LENGTH if random_suffix else None)
+
+
+# Child resource names are `<orgId>-<part>`: injective for each resource type, because every part is a
+# constant of that type, except access keys, whose part carries the key's label. A label containing
+# `access-key` could make `<A>-access-key-<label>` equal another tenant's `<B>-access-key[-<label>]`
+# (URNs name the parent's type, not the parent), so labels never contain it (see KEY_LABEL_RULE).
+DEFAULT_KEY_LABEL = "initial"
+ACCESS_KEY_PART = "access-key"
+
+
+def child_resource_name(org_id: str, part: str) -> str:
+    return f"{org_id}-{part}"
+
+
+def access_key_resource_name(org_id: str, label: str) -> str:
+    # The default label keeps the name the single key always had, so its URN never changes.
+    if label == DEFAULT_KEY_LABEL:
+        return child_resource_name(org_id, ACCESS_KEY_PART)
+    return child_resource_name(org_id, f"{ACCESS_KEY_PART}-{label}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tenant_storage.regions import COMMERCIAL, Partition
 from tenant_storage.registry import Profile
 
 PolicyDocument = dict[str, Any]
@@ -24,14 +25,14 @@ _USER_GRANTS: dict[Profile, tuple[list[str], list[str]]] = {
 }
 
 
-def bucket_arn(bucket_name: str, partition: str = "aws") -> str:
-    return f"arn:{partition}:s3:::{bucket_name}"
+def bucket_arn(bucket_name: str, partition: Partition = COMMERCIAL) -> str:
+    return f"arn:{partition.name}:s3:::{bucket_name}"
 
 
-def user_policy(profile: Profile, bucket_name: str) -> PolicyDocument:
+def user_policy(profile: Profile, bucket_name: str, partition: Partition = COMMERCIAL) -> PolicyDocument:
     """Exactly the actions the profile needs, on this tenant's bucket only."""
     bucket_actions, object_actions = _USER_GRANTS[profile]
-    arn = bucket_arn(bucket_name)
+    arn = bucket_arn(bucket_name, partition)
     statements = []
     if bucket_actions:
         statements.append({"Sid": "TenantBucket", "Effect": "Allow", "Action": bucket_actions, "Resource": arn})
@@ -39,9 +40,9 @@ def user_policy(profile: Profile, bucket_name: str) -> PolicyDocument:
     return {"Version": "2012-10-17", "Statement": statements}
 
 
-def bucket_policy(profile: Profile, bucket_name: str) -> PolicyDocument:
+def bucket_policy(profile: Profile, bucket_name: str, partition: Partition = COMMERCIAL) -> PolicyDocument:
     """TLS-only for everyone; for media-gallery, anonymous reads of `pub/` and nothing else."""
-    arn = bucket_arn(bucket_name)
+    arn = bucket_arn(bucket_name, partition)
     statements: list[dict[str, Any]] = [
         {
             "Sid": "DenyInsecureTransport",
@@ -65,5 +66,5 @@ def bucket_policy(profile: Profile, bucket_name: str) -> PolicyDocument:
     return {"Version": "2012-10-17", "Statement": statements}
 
 
-def public_base_url(bucket_name: str, region: str) -> str:
-    return f"https://{bucket_name}.s3.{region}.amazonaws.com/{PUBLIC_PREFIX}"
+def public_base_url(bucket_name: str, region: str, partition: Partition = COMMERCIAL) -> str:
+    return f"https://{bucket_name}.s3.{region}.{partition.dns_suffix}/{PUBLIC_PREFIX}"

@@ -6,19 +6,24 @@ Every problem in the file is collected and reported together, each naming the fi
 
 from __future__ import annotations
 
-import datetime
 import difflib
-from collections.abc import Hashable
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StringConstraints, ValidationError, field_validator
 
 from tenant_storage import naming
 from tenant_storage.errors import InvalidInput, Problem
+from tenant_storage.yaml_reader import (
+    Mapping,
+    duplicate_key_problems,
+    load_yaml,
+    read_text,
+    yaml_repr,
+    yaml_type,
+)
 
 
 class Environment(StrEnum):
@@ -44,9 +49,9 @@ class Profile(StrEnum):
         return self is Profile.MEDIA_GALLERY
 
 
-DEFAULT_KEY_LABEL = "initial"
+DEFAULT_KEY_LABEL = naming.DEFAULT_KEY_LABEL
 KEY_LABEL_PATTERN = r"^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$"
-KEY_LABEL_RULE = "1 to 32 lowercase letters, digits and inner hyphens"
+KEY_LABEL_RULE = f"1 to 32 lowercase letters, digits and inner hyphens, never containing {naming.ACCESS_KEY_PART!r}"
 MAX_ACCESS_KEYS = 2  # what IAM allows per user, and what a zero-downtime rotation needs
 
 KeyLabel = Annotated[str, StringConstraints(strict=True, pattern=KEY_LABEL_PATTERN)]
@@ -90,6 +95,12 @@ class Tenant(BaseModel):
     def _labels_are_unique(cls, labels: list[str] | None) -> list[str] | None:
         if labels is not None and len(set(labels)) != len(labels):
             raise ValueError(f"duplicate label in {labels}: each access key needs its own label")
+        for label in labels or []:
+            if naming.ACCESS_KEY_PART in label:
+                raise ValueError(
+                    f"label {label!r} must not contain {naming.ACCESS_KEY_PART!r}: the key's resource name "
+                    f"<orgId>-{naming.ACCESS_KEY_PART}-<label> could then spell another tenant's key"
+                )
         return labels
 
     @property
@@ -103,6 +114,11 @@ class TenantRegistry(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     tenants: list[Tenant] = Field(description="Every tenant of every environment; each stack deploys its own.")
+    _org_id_lines: tuple[int | None, ...] = PrivateAttr(default=())
+
+    def org_id_line(self, index: int) -> int | None:
+        """The line of tenants[index]'s orgId in the file it was read from, when it was read from one."""
+        return self._org_id_lines[index] if index < len(self._org_id_lines) else None
 
 
 @dataclass(frozen=True)
@@ -113,65 +129,20 @@ class NamingRules:
     iam_user_prefix: str = "rms_"
 
 
-class _Mapping(dict[Hashable, Any]):
-    """A YAML mapping that remembers where its keys were and how its scalar values were written."""
-
-    line: int
-    key_lines: dict[Hashable, int]
-    raw_values: dict[Hashable, str]
-    duplicate_keys: list[tuple[Hashable, int, int]]
-
-
-# libyaml's parser when PyYAML was built with it; the constructor below stays in Python either way.
-_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-class _StrictLoader(_SafeLoader):  # type: ignore[misc, valid-type]
-    """SafeLoader that records duplicate keys instead of silently keeping the last one."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> _Mapping:  # type: ignore[override]
-        self.flatten_mapping(node)
-        mapping = _Mapping()
-        mapping.line = node.start_mark.line + 1
-        mapping.key_lines, mapping.raw_values, mapping.duplicate_keys = {}, {}, []
-        for key_node, value_node in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            line = key_node.start_mark.line + 1
-            if not isinstance(key, Hashable):
-                raise yaml.constructor.ConstructorError(None, None, "found an unhashable key", key_node.start_mark)
-            if key in mapping:
-                mapping.duplicate_keys.append((key, mapping.key_lines[key], line))
-            mapping[key] = self.construct_object(value_node, deep=deep)
-            mapping.key_lines[key] = line
-            if isinstance(value_node, yaml.ScalarNode):
-                mapping.raw_values[key] = value_node.value
-        return mapping
-
-
-_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _StrictLoader.construct_mapping)
-
 _TENANT_FIELDS = [field.alias or name for name, field in Tenant.model_fields.items()]
 
 
 def load_registry(path: Path, rules: NamingRules | None = None) -> TenantRegistry:
-    """Read and validate the whole file; raise InvalidInput listing every problem found."""
-    source = path.name
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise InvalidInput([Problem(source, f"cannot read the tenant registry: {error.strerror}")]) from error
-    return parse_registry(text, source, rules or NamingRules())
+    """Read and validate the whole file; raise InvalidInput listing every problem found.
+
+    With `rules`, every tenant's AWS names are checked under them; without, that is left to the caller,
+    which knows each tenant's hosting stack (`tenant_storage.fleet`).
+    """
+    return parse_registry(read_text(path, "the tenant registry"), path.name, rules)
 
 
-def parse_registry(text: str, source: str, rules: NamingRules) -> TenantRegistry:
-    try:
-        document = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        reason = getattr(error, "problem", None) or str(error)
-        raise InvalidInput([Problem(source, f"not valid YAML: {reason}", line=line)]) from error
-
+def parse_registry(text: str, source: str, rules: NamingRules | None = None) -> TenantRegistry:
+    document = load_yaml(text, source)
     problems = _document_problems(document, source)
     if problems:
         raise InvalidInput(problems)
@@ -182,23 +153,26 @@ def parse_registry(text: str, source: str, rules: NamingRules) -> TenantRegistry
         tenants.append(tenant)
         problems += item_problems
     problems += _duplicate_org_id_problems(items, source)
-    problems += [
-        problem
-        for index, tenant in enumerate(tenants)
-        if tenant is not None
-        for problem in _name_problems(tenant, index, items[index], source, rules)
-    ]
+    if rules is not None:
+        problems += [
+            problem
+            for index, tenant in enumerate(tenants)
+            if tenant is not None
+            for problem in tenant_name_problems(tenant, index, items[index].key_lines.get("orgId"), source, rules)
+        ]
     if problems:
         raise InvalidInput(sorted(problems, key=lambda problem: problem.line or 0))
-    return TenantRegistry(tenants=[tenant for tenant in tenants if tenant is not None])
+    registry = TenantRegistry(tenants=[tenant for tenant in tenants if tenant is not None])
+    registry._org_id_lines = tuple(item.key_lines.get("orgId") for item in items)
+    return registry
 
 
 def _document_problems(document: Any, source: str) -> list[Problem]:
     if document is None:
         return [Problem(source, "the file is empty; it must hold a mapping with a `tenants:` list")]
-    if not isinstance(document, dict):
-        return [Problem(source, f"the file must hold a mapping with a `tenants:` list, not a {_yaml_type(document)}")]
-    problems = _duplicate_key_problems(document, source)
+    if not isinstance(document, Mapping):
+        return [Problem(source, f"the file must hold a mapping with a `tenants:` list, not a {yaml_type(document)}")]
+    problems = duplicate_key_problems(document, source)
     problems += [
         Problem(source, _unknown_field_message(str(key), ["tenants"]), line=document.key_lines.get(key), field=str(key))
         for key in document
@@ -210,7 +184,7 @@ def _document_problems(document: Any, source: str) -> list[Problem]:
         problems.append(
             Problem(
                 source,
-                f"must be a list of tenants, not a {_yaml_type(document['tenants'])}",
+                f"must be a list of tenants, not a {yaml_type(document['tenants'])}",
                 line=document.key_lines["tenants"],
                 field="tenants",
             )
@@ -219,12 +193,27 @@ def _document_problems(document: Any, source: str) -> list[Problem]:
 
 
 def _parse_tenant(item: Any, index: int, source: str) -> tuple[Tenant | None, list[Problem]]:
-    if not isinstance(item, _Mapping):
-        return None, [Problem(source, f"each tenant must be a mapping, not a {_yaml_type(item)}", tenant_index=index)]
+    if not isinstance(item, Mapping):
+        return None, [Problem(source, f"each tenant must be a mapping, not a {yaml_type(item)}", tenant_index=index)]
     org_id = item.get("orgId") if isinstance(item.get("orgId"), str) else None
-    problems = _duplicate_key_problems(item, source, tenant_index=index, org_id=org_id)
+    problems = duplicate_key_problems(item, source, tenant_index=index, org_id=org_id)
+    # Only the documented names: the model also knows its Python names (org_id), which would let a
+    # second spelling of a field slip past the duplicate-key and duplicate-orgId checks.
+    unknown = [key for key in item if key not in _TENANT_FIELDS]
+    problems += [
+        Problem(
+            source,
+            _unknown_field_message(str(key), _TENANT_FIELDS),
+            line=item.key_lines.get(key, item.line),
+            tenant_index=index,
+            org_id=org_id,
+            field=str(key),
+        )
+        for key in unknown
+    ]
     try:
-        return Tenant.model_validate(dict(item)), problems
+        tenant = Tenant.model_validate({key: value for key, value in item.items() if key in _TENANT_FIELDS})
+        return (None if unknown else tenant), problems
     except ValidationError as error:
         for detail in error.errors():
             field = str(detail["loc"][0]) if detail["loc"] else None
@@ -241,7 +230,7 @@ def _parse_tenant(item: Any, index: int, source: str) -> tuple[Tenant | None, li
         return None, problems
 
 
-def _field_message(detail: Any, item: _Mapping) -> str:
+def _field_message(detail: Any, item: Mapping) -> str:
     kind, field, value = detail["type"], str(detail["loc"][0]) if detail["loc"] else "", detail.get("input")
     if kind == "extra_forbidden":
         return _unknown_field_message(field, _TENANT_FIELDS)
@@ -250,10 +239,10 @@ def _field_message(detail: Any, item: _Mapping) -> str:
     if field == "orgId" and kind == "string_type":
         raw = item.raw_values.get(field)
         if raw is None:
-            return f"must be a string, not a {_yaml_type(value)}"
+            return f"must be a string, not a {yaml_type(value)}"
         return (
             f"must be a string, but YAML reads the unquoted value {raw} as the "
-            f'{_yaml_type(value)} {_yaml_repr(value)}; quote it: orgId: "{raw}"'
+            f'{yaml_type(value)} {yaml_repr(value)}; quote it: orgId: "{raw}"'
         )
     if field == "accessKeys":
         return _access_keys_message(kind, detail, value)
@@ -263,7 +252,7 @@ def _field_message(detail: Any, item: _Mapping) -> str:
         allowed = ", ".join(member.value for member in (Environment if field == "environment" else Profile))
         return f"{value!r} is not one of {allowed}"
     if kind == "bool_type":
-        return f"must be true or false, not the {_yaml_type(value)} {_yaml_repr(value)}"
+        return f"must be true or false, not the {yaml_type(value)} {yaml_repr(value)}"
     return str(detail["msg"])
 
 
@@ -277,8 +266,8 @@ def _access_keys_message(kind: str, detail: Any, value: Any) -> str:
     if kind == "string_pattern_mismatch":
         return f"label {value!r} must be {KEY_LABEL_RULE}"
     if kind == "string_type":
-        return f"label {_yaml_repr(value)} must be a string (YAML reads it as a {_yaml_type(value)}); quote it"
-    return f"must be a list of labels, not a {_yaml_type(value)}"
+        return f"label {yaml_repr(value)} must be a string (YAML reads it as a {yaml_type(value)}); quote it"
+    return f"must be a list of labels, not a {yaml_type(value)}"
 
 
 def _unknown_field_message(field: str, known: list[str]) -> str:
@@ -287,27 +276,11 @@ def _unknown_field_message(field: str, known: list[str]) -> str:
     return f"unknown field{hint}; known fields are {', '.join(known)}"
 
 
-def _duplicate_key_problems(
-    mapping: _Mapping, source: str, tenant_index: int | None = None, org_id: str | None = None
-) -> list[Problem]:
-    return [
-        Problem(
-            source,
-            f"key {str(key)!r} appears twice (lines {first} and {again}); YAML would silently keep the last value",
-            line=again,
-            tenant_index=tenant_index,
-            org_id=org_id,
-            field=str(key),
-        )
-        for key, first, again in mapping.duplicate_keys
-    ]
-
-
 def _duplicate_org_id_problems(items: list[Any], source: str) -> list[Problem]:
     first_index: dict[str, int] = {}
     problems = []
     for index, item in enumerate(items):
-        org_id = item.get("orgId") if isinstance(item, _Mapping) else None
+        org_id = item.get("orgId") if isinstance(item, Mapping) else None
         if not isinstance(org_id, str):
             continue
         if org_id in first_index:
@@ -326,7 +299,10 @@ def _duplicate_org_id_problems(items: list[Any], source: str) -> list[Problem]:
     return problems
 
 
-def _name_problems(tenant: Tenant, index: int, item: _Mapping, source: str, rules: NamingRules) -> list[Problem]:
+def tenant_name_problems(
+    tenant: Tenant, index: int, line: int | None, source: str, rules: NamingRules
+) -> list[Problem]:
+    """Every AWS naming rule the tenant's bucket and IAM user names break under `rules`."""
     bucket = naming.longest_bucket_name(rules.bucket_prefix, tenant.org_id, tenant.random_suffix)
     messages = naming.bucket_name_problems(bucket)
     messages += naming.iam_user_name_problems(naming.iam_user_name(rules.iam_user_prefix, tenant.org_id))
@@ -335,32 +311,6 @@ def _name_problems(tenant: Tenant, index: int, item: _Mapping, source: str, rule
             f"{message} (with the {naming.RANDOM_SUFFIX_LENGTH}-character random suffix)" for message in messages
         ]
     return [
-        Problem(
-            source, message, line=item.key_lines.get("orgId"), tenant_index=index, org_id=tenant.org_id, field="orgId"
-        )
+        Problem(source, message, line=line, tenant_index=index, org_id=tenant.org_id, field="orgId")
         for message in messages
     ]
-
-
-def _yaml_repr(value: Any) -> str:
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, datetime.date):
-        return value.isoformat()
-    return repr(value)
-
-
-def _yaml_type(value: Any) -> str:
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    if value is None:
-        return "null"
-    if isinstance(value, list):
-        return "list"
-    if isinstance(value, dict):
-        return "mapping"
-    if isinstance(value, str):
-        return "string"
-    return type(value).__name__

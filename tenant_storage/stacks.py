@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from tenant_storage import naming
 from tenant_storage.errors import InvalidInput, Problem
+from tenant_storage.regions import COMMERCIAL, Partition, partition_of, region_problem
 from tenant_storage.registry import Environment, NamingRules, Tenant, TenantRegistry
+from tenant_storage.yaml_reader import Mapping as YamlMapping
+from tenant_storage.yaml_reader import duplicate_key_problems, load_yaml, read_text
 
 PROJECT = "tenant-storage"
 
@@ -48,9 +49,13 @@ CONFIG_KEYS = (
 )
 
 DEFAULT_NONCURRENT_VERSION_EXPIRATION_DAYS = 30
-_ACCOUNT_ID = re.compile(r"^\d{12}$")
-_ROOT_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:root$")
-_SHARD = re.compile(r"^(\d+)/(\d+)$")
+MAX_NONCURRENT_VERSION_EXPIRATION_DAYS = 36_500  # a century: anything above is a typo
+MAX_SHARDS = 64  # 64 stacks of a few hundred tenants each already exceed IAM's 5,000 users per account
+MAX_STACK_FILE_BYTES = 64 * 1024
+ACCOUNT_ID_PATTERN = re.compile(r"[0-9]{12}")
+_ROOT_ARN = re.compile(r"arn:aws[a-z-]*:iam::[0-9]{12}:root")
+_SHARD = re.compile(r"([0-9]{1,3})/([0-9]{1,3})")
+_WHOLE_NUMBER = re.compile(r"[0-9]{1,6}")
 
 
 @dataclass(frozen=True)
@@ -69,12 +74,12 @@ class Shard:
 
 
 def parse_shard(text: Any) -> Shard | None:
-    """`"i/n"` with 0 <= i < n, or None when the text is not that."""
-    match = _SHARD.match(text) if isinstance(text, str) else None
+    """`"i/n"` with 0 <= i < n <= MAX_SHARDS (ASCII digits), or None when the text is not that."""
+    match = _SHARD.fullmatch(text) if isinstance(text, str) else None
     if match is None:
         return None
     index, count = int(match.group(1)), int(match.group(2))
-    return Shard(index, count) if 0 <= index < count else None
+    return Shard(index, count) if 0 <= index < count <= MAX_SHARDS else None
 
 
 @dataclass(frozen=True)
@@ -89,22 +94,48 @@ class StackSettings:
     shard: Shard | None = None
     credential_store: str = "none"
 
+    @property
+    def partition(self) -> Partition:
+        return partition_of(self.region) or COMMERCIAL
+
+    @property
+    def production_class(self) -> bool:
+        """Whether the stack hosts production-class environments (it never mixes them with others)."""
+        return any(environment.is_production_class for environment in self.environments)
+
+    def hosts(self, tenant: Tenant) -> bool:
+        return tenant.environment in self.environments and (self.shard is None or self.shard.hosts(tenant.org_id))
+
+    def protects(self, tenant: Tenant) -> bool:
+        """Production-class buckets are always protected; the setting can only add protection elsewhere."""
+        return tenant.environment.is_production_class or self.protect_buckets
+
 
 def stack_file_name(stack: str) -> str:
     return f"Pulumi.{stack}.yaml"
 
 
-def parse_stack_settings(stack: str, values: Mapping[str, str | None]) -> StackSettings:
-    """Settings from Pulumi config values as the engine passes them: strings, objects as JSON text."""
+def parse_stack_settings(
+    stack: str, values: Mapping[str, str | None], key_lines: Mapping[str, int] | None = None
+) -> StackSettings:
+    """Settings from Pulumi config values as the engine passes them: strings, objects as JSON text.
+
+    This is the only reader of stack settings: the program parses what the engine passed with it, and
+    every cross-stack check parses the stack files with it (through `engine_config_values`), so a value
+    written as a YAML list and the same list written as JSON text mean the same thing everywhere.
+    """
     source = stack_file_name(stack)
     problems: list[Problem] = []
+    lines = key_lines or {}
 
     def problem(key: str, message: str) -> None:
-        problems.append(Problem(source, message, field=key))
+        problems.append(Problem(source, message, line=lines.get(key), field=key))
 
     region = values.get(REGION) or ""
     if not region:
         problem(REGION, "required: the AWS region of this stack's buckets (for example us-east-1)")
+    elif message := region_problem(region):
+        problem(REGION, message)
 
     account_ids = _json_list(values.get(ALLOWED_ACCOUNT_IDS), ALLOWED_ACCOUNT_IDS, problem)
     if values.get(ALLOWED_ACCOUNT_IDS) is None or account_ids == []:
@@ -113,23 +144,30 @@ def parse_stack_settings(stack: str, values: Mapping[str, str | None]) -> StackS
             "required and non-empty: the AWS account ids this stack may deploy to, as quoted strings",
         )
     for account_id in account_ids or []:
-        if not isinstance(account_id, str) or not _ACCOUNT_ID.match(account_id):
+        if not isinstance(account_id, str) or not ACCOUNT_ID_PATTERN.fullmatch(account_id):
             problem(ALLOWED_ACCOUNT_IDS, f"{account_id!r} is not a 12-digit account id written as a quoted string")
 
     environments = _environments(values.get(ENVIRONMENTS), problem)
 
-    protect_text = (values.get(PROTECT_BUCKETS) or "false").lower()
+    protect_text = values.get(PROTECT_BUCKETS) or "false"
     if protect_text not in ("true", "false"):
         problem(PROTECT_BUCKETS, f"must be true or false, not {values.get(PROTECT_BUCKETS)!r}")
+    elif protect_text == "false" and values.get(PROTECT_BUCKETS) is not None and _production_class(environments):
+        problem(
+            PROTECT_BUCKETS,
+            "production and staging buckets are always protected and retained; this setting can only add "
+            "protection to other stacks, so remove it here",
+        )
 
     days_text = values.get(NONCURRENT_VERSION_EXPIRATION_DAYS)
     days = DEFAULT_NONCURRENT_VERSION_EXPIRATION_DAYS
     if days_text is not None:
-        if days_text.isdigit() and int(days_text) >= 1:
+        if _WHOLE_NUMBER.fullmatch(days_text) and 1 <= int(days_text) <= MAX_NONCURRENT_VERSION_EXPIRATION_DAYS:
             days = int(days_text)
         else:
             problem(
-                NONCURRENT_VERSION_EXPIRATION_DAYS, f"must be a whole number of days, at least 1, not {days_text!r}"
+                NONCURRENT_VERSION_EXPIRATION_DAYS,
+                f"must be a whole number of days from 1 to {MAX_NONCURRENT_VERSION_EXPIRATION_DAYS}, not {days_text!r}",
             )
 
     defaults = NamingRules()
@@ -138,14 +176,18 @@ def parse_stack_settings(stack: str, values: Mapping[str, str | None]) -> StackS
         iam_user_prefix=values.get(IAM_USER_PREFIX) or defaults.iam_user_prefix,
     )
     # A prefix follows the orgId alphabet, so that prefix-orgId is a valid bucket name whenever the orgId is.
-    if not re.match(naming.ORG_ID_PATTERN, rules.bucket_prefix):
+    if not re.fullmatch(naming.ORG_ID_PATTERN, rules.bucket_prefix):
         problem(BUCKET_PREFIX, f"{rules.bucket_prefix!r} must be lowercase letters and digits with single hyphens")
-    if not re.match(naming.IAM_USER_NAME_PATTERN, rules.iam_user_prefix):
+    elif message := naming.bucket_prefix_problem(rules.bucket_prefix):
+        problem(BUCKET_PREFIX, message)
+    if not re.fullmatch(naming.IAM_USER_NAME_PATTERN, rules.iam_user_prefix):
         problem(IAM_USER_PREFIX, f"{rules.iam_user_prefix!r} may only hold letters, digits and +=,.@_-")
+    elif len(rules.iam_user_prefix) >= naming.IAM_USER_NAME_MAX_LENGTH:
+        problem(IAM_USER_PREFIX, f"{rules.iam_user_prefix!r} leaves no room for an orgId in a 64-character user name")
 
     shard = parse_shard(values.get(SHARD)) if values.get(SHARD) is not None else None
     if values.get(SHARD) is not None and shard is None:
-        problem(SHARD, f'must be "<index>/<count>" with 0 <= index < count, not {values.get(SHARD)!r}')
+        problem(SHARD, f'must be "<index>/<count>" with 0 <= index < count <= {MAX_SHARDS}, not {values.get(SHARD)!r}')
 
     credential_store = values.get(CREDENTIAL_STORE) or "none"
     if credential_store not in CREDENTIAL_STORES:
@@ -166,12 +208,16 @@ def parse_stack_settings(stack: str, values: Mapping[str, str | None]) -> StackS
     )
 
 
+def _production_class(environments: tuple[Environment, ...]) -> bool:
+    return any(environment.is_production_class for environment in environments)
+
+
 def _json_list(text: str | None, key: str, problem: Callable[[str, str], None]) -> list[Any] | None:
     if text is None:
         return None
     try:
         value = json.loads(text)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):
         problem(key, f"must be a YAML list, not {text!r}")
         return None
     if not isinstance(value, list):
@@ -192,6 +238,9 @@ def _environments(text: str | None, problem: Callable[[str, str], None]) -> tupl
         problem(ENVIRONMENTS, f"{name!r} is not one of {', '.join(known)}")
     if unknown:
         return ()
+    if len(set(names)) != len(names):
+        problem(ENVIRONMENTS, f"lists an environment twice: {names}")
+        return ()
     environments = tuple(Environment(name) for name in names)
     production = [env.value for env in environments if env.is_production_class]
     other = [env.value for env in environments if not env.is_production_class]
@@ -204,77 +253,155 @@ def _environments(text: str | None, problem: Callable[[str, str], None]) -> tupl
     return environments
 
 
-def caller_problems(settings: StackSettings, account_id: str, arn: str) -> list[Problem]:
-    """Refuse the account root and any account this stack is not allowed to deploy to."""
-    source = stack_file_name(settings.stack)
-    problems = []
-    if _ROOT_ARN.match(arn):
-        problems.append(
-            Problem(source, f"refusing to deploy as the account root ({arn}); use an IAM role or user", field="caller")
-        )
-    if account_id not in settings.allowed_account_ids:
-        problems.append(
-            Problem(
-                source,
-                f"the credentials belong to account {account_id}, which this stack may not deploy to "
-                f"(allowed: {', '.join(settings.allowed_account_ids)})",
-                field=ALLOWED_ACCOUNT_IDS,
-            )
-        )
-    return problems
-
-
 def stack_names(project_dir: Path) -> list[str]:
     """The stacks that have a `Pulumi.<stack>.yaml` in `project_dir`, sorted."""
     return sorted(path.name.removeprefix("Pulumi.").removesuffix(".yaml") for path in project_dir.glob("Pulumi.*.yaml"))
 
 
-def read_stack_files(project_dir: Path) -> dict[str, dict[str, Any]]:
-    """Every stack file's `config:` mapping, by stack name."""
+@dataclass(frozen=True)
+class StackFile:
+    """One committed stack file: its values as the engine would pass them, and their one parsed reading."""
+
+    stack: str
+    values: dict[str, str]
+    key_lines: dict[str, int]
+    settings: StackSettings | None
+    problems: tuple[Problem, ...]
+
+
+def read_stack_files(project_dir: Path) -> dict[str, StackFile]:
+    """Every stack file, read and parsed; never raises (each file carries its own problems)."""
     return {stack: read_stack_file(project_dir / stack_file_name(stack)) for stack in stack_names(project_dir)}
 
 
-def read_stack_file(path: Path) -> dict[str, Any]:
-    """One stack file's `config:` mapping, as written in YAML."""
+def read_stack_file(path: Path) -> StackFile:
+    stack = path.name.removeprefix("Pulumi.").removesuffix(".yaml")
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as error:
-        raise InvalidInput([Problem(path.name, f"not valid YAML: {error}")]) from error
-    config = document.get("config") if isinstance(document, dict) else None
-    return config if isinstance(config, dict) else {}
+        config = _config_mapping(path)
+        values = engine_config_values(config, path.name)
+    except InvalidInput as error:
+        return StackFile(stack, {}, {}, None, error.problems)
+    key_lines = {str(key): line for key, line in getattr(config, "key_lines", {}).items()}
+    unknown = [
+        Problem(
+            path.name,
+            f"unknown setting; known settings are {', '.join(CONFIG_KEYS[2:])}",
+            line=key_lines.get(key),
+            field=key,
+        )
+        for key in values
+        if key.startswith(f"{PROJECT}:") and key not in CONFIG_KEYS
+    ]
+    try:
+        settings = parse_stack_settings(stack, values, key_lines)
+    except InvalidInput as error:
+        return StackFile(stack, values, key_lines, None, (*unknown, *error.problems))
+    return StackFile(stack, values, key_lines, settings, tuple(unknown))
 
 
-def engine_config_values(config: Mapping[str, Any], source: str) -> dict[str, str]:
-    """Config as the engine hands it to a program: strings, with lists and objects as JSON text."""
-    values = {}
+def _config_mapping(path: Path) -> Mapping[str, Any]:
+    document = load_yaml(read_text(path, "a stack file", MAX_STACK_FILE_BYTES), path.name)
+    if document is None:
+        return YamlMapping()
+    if not isinstance(document, YamlMapping):
+        raise InvalidInput([Problem(path.name, "a stack file must hold a mapping with a `config:` mapping")])
+    problems = duplicate_key_problems(document, path.name)
+    config = document.get("config")
+    if config is None:
+        config = YamlMapping()
+        config.key_lines, config.line = {}, 1
+    elif not isinstance(config, YamlMapping):
+        problems.append(
+            Problem(path.name, "must be a mapping of settings", line=document.key_lines.get("config"), field="config")
+        )
+    else:
+        problems += duplicate_key_problems(config, path.name)
+    if problems:
+        raise InvalidInput(problems)
+    return config
+
+
+def engine_config_values(config: Mapping[Any, Any], source: str) -> dict[str, str]:
+    """Config as the engine hands it to a program: strings, with lists and objects as JSON text.
+
+    Encrypted values (`secure:`) of settings this program reads are refused: they decide where tenants
+    go, so a reviewer must be able to read them. Encrypted values of other keys (provider credentials,
+    say) are left out: the program never reads them, and only the Pulumi CLI could decrypt them.
+    """
+    values: dict[str, str] = {}
+    problems = []
     for key, value in config.items():
+        if not isinstance(key, str):
+            problems.append(Problem(source, f"setting names are strings, not {key!r}", field=str(key)))
+            continue
         if isinstance(value, dict) and "secure" in value:
-            raise InvalidInput([Problem(source, "encrypted secrets need the Pulumi CLI", field=key)])
+            if key in CONFIG_KEYS:
+                problems.append(
+                    Problem(
+                        source,
+                        "must not be an encrypted secret: it decides where tenants are deployed, so reviewers "
+                        "must be able to read it; write the value in plain text",
+                        field=key,
+                    )
+                )
+            continue
         if isinstance(value, bool):
             values[key] = "true" if value else "false"
         elif isinstance(value, list | dict):
-            values[key] = json.dumps(value)
+            values[key] = json.dumps(value, default=str)
+        elif value is None:
+            continue
         else:
             values[key] = str(value)
+    if problems:
+        raise InvalidInput(problems)
     return values
 
 
-def stack_file_problems(stack_files: Mapping[str, Mapping[str, Any]]) -> list[Problem]:
-    """Cross-stack rules: known keys; each environment (or each shard of it) hosted by exactly one stack;
-    an AWS account shared only by the shards of one set of environments."""
-    problems = [
-        Problem(stack_file_name(stack), f"unknown setting; known settings are {', '.join(CONFIG_KEYS[2:])}", field=key)
-        for stack, config in stack_files.items()
-        for key in config
-        if key.startswith(f"{PROJECT}:") and key not in CONFIG_KEYS
+def engine_drift_problems(engine: Mapping[str, str | None], committed: StackFile) -> list[Problem]:
+    """Settings the engine passed that differ from the committed stack file.
+
+    Stack config can also come from ESC environments or `--config-file`; the settings that decide which
+    tenants go where are read only from the reviewed `Pulumi.<stack>.yaml`, so anything else is refused.
+    """
+    return [
+        Problem(
+            stack_file_name(committed.stack),
+            f"the Pulumi engine passed {_shown(engine.get(key))} but the committed file says "
+            f"{_shown(committed.values.get(key))}; tenant-storage reads its settings only from the reviewed stack "
+            "file, not from ESC environments or --config-file: change the file instead",
+            line=committed.key_lines.get(key),
+            field=key,
+        )
+        for key in CONFIG_KEYS
+        if _normalised(engine.get(key)) != _normalised(committed.values.get(key))
     ]
-    for environment, stacks in hosting_stacks(stack_files).items():
-        problems += _hosting_problems(environment, stacks, stack_files)
+
+
+def _normalised(value: str | None) -> Any:
+    if value is None:
+        return None
+    try:
+        return json.loads(value)
+    except (json.JSONDecodeError, RecursionError):
+        return value
+
+
+def _shown(value: str | None) -> str:
+    return "nothing" if value is None else repr(value)
+
+
+def cross_stack_problems(stacks: Mapping[str, StackSettings]) -> list[Problem]:
+    """Each environment (or each shard of it) hosted by exactly one stack; an AWS account shared only by
+    the shards of one set of environments."""
+    problems = []
+    for environment, hosts in hosting_stacks(stacks).items():
+        problems += _hosting_problems(environment, hosts, stacks)
     owners: dict[str, str] = {}
-    for stack, config in stack_files.items():
-        for account_id in _as_list(config.get(ALLOWED_ACCOUNT_IDS)):
-            other = owners.setdefault(str(account_id), stack)
-            if other != stack and _as_list(stack_files[other].get(ENVIRONMENTS)) != _as_list(config.get(ENVIRONMENTS)):
+    for stack, settings in stacks.items():
+        for account_id in settings.allowed_account_ids:
+            other = owners.setdefault(account_id, stack)
+            if other != stack and set(stacks[other].environments) != set(settings.environments):
                 problems.append(
                     Problem(
                         stack_file_name(stack),
@@ -286,19 +413,16 @@ def stack_file_problems(stack_files: Mapping[str, Mapping[str, Any]]) -> list[Pr
     return problems
 
 
-def _hosting_problems(
-    environment: str, stacks: list[str], stack_files: Mapping[str, Mapping[str, Any]]
-) -> list[Problem]:
-    parsed = [(stack, parse_shard(stack_files[stack].get(SHARD))) for stack in stacks]
-    shards = [(stack, shard) for stack, shard in parsed if shard is not None]
-    if len(stacks) == 1 and not shards:
+def _hosting_problems(environment: Environment, hosts: list[str], stacks: Mapping[str, StackSettings]) -> list[Problem]:
+    shards = [(stack, shard) for stack in hosts if (shard := stacks[stack].shard) is not None]
+    if len(hosts) == 1 and not shards:
         return []
-    if len(shards) < len(stacks) or len({shard.count for _, shard in shards}) > 1:
+    if len(shards) < len(hosts) or len({shard.count for _, shard in shards}) > 1:
         return [
             Problem(
-                stack_file_name(stacks[1]),
-                f"environment {environment!r} is also hosted by stack {stacks[0]!r}; each environment belongs to "
-                'exactly one stack, or to shards with one count (tenant-storage:shard: "<index>/<count>")',
+                stack_file_name(hosts[1]),
+                f"environment {environment.value!r} is also hosted by stack {hosts[0]!r}; each environment belongs "
+                'to exactly one stack, or to shards with one count (tenant-storage:shard: "<index>/<count>")',
                 field=ENVIRONMENTS,
             )
         ]
@@ -309,58 +433,39 @@ def _hosting_problems(
         if other != stack:
             problems.append(
                 Problem(
-                    stack_file_name(stack), f"shard {shard} of {environment!r} is also hosted by {other!r}", field=SHARD
+                    stack_file_name(stack),
+                    f"shard {shard} of {environment.value!r} is also hosted by {other!r}",
+                    field=SHARD,
                 )
             )
     count = shards[0][1].count
-    problems += [
-        Problem(
-            stack_file_name(stacks[0]),
-            f"environment {environment!r} is split into {count} shards but no stack hosts shard {index}/{count}; "
-            "its tenants would never be deployed",
-            field=SHARD,
+    missing = [index for index in range(count) if index not in owner]
+    if missing:
+        problems.append(
+            Problem(
+                stack_file_name(hosts[0]),
+                f"environment {environment.value!r} is split into {count} shards but no stack hosts shard"
+                f"{'s' if len(missing) > 1 else ''} {', '.join(f'{index}/{count}' for index in missing)}; "
+                "its tenants would never be deployed",
+                field=SHARD,
+            )
         )
-        for index in range(count)
-        if index not in owner
-    ]
     return problems
 
 
-def hosting_stacks(stack_files: Mapping[str, Mapping[str, Any]]) -> dict[str, list[str]]:
-    """Environment name -> the stacks whose files list it."""
-    hosts: dict[str, list[str]] = {}
-    for stack, config in stack_files.items():
-        for environment in _as_list(config.get(ENVIRONMENTS)):
-            hosts.setdefault(str(environment), []).append(stack)
+def hosting_stacks(stacks: Mapping[str, StackSettings]) -> dict[Environment, list[str]]:
+    """Environment -> the stacks that host it (all its shards)."""
+    hosts: dict[Environment, list[str]] = {}
+    for stack, settings in stacks.items():
+        for environment in settings.environments:
+            hosts.setdefault(environment, []).append(stack)
     return hosts
 
 
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
-def unhosted_tenant_problems(
-    registry: TenantRegistry, stack_files: Mapping[str, Mapping[str, Any]], source: str
-) -> list[Problem]:
-    """A tenant whose environment no stack hosts would never be deployed: refuse it instead of skipping it."""
-    hosts = hosting_stacks(stack_files)
-    return [
-        Problem(
-            source,
-            f"no stack hosts environment {tenant.environment.value!r} (stacks: {', '.join(stack_files) or 'none'})",
-            tenant_index=index,
-            org_id=tenant.org_id,
-            field="environment",
-        )
-        for index, tenant in enumerate(registry.tenants)
-        if tenant.environment.value not in hosts
-    ]
+def hosting_stack(tenant: Tenant, stacks: Mapping[str, StackSettings]) -> str | None:
+    """The one stack that deploys `tenant`, once the cross-stack rules hold."""
+    return next((stack for stack, settings in stacks.items() if settings.hosts(tenant)), None)
 
 
 def tenants_for_stack(registry: TenantRegistry, settings: StackSettings) -> list[Tenant]:
-    return [
-        tenant
-        for tenant in registry.tenants
-        if tenant.environment in settings.environments
-        and (settings.shard is None or settings.shard.hosts(tenant.org_id))
-    ]
+    return [tenant for tenant in registry.tenants if settings.hosts(tenant)]

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import atexit
+import functools
 import json
 import shutil
+import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pulumi
 import pytest
+import yaml
 
 from offline.runtime import (
     PROJECT_DIR,
@@ -23,7 +27,53 @@ from offline.runtime import (
 PROD_ACCOUNT = "111111111111"
 QA_ACCOUNT = "222222222222"
 STACK_ACCOUNTS = {"prod": PROD_ACCOUNT, "qa": QA_ACCOUNT}
-PROJECT_FILES = ("__main__.py", "Pulumi.yaml", "Pulumi.prod.yaml", "Pulumi.qa.yaml", "tenants.yaml")
+# The program is the project's own; its inputs are the suite's fixtures, never the users' tenants.yaml,
+# accounts.yaml or stack files (adding a tenant there must never fail a test).
+PROGRAM_FILES = ("__main__.py", "Pulumi.yaml")
+FIXTURE_INPUTS = Path(__file__).parent / "fixtures" / "project"
+
+
+def make_project(target: Path, inputs: Path = FIXTURE_INPUTS) -> Path:
+    """A project directory: the real program beside a copy of the fixture inputs."""
+    target.mkdir(parents=True, exist_ok=True)
+    for name in PROGRAM_FILES:
+        shutil.copy(PROJECT_DIR / name, target / name)
+    for path in inputs.iterdir():
+        shutil.copy(path, target / path.name)
+    return target
+
+
+def scratch_dir() -> Path:
+    path = Path(tempfile.mkdtemp(prefix="tenant-storage-test-"))
+    atexit.register(shutil.rmtree, path, ignore_errors=True)
+    return path
+
+
+@functools.cache
+def fixture_project() -> Path:
+    """The fixture project, built once per test session; tests that edit inputs use `project` instead."""
+    return make_project(scratch_dir() / "project")
+
+
+def with_settings(project_dir: Path, stack: str, settings: Mapping[str, str | None]) -> Path:
+    """A copy of `project_dir` whose `Pulumi.<stack>.yaml` has `settings` changed (None removes a key).
+
+    Settings go into the committed file, as a user would put them: the program refuses config that the
+    engine passes from anywhere else.
+    """
+    copy = scratch_dir() / "project"
+    shutil.copytree(project_dir, copy)
+    path = copy / f"Pulumi.{stack}.yaml"
+    document = yaml.safe_load(path.read_text()) or {}
+    config = document.setdefault("config", {})
+    for key, value in settings.items():
+        if value is None:
+            config.pop(key, None)
+        else:
+            config[key] = value
+    path.write_text(yaml.safe_dump(document, sort_keys=False))
+    return copy
+
 
 BUCKET = "aws:s3/bucket:Bucket"
 OWNERSHIP = "aws:s3/bucketOwnershipControls:BucketOwnershipControls"
@@ -42,15 +92,24 @@ COMPONENT = "tenant-storage:index:TenantStorage"
 
 def run_stack(
     stack: str,
-    project_dir: Path = PROJECT_DIR,
+    project_dir: Path | None = None,
     *,
     account_id: str | None = None,
     caller_arn: str | None = None,
     config: Mapping[str, str | None] | None = None,
+    engine_config: Mapping[str, str | None] | None = None,
 ) -> ProgramRun:
-    """Run the real __main__.py with the stack's own config file; `config` overrides (None removes) keys."""
-    values: dict[str, str] = load_stack_config(project_dir / f"Pulumi.{stack}.yaml")
-    for key, value in (config or {}).items():
+    """Run the real __main__.py as the engine would, with the stack's committed config file.
+
+    `config` changes (None removes) settings in a copy of the stack file; `engine_config` changes only
+    what the engine passes (as an ESC environment or `--config-file` would), leaving the file alone.
+    """
+    project_dir = project_dir or fixture_project()
+    if config:
+        project_dir = with_settings(project_dir, stack, config)
+    path = project_dir / f"Pulumi.{stack}.yaml"
+    values: dict[str, str] = load_stack_config(path) if path.exists() else {}
+    for key, value in (engine_config or {}).items():
         if value is None:
             values.pop(key, None)
         else:
@@ -90,12 +149,8 @@ def stack_run(request: pytest.FixtureRequest) -> ProgramRun:
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    """A scratch copy of the project's program and input files, for tests that edit the inputs."""
-    target = tmp_path / "project"
-    target.mkdir()
-    for name in PROJECT_FILES:
-        shutil.copy(PROJECT_DIR / name, target / name)
-    return target
+    """A scratch copy of the program and the fixture inputs, for tests that edit the inputs."""
+    return make_project(tmp_path / "project")
 
 
 def child(run: ProgramRun, org_id: str, resource_type: str) -> Registration:

@@ -1,9 +1,14 @@
-"""The bad-input suite: malformed registries and stack settings, run through the real program.
+"""The bad-input suite: hostile registries, stack files, account files, engine config and callers.
 
-Each case asserts a clean refusal that names what is wrong and where (file, and tenant and field
-where they apply), and that not one resource was registered.
+Each case runs through the real program under the mock monitor and asserts a clean refusal that names
+what is wrong and where (file, line where there is one, tenant and field where they apply), with not
+one resource registered. Every case without a live-caller twist also runs through the command line
+(`plan` and `validate`): exit status 1, the same message, never a traceback.
 """
 
+import resource
+import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,10 +16,21 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import PROD_ACCOUNT, QA_ACCOUNT, assert_refused, replace_in, run_stack, write_file
+from offline.cli import main
+from tests.conftest import (
+    PROD_ACCOUNT,
+    QA_ACCOUNT,
+    assert_refused,
+    replace_in,
+    run_stack,
+    with_settings,
+    write_file,
+)
 
 XMSQA1 = "  - orgId: xmsqa1\n    environment: qa\n"
-TENANTS, QA_FILE, PROD_FILE = "tenants.yaml", "Pulumi.qa.yaml", "Pulumi.prod.yaml"
+TENANTS, QA_FILE, PROD_FILE, ACCOUNTS = "tenants.yaml", "Pulumi.qa.yaml", "Pulumi.prod.yaml", "accounts.yaml"
+FULLWIDTH_ACCOUNT = "\uff12" * 12
+QA_SETTINGS = '  aws:region: us-east-1\n  aws:allowedAccountIds:\n    - "222222222222"\n'
 
 
 @dataclass(frozen=True)
@@ -22,7 +38,9 @@ class BadInput:
     fragments: tuple[str, ...]
     edit: Callable[[Path], None] | None = None
     stack: str = "qa"
-    run_options: dict[str, Any] = field(default_factory=dict)
+    settings: dict[str, Any] = field(default_factory=dict)  # written into the stack file, as a user would
+    run_options: dict[str, Any] = field(default_factory=dict)  # the live caller or the engine's config
+    through_cli: bool = True
 
 
 def org_id(value: str) -> Callable[[Path], None]:
@@ -33,10 +51,34 @@ def xmsqa1_field(line: str) -> Callable[[Path], None]:
     return replace_in(TENANTS, XMSQA1, f"{XMSQA1}    {line}\n")
 
 
+def new_tenant(*lines: str) -> Callable[[Path], None]:
+    return replace_in(
+        TENANTS, XMSQA1, XMSQA1 + "".join(f"    {line}\n" if i else f"  - {line}\n" for i, line in enumerate(lines))
+    )
+
+
+def write_bytes(name: str, data: bytes) -> Callable[[Path], None]:
+    return lambda project: (project / name).write_bytes(data)
+
+
+def both(*edits: Callable[[Path], None]) -> Callable[[Path], None]:
+    def edit(project: Path) -> None:
+        for one in edits:
+            one(project)
+
+    return edit
+
+
+ALIAS_BOMB = (
+    "a: &a [x, x, x, x, x, x, x, x, x]\n"
+    + "".join(f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 9)}]\n" for i in range(9))
+    + "tenants: *j\n"
+)
+
 CASES = {
     # The YAML itself
-    "broken yaml": BadInput(("tenants.yaml:", "not valid YAML"), write_file(TENANTS, "tenants:\n  - orgId: [xmsqa1\n")),
-    "tab indentation": BadInput(("tenants.yaml:", "not valid YAML"), write_file(TENANTS, "tenants:\n\t- orgId: a\n")),
+    "broken yaml": BadInput(("tenants.yaml:3: not valid YAML",), write_file(TENANTS, "tenants:\n  - orgId: [xmsqa1\n")),
+    "tab indentation": BadInput(("tenants.yaml:2: not valid YAML",), write_file(TENANTS, "tenants:\n\t- orgId: a\n")),
     "empty file": BadInput(("tenants.yaml: the file is empty",), write_file(TENANTS, "")),
     "only a comment": BadInput(("tenants.yaml: the file is empty",), write_file(TENANTS, "# nothing yet\n")),
     "top level is a list": BadInput(
@@ -55,94 +97,160 @@ CASES = {
         ("tenants.yaml tenants[0]: each tenant must be a mapping, not a string",),
         write_file(TENANTS, "tenants:\n  - xmsqa1\n"),
     ),
-    # YAML 1.1 reads these unquoted orgIds as something else than a string
-    "orgId no": BadInput(("tenants[0] field 'orgId'", "as the boolean false", 'quote it: orgId: "no"'), org_id("no")),
-    "orgId yes": BadInput(("tenants[0] field 'orgId'", "as the boolean true"), org_id("yes")),
-    "orgId off": BadInput(("tenants[0] field 'orgId'", "as the boolean false"), org_id("off")),
-    "orgId octal": BadInput(
-        ("tenants[0] field 'orgId'", "as the number 83", 'quote it: orgId: "0123"'), org_id("0123")
+    "not UTF-8": BadInput(
+        ("tenants.yaml:2: is not UTF-8 text (byte 0xe9); save it as UTF-8",),
+        write_bytes(TENANTS, b"tenants:\n  - orgId: caf\xe9\n    environment: qa\n"),
     ),
-    "orgId hex": BadInput(("tenants[0] field 'orgId'", "as the number 31"), org_id("0x1F")),
-    "orgId with underscores": BadInput(("tenants[0] field 'orgId'", "as the number 1000"), org_id("1_000")),
-    "orgId null": BadInput(("tenants[0] field 'orgId'", "must be a string"), org_id("~")),
+    "larger than 4 MiB": BadInput(
+        ("tenants.yaml: is larger than 4,194,304 bytes",), write_file(TENANTS, "tenants:\n" + "#" * 5_000_000 + "\n")
+    ),
+    "alias bomb": BadInput(
+        ("tenants.yaml:1: anchor &a is not allowed", "tenants.yaml:11: alias *j is not allowed"),
+        write_file(TENANTS, ALIAS_BOMB),
+    ),
+    "anchor and alias": BadInput(
+        ("tenants.yaml:6: anchor &qa is not allowed", "tenants.yaml:8: alias *qa is not allowed"),
+        both(
+            replace_in(TENANTS, "environment: qa", "environment: &qa qa"),
+            replace_in(TENANTS, "environment: qa\n    profile", "environment: *qa\n    profile"),
+        ),
+    ),
+    "merge key": BadInput(
+        ("tenants.yaml:7: merge keys (<<) are not allowed",), xmsqa1_field("<<: {profile: app-storage}")
+    ),
+    "binary tag": BadInput(("tenants.yaml:5: tag !!binary is not allowed",), org_id("!!binary eG1zcWEx")),
+    "set tag": BadInput(("tenants.yaml:7: tag !!set is not allowed",), xmsqa1_field("accessKeys: !!set {a, b}")),
+    "python tag": BadInput(
+        ("tenants.yaml:5: tag !!python/object/apply:os.system is not allowed",),
+        org_id("!!python/object/apply:os.system [echo]"),
+    ),
+    "custom tag": BadInput(
+        ("tenants.yaml:6: tag !env is not allowed",), replace_in(TENANTS, "environment: qa", "environment: !env qa")
+    ),
+    # YAML 1.1 reads these unquoted orgIds as something else than a string
+    "orgId no": BadInput(
+        ("tenants.yaml:5 tenants[0] field 'orgId'", "as the boolean false", 'quote it: orgId: "no"'), org_id("no")
+    ),
+    "orgId off": BadInput(("tenants.yaml:5 tenants[0] field 'orgId'", "as the boolean false"), org_id("off")),
+    "orgId octal": BadInput(
+        ("tenants.yaml:5 tenants[0] field 'orgId'", "as the number 83", 'quote it: orgId: "0123"'), org_id("0123")
+    ),
+    "orgId hex": BadInput(("tenants.yaml:5 tenants[0] field 'orgId'", "as the number 31"), org_id("0x1F")),
+    "orgId with underscores": BadInput(
+        ("tenants.yaml:5 tenants[0] field 'orgId'", "as the number 1000"), org_id("1_000")
+    ),
+    "orgId null": BadInput(("tenants.yaml:5 tenants[0] field 'orgId'", "must be a string"), org_id("~")),
+    "orgId with a trailing newline": BadInput(
+        ("tenants.yaml:5 tenants[0] (orgId 'xmsqa1\\n') field 'orgId': 'xmsqa1\\n' is not a valid orgId",),
+        org_id('"xmsqa1\\n"'),
+    ),
+    "orgId with fullwidth digits": BadInput(
+        ("tenants.yaml:5 tenants[0] (orgId 'xms\uff11') field 'orgId': 'xms\uff11' is not a valid orgId",),
+        org_id("xms\uff11"),
+    ),
+    # Field names: only the documented ones
+    "python field name org_id": BadInput(
+        ("tenants.yaml:7 tenants[0] (orgId 'xmsqa1') field 'org_id': unknown field (did you mean 'orgId'?)",),
+        xmsqa1_field("org_id: xmsqa2"),
+    ),
+    "python field name random_suffix": BadInput(
+        (
+            "tenants.yaml:7 tenants[0] (orgId 'xmsqa1') field 'random_suffix': unknown field "
+            "(did you mean 'randomSuffix'?)",
+        ),
+        xmsqa1_field("random_suffix: true"),
+    ),
+    "unknown field": BadInput(
+        ("tenants.yaml:7 tenants[0] (orgId 'xmsqa1') field 'enviroment': unknown field (did you mean 'environment'?)",),
+        xmsqa1_field("enviroment: qa"),
+    ),
     # Duplicates
     "duplicate key in a tenant": BadInput(
         ("tenants.yaml:7 tenants[0] (orgId 'xmsqa1') field 'environment': key 'environment' appears twice",),
         xmsqa1_field("environment: production"),
     ),
     "duplicate top-level key": BadInput(
-        ("field 'tenants': key 'tenants' appears twice",),
+        ("tenants.yaml:5 field 'tenants': key 'tenants' appears twice",),
         replace_in(TENANTS, "tenants:\n", "tenants: []\ntenants:\n"),
     ),
     "duplicate orgId": BadInput(
-        ("tenants[1] (orgId 'xmsqa1') field 'orgId': duplicate orgId: tenants[0] already uses it",),
+        ("tenants.yaml:7 tenants[1] (orgId 'xmsqa1') field 'orgId': duplicate orgId: tenants[0] already uses it",),
         replace_in(TENANTS, "orgId: xmsqa2", "orgId: xmsqa1"),
     ),
     # AWS naming rules
     "uppercase orgId": BadInput(
-        ("tenants[0] (orgId 'XMSqa1') field 'orgId': 'XMSqa1' is not a valid orgId",), org_id("XMSqa1")
+        ("tenants.yaml:5 tenants[0] (orgId 'XMSqa1') field 'orgId': 'XMSqa1' is not a valid orgId",), org_id("XMSqa1")
     ),
-    "dot in orgId": BadInput(("field 'orgId': 'xms.qa1' is not a valid orgId",), org_id("xms.qa1")),
-    "underscore in orgId": BadInput(("field 'orgId': 'xms_qa1' is not a valid orgId",), org_id("xms_qa1")),
-    "leading hyphen": BadInput(("field 'orgId': '-xmsqa1' is not a valid orgId",), org_id("'-xmsqa1'")),
+    "dot in orgId": BadInput(("tenants.yaml:5 tenants[0] (orgId 'xms.qa1') field 'orgId'",), org_id("xms.qa1")),
     "double hyphen": BadInput(("field 'orgId': 'xms--qa1' is not a valid orgId",), org_id("xms--qa1")),
-    "empty orgId": BadInput(("tenants[0] field 'orgId': '' is not a valid orgId",), org_id('""')),
+    "empty orgId": BadInput(("tenants.yaml:5 tenants[0] field 'orgId': '' is not a valid orgId",), org_id('""')),
     "bucket name too long": BadInput(
-        ("field 'orgId': bucket name", "is 64 characters; S3 allows 3 to 63"), org_id("x" * 53)
+        ("tenants.yaml:5 tenants[0]", "field 'orgId': bucket name", "is 64 characters; S3 allows 3 to 63"),
+        org_id("x" * 53),
     ),
     "too long with the random suffix": BadInput(
-        ("(orgId 'tradeshow-demo-", "is 64 characters", "with the 8-character random suffix"),
+        (
+            "tenants.yaml:14 tenants[3] (orgId 'tradeshow-demo-",
+            "is 64 characters",
+            "with the 8-character random suffix",
+        ),
         replace_in(TENANTS, "orgId: tradeshow-demo", "orgId: tradeshow-demo-" + "x" * 29),
     ),
     "reserved suffix -s3alias": BadInput(
-        ("(orgId 'shop-s3alias') field 'orgId'", "reserved suffix '-s3alias'"), org_id("shop-s3alias")
+        ("tenants.yaml:5 tenants[0] (orgId 'shop-s3alias') field 'orgId'", "reserved suffix '-s3alias'"),
+        org_id("shop-s3alias"),
     ),
     "reserved prefix from the bucket prefix": BadInput(
-        ("tenants[0] (orgId 'xmsqa1') field 'orgId'", "reserved prefix 'sthree-'"),
-        run_options={"config": {"tenant-storage:bucketPrefix": "sthree"}},
+        (
+            "Pulumi.qa.yaml:9 field 'tenant-storage:bucketPrefix': 'sthree' would start every bucket name with the "
+            "reserved prefix 'sthree-'",
+        ),
+        settings={"tenant-storage:bucketPrefix": "sthree"},
+    ),
+    "bucket prefix with a trailing newline": BadInput(
+        ("Pulumi.qa.yaml:9 field 'tenant-storage:bucketPrefix': 'fusion\\n' must be lowercase letters",),
+        settings={"tenant-storage:bucketPrefix": "fusion\n"},
     ),
     "IAM user name too long": BadInput(
-        ("field 'orgId': IAM user name 'tenant-storage-user-", "is 65 characters; IAM allows 1 to 64"),
+        ("tenants.yaml:5 tenants[0]", "field 'orgId': IAM user name 'tenant-storage-user-", "is 65 characters"),
         org_id("x" * 45),
-        run_options={
-            "config": {"tenant-storage:bucketPrefix": "f", "tenant-storage:iamUserPrefix": "tenant-storage-user-"}
-        },
+        settings={"tenant-storage:bucketPrefix": "fus", "tenant-storage:iamUserPrefix": "tenant-storage-user-"},
     ),
-    "huge orgId": BadInput(("field 'orgId'", "is 10011 characters"), org_id("x" * 10_000)),
+    "huge orgId": BadInput(("tenants.yaml:5 tenants[0]", "is 10011 characters"), org_id("x" * 10_000)),
     "huge environment": BadInput(
-        ("field 'environment': 'qqqqq", "is not one of"),
+        ("tenants.yaml:6 tenants[0] (orgId 'xmsqa1') field 'environment': 'qqqqq", "is not one of"),
         replace_in(TENANTS, "environment: qa", "environment: " + "q" * 10_000),
     ),
-    # Fields
-    "unknown field": BadInput(
-        ("tenants.yaml:7 tenants[0] (orgId 'xmsqa1') field 'enviroment': unknown field (did you mean 'environment'?)",),
-        xmsqa1_field("enviroment: qa"),
+    # One bucket, one tenant; one name, one resource
+    "an orgId spelling another tenant's suffixed bucket": BadInput(
+        (
+            "tenants[0] (orgId 'globex-16931deb') field 'orgId': bucket name 'fusion-rms-globex-16931deb' is one that "
+            "tenants[6] (orgId 'globex', stack 'prod') may draw with its random suffix",
+        ),
+        org_id("globex-16931deb"),
     ),
-    "missing orgId": BadInput(
-        ("tenants[0] field 'orgId': required field is missing",), replace_in(TENANTS, XMSQA1, "  - environment: qa\n")
+    "two stacks' prefixes spelling one bucket": BadInput(
+        (
+            "tenants.yaml:17 tenants[4] (orgId 'acme') field 'orgId': bucket name 'fusion-rms-acme' is also the "
+            "bucket of tenants[0] (orgId 'rms-acme', stack 'qa')",
+        ),
+        org_id("rms-acme"),
+        settings={"tenant-storage:bucketPrefix": "fusion"},
     ),
-    "missing environment": BadInput(
-        ("tenants[0] (orgId 'xmsqa1') field 'environment': required field is missing",),
-        replace_in(TENANTS, XMSQA1, "  - orgId: xmsqa1\n"),
-    ),
-    "environment is a list": BadInput(
-        ("(orgId 'xmsqa1') field 'environment'",), replace_in(TENANTS, "environment: qa", "environment: [qa]")
-    ),
-    "randomSuffix is a string": BadInput(
-        ("(orgId 'tradeshow-demo') field 'randomSuffix': must be true or false, not the string 'maybe'",),
-        replace_in(TENANTS, "randomSuffix: true", "randomSuffix: maybe"),
-    ),
-    "unknown environment": BadInput(
-        ("(orgId 'xmsqa1') field 'environment': 'prod' is not one of",),
-        replace_in(TENANTS, "environment: qa", "environment: prod"),
-    ),
-    "unknown profile": BadInput(
-        ("(orgId 'xmsqa2') field 'profile': 'private' is not one of",),
-        replace_in(TENANTS, "profile: app-storage", "profile: private"),
+    "a key label spelling another tenant's key": BadInput(
+        (
+            "tenants.yaml:9 tenants[1] (orgId 'xmsqa1-access-key-foo') field 'accessKeys': label 'foo-access-key' "
+            "must not contain 'access-key'",
+        ),
+        both(
+            xmsqa1_field("accessKeys: [initial, foo-access-key]"),
+            new_tenant("orgId: xmsqa1-access-key-foo", "environment: qa"),
+        ),
     ),
     # Access key labels
     "three access keys": BadInput(
-        ("(orgId 'xmsqa1') field 'accessKeys': at most 2 access keys",), xmsqa1_field("accessKeys: [a, b, c]")
+        ("tenants.yaml:7 tenants[0] (orgId 'xmsqa1') field 'accessKeys': at most 2 access keys",),
+        xmsqa1_field("accessKeys: [a, b, c]"),
     ),
     "duplicate access key labels": BadInput(
         ("(orgId 'xmsqa1') field 'accessKeys': duplicate label",), xmsqa1_field("accessKeys: [a, a]")
@@ -155,42 +263,50 @@ CASES = {
         ("(orgId 'xmsqa1') field 'accessKeys': label 2026-11-27 must be a string (YAML reads it as a date)",),
         xmsqa1_field("accessKeys: [2026-11-27]"),
     ),
-    "no access key label": BadInput(
-        ("(orgId 'xmsqa1') field 'accessKeys': list at least one",), xmsqa1_field("accessKeys: []")
-    ),
     # Environments and stacks
     "environment no stack hosts": BadInput(
-        ("tenants.yaml tenants[3] (orgId 'tradeshow-demo') field 'environment': no stack hosts environment 'demo'",),
+        ("tenants.yaml:14 tenants[3] (orgId 'tradeshow-demo') field 'environment': no stack hosts environment 'demo'",),
         replace_in(QA_FILE, "    - demo\n", ""),
     ),
     "environment hosted twice": BadInput(
-        ("Pulumi.qa.yaml field 'tenant-storage:environments': environment 'staging' is also hosted by stack 'prod'",),
-        replace_in(QA_FILE, "    - demo\n", "    - demo\n    - staging\n"),
+        (
+            "Pulumi.staging.yaml field 'tenant-storage:environments': environment 'staging' is also hosted by "
+            "stack 'prod'",
+        ),
+        write_file(
+            "Pulumi.staging.yaml",
+            'config:\n  aws:region: us-east-1\n  aws:allowedAccountIds: ["111111111111"]\n'
+            "  tenant-storage:environments: [staging]\n",
+        ),
     ),
     "mixed environment classes": BadInput(
-        ("Pulumi.qa.yaml field 'tenant-storage:environments': mixes production-class environments (production)",),
+        ("Pulumi.qa.yaml:6 field 'tenant-storage:environments': mixes production-class environments (production)",),
         replace_in(QA_FILE, "    - demo\n", "    - demo\n    - production\n"),
     ),
     "unknown environment in a stack": BadInput(
-        ("Pulumi.qa.yaml field 'tenant-storage:environments': 'test' is not one of",),
+        ("Pulumi.qa.yaml:6 field 'tenant-storage:environments': 'test' is not one of",),
         replace_in(QA_FILE, "    - demo\n", "    - demo\n    - test\n"),
     ),
     "no environments": BadInput(
         ("Pulumi.prod.yaml field 'tenant-storage:environments': required and non-empty",),
         stack="prod",
-        run_options={"config": {"tenant-storage:environments": None}},
+        settings={"tenant-storage:environments": None},
     ),
     "allowedAccountIds missing": BadInput(
         ("Pulumi.qa.yaml field 'aws:allowedAccountIds': required and non-empty",),
         replace_in(QA_FILE, '  aws:allowedAccountIds:\n    - "222222222222"\n', ""),
     ),
     "allowedAccountIds empty": BadInput(
-        ("Pulumi.qa.yaml field 'aws:allowedAccountIds': required and non-empty",),
+        ("Pulumi.qa.yaml:4 field 'aws:allowedAccountIds': required and non-empty",),
         replace_in(QA_FILE, 'aws:allowedAccountIds:\n    - "222222222222"', "aws:allowedAccountIds: []"),
     ),
     "account id not a string": BadInput(
-        ("Pulumi.qa.yaml field 'aws:allowedAccountIds': 222222222222 is not a 12-digit account id", "quoted string"),
+        ("Pulumi.qa.yaml:4 field 'aws:allowedAccountIds': 222222222222 is not a 12-digit account id", "quoted string"),
         replace_in(QA_FILE, '"222222222222"', "222222222222"),
+    ),
+    "account id in fullwidth digits": BadInput(
+        (f"Pulumi.qa.yaml:4 field 'aws:allowedAccountIds': '{FULLWIDTH_ACCOUNT}' is not a 12-digit account id",),
+        replace_in(QA_FILE, '"222222222222"', f'"{FULLWIDTH_ACCOUNT}"'),
     ),
     "account shared by two stacks": BadInput(
         ("Pulumi.qa.yaml field 'aws:allowedAccountIds': account 111111111111 is also allowed for stack 'prod'",),
@@ -199,49 +315,188 @@ CASES = {
     "region missing": BadInput(
         ("Pulumi.qa.yaml field 'aws:region': required",), replace_in(QA_FILE, "  aws:region: us-east-1\n", "")
     ),
+    "region of an unsupported partition": BadInput(
+        ("Pulumi.qa.yaml:3 field 'aws:region': 'us-iso-east-1' is in a partition tenant-storage does not support",),
+        replace_in(QA_FILE, "aws:region: us-east-1", "aws:region: us-iso-east-1"),
+    ),
+    "not a region": BadInput(
+        ("Pulumi.qa.yaml:3 field 'aws:region': 'moon' is not an AWS region name",),
+        replace_in(QA_FILE, "aws:region: us-east-1", "aws:region: moon"),
+    ),
     "unknown setting": BadInput(
-        ("Pulumi.prod.yaml field 'tenant-storage:protectBucket': unknown setting",),
+        ("Pulumi.prod.yaml:10 field 'tenant-storage:protectBucket': unknown setting",),
         replace_in(PROD_FILE, "tenant-storage:protectBuckets", "tenant-storage:protectBucket"),
     ),
     "protectBuckets not a boolean": BadInput(
-        ("Pulumi.prod.yaml field 'tenant-storage:protectBuckets': must be true or false, not 'sometimes'",),
+        ("Pulumi.prod.yaml:10 field 'tenant-storage:protectBuckets': must be true or false, not 'sometimes'",),
         replace_in(PROD_FILE, "tenant-storage:protectBuckets: true", "tenant-storage:protectBuckets: sometimes"),
         stack="prod",
     ),
+    "protectBuckets false in production": BadInput(
+        (
+            "Pulumi.prod.yaml:10 field 'tenant-storage:protectBuckets': production and staging buckets are always "
+            "protected",
+        ),
+        replace_in(PROD_FILE, "tenant-storage:protectBuckets: true", "tenant-storage:protectBuckets: false"),
+        stack="prod",
+    ),
     "expiry days zero": BadInput(
-        ("Pulumi.qa.yaml field 'tenant-storage:noncurrentVersionExpirationDays': must be a whole number", "at least 1"),
-        run_options={"config": {"tenant-storage:noncurrentVersionExpirationDays": "0"}},
+        ("Pulumi.qa.yaml:9 field 'tenant-storage:noncurrentVersionExpirationDays': must be a whole number",),
+        settings={"tenant-storage:noncurrentVersionExpirationDays": 0},
+    ),
+    "expiry days superscript two": BadInput(
+        ("Pulumi.qa.yaml:9 field 'tenant-storage:noncurrentVersionExpirationDays': must be a whole number", "'²'"),
+        settings={"tenant-storage:noncurrentVersionExpirationDays": "²"},
+    ),
+    "expiry days of a trillion": BadInput(
+        (
+            "Pulumi.qa.yaml:9 field 'tenant-storage:noncurrentVersionExpirationDays': must be a whole number of days "
+            "from 1 to 36500",
+        ),
+        settings={"tenant-storage:noncurrentVersionExpirationDays": 10**12},
     ),
     "bad shard": BadInput(
-        ("Pulumi.qa.yaml field 'tenant-storage:shard': must be \"<index>/<count>\"",),
-        run_options={"config": {"tenant-storage:shard": "3/2"}},
+        ("Pulumi.qa.yaml:9 field 'tenant-storage:shard': must be \"<index>/<count>\"",),
+        settings={"tenant-storage:shard": "3/2"},
+    ),
+    "a million shards": BadInput(
+        ("Pulumi.qa.yaml:9 field 'tenant-storage:shard': must be \"<index>/<count>\" with 0 <= index < count <= 64",),
+        settings={"tenant-storage:shard": "0/1000000"},
+    ),
+    "a hundred billion shards": BadInput(
+        ("Pulumi.qa.yaml:9 field 'tenant-storage:shard'",), settings={"tenant-storage:shard": "0/100000000000"}
+    ),
+    "an encrypted setting": BadInput(
+        ("Pulumi.qa.yaml field 'tenant-storage:bucketPrefix': must not be an encrypted secret",),
+        replace_in(
+            QA_FILE, "  aws:region", "  tenant-storage:bucketPrefix:\n    secure: AAABAMockCiphertext\n  aws:region"
+        ),
+    ),
+    "a broken third stack file": BadInput(
+        ("Pulumi.demo.yaml:3: not valid YAML",), write_file("Pulumi.demo.yaml", "config:\n  aws:region: [us-east-1\n")
+    ),
+    "a third stack file that is a list": BadInput(
+        ("Pulumi.demo.yaml: a stack file must hold a mapping with a `config:` mapping",),
+        write_file("Pulumi.demo.yaml", "- config\n"),
+    ),
+    "a third stack file that is not UTF-8": BadInput(
+        ("Pulumi.demo.yaml:1: is not UTF-8 text",), write_bytes("Pulumi.demo.yaml", b"config: \xff\n")
+    ),
+    # The account split: JSON text, engine config and accounts.yaml
+    "JSON text moving production into the QA account": BadInput(
+        (
+            "Pulumi.prod.yaml field 'tenant-storage:environments': environment 'production' is also hosted by "
+            "stack 'evil'",
+            "Pulumi.evil.yaml field 'aws:allowedAccountIds': account 222222222222 is a nonProductionClass account in "
+            "accounts.yaml, but this stack hosts production, which need a productionClass account",
+        ),
+        write_file(
+            "Pulumi.evil.yaml",
+            "config:\n  aws:region: us-east-1\n  aws:allowedAccountIds: '[\"222222222222\"]'\n"
+            "  tenant-storage:environments: '[\"production\"]'\n",
+        ),
+    ),
+    "QA stack allowed into the production account": BadInput(
+        (
+            "Pulumi.qa.yaml field 'aws:allowedAccountIds': account 111111111111 is a productionClass account in "
+            "accounts.yaml, but this stack hosts qa, development, demo",
+        ),
+        both(
+            replace_in(QA_FILE, '"222222222222"', '"111111111111"'),
+            replace_in(PROD_FILE, '"111111111111"', '"333333333333"'),
+            write_file(
+                ACCOUNTS, 'productionClass: ["111111111111", "333333333333"]\nnonProductionClass: ["222222222222"]\n'
+            ),
+        ),
+    ),
+    "engine config from elsewhere": BadInput(
+        (
+            "Pulumi.qa.yaml:6 field 'tenant-storage:environments': the Pulumi engine passed '[\"production\"]' but the "
+            "committed file says",
+            "not from ESC environments or --config-file",
+        ),
+        run_options={"engine_config": {"tenant-storage:environments": '["production"]'}},
+        through_cli=False,
+    ),
+    "engine config for a stack without a file": BadInput(
+        ("Pulumi.other.yaml: missing: every stack is declared by a committed stack file",),
+        stack="other",
+        run_options={"account_id": QA_ACCOUNT, "engine_config": {"aws:region": "us-east-1"}},
+        through_cli=False,
+    ),
+    "accounts.yaml missing": BadInput(("accounts.yaml: missing",), lambda project: (project / ACCOUNTS).unlink()),
+    "an account in both classes": BadInput(
+        ("accounts.yaml:2 field 'nonProductionClass': account 111111111111 is in both classes",),
+        write_file(
+            ACCOUNTS, 'productionClass: ["111111111111"]\nnonProductionClass: ["222222222222", "111111111111"]\n'
+        ),
+    ),
+    "an unquoted account in accounts.yaml": BadInput(
+        ("accounts.yaml:1 field 'productionClass': 111111111111 is not a 12-digit account id written as a quoted",),
+        write_file(ACCOUNTS, 'productionClass: [111111111111]\nnonProductionClass: ["222222222222"]\n'),
     ),
     # The caller
     "wrong account": BadInput(
-        ("Pulumi.qa.yaml field 'aws:allowedAccountIds': the credentials belong to account 111111111111",),
+        (
+            "Pulumi.qa.yaml field 'aws:allowedAccountIds': the credentials belong to account 111111111111",
+            "accounts.yaml field 'nonProductionClass': the credentials belong to account 111111111111, which is a "
+            "productionClass account",
+        ),
         run_options={"account_id": PROD_ACCOUNT},
+        through_cli=False,
     ),
     "prod with the qa account": BadInput(
         ("Pulumi.prod.yaml field 'aws:allowedAccountIds': the credentials belong to account 222222222222",),
         stack="prod",
         run_options={"account_id": QA_ACCOUNT},
+        through_cli=False,
+    ),
+    "a caller account in neither class": BadInput(
+        (
+            "Pulumi.qa.yaml field 'aws:allowedAccountIds': account 222222222222 is in neither class in accounts.yaml, "
+            "but this stack hosts qa, development, demo, which need a nonProductionClass account",
+        ),
+        write_file(ACCOUNTS, 'productionClass: ["111111111111"]\nnonProductionClass: []\n'),
     ),
     "account root": BadInput(
         ("Pulumi.qa.yaml field 'caller': refusing to deploy as the account root",),
         run_options={"caller_arn": f"arn:aws:iam::{QA_ACCOUNT}:root"},
+        through_cli=False,
     ),
 }
 
 
-def test_the_suite_is_at_least_thirty_cases_strong():
-    assert len(CASES) >= 30
+def prepare(project: Path, case: BadInput) -> Path:
+    if case.edit is not None:
+        case.edit(project)
+    return with_settings(project, case.stack, case.settings) if case.settings else project
+
+
+def test_the_suite_is_at_least_forty_cases_strong():
+    assert len(CASES) >= 40
 
 
 @pytest.mark.parametrize("case", CASES.values(), ids=CASES.keys())
 def test_bad_input_is_refused_by_name_before_any_resource(project, case):
-    if case.edit is not None:
-        case.edit(project)
+    project = prepare(project, case)
     assert_refused(run_stack(case.stack, project, **case.run_options), case.fragments)
+
+
+CLI_CASES = {name: case for name, case in CASES.items() if case.through_cli}
+
+
+@pytest.mark.parametrize("case", CLI_CASES.values(), ids=CLI_CASES.keys())
+def test_the_command_line_refuses_it_with_exit_1_and_no_traceback(project, case, capsys):
+    project = prepare(project, case)
+    assert main(["plan", "--stack", case.stack], project_dir=project) == 1
+    plan = capsys.readouterr()
+    assert main(["validate"], project_dir=project) == 1
+    validate = capsys.readouterr()
+    for output in (plan, validate):
+        assert "Traceback" not in output.out + output.err
+    caller_independent = [fragment for fragment in case.fragments if "credentials belong" not in fragment]
+    for fragment in caller_independent:
+        assert fragment in plan.out, f"{fragment!r} is not in the plan:\n{plan.out}"
 
 
 def test_every_problem_in_every_file_is_reported_together(project):
@@ -251,11 +506,10 @@ def test_every_problem_in_every_file_is_reported_together(project):
     assert_refused(
         run_stack("qa", project),
         [
-            "4 problems",
-            "tenants[0] field 'orgId'",
-            "(orgId 'xmsqa2') field 'profile'",
-            "Pulumi.qa.yaml field 'tenant-storage:environments': mixes production-class",
-            "Pulumi.qa.yaml field 'tenant-storage:environments': environment 'production' is also hosted",
+            "3 problems",
+            "tenants.yaml:5 tenants[0] field 'orgId'",
+            "tenants.yaml:9 tenants[1] (orgId 'xmsqa2') field 'profile'",
+            "Pulumi.qa.yaml:6 field 'tenant-storage:environments': mixes production-class",
         ],
     )
 
@@ -265,3 +519,44 @@ def test_the_caller_identity_is_not_even_asked_for_when_the_inputs_are_invalid(p
     run = run_stack("qa", project)
     assert_refused(run, ["the file is empty"])
     assert run.mocks.calls == []
+
+
+BOMBS = {
+    "alias bomb": ALIAS_BOMB,
+    "deep nesting": "tenants: " + "[" * 50_000 + "]" * 50_000 + "\n",
+    "a million tenants of one character": "tenants:\n" + "- a\n" * 1_000_000,
+}
+
+
+def _limit_memory() -> None:
+    limit = 2 * 1024**3
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+@pytest.mark.parametrize("text", BOMBS.values(), ids=BOMBS.keys())
+def test_bombs_are_refused_within_bounded_memory(tmp_path, text):
+    """`validate` in a process capped at 2 GiB of address space: an expanding bomb would be killed."""
+    project = tmp_path / "project"
+    project.mkdir()
+    from tests.conftest import make_project
+
+    make_project(project)
+    (project / TENANTS).write_text(text)
+    command = [
+        sys.executable,
+        "-c",
+        f"from pathlib import Path; from offline.cli import main; "
+        f"raise SystemExit(main(['validate'], project_dir=Path({str(project)!r})))",
+    ]
+    result = subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        preexec_fn=_limit_memory,
+        cwd=Path(__file__).parent.parent,
+        check=False,
+    )
+    assert result.returncode == 1, result.stderr[-2000:]
+    assert "Traceback" not in result.stderr
+    assert "tenants.yaml" in result.stdout

@@ -17,6 +17,7 @@ from moto.server import ThreadedMotoServer
 
 from offline.check_names import CheckFailed, classify, run_check_names, suggested_entry
 from offline.cli import main
+from tests.conftest import fixture_project
 
 CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing", "region_name": "us-east-1"}
 
@@ -55,7 +56,7 @@ def endpoint(moto_server: str, monkeypatch) -> Iterator[str]:
 
 
 def test_each_name_is_ours_free_or_taken_with_the_fix_for_a_taken_one(endpoint, capsys):
-    assert main(["check-names", "--stack", "qa", "--endpoint-url", endpoint]) == 1
+    assert main(["check-names", "--stack", "qa", "--endpoint-url", endpoint], project_dir=fixture_project()) == 1
     out = capsys.readouterr().out
     assert "ours   fusion-rms-xmsqa1  (xmsqa1)" in out
     assert "taken  fusion-rms-xmsqa2  (xmsqa2): exists and is readable, but is not in this account" in out
@@ -68,7 +69,7 @@ def test_each_name_is_ours_free_or_taken_with_the_fix_for_a_taken_one(endpoint, 
 
 
 def test_all_clear_exits_0(endpoint, capsys):
-    assert main(["check-names", "--stack", "prod", "--endpoint-url", endpoint]) == 0
+    assert main(["check-names", "--stack", "prod", "--endpoint-url", endpoint], project_dir=fixture_project()) == 0
     assert "taken" not in capsys.readouterr().out
 
 
@@ -108,7 +109,7 @@ def test_no_credentials_is_a_clear_failure(endpoint, monkeypatch, tmp_path, caps
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    assert main(["check-names", "--stack", "qa", "--endpoint-url", endpoint]) == 2
+    assert main(["check-names", "--stack", "qa", "--endpoint-url", endpoint], project_dir=fixture_project()) == 2
     assert "check-names: no AWS credentials found" in capsys.readouterr().err
 
 
@@ -120,10 +121,8 @@ def test_an_unreachable_endpoint_is_a_clear_failure(capsys, monkeypatch):
 
 
 def run_check_names_to(endpoint_url: str) -> int:
-    from offline.runtime import PROJECT_DIR
-
     session = boto3.session.Session(region_name="us-east-1")
-    return run_check_names(PROJECT_DIR, "prod", endpoint_url, session=session)
+    return run_check_names(fixture_project(), "prod", endpoint_url, session=session)
 
 
 def test_the_suggested_entry_keeps_a_non_default_profile():

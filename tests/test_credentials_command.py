@@ -9,6 +9,7 @@ import pytest
 
 from offline import credentials
 from offline.cli import main
+from tests.conftest import fixture_project
 
 RECORDED = json.loads((Path(__file__).parent / "data" / "stack-output.qa.json").read_text())
 
@@ -26,7 +27,7 @@ def recorded_outputs(monkeypatch):
 
 
 def test_it_prints_the_app_variables_of_the_newest_key_with_a_warning(recorded_outputs, capsys):
-    assert main(["credentials", "xmsqa1", "--stack", "qa"]) == 0
+    assert main(["credentials", "xmsqa1", "--stack", "qa"], project_dir=fixture_project()) == 0
     out, err = capsys.readouterr()
     assert out == (
         "BUCKET_NAME=fusion-rms-xmsqa1\n"
@@ -39,7 +40,7 @@ def test_it_prints_the_app_variables_of_the_newest_key_with_a_warning(recorded_o
 
 
 def test_a_label_selects_another_key(recorded_outputs, capsys):
-    assert main(["credentials", "xmsqa1", "--stack", "qa", "--label", "initial"]) == 0
+    assert main(["credentials", "xmsqa1", "--stack", "qa", "--label", "initial"], project_dir=fixture_project()) == 0
     assert "AWS_KEY=FAKEKEYIDINITIAL\nAWS_SECRET=recorded-fake-secret-initial\n" in capsys.readouterr().out
 
 
@@ -51,7 +52,7 @@ def test_a_label_selects_another_key(recorded_outputs, capsys):
     ],
 )
 def test_unknown_tenants_and_labels_are_clear_errors(recorded_outputs, capsys, args, message):
-    assert main(["credentials", *args]) == 2
+    assert main(["credentials", *args], project_dir=fixture_project()) == 2
     out, err = capsys.readouterr()
     assert out == ""
     assert message in err
@@ -63,7 +64,7 @@ def test_values_are_shell_quoted():
 
 def test_without_the_pulumi_cli_it_says_so(monkeypatch, tmp_path, capsys):
     monkeypatch.setenv("PATH", str(tmp_path))
-    assert main(["credentials", "xmsqa1", "--stack", "qa"]) == 2
+    assert main(["credentials", "xmsqa1", "--stack", "qa"], project_dir=fixture_project()) == 2
     assert "credentials: the Pulumi CLI is not installed" in capsys.readouterr().err
 
 
@@ -72,5 +73,5 @@ def test_a_failing_pulumi_cli_is_reported(monkeypatch, tmp_path, capsys):
     fake.write_text("#!/bin/sh\necho 'error: no stack named qa found' >&2\nexit 255\n")
     fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
     monkeypatch.setenv("PATH", str(tmp_path))
-    assert main(["credentials", "xmsqa1", "--stack", "qa"]) == 2
+    assert main(["credentials", "xmsqa1", "--stack", "qa"], project_dir=fixture_project()) == 2
     assert "error: no stack named qa found" in capsys.readouterr().err

@@ -2,10 +2,9 @@
 
 from offline.diff import diff_plans
 from offline.plan import plan_from_run
-from offline.runtime import PROJECT_DIR
-from tests.conftest import ACCESS_KEY, replace_in, run_stack
+from tests.conftest import ACCESS_KEY, FIXTURE_INPUTS, replace_in, run_stack
 
-EXAMPLE_REGISTRY = (PROJECT_DIR / "tenants.yaml").read_text()
+EXAMPLE_REGISTRY = (FIXTURE_INPUTS / "tenants.yaml").read_text()
 
 XMSQA1 = "  - orgId: xmsqa1\n    environment: qa\n"
 KEY_URN = "urn:pulumi:qa::tenant-storage::tenant-storage:index:TenantStorage$aws:iam/accessKey:AccessKey::{}"

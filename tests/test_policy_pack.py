@@ -205,11 +205,12 @@ class TestTheProgramAgainstThePack:
 
         assert policy_violations(stack_run.registrations) == []
 
-    def test_the_offline_plan_reports_a_broken_mandatory_rule_and_fails(self, project, capsys):
+    def test_the_offline_plan_reports_a_broken_mandatory_rule_and_fails(self, project, capsys, monkeypatch):
+        """No input can unprotect a production bucket any more, so the program is broken on purpose here."""
         from offline.cli import main
-        from tests.conftest import replace_in
+        from tenant_storage.stacks import StackSettings
 
-        replace_in("Pulumi.prod.yaml", "  tenant-storage:protectBuckets: true\n", "")(project)
+        monkeypatch.setattr(StackSettings, "protects", lambda _settings, _tenant: False)
         assert main(["plan", "--stack", "prod"], project_dir=project) == 1
         out = capsys.readouterr().out
         assert "policy pack: 4 violations" in out

@@ -250,19 +250,28 @@ class TestOutputs:
         secrets = stack_run.outputs["secretAccessKeys"]
         assert secrets.secret is True
         assert set(secrets.value) == deployed_org_ids(stack_run)
-        assert all(set(by_label) == {"initial"} for by_label in secrets.value.values())
+        assert {org: set(by_label) for org, by_label in secrets.value.items()} == {
+            org: set(labels_of(org)) for org in deployed_org_ids(stack_run)
+        }
         readable = json.dumps(stack_run.outputs["tenants"].value)
         assert all(secret not in readable for by_label in secrets.value.values() for secret in by_label.values())
 
-    def test_each_user_has_one_access_key(self, stack_run):
+    def test_each_user_has_one_access_key_per_label(self, stack_run):
         for org_id in deployed_org_ids(stack_run):
-            assert child(stack_run, org_id, ACCESS_KEY).inputs["user"] == f"rms_{org_id}"
+            keys = children(stack_run, org_id, ACCESS_KEY)
+            assert len(keys) == len(labels_of(org_id))
+            assert {key.inputs["user"] for key in keys} == {f"rms_{org_id}"}
 
     def test_the_component_keeps_its_secret_output_secret(self, stack_run):
         for component in stack_run.by_type(COMPONENT):
             secrets = stack_run.registered_outputs[component.urn]["secretAccessKeys"]
             assert secrets[rpc._special_sig_key] == rpc._special_secret_sig
-            assert set(secrets["value"]) == {"initial"}
+            assert set(secrets["value"]) == set(labels_of(component.name))
+
+
+def labels_of(org_id: str) -> tuple[str, ...]:
+    """The fixture registry's access key labels of a tenant."""
+    return ("2026-05", "2026-11") if org_id == "acme-dev" else ("initial",)
 
 
 class TestDataSafety:
@@ -273,6 +282,18 @@ class TestDataSafety:
 
     def test_qa_buckets_are_neither_protected_nor_retained(self, qa_run):
         assert all(not r.protect and not r.retain_on_delete for r in qa_run.registrations)
+
+    def test_production_protection_does_not_depend_on_the_setting(self):
+        run = run_stack("prod", config={"tenant-storage:protectBuckets": None})
+        assert run.error is None, run.error
+        buckets = run.by_type(BUCKET)
+        assert buckets
+        assert all(bucket.protect and bucket.retain_on_delete for bucket in buckets)
+
+    def test_the_setting_adds_protection_to_other_stacks(self):
+        run = run_stack("qa", config={"tenant-storage:protectBuckets": True})
+        assert run.error is None, run.error
+        assert all(bucket.protect and bucket.retain_on_delete for bucket in run.by_type(BUCKET))
 
     def test_protection_is_on_the_bucket_not_inherited_by_everything(self, prod_run):
         protected = {r.type for r in prod_run.registrations if r.protect}

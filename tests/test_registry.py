@@ -4,9 +4,9 @@ import textwrap
 
 import pytest
 
-from offline.runtime import PROJECT_DIR
 from tenant_storage.errors import InvalidInput
 from tenant_storage.registry import Environment, NamingRules, Profile, load_registry, parse_registry
+from tests.conftest import FIXTURE_INPUTS
 
 
 def problems_in(text: str, rules: NamingRules | None = None) -> list[str]:
@@ -15,12 +15,13 @@ def problems_in(text: str, rules: NamingRules | None = None) -> list[str]:
     return [str(problem) for problem in raised.value.problems]
 
 
-class TestTheExampleRegistry:
-    def test_it_covers_every_environment_and_profile(self):
-        registry = load_registry(PROJECT_DIR / "tenants.yaml")
+class TestTheFixtureRegistry:
+    def test_it_covers_every_environment_profile_and_option(self):
+        registry = load_registry(FIXTURE_INPUTS / "tenants.yaml")
         assert {tenant.environment for tenant in registry.tenants} == set(Environment)
         assert {tenant.profile for tenant in registry.tenants} == set(Profile)
         assert any(tenant.random_suffix for tenant in registry.tenants)
+        assert any(len(tenant.key_labels) == 2 for tenant in registry.tenants)
         assert "xmsqa1" in {tenant.org_id for tenant in registry.tenants}
 
     def test_defaults_are_media_gallery_without_suffix(self):

@@ -1,4 +1,4 @@
-"""The committed JSON Schema of tenants.yaml is current, accepts the example and rejects malformed files."""
+"""The committed JSON Schema of tenants.yaml is current, accepts the fixture registry and rejects malformed files."""
 
 import json
 
@@ -8,6 +8,7 @@ import yaml
 
 from offline.runtime import PROJECT_DIR
 from tenant_storage.schema import SCHEMA_FILE, render_schema
+from tests.conftest import FIXTURE_INPUTS
 
 SCHEMA = json.loads((PROJECT_DIR / SCHEMA_FILE).read_text())
 
@@ -18,14 +19,8 @@ def test_the_committed_schema_is_generated_from_the_current_model():
     )
 
 
-def test_tenants_yaml_points_editors_at_the_schema():
-    assert (PROJECT_DIR / "tenants.yaml").read_text().splitlines()[
-        0
-    ] == f"# yaml-language-server: $schema=./{SCHEMA_FILE}"
-
-
-def test_it_accepts_the_example_registry():
-    jsonschema.validate(yaml.safe_load((PROJECT_DIR / "tenants.yaml").read_text()), SCHEMA)
+def test_it_accepts_the_fixture_registry():
+    jsonschema.validate(yaml.safe_load((FIXTURE_INPUTS / "tenants.yaml").read_text()), SCHEMA)
 
 
 @pytest.mark.parametrize(
@@ -43,6 +38,7 @@ def test_it_accepts_the_example_registry():
         {"tenants": [{"orgId": "xmsqa1", "environment": "qa", "profile": "private"}]},
         {"tenants": [{"orgId": "xmsqa1", "environment": "qa", "randomSuffix": "yes"}]},
         {"tenants": [], "extra": 1},
+        {"tenants": [{"org_id": "xmsqa1", "environment": "qa"}]},
     ],
 )
 def test_it_rejects_malformed_registries(document):

@@ -14,10 +14,10 @@ from tenant_storage.stacks import (
     Shard,
     parse_shard,
     parse_stack_settings,
-    stack_file_problems,
     tenants_for_stack,
 )
 from tests.conftest import deployed_org_ids, run_stack
+from tests.test_stacks import stack_file_problems
 
 ORG_IDS = [f"org{index}" for index in range(200)]
 QA = {ENVIRONMENTS: ["qa"], ALLOWED_ACCOUNT_IDS: ["222222222222"]}
@@ -43,7 +43,9 @@ class TestShardSelector:
     def test_index_slash_count_is_parsed(self, text, shard):
         assert parse_shard(text) == shard
 
-    @pytest.mark.parametrize("text", ["2/2", "1", "-1/2", "a/b", "1/0", 3])
+    @pytest.mark.parametrize(
+        "text", ["2/2", "1", "-1/2", "a/b", "1/0", 3, "0/65", "0/1000000", "0/2\n", "\uff10/\uff12", "0/\u00b2"]
+    )
     def test_anything_else_is_not_a_shard(self, text):
         assert parse_shard(text) is None
 
@@ -73,6 +75,10 @@ class TestShardedStackFiles:
     def test_a_missing_shard_is_refused(self):
         [problem] = stack_file_problems(shard_files("0/3", "2/3"))
         assert "environment 'qa' is split into 3 shards but no stack hosts shard 1/3" in str(problem)
+
+    def test_missing_shards_are_one_problem_however_many(self):
+        [problem] = stack_file_problems(shard_files("0/64"))
+        assert "no stack hosts shards 1/64, 2/64," in str(problem)
 
     def test_a_shard_hosted_twice_is_refused(self):
         problems = [str(problem) for problem in stack_file_problems(shard_files("0/2", "1/2", "1/2"))]

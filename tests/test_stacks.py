@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from offline.runtime import PROJECT_DIR
+from tenant_storage.accounts import AccountClasses, caller_problems
 from tenant_storage.errors import InvalidInput
 from tenant_storage.registry import Environment
 from tenant_storage.stacks import (
@@ -13,18 +13,30 @@ from tenant_storage.stacks import (
     NONCURRENT_VERSION_EXPIRATION_DAYS,
     PROTECT_BUCKETS,
     REGION,
-    caller_problems,
+    cross_stack_problems,
     hosting_stacks,
     parse_stack_settings,
     read_stack_files,
-    stack_file_problems,
 )
+from tests.conftest import FIXTURE_INPUTS
 
 QA_CONFIG = {
     REGION: "us-east-1",
     ALLOWED_ACCOUNT_IDS: json.dumps(["222222222222"]),
     ENVIRONMENTS: json.dumps(["qa", "development", "demo"]),
 }
+
+
+def settings(stack: str, **values: object) -> object:
+    """A stack's parsed settings from YAML-like values (lists as lists), through the one parser."""
+    config = {REGION: "us-east-1", ALLOWED_ACCOUNT_IDS: ["222222222222"], **values}
+    return parse_stack_settings(
+        stack, {key: value if isinstance(value, str) else json.dumps(value) for key, value in config.items()}
+    )
+
+
+def stack_file_problems(files: dict[str, dict]) -> list:
+    return cross_stack_problems({stack: settings(stack, **values) for stack, values in files.items()})
 
 
 def settings_problems(**overrides: str | None) -> list[str]:
@@ -34,41 +46,38 @@ def settings_problems(**overrides: str | None) -> list[str]:
     return [str(problem) for problem in raised.value.problems]
 
 
-class TestTheCommittedStackFiles:
+class TestTheFixtureStackFiles:
     def test_the_stacks_use_disjoint_aws_accounts(self):
-        stacks = read_stack_files(PROJECT_DIR)
-        accounts = {stack: set(config[ALLOWED_ACCOUNT_IDS]) for stack, config in stacks.items()}
+        stacks = {name: file.settings for name, file in read_stack_files(FIXTURE_INPUTS).items()}
+        accounts = {stack: set(settings.allowed_account_ids) for stack, settings in stacks.items()}
         assert accounts == {"prod": {"111111111111"}, "qa": {"222222222222"}}
-        assert accounts["prod"].isdisjoint(accounts["qa"])
 
     def test_every_environment_is_hosted_by_exactly_one_stack(self):
-        hosts = hosting_stacks(read_stack_files(PROJECT_DIR))
-        assert hosts == {
-            "production": ["prod"],
-            "staging": ["prod"],
-            "qa": ["qa"],
-            "development": ["qa"],
-            "demo": ["qa"],
+        stacks = {name: file.settings for name, file in read_stack_files(FIXTURE_INPUTS).items()}
+        assert hosting_stacks(stacks) == {
+            Environment.PRODUCTION: ["prod"],
+            Environment.STAGING: ["prod"],
+            Environment.QA: ["qa"],
+            Environment.DEVELOPMENT: ["qa"],
+            Environment.DEMO: ["qa"],
         }
+        assert cross_stack_problems(stacks) == []
 
-    def test_account_ids_are_quoted_strings_and_only_prod_protects_buckets(self):
-        stacks = read_stack_files(PROJECT_DIR)
-        for config in stacks.values():
-            assert all(isinstance(account, str) for account in config[ALLOWED_ACCOUNT_IDS])
-            assert config[REGION] == "us-east-1"
-        assert stacks["prod"][PROTECT_BUCKETS] is True
-        assert PROTECT_BUCKETS not in stacks["qa"]
-
-    def test_the_committed_files_break_no_cross_stack_rule(self):
-        assert stack_file_problems(read_stack_files(PROJECT_DIR)) == []
+    def test_every_file_is_read_with_its_lines(self):
+        files = read_stack_files(FIXTURE_INPUTS)
+        assert all(file.problems == () for file in files.values())
+        assert files["prod"].key_lines[PROTECT_BUCKETS] > files["prod"].key_lines[ENVIRONMENTS]
 
 
 class TestCrossStackRules:
     def test_an_environment_hosted_twice_is_refused(self):
-        files = {"prod": {ENVIRONMENTS: ["production"]}, "qa": {ENVIRONMENTS: ["qa", "production"]}}
+        files = {
+            "prod": {ENVIRONMENTS: ["production", "staging"], ALLOWED_ACCOUNT_IDS: ["111111111111"]},
+            "qa": {ENVIRONMENTS: ["staging"]},
+        }
         [problem] = stack_file_problems(files)
         assert str(problem) == (
-            "Pulumi.qa.yaml field 'tenant-storage:environments': environment 'production' is also hosted by "
+            "Pulumi.qa.yaml field 'tenant-storage:environments': environment 'staging' is also hosted by "
             "stack 'prod'; each environment belongs to exactly one stack, or to shards with one count "
             '(tenant-storage:shard: "<index>/<count>")'
         )
@@ -81,9 +90,23 @@ class TestCrossStackRules:
         [problem] = stack_file_problems(files)
         assert "account 111111111111 is also allowed for stack 'prod'" in str(problem)
 
-    def test_an_unknown_project_setting_is_a_typo(self):
-        [problem] = stack_file_problems({"prod": {"tenant-storage:protectBucket": True}})
-        assert str(problem).startswith("Pulumi.prod.yaml field 'tenant-storage:protectBucket': unknown setting")
+    def test_an_unknown_project_setting_is_a_typo(self, tmp_path):
+        (tmp_path / "Pulumi.prod.yaml").write_text("config:\n  tenant-storage:protectBucket: true\n")
+        [problem, *_] = read_stack_files(tmp_path)["prod"].problems
+        assert str(problem).startswith("Pulumi.prod.yaml:2 field 'tenant-storage:protectBucket': unknown setting")
+
+    def test_yaml_lists_and_json_text_are_one_reading(self, tmp_path):
+        (tmp_path / "Pulumi.a.yaml").write_text(
+            'config:\n  aws:region: us-east-1\n  aws:allowedAccountIds: ["222222222222"]\n'
+            "  tenant-storage:environments: [qa]\n"
+        )
+        (tmp_path / "Pulumi.b.yaml").write_text(
+            "config:\n  aws:region: us-east-1\n  aws:allowedAccountIds: '[\"222222222222\"]'\n"
+            "  tenant-storage:environments: '[\"qa\"]'\n"
+        )
+        files = read_stack_files(tmp_path)
+        assert files["a"].settings.environments == files["b"].settings.environments == (Environment.QA,)
+        assert files["a"].settings.allowed_account_ids == files["b"].settings.allowed_account_ids
 
 
 class TestStackSettings:
@@ -118,24 +141,26 @@ class TestStackSettings:
         problems = settings_problems(**{REGION: None, NONCURRENT_VERSION_EXPIRATION_DAYS: "0", PROTECT_BUCKETS: "yes"})
         assert len(problems) == 3
         assert any("field 'aws:region': required" in p for p in problems)
-        assert any("must be a whole number of days, at least 1, not '0'" in p for p in problems)
+        assert any("must be a whole number of days from 1 to 36500, not '0'" in p for p in problems)
         assert any("must be true or false, not 'yes'" in p for p in problems)
 
 
 class TestCallerGuard:
     settings = parse_stack_settings("qa", QA_CONFIG)
+    classes = AccountClasses(production=frozenset({"111111111111"}), non_production=frozenset({"222222222222"}))
 
     def test_an_allowed_account_and_a_role_pass(self):
         arn = "arn:aws:sts::222222222222:assumed-role/deployer/session"
-        assert caller_problems(self.settings, "222222222222", arn) == []
+        assert caller_problems(self.settings, self.classes, "222222222222", arn) == []
 
     def test_another_account_is_refused(self):
-        [problem] = caller_problems(self.settings, "111111111111", "arn:aws:iam::111111111111:user/ops")
-        assert str(problem) == (
+        problems = caller_problems(self.settings, self.classes, "111111111111", "arn:aws:iam::111111111111:user/ops")
+        assert str(problems[0]) == (
             "Pulumi.qa.yaml field 'aws:allowedAccountIds': the credentials belong to account 111111111111, "
             "which this stack may not deploy to (allowed: 222222222222)"
         )
+        assert "which is a productionClass account; stack 'qa' hosts qa, development, demo" in str(problems[1])
 
     def test_the_account_root_is_refused(self):
-        [problem] = caller_problems(self.settings, "222222222222", "arn:aws:iam::222222222222:root")
+        [problem] = caller_problems(self.settings, self.classes, "222222222222", "arn:aws:iam::222222222222:root")
         assert "refusing to deploy as the account root" in str(problem)

@@ -1,0 +1,176 @@
+"""A strict YAML reader for the project's input files (tenants.yaml, accounts.yaml, Pulumi.<stack>.yaml).
+
+The inputs are reviewed data, not programs, so the reader accepts only what a reviewer can read at a
+glance: UTF-8 text of bounded size, plain mappings, lists and scalars, no anchors, aliases or merge
+keys (an alias bomb of a few hundred bytes expands to gigabytes), no tags beyond YAML's core types
+(`!!binary`, `!!set` or `!!python/...` would smuggle in values no field expects), and no key twice.
+Every structural problem is found in one pass over the parser's events, before anything is built.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Hashable
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tenant_storage.errors import InvalidInput, Problem
+
+# 5,000 tenants of about 100 bytes each fit in half a megabyte; anything far larger is not a registry.
+MAX_INPUT_BYTES = 4 * 1024 * 1024
+
+CORE_TAGS = frozenset(
+    f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null", "seq", "map")
+) | frozenset({"!"})
+MERGE_KEY = "<<"
+
+_SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_Parser: type[Any] = getattr(yaml, "CLoader", yaml.Loader)
+
+
+class Mapping(dict[Hashable, Any]):
+    """A YAML mapping that remembers where its keys were and how its scalar values were written."""
+
+    line: int
+    key_lines: dict[Hashable, int]
+    raw_values: dict[Hashable, str]
+    duplicate_keys: list[tuple[Hashable, int, int]]
+
+
+class _StrictLoader(_SafeLoader):  # type: ignore[misc, valid-type]
+    """SafeLoader (libyaml's parser when available) that records duplicate keys instead of keeping the last."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> Mapping:  # type: ignore[override]
+        mapping = Mapping()
+        mapping.line = node.start_mark.line + 1
+        mapping.key_lines, mapping.raw_values, mapping.duplicate_keys = {}, {}, []
+        for key_node, value_node in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            line = key_node.start_mark.line + 1
+            if not isinstance(key, Hashable):
+                raise yaml.constructor.ConstructorError(None, None, "found an unhashable key", key_node.start_mark)
+            if key in mapping:
+                mapping.duplicate_keys.append((key, mapping.key_lines[key], line))
+            mapping[key] = self.construct_object(value_node, deep=deep)
+            mapping.key_lines[key] = line
+            if isinstance(value_node, yaml.ScalarNode):
+                mapping.raw_values[key] = value_node.value
+        return mapping
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _StrictLoader.construct_mapping)
+
+
+def read_text(path: Path, what: str, max_bytes: int = MAX_INPUT_BYTES) -> str:
+    """The file's text, or InvalidInput naming the file when it is missing, too large or not UTF-8."""
+    source = path.name
+    try:
+        with path.open("rb") as stream:
+            data = stream.read(max_bytes + 1)
+    except OSError as error:
+        raise InvalidInput([Problem(source, f"cannot read {what}: {error.strerror}")]) from error
+    if len(data) > max_bytes:
+        raise InvalidInput([Problem(source, f"is larger than {max_bytes:,} bytes; {what} is never that large")])
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise InvalidInput(
+            [Problem(source, f"is not UTF-8 text (byte 0x{data[error.start]:02x}); save it as UTF-8", line=line)]
+        ) from error
+
+
+def load_yaml(text: str, source: str) -> Any:
+    """Parse `text` strictly; raise InvalidInput with every structural problem (file and line)."""
+    problems = _structural_problems(text, source)
+    if problems:
+        raise InvalidInput(problems)
+    try:
+        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as error:
+        raise InvalidInput([_yaml_error_problem(error, source)]) from error
+
+
+def _structural_problems(text: str, source: str) -> list[Problem]:
+    problems = []
+    try:
+        for event in yaml.parse(text, Loader=_Parser):
+            line = event.start_mark.line + 1
+            if isinstance(event, yaml.AliasEvent):
+                problems.append(
+                    Problem(source, f"alias *{event.anchor} is not allowed; write the value out", line=line)
+                )
+                continue
+            anchor = getattr(event, "anchor", None)
+            if anchor is not None:
+                problems.append(Problem(source, f"anchor &{anchor} is not allowed; write the value out", line=line))
+            tag = getattr(event, "tag", None)
+            if tag is not None and tag not in CORE_TAGS:
+                problems.append(
+                    Problem(
+                        source,
+                        f"tag {_short_tag(tag)} is not allowed; only plain strings, numbers, booleans, "
+                        "lists and mappings",
+                        line=line,
+                    )
+                )
+            if isinstance(event, yaml.ScalarEvent) and event.value == MERGE_KEY and event.implicit[0]:
+                problems.append(Problem(source, "merge keys (<<) are not allowed; write every field out", line=line))
+    except yaml.YAMLError as error:
+        return [_yaml_error_problem(error, source)]
+    return problems
+
+
+def _short_tag(tag: str) -> str:
+    return "!!" + tag.removeprefix("tag:yaml.org,2002:") if tag.startswith("tag:yaml.org,2002:") else tag
+
+
+def _yaml_error_problem(error: yaml.YAMLError, source: str) -> Problem:
+    mark = getattr(error, "problem_mark", None)
+    line = mark.line + 1 if mark is not None else None
+    reason = getattr(error, "problem", None) or str(error)
+    return Problem(source, f"not valid YAML: {reason}", line=line)
+
+
+def duplicate_key_problems(
+    mapping: Mapping, source: str, tenant_index: int | None = None, org_id: str | None = None
+) -> list[Problem]:
+    return [
+        Problem(
+            source,
+            f"key {str(key)!r} appears twice (lines {first} and {again}); YAML would silently keep the last value",
+            line=again,
+            tenant_index=tenant_index,
+            org_id=org_id,
+            field=str(key),
+        )
+        for key, first, again in mapping.duplicate_keys
+    ]
+
+
+def yaml_repr(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return repr(value)
+
+
+def yaml_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if value is None:
+        return "null"
+    if isinstance(value, list):
+        return "list"
+    if isinstance(value, dict):
+        return "mapping"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, datetime.date):
+        return "date"
+    return type(value).__name__
