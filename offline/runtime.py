@@ -23,6 +23,7 @@ from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mo
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
+from tenant_storage.regions import COMMERCIAL, partition_of
 from tenant_storage.stacks import read_stack_file, stack_file_name
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -37,21 +38,23 @@ def _fake(kind: str, name: str, length: int) -> str:
 class OfflineMocks(Mocks):
     """Provider behaviour just deep enough for the program: names, ARNs, ids, a caller identity."""
 
-    def __init__(self, account_id: str, caller_arn: str | None = None) -> None:
+    def __init__(self, account_id: str, caller_arn: str | None = None, partition: str = "aws") -> None:
         self.account_id = account_id
-        self.caller_arn = caller_arn or f"arn:aws:iam::{account_id}:user/offline-plan"
+        self.partition = partition
+        self.caller_arn = caller_arn or f"arn:{partition}:iam::{account_id}:user/offline-plan"
         self.calls: list[MockCallArgs] = []
 
     def new_resource(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
         state = dict(args.inputs)
         if args.typ == "aws:s3/bucket:Bucket":
             name = state["bucket"]
-            state.update(arn=f"arn:aws:s3:::{name}", bucketRegionalDomainName=f"{name}.s3.amazonaws.com")
+            state.update(arn=f"arn:{self.partition}:s3:::{name}", bucketRegionalDomainName=f"{name}.s3.amazonaws.com")
             return name, state
         if args.typ == "aws:iam/user:User":
             name = state["name"]
             state.update(
-                arn=f"arn:aws:iam::{self.account_id}:user/{name}", uniqueId=f"AIDAMOCK{_fake('user', name, 12).upper()}"
+                arn=f"arn:{self.partition}:iam::{self.account_id}:user/{name}",
+                uniqueId=f"AIDAMOCK{_fake('user', name, 12).upper()}",
             )
             return name, state
         if args.typ == "aws:iam/accessKey:AccessKey":
@@ -227,4 +230,5 @@ def run_stack_file(
         except json.JSONDecodeError:
             allowed = None
         account_id = str(allowed[0]) if isinstance(allowed, list) and allowed else "000000000000"
-    return run_program(stack, config, OfflineMocks(account_id, caller_arn), project_dir)
+    partition = partition_of(config.get("aws:region", "")) or COMMERCIAL
+    return run_program(stack, config, OfflineMocks(account_id, caller_arn, partition.name), project_dir)

@@ -33,6 +33,8 @@ TAGGED_TYPES = (BUCKET, USER, OBJECT, SECRET, PARAMETER)
 PRODUCTION_CLASS = ("production", "staging")
 
 Enforcement = Literal["mandatory", "advisory"]
+# A bucket or its objects, in any partition (arn:aws, arn:aws-cn, arn:aws-us-gov).
+_BUCKET_ARN = re.compile(r"arn:aws(-[a-z]+)*:s3:::(?P<bucket>[a-z0-9.-]+)(/\*)?")
 
 
 @dataclass(frozen=True)
@@ -191,14 +193,14 @@ def check_user_policies(stack: StackResources) -> list[tuple[str, str]]:
         document = _policy_document(policy)
         if document is None:
             continue
-        own = {_known(bucket.props.get("bucket")) for bucket in stack.siblings(policy, BUCKET)}
-        allowed = {f"arn:aws:s3:::{name}" for name in own if name} | {f"arn:aws:s3:::{name}/*" for name in own if name}
+        own = {_known(bucket.props.get("bucket")) for bucket in stack.siblings(policy, BUCKET)} - {None}
         for statement in _statements(document):
             for action in _as_list(statement.get("Action")):
                 if "*" in str(action) or str(action).lower().startswith("iam:"):
                     problems.append((policy.urn, f"user policy grants {action!r}: no wildcards and no IAM actions"))
             for target in _as_list(statement.get("Resource")):
-                if target not in allowed:
+                match = _BUCKET_ARN.fullmatch(str(target))
+                if match is None or match.group("bucket") not in own:
                     problems.append((policy.urn, f"user policy names {target!r}, which is not its own bucket"))
     return problems
 
@@ -241,7 +243,46 @@ def check_production_protection(stack: StackResources) -> list[tuple[str, str]]:
     ]
 
 
+def check_one_tenant_per_bucket(stack: StackResources) -> list[tuple[str, str]]:
+    """Two tenants' resources configuring one bucket would share (or fight over) one tenant's data.
+
+    The program refuses every registry that could do this, random suffixes included; this rule checks
+    the same promise on the names the engine actually resolved, so a preview catches it too.
+    """
+    owners: dict[str, dict[str, str]] = {}
+    for resource in stack.all:
+        name = _known(resource.props.get("bucket"))
+        if name is None or not resource.type.startswith("aws:s3/"):
+            continue
+        owner = resource.parent or resource.urn
+        owners.setdefault(name, {}).setdefault(owner, resource.urn)
+    problems = []
+    for name, by_owner in owners.items():
+        if len(by_owner) > 1:
+            problems += [
+                (urn, f"bucket {name} is configured by {len(by_owner)} tenants ({', '.join(sorted(by_owner))})")
+                for urn in by_owner.values()
+            ]
+    buckets: dict[str, list[ResourceView]] = {}
+    for bucket in stack.of_type(BUCKET):
+        if name := _known(bucket.props.get("bucket")):
+            buckets.setdefault(name, []).append(bucket)
+    problems += [
+        (bucket.urn, f"bucket {name} is declared {len(declared)} times")
+        for name, declared in buckets.items()
+        if len(declared) > 1
+        for bucket in declared
+    ]
+    return problems
+
+
 RULES = (
+    Rule(
+        "one-tenant-per-bucket",
+        "No two tenants' resources configure the same bucket, and no bucket is declared twice.",
+        "mandatory",
+        check_one_tenant_per_bucket,
+    ),
     Rule("bucket-name-convention", "Buckets are named <prefix>-<OrgId>[-<suffix>].", "advisory", check_bucket_names),
     Rule(
         "bucket-guard-rails",

@@ -75,6 +75,7 @@ def test_a_well_formed_tenant_breaks_no_rule():
 def test_security_rules_are_mandatory_and_conventions_advisory():
     levels = {rule.name: rule.enforcement for rule in RULES}
     assert levels == {
+        "one-tenant-per-bucket": "mandatory",
         "bucket-name-convention": "advisory",
         "bucket-guard-rails": "mandatory",
         "public-read-of-pub-only": "mandatory",
@@ -171,6 +172,42 @@ class TestUserPolicies:
         resources = replaced(good_tenant(), "user-policy", props={"user": "rms_xmsqa1", "policy": json.dumps(document)})
         [found] = violations(resources, "user-policy-least-privilege")
         assert message in found
+
+    def test_a_china_partition_arn_of_its_own_bucket_is_fine_and_of_another_is_not(self):
+        from tenant_storage.regions import CHINA
+
+        own = json.dumps(user_policy(Profile.APP_STORAGE, NAME, CHINA))
+        assert (
+            violations(
+                replaced(good_tenant(), "user-policy", props={"user": "u", "policy": own}),
+                "user-policy-least-privilege",
+            )
+            == []
+        )
+        other = json.dumps(user_policy(Profile.APP_STORAGE, "fusion-rms-acme", CHINA))
+        [found, *_] = violations(
+            replaced(good_tenant(), "user-policy", props={"user": "u", "policy": other}), "user-policy-least-privilege"
+        )
+        assert "names 'arn:aws-cn:s3:::fusion-rms-acme'" in found
+
+
+class TestOneTenantPerBucket:
+    OTHER = "urn:pulumi:qa::tenant-storage::tenant-storage:index:TenantStorage::globex-16931deb"
+
+    def test_one_tenant_configuring_its_own_bucket_is_fine(self):
+        assert violations(good_tenant(), "one-tenant-per-bucket") == []
+
+    def test_another_tenant_configuring_the_same_bucket_is_reported(self):
+        intruder = replace(good_tenant()[5], urn="urn:intruder-policy", parent=self.OTHER)
+        found = violations([*good_tenant(), intruder], "one-tenant-per-bucket")
+        assert found
+        assert all(f"bucket {NAME} is configured by 2 tenants" in message for message in found)
+
+    def test_a_bucket_declared_twice_is_reported(self):
+        twin = replace(good_tenant()[0], urn="urn:twin", parent=self.OTHER)
+        assert "bucket fusion-rms-xmsqa1 is declared 2 times" in violations(
+            [*good_tenant(), twin], "one-tenant-per-bucket"
+        )
 
 
 class TestAccessKeys:

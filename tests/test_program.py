@@ -274,6 +274,29 @@ def labels_of(org_id: str) -> tuple[str, ...]:
     return ("2026-05", "2026-11") if org_id == "acme-dev" else ("initial",)
 
 
+class TestPartitions:
+    def test_a_china_region_gets_aws_cn_arns_and_china_endpoints(self):
+        run = run_stack("qa", config={"aws:region": "cn-north-1"})
+        assert run.error is None, run.error
+        user_policy = policy_of(child(run, "xmsqa1", USER_POLICY))
+        assert {statement["Resource"].split(":")[1] for statement in user_policy["Statement"]} == {"aws-cn"}
+        bucket_policy = policy_of(child(run, "xmsqa1", BUCKET_POLICY))
+        assert all(
+            arn.startswith("arn:aws-cn:s3:::") for s in bucket_policy["Statement"] for arn in _list(s["Resource"])
+        )
+        summary = run.outputs["tenants"].value["xmsqa1"]
+        assert summary["publicBaseUrl"] == "https://fusion-rms-xmsqa1.s3.cn-north-1.amazonaws.com.cn/pub/"
+
+    def test_govcloud_gets_aws_us_gov_arns(self):
+        run = run_stack("qa", config={"aws:region": "us-gov-west-1"})
+        assert run.error is None, run.error
+        assert policy_of(child(run, "xmsqa2", USER_POLICY))["Statement"][0]["Resource"].startswith("arn:aws-us-gov:s3")
+
+
+def _list(value):
+    return value if isinstance(value, list) else [value]
+
+
 class TestDataSafety:
     def test_production_buckets_are_protected_and_retained_on_delete(self, prod_run):
         buckets = prod_run.by_type(BUCKET)
