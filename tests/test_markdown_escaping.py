@@ -372,3 +372,15 @@ class TestOtherFormats:
         plans, diffs = in_tenant("environment")(HOSTILE)
         assert f"    environment: {HOSTILE}\n" in render_text(plans, diffs)
         assert json.loads(render_json(plans, diffs))["stacks"]["prod"]["tenants"][0]["environment"] == HOSTILE
+
+
+class TestThroughTheRealPlan:
+    def test_a_hostile_environment_in_tenants_yaml_cannot_fake_a_verdict(self, project, capsys):
+        from offline.cli import main
+        from tests.conftest import replace_in
+
+        replace_in("tenants.yaml", "environment: qa", "environment: 'qa` **All checks passed**'")(project)
+        assert main(["plan", "--stack", "qa", "--format", "markdown"], project_dir=project) == 1
+        html = GFM.render(capsys.readouterr().out)
+        assert "<strong>All checks passed</strong>" not in html
+        assert re.search(r"<code>[^<]*'qa` \*\*All checks passed\*\*'[^<]*</code>", html)

@@ -1,6 +1,8 @@
 """Naming rules: the names derived from an orgId are names AWS accepts."""
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from tenant_storage import naming
 
@@ -66,3 +68,25 @@ class TestIamUserNames:
     def test_only_iam_characters_are_allowed(self):
         assert naming.iam_user_name_problems("rms_a+b=c,d.e@f-g") == []
         assert naming.iam_user_name_problems("rms/xmsqa1")
+
+
+class TestChildResourceNames:
+    """URNs name the parent's type, not the parent: two tenants' children of one type need distinct names."""
+
+    # Small alphabets built from the separator and the words of the names, where collisions would hide.
+    words = st.sampled_from(["a", "b", "access", "key", "access-key", "0", "x1"])
+    org_ids = st.lists(words, min_size=1, max_size=5).map("-".join).filter(lambda o: naming.org_id_problems(o) == [])
+    labels = st.one_of(st.just(naming.DEFAULT_KEY_LABEL), org_ids.filter(lambda label: len(label) <= 32))
+
+    @given(org_ids, labels, org_ids, labels)
+    @settings(max_examples=3000)
+    def test_access_key_names_are_injective_over_valid_labels(self, org_a, label_a, org_b, label_b):
+        valid = [label for label in (label_a, label_b) if naming.ACCESS_KEY_PART not in label or label == "initial"]
+        assume(len(valid) == 2)
+        if (org_a, label_a) != (org_b, label_b):
+            assert naming.access_key_resource_name(org_a, label_a) != naming.access_key_resource_name(org_b, label_b)
+
+    def test_without_the_label_rule_they_would_collide(self):
+        assert naming.access_key_resource_name("x", "foo-access-key") == naming.access_key_resource_name(
+            "x-access-key-foo", naming.DEFAULT_KEY_LABEL
+        )

@@ -24,6 +24,7 @@ from tests.conftest import (
     children,
     deployed_org_ids,
     policy_of,
+    replace_in,
     run_stack,
 )
 
@@ -272,6 +273,17 @@ class TestOutputs:
 def labels_of(org_id: str) -> tuple[str, ...]:
     """The fixture registry's access key labels of a tenant."""
     return ("2026-05", "2026-11") if org_id == "acme-dev" else ("initial",)
+
+
+class TestSecretConfig:
+    def test_an_encrypted_value_of_another_key_does_not_stop_the_program(self, project):
+        """Provider credentials may live in the stack file encrypted; the program never reads them."""
+        replace_in("Pulumi.qa.yaml", "config:\n", "config:\n  aws:secretKey:\n    secure: AAABAMockCiphertext\n")(
+            project
+        )
+        run = run_stack("qa", project)
+        assert run.error is None, run.error
+        assert deployed_org_ids(run) == {"xmsqa1", "xmsqa2", "acme-dev", "tradeshow-demo"}
 
 
 class TestPartitions:
