@@ -8,13 +8,13 @@ from contextlib import contextmanager
 import pulumi
 
 from tenant_storage.errors import InvalidInput
-from tenant_storage.stacks import CONFIG_KEYS
+from tenant_storage.stacks import CONFIG_KEYS, GUARDED_PROVIDER_KEYS
 
 
 def read_stack_config() -> dict[str, str | None]:
-    """Each known key's raw value as Pulumi passes it (objects as JSON text), None when unset."""
+    """Each key the program reads or guards, as Pulumi passes it (objects as JSON text), None when unset."""
     values: dict[str, str | None] = {}
-    for full_key in CONFIG_KEYS:
+    for full_key in (*CONFIG_KEYS, *GUARDED_PROVIDER_KEYS):
         namespace, key = full_key.split(":", 1)
         values[full_key] = pulumi.Config(namespace).get(key)
     return values

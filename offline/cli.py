@@ -61,7 +61,7 @@ def run_plan(project_dir: Path, stack: str, output_format: str, base: str | None
     from tenant_storage.stacks import stack_file_name, stack_names
 
     stacks = stack_names(project_dir) if stack == "all" else [stack]
-    missing = [name for name in stacks if not (project_dir / stack_file_name(name)).exists()]
+    missing = [] if stack == "all" else [name for name in stacks if not (project_dir / stack_file_name(name)).exists()]
     if missing or not stacks:
         print(f"no stack file {stack_file_name((missing or ['<stack>'])[0])} in {project_dir}", file=sys.stderr)
         return 2

@@ -34,7 +34,8 @@ def fleet_problems(registry: TenantRegistry, stacks: Mapping[str, StackSettings]
     problems = []
     bucket_names: dict[str, _Claim] = {}
     suffixed_stems: dict[str, _Claim] = {}
-    user_names: dict[tuple[str, str], _Claim] = {}
+    user_names: dict[tuple[str, str], _Claim] = {}  # (account, name case-folded): IAM names ignore case
+    users_per_account: dict[str, int] = {}
 
     def clash(index: int, org_id: str, message: str) -> None:
         problems.append(
@@ -74,8 +75,23 @@ def fleet_problems(registry: TenantRegistry, stacks: Mapping[str, StackSettings]
             )
         for account in stacks[stack].allowed_account_ids:
             user = naming.iam_user_name(rules.iam_user_prefix, tenant.org_id)
-            if (other := user_names.setdefault((account, user), claim)) is not claim:
-                clash(index, tenant.org_id, f"IAM user {user!r} in account {account} is also the user of {other}")
+            if (other := user_names.setdefault((account, user.lower()), claim)) is not claim:
+                clash(
+                    index,
+                    tenant.org_id,
+                    f"IAM user {user!r} in account {account} is also the user of {other} (IAM names ignore case)",
+                )
+            users_per_account[account] = users_per_account.get(account, 0) + 1
+
+    problems += [
+        Problem(
+            source,
+            f"account {account} would hold {count:,} tenant IAM users; IAM allows {naming.IAM_USERS_PER_ACCOUNT:,} "
+            "users per account: move tenants to another account",
+        )
+        for account, count in users_per_account.items()
+        if count > naming.IAM_USERS_PER_ACCOUNT
+    ]
 
     for name, claim in bucket_names.items():
         match = _SUFFIXED.fullmatch(name)

@@ -11,6 +11,8 @@ from tenant_storage.errors import InvalidInput, Problem, raise_if_any
 from tenant_storage.fleet import fleet_problems
 from tenant_storage.registry import Tenant, TenantRegistry, load_registry
 from tenant_storage.stacks import (
+    GUARDED_MESSAGE,
+    GUARDED_PROVIDER_KEYS,
     StackSettings,
     cross_stack_problems,
     engine_drift_problems,
@@ -44,6 +46,11 @@ def load_stack_inputs(project_dir: Path, stack: str, engine_config: Mapping[str,
         problems.append(Problem(stack_file_name(stack), "missing: every stack is declared by a committed stack file"))
     elif committed.values or committed.settings is not None:
         problems += engine_drift_problems(engine_config, committed)
+    problems += [
+        Problem(stack_file_name(stack), f"passed by the Pulumi engine: {GUARDED_MESSAGE}", field=key)
+        for key in GUARDED_PROVIDER_KEYS
+        if engine_config.get(key) is not None and (committed is None or key not in committed.values)
+    ]
     # Without drift the engine passed exactly the committed values, so their one parsed reading is the settings.
     settings = committed.settings if committed is not None else None
 

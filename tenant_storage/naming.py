@@ -20,6 +20,7 @@ RESERVED_BUCKET_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
 RESERVED_BUCKET_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
 
 IAM_USER_NAME_MAX_LENGTH = 64
+IAM_USERS_PER_ACCOUNT = 5_000  # an IAM quota that cannot be raised
 IAM_USER_NAME_PATTERN = r"^[A-Za-z0-9+=,.@_-]+$"
 
 # RandomId(byte_length=4).hex: eight lowercase hex digits, stable for the life of the resource.

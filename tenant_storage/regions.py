@@ -22,11 +22,13 @@ COMMERCIAL = Partition("aws", "amazonaws.com")
 CHINA = Partition("aws-cn", "amazonaws.com.cn")
 GOVCLOUD = Partition("aws-us-gov", "amazonaws.com")
 
-_REGION_SHAPE = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]{1,2}")
+_REGION_SHAPE = re.compile(r"[a-z]{2,4}(-[a-z]+)+-[0-9]{1,2}")
+# Every region name so far is <area>-<direction>-<n>; a made-up word (us-fake-9) is refused.
+_DIRECTION = r"(east|west|north|south|central|northeast|northwest|southeast|southwest)"
 _PARTITIONS = (
-    (re.compile(r"us-gov-[a-z]+-[0-9]{1,2}"), GOVCLOUD),
-    (re.compile(r"cn-[a-z]+-[0-9]{1,2}"), CHINA),
-    (re.compile(r"(af|ap|ca|eu|il|me|mx|sa|us)-[a-z]+-[0-9]{1,2}"), COMMERCIAL),
+    (re.compile(rf"us-gov-{_DIRECTION}-[0-9]{{1,2}}"), GOVCLOUD),
+    (re.compile(rf"cn-{_DIRECTION}-[0-9]{{1,2}}"), CHINA),
+    (re.compile(rf"(af|ap|ca|eu|il|me|mx|sa|us)-{_DIRECTION}-[0-9]{{1,2}}"), COMMERCIAL),
 )
 SUPPORTED = "commercial regions such as us-east-1, China (cn-*) and GovCloud (us-gov-*)"
 
@@ -43,5 +45,5 @@ def region_problem(region: str) -> str | None:
     if not _REGION_SHAPE.fullmatch(region):
         return f"{region!r} is not an AWS region name (for example us-east-1)"
     if partition_of(region) is None:
-        return f"{region!r} is in a partition tenant-storage does not support; supported: {SUPPORTED}"
+        return f"{region!r} is not a region of a partition tenant-storage supports; supported: {SUPPORTED}"
     return None

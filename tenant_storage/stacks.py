@@ -48,6 +48,20 @@ CONFIG_KEYS = (
     CREDENTIAL_STORE,
 )
 
+# Provider settings that can send the AWS calls elsewhere or skip checking who the caller is: the live
+# caller check (`get_caller_identity`) is only proof when it reaches the real STS, so they are refused
+# wherever they come from, the stack file or the engine.
+GUARDED_PROVIDER_KEYS = (
+    "aws:endpoints",
+    "aws:customCaBundle",
+    "aws:httpProxy",
+    "aws:httpsProxy",
+    "aws:insecure",
+    "aws:skipCredentialsValidation",
+    "aws:skipRequestingAccountId",
+)
+_STACK_NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")
+
 DEFAULT_NONCURRENT_VERSION_EXPIRATION_DAYS = 30
 MAX_NONCURRENT_VERSION_EXPIRATION_DAYS = 36_500  # a century: anything above is a typo
 MAX_SHARDS = 64  # 64 stacks of a few hundred tenants each already exceed IAM's 5,000 users per account
@@ -170,6 +184,9 @@ def parse_stack_settings(
                 f"must be a whole number of days from 1 to {MAX_NONCURRENT_VERSION_EXPIRATION_DAYS}, not {days_text!r}",
             )
 
+    for key in CONFIG_KEYS:
+        if values.get(key) == "":
+            problem(key, "is empty; remove the setting for its default, or give it a value")
     defaults = NamingRules()
     rules = NamingRules(
         bucket_prefix=values.get(BUCKET_PREFIX) or defaults.bucket_prefix,
@@ -254,8 +271,24 @@ def _environments(text: str | None, problem: Callable[[str, str], None]) -> tupl
 
 
 def stack_names(project_dir: Path) -> list[str]:
-    """The stacks that have a `Pulumi.<stack>.yaml` in `project_dir`, sorted."""
-    return sorted(path.name.removeprefix("Pulumi.").removesuffix(".yaml") for path in project_dir.glob("Pulumi.*.yaml"))
+    """The stacks that have a `Pulumi.<stack>.yaml` in `project_dir`, sorted (undecodable bytes as escapes)."""
+    return sorted(
+        _printable(path.name.removeprefix("Pulumi.").removesuffix(".yaml"))
+        for path in project_dir.glob("Pulumi.*.yaml")
+    )
+
+
+def _printable(name: str) -> str:
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def stack_name_problem(stack: str) -> Problem | None:
+    if _STACK_NAME.fullmatch(stack):
+        return None
+    return Problem(
+        stack_file_name(stack),
+        "is not a valid stack file name: a stack name is 1 to 100 letters, digits, hyphens, underscores and dots",
+    )
 
 
 @dataclass(frozen=True)
@@ -276,13 +309,21 @@ def read_stack_files(project_dir: Path) -> dict[str, StackFile]:
 
 def read_stack_file(path: Path) -> StackFile:
     stack = path.name.removeprefix("Pulumi.").removesuffix(".yaml")
+    if problem := stack_name_problem(stack):
+        return StackFile(stack, {}, {}, None, (problem,))
     try:
         config = _config_mapping(path)
         values = engine_config_values(config, path.name)
     except InvalidInput as error:
         return StackFile(stack, {}, {}, None, error.problems)
     key_lines = {str(key): line for key, line in getattr(config, "key_lines", {}).items()}
-    unknown = [
+    unknown = _scalar_problems(config, path.name, key_lines)
+    unknown += [
+        Problem(path.name, GUARDED_MESSAGE, line=key_lines.get(key), field=key)
+        for key in values
+        if key in GUARDED_PROVIDER_KEYS
+    ]
+    unknown += [
         Problem(
             path.name,
             f"unknown setting; known settings are {', '.join(CONFIG_KEYS[2:])}",
@@ -297,6 +338,36 @@ def read_stack_file(path: Path) -> StackFile:
     except InvalidInput as error:
         return StackFile(stack, values, key_lines, None, (*unknown, *error.problems))
     return StackFile(stack, values, key_lines, settings, tuple(unknown))
+
+
+GUARDED_MESSAGE = (
+    "refused: it can send the AWS calls elsewhere or skip checking the caller, and the account split rests on "
+    "asking the real AWS STS who the caller is"
+)
+
+
+def _scalar_problems(config: Mapping[Any, Any], source: str, key_lines: Mapping[str, int]) -> list[Problem]:
+    """Values of this program's settings written in YAML 1.1 spellings (`yes`, `010`, `1:00`) that the Pulumi
+    engine (YAML 1.2) reads differently: the offline plan must show what a deploy would do."""
+    raw_values = getattr(config, "raw_values", {})
+    problems = []
+    for key in CONFIG_KEYS:
+        value, raw = config.get(key), raw_values.get(key)
+        if raw is None or key not in config:
+            continue
+        if value is None:
+            problems.append(
+                Problem(source, "has no value; remove the setting or give it one", line=key_lines.get(key), field=key)
+            )
+        elif isinstance(value, bool) and raw not in ("true", "false"):
+            problems.append(Problem(source, f"write {raw!r} as true or false", line=key_lines.get(key), field=key))
+        elif isinstance(value, int | float) and not isinstance(value, bool) and not re.fullmatch(r"0|[1-9][0-9]*", raw):
+            problems.append(
+                Problem(
+                    source, f"write {raw!r} as a plain whole number, or quote it", line=key_lines.get(key), field=key
+                )
+            )
+    return problems
 
 
 def _config_mapping(path: Path) -> Mapping[str, Any]:
@@ -379,8 +450,9 @@ def engine_drift_problems(engine: Mapping[str, str | None], committed: StackFile
 
 
 def _normalised(value: str | None) -> Any:
-    if value is None:
-        return None
+    """Lists and objects compared as JSON (their spacing may differ); every other value as the exact text."""
+    if value is None or not value.lstrip().startswith(("[", "{")):
+        return value
     try:
         return json.loads(value)
     except (json.JSONDecodeError, RecursionError):

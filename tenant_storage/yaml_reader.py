@@ -25,6 +25,8 @@ CORE_TAGS = frozenset(
     f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null", "seq", "map")
 ) | frozenset({"!"})
 MERGE_KEY = "<<"
+# The deepest an input needs is about five levels; far deeper nesting only exhausts the parser's stack.
+MAX_DEPTH = 16
 
 _SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _Parser: type[Any] = getattr(yaml, "CLoader", yaml.Loader)
@@ -95,9 +97,16 @@ def load_yaml(text: str, source: str) -> Any:
 
 def _structural_problems(text: str, source: str) -> list[Problem]:
     problems = []
+    depth = 0
     try:
         for event in yaml.parse(text, Loader=_Parser):
             line = event.start_mark.line + 1
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return [*problems, Problem(source, f"nests deeper than {MAX_DEPTH} levels", line=line)]
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
             if isinstance(event, yaml.AliasEvent):
                 problems.append(
                     Problem(source, f"alias *{event.anchor} is not allowed; write the value out", line=line)

@@ -316,12 +316,86 @@ CASES = {
         ("Pulumi.qa.yaml field 'aws:region': required",), replace_in(QA_FILE, "  aws:region: us-east-1\n", "")
     ),
     "region of an unsupported partition": BadInput(
-        ("Pulumi.qa.yaml:3 field 'aws:region': 'us-iso-east-1' is in a partition tenant-storage does not support",),
+        (
+            "Pulumi.qa.yaml:3 field 'aws:region': 'us-iso-east-1' is not a region of a partition tenant-storage "
+            "supports",
+        ),
         replace_in(QA_FILE, "aws:region: us-east-1", "aws:region: us-iso-east-1"),
     ),
     "not a region": BadInput(
         ("Pulumi.qa.yaml:3 field 'aws:region': 'moon' is not an AWS region name",),
         replace_in(QA_FILE, "aws:region: us-east-1", "aws:region: moon"),
+    ),
+    "a made-up region": BadInput(
+        ("Pulumi.qa.yaml:3 field 'aws:region': 'us-fake-9' is not a region of a partition",),
+        replace_in(QA_FILE, "aws:region: us-east-1", "aws:region: us-fake-9"),
+    ),
+    "an empty bucket prefix": BadInput(
+        ("Pulumi.qa.yaml:9 field 'tenant-storage:bucketPrefix': is empty; remove the setting for its default",),
+        settings={"tenant-storage:bucketPrefix": ""},
+    ),
+    "a setting without a value": BadInput(
+        ("Pulumi.prod.yaml:10 field 'tenant-storage:protectBuckets': has no value",),
+        replace_in(PROD_FILE, "tenant-storage:protectBuckets: true", "tenant-storage:protectBuckets: ~"),
+        stack="prod",
+    ),
+    "a YAML 1.1 boolean in a stack file": BadInput(
+        ("Pulumi.prod.yaml:10 field 'tenant-storage:protectBuckets': write 'yes' as true or false",),
+        replace_in(PROD_FILE, "tenant-storage:protectBuckets: true", "tenant-storage:protectBuckets: yes"),
+        stack="prod",
+    ),
+    "a sexagesimal number in a stack file": BadInput(
+        ("Pulumi.qa.yaml:10 field 'tenant-storage:noncurrentVersionExpirationDays': write '1:00' as a plain whole",),
+        replace_in(QA_FILE, "    - demo\n", "    - demo\n  tenant-storage:noncurrentVersionExpirationDays: 1:00\n"),
+    ),
+    "an STS endpoint override in a stack file": BadInput(
+        ("Pulumi.qa.yaml:10 field 'aws:endpoints': refused: it can send the AWS calls elsewhere",),
+        replace_in(QA_FILE, "    - demo\n", "    - demo\n  aws:endpoints:\n    - sts: http://127.0.0.1:9\n"),
+    ),
+    "an STS endpoint override from the engine": BadInput(
+        ("Pulumi.qa.yaml field 'aws:endpoints': passed by the Pulumi engine: refused",),
+        run_options={"engine_config": {"aws:endpoints": '[{"sts": "http://127.0.0.1:9"}]'}},
+        through_cli=False,
+    ),
+    "a quoted region from the engine": BadInput(
+        ("Pulumi.qa.yaml:3 field 'aws:region': the Pulumi engine passed '\"us-east-1\"'",),
+        run_options={"engine_config": {"aws:region": '"us-east-1"'}},
+        through_cli=False,
+    ),
+    "a stack file name that is not a stack name": BadInput(
+        ("Pulumi.qa b.yaml: is not a valid stack file name",),
+        write_file("Pulumi.qa b.yaml", "config: {}\n"),
+    ),
+    "nesting a thousand levels deep": BadInput(
+        ("tenants.yaml:7: nests deeper than 16 levels",), xmsqa1_field("x: " + "{a: " * 1000 + "1" + "}" * 1000)
+    ),
+    "nesting in a stack file": BadInput(
+        ("Pulumi.qa.yaml:10: nests deeper than 16 levels",),
+        replace_in(QA_FILE, "    - demo\n", "    - demo\n  aws:foo: " + "[" * 990 + "]" * 990 + "\n"),
+    ),
+    "two shards' user prefixes spelling one IAM user": BadInput(
+        (
+            "tenants.yaml:3 tenants[1] (orgId 'btenant1') field 'orgId': IAM user 'rms_btenant1' in account "
+            "222222222222 is also the user of tenants[0] (orgId 'tenant1', stack 'qa-b') (IAM names ignore case)",
+        ),
+        both(
+            write_file(
+                TENANTS,
+                "tenants:\n  - {orgId: tenant1, environment: qa}\n  - {orgId: btenant1, environment: qa}\n"
+                "  - {orgId: acme, environment: production}\n",
+            ),
+            replace_in(QA_FILE, "    - demo\n", '    - demo\n  tenant-storage:shard: "0/2"\n'),
+            write_file(
+                "Pulumi.qa-b.yaml",
+                'config:\n  aws:region: us-east-1\n  aws:allowedAccountIds: ["222222222222"]\n'
+                '  tenant-storage:environments: [qa, development, demo]\n  tenant-storage:shard: "1/2"\n'
+                "  tenant-storage:iamUserPrefix: rms_B\n",
+            ),
+        ),
+    ),
+    "more tenants than IAM allows users in one account": BadInput(
+        ("tenants.yaml: account 222222222222 would hold 5,001 tenant IAM users; IAM allows 5,000",),
+        write_file(TENANTS, "tenants:\n" + "".join(f"  - {{orgId: t{n}, environment: qa}}\n" for n in range(5001))),
     ),
     "unknown setting": BadInput(
         ("Pulumi.prod.yaml:10 field 'tenant-storage:protectBucket': unknown setting",),

@@ -1,6 +1,7 @@
 """The review tool: `plan` in every format, `plan --base` against a git revision, and `validate`."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -191,3 +192,12 @@ class TestValidate:
         )
         result = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_DIR, capture_output=True, text=True)
         assert result.returncode == 0, result.stderr
+
+
+class TestStackFileNames:
+    def test_a_stack_file_name_that_is_not_utf8_is_refused_without_a_traceback(self, project, capsys):
+        os.close(os.open(os.path.join(os.fsencode(project), b"Pulumi.\xff.yaml"), os.O_CREAT | os.O_WRONLY))
+        assert main(["plan"], project_dir=project) == 1
+        out = capsys.readouterr().out
+        assert "Pulumi.\\xff.yaml: is not a valid stack file name" in out
+        assert "stack qa: refused" in out
