@@ -1,8 +1,10 @@
-"""Stack settings and the account split: which stack hosts which environments, in which AWS account.
+"""Stack settings: the one reader of `Pulumi.<stack>.yaml` values, and the rules across stack files.
 
-Production-class environments (production, staging) live in the production account; QA, development
-and demo never do. The stack files (`Pulumi.<stack>.yaml`) are read together so that an environment
-is hosted by exactly one stack and no two stacks share an AWS account.
+Every setting is parsed by `parse_stack_settings`, whether the Pulumi engine passed it to the program
+or a cross-stack check read it from a file, so YAML lists and JSON text mean the same everywhere. The
+stack files are read together so that an environment is hosted by exactly one stack (or its shards)
+and no two stacks share an AWS account. Which accounts are production-class is not a stack setting:
+see `tenant_storage/accounts.py`.
 """
 
 from __future__ import annotations
@@ -67,7 +69,6 @@ MAX_NONCURRENT_VERSION_EXPIRATION_DAYS = 36_500  # a century: anything above is 
 MAX_SHARDS = 64  # 64 stacks of a few hundred tenants each already exceed IAM's 5,000 users per account
 MAX_STACK_FILE_BYTES = 64 * 1024
 ACCOUNT_ID_PATTERN = re.compile(r"[0-9]{12}")
-_ROOT_ARN = re.compile(r"arn:aws[a-z-]*:iam::[0-9]{12}:root")
 _SHARD = re.compile(r"([0-9]{1,3})/([0-9]{1,3})")
 _WHOLE_NUMBER = re.compile(r"[0-9]{1,6}")
 
