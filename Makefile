@@ -1,29 +1,59 @@
-# The two commands of a fresh clone: `make plan` and `make test`. Each creates .venv when missing.
+# The two commands of a fresh clone: `make plan` and `make test`; `make help` lists every target.
+# Everything installs from uv.lock with uv, which is bootstrapped from PyPI into .tools/ when the
+# machine has none. The only requirement is Python 3.11 or newer (PYTHON=... to choose another).
 PYTHON ?= python3
+UV_VERSION := 0.13.9
 VENV := .venv
 BIN := $(VENV)/bin
+UV := $(or $(shell command -v uv 2>/dev/null),.tools/uv/bin/uv)
+# uv must not fetch a Python of its own: the project runs on the interpreter the user chose.
+export UV_PYTHON_DOWNLOADS := never
+POLICY_EXPORT := $(UV) export --locked --only-group policy --no-emit-project --format requirements-txt --no-header --quiet
 
-.PHONY: plan test lint inputs
+.PHONY: help install plan test lint typecheck inputs lock python-version
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F '\t' '{ printf "  make %-10s %s\n", $$1, $$2 }'
+
+python-version:
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \
+		echo "tenant-storage needs Python 3.11 or newer; '$(PYTHON)' is $$($(PYTHON) --version 2>&1 || echo 'not found')." >&2; \
+		echo "Run make with PYTHON=python3.11 (or newer); nothing was installed." >&2; exit 1; }
+
+.tools/uv/bin/uv: | python-version
+	$(PYTHON) -m venv .tools/uv
+	.tools/uv/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.synced: pyproject.toml uv.lock | python-version $(UV)
+	$(UV) sync --locked --python $(PYTHON)
 	touch $@
 
-plan: $(VENV)/.installed
-	$(BIN)/python -m offline plan
+install: $(VENV)/.synced ## create .venv from uv.lock (nothing to do when it is current)
 
-lint: $(VENV)/.installed
+plan: $(VENV)/.synced ## what each stack would deploy, offline: no AWS credentials, no Pulumi CLI
+	$(BIN)/tenant-storage plan
+
+lint: $(VENV)/.synced ## ruff, workflow and dependabot schemas, lock and policy-pack requirements up to date
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 	$(BIN)/check-jsonschema --builtin-schema custom.github-workflows-require-timeout .github/workflows/*.yml
+	$(BIN)/check-jsonschema --builtin-schema vendor.dependabot .github/dependabot.yml
+	$(UV) lock --check --quiet
+	$(POLICY_EXPORT) | diff -u policy/requirements.txt - || { \
+		echo "policy/requirements.txt is stale: run make lock" >&2; exit 1; }
+
+typecheck: $(VENV)/.synced ## mypy over the whole project (strict for components/ and tenant_storage/)
+	$(BIN)/mypy
 
 # The users' own tenants.yaml, accounts.yaml and stack files: validated and planned, never pinned by a test.
-inputs: $(VENV)/.installed
-	$(BIN)/python -m offline validate
-	$(BIN)/python -m offline plan --format json > /dev/null || $(BIN)/python -m offline plan
+inputs: $(VENV)/.synced ## validate and plan your tenants.yaml, accounts.yaml and stack files
+	$(BIN)/tenant-storage validate
+	$(BIN)/tenant-storage plan --format json > /dev/null || $(BIN)/tenant-storage plan
 
-test: lint inputs
+test: lint typecheck inputs ## lint, type-check, check your inputs, run the whole test suite (what CI runs)
 	$(BIN)/python -m pytest
+
+lock: | python-version $(UV) ## re-resolve uv.lock after editing pyproject.toml, and export the policy pack's requirements
+	$(UV) lock
+	$(POLICY_EXPORT) --output-file policy/requirements.txt

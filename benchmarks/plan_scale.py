@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
+FIXTURE_INPUTS = PROJECT_DIR / "tests" / "fixtures" / "project"
 sys.path.insert(0, str(PROJECT_DIR))
 
 STACK_ENVIRONMENTS = {"qa": ("qa", "development", "demo"), "prod": ("production", "staging")}
@@ -54,7 +55,7 @@ def preload_program_modules() -> None:
 
 
 def measure_plan(project_dir: Path, stack: str) -> dict[str, float]:
-    from offline.plan import plan_stack
+    from review.plan import plan_stack
 
     preload_program_modules()
 
@@ -68,7 +69,7 @@ def measure_plan(project_dir: Path, stack: str) -> dict[str, float]:
 def measure_floor(resource_count: int) -> dict[str, float]:
     import pulumi
 
-    from offline.runtime import OfflineMocks, run_under_mocks
+    from mock_runtime.runner import OfflineMocks, run_under_mocks
 
     def program() -> None:
         for index in range(resource_count):
@@ -88,7 +89,7 @@ def measure_typed_floor(tenants: int) -> dict[str, float]:
     import pulumi_aws as aws
     import pulumi_random as random
 
-    from offline.runtime import OfflineMocks, run_under_mocks
+    from mock_runtime.runner import OfflineMocks, run_under_mocks
 
     preload_program_modules()
     s3, iam = aws.s3, aws.iam
@@ -161,8 +162,11 @@ def main() -> None:
     for size in (int(size) for size in options.sizes.split(",")):
         with tempfile.TemporaryDirectory(prefix="tenant-storage-bench-") as scratch:
             project = Path(scratch)
-            for name in ("__main__.py", "Pulumi.yaml", "Pulumi.qa.yaml", "Pulumi.prod.yaml"):
+            for name in ("__main__.py", "Pulumi.yaml"):
                 shutil.copy(PROJECT_DIR / name, project / name)
+            # The test fixtures' stacks and accounts: the users' own files are never a benchmark's input.
+            for name in ("Pulumi.qa.yaml", "Pulumi.prod.yaml", "accounts.yaml"):
+                shutil.copy(FIXTURE_INPUTS / name, project / name)
             write_registry(project / "tenants.yaml", size, list(STACK_ENVIRONMENTS))
             for stack in stacks:
                 plan = run_child("plan", str(project), stack)

@@ -213,7 +213,7 @@ class TenantStorage(pulumi.ComponentResource):
             aws.secretsmanager.SecretVersion(
                 child_resource_name(org, "credentials-version"),
                 secret_id=secret.id,
-                secret_string=pulumi.Output.secret(pulumi.Output.json_dumps(self.app_environment())),
+                secret_string=self._secret_json(self.app_environment()),
                 opts=child,
             )
         elif args.credential_store == "ssm":
@@ -226,6 +226,11 @@ class TenantStorage(pulumi.ComponentResource):
                     tags=args.tags,
                     opts=child,
                 )
+
+    @staticmethod
+    def _secret_json(values: dict[str, pulumi.Input[str]]) -> pulumi.Output[str]:
+        document: pulumi.Output[str] = pulumi.Output.json_dumps(values)
+        return pulumi.Output.secret(document)
 
     def _bucket_name(self) -> pulumi.Input[str]:
         args = self.args

@@ -106,9 +106,11 @@ def _policy_document(resource: ResourceView) -> dict[str, Any] | None:
     text = resource.props.get("policy")
     if isinstance(text, Mapping):
         return dict(text)
-    if not _known(text):
+    known = _known(text)
+    if known is None:
         return None
-    return json.loads(text)
+    document = json.loads(known)
+    return document if isinstance(document, dict) else None
 
 
 def _statements(document: Mapping[str, Any]) -> list[Mapping[str, Any]]:

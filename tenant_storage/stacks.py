@@ -371,14 +371,14 @@ def _scalar_problems(config: Mapping[Any, Any], source: str, key_lines: Mapping[
     return problems
 
 
-def _config_mapping(path: Path) -> Mapping[str, Any]:
+def _config_mapping(path: Path) -> YamlMapping:
     document = load_yaml(read_text(path, "a stack file", MAX_STACK_FILE_BYTES), path.name)
     if document is None:
         return YamlMapping()
     if not isinstance(document, YamlMapping):
         raise InvalidInput([Problem(path.name, "a stack file must hold a mapping with a `config:` mapping")])
     problems = duplicate_key_problems(document, path.name)
-    config = document.get("config")
+    config: Any = document.get("config")
     if config is None:
         config = YamlMapping()
         config.key_lines, config.line = {}, 1
@@ -390,6 +390,7 @@ def _config_mapping(path: Path) -> Mapping[str, Any]:
         problems += duplicate_key_problems(config, path.name)
     if problems:
         raise InvalidInput(problems)
+    assert isinstance(config, YamlMapping)
     return config
 
 

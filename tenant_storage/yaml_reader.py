@@ -44,7 +44,7 @@ class Mapping(dict[Hashable, Any]):
 class _StrictLoader(_SafeLoader):  # type: ignore[misc, valid-type]
     """SafeLoader (libyaml's parser when available) that records duplicate keys instead of keeping the last."""
 
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> Mapping:  # type: ignore[override]
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> Mapping:
         mapping = Mapping()
         mapping.line = node.start_mark.line + 1
         mapping.key_lines, mapping.raw_values, mapping.duplicate_keys = {}, {}, []
@@ -96,11 +96,12 @@ def load_yaml(text: str, source: str) -> Any:
 
 
 def _structural_problems(text: str, source: str) -> list[Problem]:
-    problems = []
+    problems: list[Problem] = []
     depth = 0
     try:
         for event in yaml.parse(text, Loader=_Parser):
-            line = event.start_mark.line + 1
+            mark: Any = event.start_mark
+            line = mark.line + 1
             if isinstance(event, yaml.CollectionStartEvent):
                 depth += 1
                 if depth > MAX_DEPTH:
@@ -137,7 +138,7 @@ def _short_tag(tag: str) -> str:
 
 
 def _yaml_error_problem(error: yaml.YAMLError, source: str) -> Problem:
-    mark = getattr(error, "problem_mark", None)
+    mark: Any = getattr(error, "problem_mark", None)
     line = mark.line + 1 if mark is not None else None
     reason = getattr(error, "problem", None) or str(error)
     return Problem(source, f"not valid YAML: {reason}", line=line)

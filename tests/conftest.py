@@ -14,7 +14,7 @@ import pulumi
 import pytest
 import yaml
 
-from offline.runtime import (
+from mock_runtime.runner import (
     PROJECT_DIR,
     OfflineMocks,
     ProgramRun,
@@ -185,7 +185,10 @@ def replace_in(name: str, old: str, new: str) -> Callable[[Path], None]:
 
 
 def write_file(name: str, text: str) -> Callable[[Path], None]:
-    return lambda project: (project / name).write_text(text)
+    def edit(project: Path) -> None:
+        (project / name).write_text(text)
+
+    return edit
 
 
 def assert_refused(run: ProgramRun, fragments: list[str] | tuple[str, ...]) -> None:

@@ -34,7 +34,7 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 from moto import settings as moto_settings
 
-from offline.runtime import ProgramRun
+from mock_runtime.runner import ProgramRun
 from tenant_storage.anonymous_access import Decision, PublicAccessBlock, bucket_policy_decision, check_policy_accepted
 from tests.conftest import ACCESS_KEY, BUCKET, BUCKET_POLICY, COMPONENT, PUBLIC_ACCESS_BLOCK, USER, USER_POLICY, child
 
@@ -197,8 +197,8 @@ def authorized(call: Callable[[], object]) -> bool:
 
 
 def signed_outcome(probe: Probe, target: Tenant, caller: Tenant) -> bool:
-    s3 = boto3.client("s3", region_name="us-east-1", **caller.key)
-    iam = boto3.client("iam", region_name="us-east-1", **caller.key)
+    s3 = boto3.client("s3", region_name="us-east-1", **(caller.key or {}))
+    iam = boto3.client("iam", region_name="us-east-1", **(caller.key or {}))
     identity_allows = authorized(lambda: probe.call(s3, iam, target, caller))
     if not probe.action.startswith("s3:"):
         return identity_allows

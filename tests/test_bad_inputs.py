@@ -6,6 +6,7 @@ one resource registered. Every case without a live-caller twist also runs throug
 (`plan` and `validate`): exit status 1, the same message, never a traceback.
 """
 
+import os
 import resource
 import subprocess
 import sys
@@ -16,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from offline.cli import main
+from cli.main import main
 from tests.conftest import (
     PROD_ACCOUNT,
     QA_ACCOUNT,
@@ -58,7 +59,10 @@ def new_tenant(*lines: str) -> Callable[[Path], None]:
 
 
 def write_bytes(name: str, data: bytes) -> Callable[[Path], None]:
-    return lambda project: (project / name).write_bytes(data)
+    def edit(project: Path) -> None:
+        (project / name).write_bytes(data)
+
+    return edit
 
 
 def both(*edits: Callable[[Path], None]) -> Callable[[Path], None]:
@@ -498,7 +502,7 @@ CASES = {
         run_options={"account_id": QA_ACCOUNT, "engine_config": {"aws:region": "us-east-1"}},
         through_cli=False,
     ),
-    "accounts.yaml missing": BadInput(("accounts.yaml: missing",), lambda project: (project / ACCOUNTS).unlink()),
+    "accounts.yaml missing": BadInput(("accounts.yaml: missing",), lambda project: os.remove(project / ACCOUNTS)),
     "an account in both classes": BadInput(
         ("accounts.yaml:2 field 'nonProductionClass': account 111111111111 is in both classes",),
         write_file(
@@ -619,7 +623,7 @@ def test_bombs_are_refused_within_bounded_memory(tmp_path, text):
     command = [
         sys.executable,
         "-c",
-        f"from pathlib import Path; from offline.cli import main; "
+        f"from pathlib import Path; from cli.main import main; "
         f"raise SystemExit(main(['validate'], project_dir=Path({str(project)!r})))",
     ]
     result = subprocess.run(

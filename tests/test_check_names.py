@@ -15,8 +15,8 @@ from botocore.awsrequest import AWSResponse
 from botocore.config import Config
 from moto.server import ThreadedMotoServer
 
-from offline.check_names import CheckFailed, classify, run_check_names, suggested_entry
-from offline.cli import main
+from cli.main import main
+from live.check_names import CheckFailed, classify, run_check_names, suggested_entry
 from tests.conftest import fixture_project
 
 CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing", "region_name": "us-east-1"}
@@ -32,7 +32,7 @@ def moto_server() -> Iterator[str]:
 
 
 @pytest.fixture
-def endpoint(moto_server: str, monkeypatch) -> Iterator[str]:
+def endpoint(moto_server: str, monkeypatch) -> str:
     """A clean emulator holding fusion-rms-xmsqa1 (ours) and fusion-rms-xmsqa2 (another account's)."""
     import requests
 

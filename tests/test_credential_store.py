@@ -5,7 +5,7 @@ import json
 import pytest
 from pulumi.runtime import rpc
 
-from offline.cli import main
+from cli.main import main
 from policy.tenant_storage_rules import PARAMETER, SECRET, ResourceView, evaluate
 from tests.conftest import assert_refused, children, deployed_org_ids, run_stack
 
@@ -62,7 +62,7 @@ def test_ssm_gets_four_secure_string_parameters_per_tenant():
 
 @pytest.mark.parametrize("store", ["secretsmanager", "ssm"])
 def test_the_stores_break_no_policy_rule(store):
-    from offline.plan import policy_violations
+    from review.plan import policy_violations
 
     assert policy_violations(run_with_store(store).registrations) == []
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from offline import credentials
-from offline.cli import main
+from cli.main import main
+from live import credentials
 from tests.conftest import fixture_project
 
 RECORDED = json.loads((Path(__file__).parent / "data" / "stack-output.qa.json").read_text())

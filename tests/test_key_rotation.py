@@ -1,7 +1,7 @@
 """Zero-downtime rotation: each access key label is its own resource with a stable URN."""
 
-from offline.diff import diff_plans
-from offline.plan import plan_from_run
+from review.diff import diff_plans
+from review.plan import plan_from_run
 from tests.conftest import ACCESS_KEY, FIXTURE_INPUTS, replace_in, run_stack
 
 EXAMPLE_REGISTRY = (FIXTURE_INPUTS / "tenants.yaml").read_text()

@@ -10,15 +10,16 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from html.parser import HTMLParser
+from typing import Any
 
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from offline.diff import ResourceChange, StackDiff, StatementChange
-from offline.plan import PolicyViolation, StackPlan, TenantPlan
-from offline.render import markdown_code, markdown_html, markdown_word, render_json, render_markdown, render_text
+from review.diff import ResourceChange, StackDiff, StatementChange
+from review.plan import PolicyViolation, StackPlan, TenantPlan
+from review.render import markdown_code, markdown_html, markdown_word, render_json, render_markdown, render_text
 
 GFM = MarkdownIt("gfm-like")
 BUCKET_TYPE = "aws:s3/bucket:Bucket"
@@ -105,20 +106,20 @@ def summary(plans: list[StackPlan], diffs: list[StackDiff]) -> Html:
 Rendering = tuple[list[StackPlan], list[StackDiff]]
 
 
-def in_plan(name: str, make: Callable[[str], object]) -> Callable[[str], Rendering]:
+def in_plan(name: str, make: Callable[[str], Any]) -> Callable[[str], Rendering]:
     """Where a field of the stack's plan is made from the value."""
     return lambda value: ([replace(PLAN, **{name: make(value)})], [])
 
 
-def in_tenant(name: str, *, listed: bool = False, **fixed: object) -> Callable[[object], Rendering]:
+def in_tenant(name: str, *, listed: bool = False, **fixed: Any) -> Callable[[Any], Rendering]:
     """Where a field of the stack's one tenant is the value (or, `listed`, holds it alone)."""
     return lambda value: (
-        [replace(PLAN, tenants=[replace(TENANT, **{name: [value] if listed else value}, **fixed)])],
+        [replace(PLAN, tenants=[replace(TENANT, **{name: [value] if listed else value, **fixed})])],
         [],
     )
 
 
-def in_diff(name: str, make: Callable[[str], object], **fixed: object) -> Callable[[str], Rendering]:
+def in_diff(name: str, make: Callable[[str], Any], **fixed: Any) -> Callable[[str], Rendering]:
     """Where a field of the stack's diff against the base revision is made from the value."""
     return lambda value: ([PLAN], [replace(NO_CHANGE, **{name: make(value)}, **fixed)])
 
@@ -376,7 +377,7 @@ class TestOtherFormats:
 
 class TestThroughTheRealPlan:
     def test_a_hostile_environment_in_tenants_yaml_cannot_fake_a_verdict(self, project, capsys):
-        from offline.cli import main
+        from cli.main import main
         from tests.conftest import replace_in
 
         replace_in("tenants.yaml", "environment: qa", "environment: 'qa` **All checks passed**'")(project)

@@ -238,13 +238,13 @@ class TestTagsAndProtection:
 
 class TestTheProgramAgainstThePack:
     def test_what_the_program_declares_breaks_no_rule(self, stack_run):
-        from offline.plan import policy_violations
+        from review.plan import policy_violations
 
         assert policy_violations(stack_run.registrations) == []
 
     def test_the_offline_plan_reports_a_broken_mandatory_rule_and_fails(self, project, capsys, monkeypatch):
         """No input can unprotect a production bucket any more, so the program is broken on purpose here."""
-        from offline.cli import main
+        from cli.main import main
         from tenant_storage.stacks import StackSettings
 
         monkeypatch.setattr(StackSettings, "protects", lambda _settings, _tenant: False)

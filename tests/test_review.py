@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from offline.cli import main
-from offline.runtime import PROJECT_DIR
+from cli.main import main
+from mock_runtime.runner import PROJECT_DIR
 from tests.conftest import fixture_project, replace_in
 
 PROD_BUCKET_URN = "urn:pulumi:prod::tenant-storage::tenant-storage:index:TenantStorage$aws:s3/bucket:Bucket::{}-bucket"
@@ -36,13 +36,21 @@ def repo(project: Path) -> Path:
 
 
 class TestPlan:
-    def test_text_shows_every_tenant_with_its_policies_and_urns(self, capsys):
+    def test_text_is_a_short_summary_by_default(self, capsys):
         assert main(["plan"], project_dir=fixture_project()) == 0
         out = capsys.readouterr().out
         assert "stack prod: 4 tenants, 47 resources" in out
         assert "stack qa: 4 tenants, 48 resources" in out
         row = next(line.split() for line in out.splitlines() if line.strip().startswith("xmsqa1 "))
         assert row == ["xmsqa1", "fusion-rms-xmsqa1", "media-gallery", "qa", "rms_xmsqa1", "12"]
+        assert "PublicReadOfPubFolder" not in out
+        assert "urn:pulumi:" not in out
+        assert "tenant-storage plan --detail" in out
+        assert len(out.splitlines()) <= 2 * (3 + 4 + 2) + 2  # header, table, notes per stack; the hint
+
+    def test_text_with_detail_shows_every_tenant_with_its_policies_and_urns(self, capsys):
+        assert main(["plan", "--detail"], project_dir=fixture_project()) == 0
+        out = capsys.readouterr().out
         assert "    public base URL: https://fusion-rms-xmsqa1.s3.us-east-1.amazonaws.com/pub/" in out
         assert '"Sid": "PublicReadOfPubFolder"' in out
         assert '"s3:GetBucketLocation"' in out
@@ -187,7 +195,7 @@ class TestValidate:
 
     def test_it_does_not_load_the_pulumi_sdk(self):
         code = (
-            "import sys; from pathlib import Path; from offline.cli import main; "
+            "import sys; from pathlib import Path; from cli.main import main; "
             f"main(['validate'], project_dir=Path({str(fixture_project())!r})); assert 'pulumi' not in sys.modules"
         )
         result = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_DIR, capture_output=True, text=True)

@@ -6,7 +6,7 @@ import jsonschema
 import pytest
 import yaml
 
-from offline.runtime import PROJECT_DIR
+from mock_runtime.runner import PROJECT_DIR
 from tenant_storage.schema import SCHEMA_FILE, render_schema
 from tests.conftest import FIXTURE_INPUTS
 

@@ -13,6 +13,7 @@ from tenant_storage.stacks import (
     NONCURRENT_VERSION_EXPIRATION_DAYS,
     PROTECT_BUCKETS,
     REGION,
+    StackSettings,
     cross_stack_problems,
     hosting_stacks,
     parse_stack_settings,
@@ -27,7 +28,7 @@ QA_CONFIG = {
 }
 
 
-def settings(stack: str, **values: object) -> object:
+def settings(stack: str, **values: object) -> StackSettings:
     """A stack's parsed settings from YAML-like values (lists as lists), through the one parser."""
     config = {REGION: "us-east-1", ALLOWED_ACCOUNT_IDS: ["222222222222"], **values}
     return parse_stack_settings(

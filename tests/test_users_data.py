@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from offline.runtime import PROJECT_DIR
+from mock_runtime.runner import PROJECT_DIR
 from tenant_storage.stacks import read_stack_files
 
 INNER_RUN = "TENANT_STORAGE_INNER_TEST_RUN"
@@ -53,7 +53,7 @@ def test_the_suite_passes_after_a_tenant_is_added_and_another_removed(tmp_path):
     project = repository_copy(tmp_path / "repo")
     onboard_and_offboard(project)
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", "-k", "not bombs"],
+        [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", "-k", "not bombs and not static_types"],
         cwd=project,
         env={**os.environ, INNER_RUN: "1"},
         capture_output=True,

@@ -1,10 +1,12 @@
 """The GitHub workflows keep their promises: previews for everyone, secrets only where they are safe."""
 
+import re
+import tomllib
 from pathlib import Path
 
 import yaml
 
-from offline.runtime import PROJECT_DIR
+from mock_runtime.runner import PROJECT_DIR
 
 WORKFLOWS = PROJECT_DIR / ".github" / "workflows"
 
@@ -30,7 +32,7 @@ class TestPullRequests:
         [checkout] = steps_using(job, "actions/checkout")
         assert checkout["with"]["fetch-depth"] == 0, "the base branch must be fetched for --base"
         commands = " ".join(step.get("run", "") for step in job["steps"])
-        assert '-m offline plan --base "$BASE_REF" --format markdown >> "$GITHUB_STEP_SUMMARY"' in commands
+        assert 'tenant-storage plan --base "$BASE_REF" --format markdown >> "$GITHUB_STEP_SUMMARY"' in commands
         assert "secrets." not in yaml.safe_dump(job)
 
     def test_the_real_preview_runs_only_for_same_repository_pull_requests(self):
@@ -87,4 +89,41 @@ def test_pre_commit_runs_ruff_and_validate():
         for hook in repo["hooks"]
     }
     assert {"ruff", "ruff-format", "tenant-storage-validate"} <= hooks.keys()
-    assert hooks["tenant-storage-validate"]["entry"] == ".venv/bin/python -m offline validate"
+    assert hooks["tenant-storage-validate"]["entry"] == ".venv/bin/tenant-storage validate"
+
+
+def locked_version(package: str) -> str:
+    lock = tomllib.loads((PROJECT_DIR / "uv.lock").read_text())
+    [version] = [p["version"] for p in lock["package"] if p["name"] == package]
+    return version
+
+
+class TestPinnedToolchain:
+    def test_every_pulumi_cli_in_the_workflows_is_the_locked_sdk_version(self):
+        for path in WORKFLOWS.glob("*.yml"):
+            workflow = yaml.safe_load(path.read_text())
+            assert workflow["env"]["PULUMI_VERSION"] == locked_version("pulumi"), path.name
+            for job in workflow["jobs"].values():
+                for step in steps_using(job, "pulumi/actions"):
+                    assert step["with"]["pulumi-version"] == "${{ env.PULUMI_VERSION }}", path.name
+
+    def test_the_workflows_install_the_uv_the_makefile_bootstraps(self):
+        makefile_version = re.search(r"^UV_VERSION := (\S+)$", (PROJECT_DIR / "Makefile").read_text(), re.M)
+        assert makefile_version
+        for path in WORKFLOWS.glob("*.yml"):
+            for job in yaml.safe_load(path.read_text())["jobs"].values():
+                for step in steps_using(job, "astral-sh/setup-uv"):
+                    assert step["with"]["version"] == makefile_version.group(1), path.name
+
+    def test_the_pulumi_cli_builds_the_locked_environment(self):
+        project = yaml.safe_load((PROJECT_DIR / "Pulumi.yaml").read_text())
+        assert project["runtime"]["options"]["toolchain"] == "uv"
+
+    def test_the_policy_pack_installs_the_locked_pulumi_policy(self):
+        requirements = (PROJECT_DIR / "policy" / "requirements.txt").read_text()
+        assert f"pulumi-policy=={locked_version('pulumi-policy')} " in requirements
+        assert "--hash=sha256:" in requirements
+
+    def test_lock_updates_arrive_as_pull_requests(self):
+        updates = yaml.safe_load((PROJECT_DIR / ".github" / "dependabot.yml").read_text())["updates"]
+        assert {(u["package-ecosystem"], u["directory"]) for u in updates} >= {("uv", "/"), ("github-actions", "/")}

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from offline.runtime import PROJECT_DIR, ProgramRun, Registration, run_stack_file
+from mock_runtime.runner import PROJECT_DIR, ProgramRun, Registration, TenantCounter, run_stack_file
 from policy.tenant_storage_rules import ResourceView, evaluate
 
 COMPONENT_TYPE = "tenant-storage:index:TenantStorage"
@@ -78,8 +78,8 @@ class StackPlan:
         return document
 
 
-def plan_stack(stack: str, project_dir: Path = PROJECT_DIR) -> StackPlan:
-    return plan_from_run(run_stack_file(stack, project_dir))
+def plan_stack(stack: str, project_dir: Path = PROJECT_DIR, on_tenant: TenantCounter | None = None) -> StackPlan:
+    return plan_from_run(run_stack_file(stack, project_dir, on_tenant=on_tenant))
 
 
 def plan_from_run(run: ProgramRun) -> StackPlan:

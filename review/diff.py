@@ -10,7 +10,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-from offline.plan import ResourcePlan, StackPlan, TenantPlan
+from review.plan import ResourcePlan, StackPlan, TenantPlan
 
 BUCKET_TYPE = "aws:s3/bucket:Bucket"
 _BUCKET_SETTINGS_REPLACE_ON = frozenset({"bucket", "expectedBucketOwner"})
@@ -26,6 +26,9 @@ DATA_TYPES = frozenset({BUCKET_TYPE})
 TENANT_FIELDS = ("bucket_name", "public_base_url", "profile", "environment", "iam_user_name")
 
 Action = Literal["create", "delete", "replace", "update"]
+ACTIONS: tuple[Action, ...] = ("create", "update", "replace", "delete")
+PolicyKind = Literal["bucket", "user"]
+_POLICIES: tuple[tuple[PolicyKind, str], ...] = (("bucket", "bucket_policy"), ("user", "user_policy"))
 
 
 @dataclass(frozen=True)
@@ -42,7 +45,7 @@ class ResourceChange:
 @dataclass(frozen=True)
 class StatementChange:
     org_id: str
-    policy: Literal["bucket", "user"]
+    policy: PolicyKind
     change: Literal["added", "removed"]
     statement: dict[str, Any]
 
@@ -147,7 +150,7 @@ def _destructive(old: ResourcePlan, action: Action, properties: list[str]) -> Re
 def _statement_changes(base: dict[str, TenantPlan], head: dict[str, TenantPlan]) -> list[StatementChange]:
     changes = []
     for org_id in sorted(base.keys() | head.keys()):
-        for policy, attribute in (("bucket", "bucket_policy"), ("user", "user_policy")):
+        for policy, attribute in _POLICIES:
             old = _statements(base.get(org_id), attribute)
             new = _statements(head.get(org_id), attribute)
             changes += [StatementChange(org_id, policy, "removed", json.loads(s)) for s in sorted(old - new)]

@@ -7,8 +7,8 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 
-from offline.diff import ResourceChange, StackDiff
-from offline.plan import StackPlan, TenantPlan
+from review.diff import ACTIONS, ResourceChange, StackDiff
+from review.plan import StackPlan, TenantPlan
 
 MOCKED_SUFFIX_NOTE = "* random suffix mocked offline; the real one is chosen at the first deploy and then kept"
 # Shown instead of a line ending inside a Markdown value: a real one would end the list item, table row or HTML block.
@@ -21,12 +21,13 @@ _BACKTICK_RUN = re.compile(r"`+")
 _BARE_WORD = re.compile(r"[A-Za-z0-9]+(?:[-_][A-Za-z0-9]+)*")
 
 
-def render(plans: Sequence[StackPlan], diffs: Sequence[StackDiff], output_format: str) -> str:
+def render(plans: Sequence[StackPlan], diffs: Sequence[StackDiff], output_format: str, detail: bool = False) -> str:
+    """JSON and Markdown are always complete; text is a summary unless `detail` asks for everything."""
     if output_format == "json":
         return render_json(plans, diffs)
     if output_format == "markdown":
         return render_markdown(plans, diffs)
-    return render_text(plans, diffs)
+    return render_text(plans, diffs, detail)
 
 
 def render_json(plans: Sequence[StackPlan], diffs: Sequence[StackDiff]) -> str:
@@ -50,8 +51,8 @@ def _summary_rows(plan: StackPlan) -> list[tuple[str, ...]]:
 SUMMARY_HEADER = ("orgId", "bucket", "profile", "environment", "IAM user", "resources")
 
 
-def _diff_lines(diff: StackDiff) -> list[str]:
-    """The reviewer's checklist for one stack, one finding a line, worst first."""
+def _diff_lines(diff: StackDiff, detail: bool = True) -> list[str]:
+    """The reviewer's checklist for one stack, one finding a line, worst first; `detail` adds every change."""
     lines = [f"base revision was refused: {error}" for error in diff.base_errors]
     lines += [
         f"DATA LOSS: {change.action} {change.urn}"
@@ -67,8 +68,10 @@ def _diff_lines(diff: StackDiff) -> list[str]:
         f"tenant changed: {org_id}: " + "; ".join(f"{name} {old!r} -> {new!r}" for name, (old, new) in changes.items())
         for org_id, changes in diff.tenants_changed.items()
     ]
-    counts = ", ".join(f"{diff.count(action)} to {action}" for action in ("create", "update", "replace", "delete"))
+    counts = ", ".join(f"{diff.count(action)} to {action}" for action in ACTIONS)
     lines.append(f"resources: {counts}")
+    if not detail:
+        return lines
     lines += [
         f"  {change.action} {change.urn}" + (f" ({', '.join(change.properties)})" if change.properties else "")
         for change in diff.resources
@@ -80,7 +83,10 @@ def _diff_lines(diff: StackDiff) -> list[str]:
     return lines
 
 
-def render_text(plans: Sequence[StackPlan], diffs: Sequence[StackDiff]) -> str:
+DETAIL_HINT = "(tenant-storage plan --detail shows each tenant's policies and resource URNs, and every change)"
+
+
+def render_text(plans: Sequence[StackPlan], diffs: Sequence[StackDiff], detail: bool = True) -> str:
     diff_by_stack = {diff.stack: diff for diff in diffs}
     out: list[str] = []
     for plan in plans:
@@ -97,8 +103,8 @@ def render_text(plans: Sequence[StackPlan], diffs: Sequence[StackDiff]) -> str:
         out += _violation_lines(plan, "  ")
         if plan.stack in diff_by_stack:
             out += ["", f"  changes against the base revision ({plan.stack}):"]
-            out += [f"    {line}" for line in _diff_lines(diff_by_stack[plan.stack])]
-        for tenant in plan.tenants:
+            out += [f"    {line}" for line in _diff_lines(diff_by_stack[plan.stack], detail)]
+        for tenant in plan.tenants if detail else ():
             out += ["", f"  {tenant.org_id}"]
             out += [f"    {label}: {value}" for label, value in _tenant_facts(tenant)]
             out.append("    IAM user policy:")
@@ -108,6 +114,8 @@ def render_text(plans: Sequence[StackPlan], diffs: Sequence[StackDiff]) -> str:
             out.append("    resources:")
             out += [f"      {urn}" for urn in tenant.resource_urns]
         out.append("")
+    if not detail and any(not plan.refused for plan in plans):
+        out += [DETAIL_HINT, ""]
     return "\n".join(out)
 
 
@@ -239,7 +247,7 @@ def _markdown_diff(diff: StackDiff) -> list[str]:
         for change in diff.blocked
     ]
     out.append("")
-    counts = " · ".join(f"{diff.count(action)} to {action}" for action in ("create", "update", "replace", "delete"))
+    counts = " · ".join(f"{diff.count(action)} to {action}" for action in ACTIONS)
     out += [f"Resources: {counts}.", ""]
     out += [f"- Tenant added: {markdown_code(org_id)}" for org_id in diff.tenants_added]
     out += [f"- Tenant removed: {markdown_code(org_id)}" for org_id in diff.tenants_removed]

@@ -91,9 +91,15 @@ class Registration:
     additional_secret_outputs: tuple[str, ...] = ()
 
 
+COMPONENT_TYPE = "tenant-storage:index:TenantStorage"
+TenantCounter = Callable[[int], None]
+
+
 class RecordingMonitor(MockMonitor):
-    def __init__(self, mocks: Mocks) -> None:
+    def __init__(self, mocks: Mocks, on_tenant: TenantCounter | None = None) -> None:
         super().__init__(mocks)
+        self.on_tenant = on_tenant
+        self.tenants_declared = 0
         self.registrations: list[Registration] = []
         self.registered_outputs: dict[str, dict[str, Any]] = {}
 
@@ -105,6 +111,9 @@ class RecordingMonitor(MockMonitor):
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - the gRPC method name
         response = super().RegisterResource(request)
+        if request.type == COMPONENT_TYPE and self.on_tenant is not None:
+            self.tenants_declared += 1
+            self.on_tenant(self.tenants_declared)
         if request.type != "pulumi:pulumi:Stack":
             self.registrations.append(
                 Registration(
@@ -159,13 +168,15 @@ def run_under_mocks(
     stack: str,
     config: Mapping[str, str],
     mocks: OfflineMocks,
-    program: Callable[[], object],
+    program: Callable[[], None],
+    on_tenant: TenantCounter | None = None,
 ) -> ProgramRun:
     """Run `program` as stack `stack` under the mock monitor; return what it registered and exported.
 
     A program error is returned in `ProgramRun.error`, with whatever was registered before it.
+    `on_tenant` hears the count of tenants declared so far, for progress reports.
     """
-    monitor = RecordingMonitor(mocks)
+    monitor = RecordingMonitor(mocks, on_tenant)
     runtime_settings.reset_options(project=PROJECT, stack=stack)
     pulumi.runtime.set_all_config(dict(config))
     set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
@@ -200,6 +211,7 @@ def run_program(
     config: Mapping[str, str],
     mocks: OfflineMocks,
     project_dir: Path = PROJECT_DIR,
+    on_tenant: TenantCounter | None = None,
 ) -> ProgramRun:
     """Run the real `<project_dir>/__main__.py` as stack `stack`."""
     main_path = project_dir / "__main__.py"
@@ -213,7 +225,7 @@ def run_program(
         finally:
             sys.path.remove(str(project_dir))
 
-    return run_under_mocks(stack, config, mocks, program)
+    return run_under_mocks(stack, config, mocks, program, on_tenant)
 
 
 def run_stack_file(
@@ -221,6 +233,7 @@ def run_stack_file(
     project_dir: Path = PROJECT_DIR,
     caller_arn: str | None = None,
     account_id: str | None = None,
+    on_tenant: TenantCounter | None = None,
 ) -> ProgramRun:
     """Run a stack with its own `Pulumi.<stack>.yaml`, the caller mocked as its first allowed account."""
     config = load_stack_config(project_dir / stack_file_name(stack))
@@ -231,4 +244,5 @@ def run_stack_file(
             allowed = None
         account_id = str(allowed[0]) if isinstance(allowed, list) and allowed else "000000000000"
     partition = partition_of(config.get("aws:region", "")) or COMMERCIAL
-    return run_program(stack, config, OfflineMocks(account_id, caller_arn, partition.name), project_dir)
+    mocks = OfflineMocks(account_id, caller_arn, partition.name)
+    return run_program(stack, config, mocks, project_dir, on_tenant)

@@ -1,6 +1,6 @@
 """`credentials`: a tenant's app variables from the deployed stack's outputs, for the password manager.
 
-    python -m offline credentials <orgId> --stack <stack> [--label <key label>]
+    tenant-storage credentials <orgId> --stack <stack> [--label <key label>]
 
 A thin wrapper for users who have the Pulumi CLI and access to the stack's backend: it runs
 `pulumi stack output --stack <stack> --show-secrets --json` and prints BUCKET_NAME, AWS_KEY,

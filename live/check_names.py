@@ -1,6 +1,6 @@
 """`check-names`: ask S3 about every bucket name a stack would create, before `pulumi up` finds out.
 
-    python -m offline check-names --stack qa [--endpoint-url URL]
+    tenant-storage check-names --stack qa [--endpoint-url URL]
 
 Bucket names are global across AWS accounts, so `fusion-rms-<orgId>` may already belong to someone
 else. Each name is classified with the standard AWS credential chain:
@@ -102,11 +102,11 @@ def run_check_names(project_dir: Path, stack: str, endpoint_url: str | None, ses
     import boto3
     from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
-    from offline.plan import plan_stack
+    from review.plan import plan_stack
 
     plan = plan_stack(stack, project_dir)
     if plan.refused:
-        print(f"stack {stack}: the inputs are invalid; run `python -m offline validate`", file=sys.stderr)
+        print(f"stack {stack}: the inputs are invalid; run `tenant-storage validate`", file=sys.stderr)
         return 2
     tenants = {tenant.org_id: tenant for tenant in plan.tenants}
     skipped = [tenant for tenant in plan.tenants if tenant.mocked_suffix]

@@ -1,0 +1,1 @@
+"""The `tenant-storage` command line: `tenant-storage --help` (or `python -m cli --help`)."""

@@ -1,0 +1,216 @@
+"""The `tenant-storage` command: plan, validate and check every tenant's AWS storage from tenants.yaml.
+
+Also `python -m cli`. Run it from the project folder (the one holding Pulumi.yaml and tenants.yaml).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+EXIT_CODES = """exit status:
+  0  all clear
+  1  findings: an input is invalid (every problem is printed), a mandatory policy-pack rule is broken,
+     or (check-names) a bucket name is taken
+  2  could not run: a usage or git error, no AWS credentials, throttling, no Pulumi CLI"""
+
+PLAN_HELP = f"""\
+Run the real program for each stack under Pulumi's mock monitor, with the stack's own
+Pulumi.<stack>.yaml and the caller mocked as its allowed account: no AWS credentials and no Pulumi
+CLI needed. By default a summary per stack (a line per tenant, totals, policy-pack findings); with
+--detail also each tenant's exact IAM and bucket policies and resource URNs. JSON and Markdown are
+always complete. Nothing secret is ever printed. With --base, the inputs of that git revision are
+planned too, with today's program, and the changes are shown (tenants, resources, DATA LOSS, WILL FAIL,
+policy statements).
+
+examples:
+  tenant-storage plan
+  tenant-storage plan --stack qa --detail
+  tenant-storage plan --base origin/main --format markdown >> "$GITHUB_STEP_SUMMARY"
+
+{EXIT_CODES}"""
+
+VALIDATE_HELP = f"""\
+Check tenants.yaml, accounts.yaml and every stack file, all problems at once, without loading the
+Pulumi SDK (fast enough for editors and pre-commit). It does not check the caller's account, which
+needs AWS: `plan` and `pulumi preview` do.
+
+example:
+  tenant-storage validate
+
+{EXIT_CODES}"""
+
+CHECK_NAMES_HELP = f"""\
+Ask S3 about every bucket name the stack would create: `ours` (this account's ListBuckets lists it),
+`free` (HeadBucket 404) or `taken` (it exists but is not ours; the tenants.yaml entry with
+`randomSuffix: true` to paste is printed). Tenants with a random suffix are skipped. Uses the standard
+AWS credential chain: sign in to the stack's account first; needs s3:ListAllMyBuckets.
+
+examples:
+  tenant-storage check-names --stack qa
+  tenant-storage check-names --stack qa --endpoint-url http://127.0.0.1:5000
+
+{EXIT_CODES}"""
+
+CREDENTIALS_HELP = f"""\
+Print a tenant's app variables (BUCKET_NAME, AWS_KEY, AWS_SECRET, AWS_REGION) as shell assignments,
+from `pulumi stack output --show-secrets --json` (needs the Pulumi CLI, logged in to the stack's
+backend). Paste them into the password manager, never into a file or chat.
+
+examples:
+  tenant-storage credentials xmsqa1 --stack qa
+  tenant-storage credentials xmsqa1 --stack qa --label 2026-11
+
+{EXIT_CODES}"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    formatter = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(
+        prog="tenant-storage",
+        description="Plan, validate and check every tenant's AWS storage, from tenants.yaml.",
+        epilog=f"run `tenant-storage <command> --help` for a command's options and examples\n\n{EXIT_CODES}",
+        formatter_class=formatter,
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="<command>")
+
+    plan = commands.add_parser(
+        "plan",
+        help="what each stack would deploy (offline, no credentials)",
+        description=PLAN_HELP,
+        formatter_class=formatter,
+    )
+    plan.add_argument("--stack", default="all", help="a stack name, or all (default: all)")
+    plan.add_argument(
+        "--format",
+        choices=("text", "markdown", "json"),
+        default="text",
+        dest="output_format",
+        help="text for people (default), markdown for the pull-request summary, json for machines",
+    )
+    plan.add_argument(
+        "--detail", action="store_true", help="text: also every tenant's policies and resource URNs, every change"
+    )
+    plan.add_argument(
+        "--base", metavar="GIT_REF", help="also plan the inputs of this git revision and show what changes"
+    )
+
+    commands.add_parser(
+        "validate",
+        help="check tenants.yaml, accounts.yaml and the stack files (no Pulumi SDK)",
+        description=VALIDATE_HELP,
+        formatter_class=formatter,
+    )
+
+    names = commands.add_parser(
+        "check-names",
+        help="ask S3 whether each bucket name is ours, free or taken (AWS credentials)",
+        description=CHECK_NAMES_HELP,
+        formatter_class=formatter,
+    )
+    names.add_argument("--stack", required=True, help="the stack whose bucket names to check")
+    names.add_argument("--endpoint-url", help="an S3-compatible endpoint instead of AWS (for example a moto server)")
+
+    credentials = commands.add_parser(
+        "credentials",
+        help="a tenant's app variables from the stack outputs (Pulumi CLI)",
+        description=CREDENTIALS_HELP,
+        formatter_class=formatter,
+    )
+    credentials.add_argument("org_id", metavar="orgId", help="the tenant's orgId")
+    credentials.add_argument("--stack", required=True, help="the stack that deploys the tenant")
+    credentials.add_argument("--label", help="the access key label (default: the tenant's newest key)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, project_dir: Path = PROJECT_DIR) -> int:
+    options = build_parser().parse_args(argv)
+    if options.command == "validate":
+        from review.validate import run_validate
+
+        return run_validate(project_dir)
+    if options.command == "credentials":
+        from live.credentials import run_credentials
+
+        return run_credentials(project_dir, options.stack, options.org_id, options.label)
+    if options.command == "check-names":
+        from live.check_names import run_check_names
+
+        return run_check_names(project_dir, options.stack, options.endpoint_url)
+    return run_plan(project_dir, options.stack, options.output_format, options.base, detail=options.detail)
+
+
+class Progress:
+    """Tenants declared so far, on one rewritten stderr line, only when stderr is a terminal."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream or sys.stderr
+        self.enabled = self.stream.isatty()
+        self.label = ""
+
+    def start(self, label: str) -> None:
+        self.label = label
+        self.tenants_declared(0)
+
+    def tenants_declared(self, count: int) -> None:
+        if self.enabled and (count == 0 or count % 25 == 0):
+            self.stream.write(f"\r\033[K{self.label}: {count} tenants declared")
+            self.stream.flush()
+
+    def done(self) -> None:
+        if self.enabled:
+            self.stream.write("\r\033[K")
+            self.stream.flush()
+
+
+def run_plan(
+    project_dir: Path,
+    stack: str,
+    output_format: str,
+    base: str | None,
+    detail: bool = False,
+    progress: Progress | None = None,
+) -> int:
+    from review.diff import diff_plans
+    from review.gitbase import GitError, materialize_base_inputs
+    from review.plan import StackPlan, plan_stack
+    from review.render import render
+    from tenant_storage.stacks import stack_file_name, stack_names
+
+    progress = progress or Progress()
+    stacks = stack_names(project_dir) if stack == "all" else [stack]
+    missing = [] if stack == "all" else [name for name in stacks if not (project_dir / stack_file_name(name)).exists()]
+    if missing or not stacks:
+        print(f"no stack file {stack_file_name((missing or ['<stack>'])[0])} in {project_dir}", file=sys.stderr)
+        return 2
+
+    def planned(name: str, directory: Path, label: str) -> StackPlan:
+        progress.start(label)
+        try:
+            return plan_stack(name, directory, on_tenant=progress.tenants_declared)
+        finally:
+            progress.done()
+
+    plans = [planned(name, project_dir, f"planning stack {name}") for name in stacks]
+    diffs = []
+    if base is not None:
+        with tempfile.TemporaryDirectory(prefix="tenant-storage-base-") as scratch:
+            base_dir = Path(scratch)
+            try:
+                materialize_base_inputs(base, project_dir, base_dir)
+            except GitError as error:
+                print(f"cannot read the base revision {base!r}: {error}", file=sys.stderr)
+                return 2
+            for head in plans:
+                exists = (base_dir / stack_file_name(head.stack)).exists()
+                label = f"planning stack {head.stack} at {base}"
+                base_plan = planned(head.stack, base_dir, label) if exists else StackPlan(stack=head.stack)
+                diffs.append(diff_plans(base_plan, head))
+    sys.stdout.write(render(plans, diffs, output_format, detail=detail))
+    return 1 if any(plan.refused or plan.blocked_by_policy for plan in plans) else 0

@@ -1,0 +1,1 @@
+"""Commands that talk to the live world: AWS (check-names) and the Pulumi CLI and its backend (credentials)."""

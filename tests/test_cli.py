@@ -1,0 +1,115 @@
+"""One command, `tenant-storage`, for people first: help with examples and exit codes, a short summary,
+progress on long runs, and make targets that say what they do."""
+
+import io
+import os
+import shutil
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cli.main import Progress, build_parser, main, run_plan
+from mock_runtime.runner import PROJECT_DIR
+from tests.conftest import fixture_project
+
+SUBCOMMANDS = ("plan", "validate", "check-names", "credentials")
+
+
+class FakeTerminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+class TestHelp:
+    def test_the_console_script_lists_every_subcommand_and_the_exit_codes(self):
+        script = Path(sys.executable).parent / "tenant-storage"
+        result = subprocess.run([str(script), "--help"], capture_output=True, text=True, check=True)
+        for command in SUBCOMMANDS:
+            assert f"    {command}" in result.stdout
+        assert "exit status:" in result.stdout
+        assert "2  could not run" in result.stdout
+
+    def test_python_dash_m_cli_still_works(self):
+        result = subprocess.run(
+            [sys.executable, "-m", "cli", "--help"], cwd=PROJECT_DIR, capture_output=True, text=True, check=True
+        )
+        assert "usage: tenant-storage" in result.stdout
+
+    @pytest.mark.parametrize("command", SUBCOMMANDS)
+    def test_every_subcommand_explains_itself_with_an_example_and_the_exit_codes(self, command, capsys):
+        with pytest.raises(SystemExit):
+            main([command, "--help"])
+        out = capsys.readouterr().out
+        assert "example" in out
+        assert f"tenant-storage {command}" in out
+        assert "exit status:" in out
+
+    def test_every_option_has_help_text(self):
+        parser = build_parser()
+        for command, subparser in parser._subparsers._group_actions[0].choices.items():
+            for action in subparser._actions:
+                assert action.help, f"{command} {action.option_strings or action.dest} has no help"
+
+    def test_a_usage_error_exits_2(self, capsys):
+        with pytest.raises(SystemExit) as raised:
+            main(["plan", "--format", "yaml"])
+        assert raised.value.code == 2
+
+
+class TestProgress:
+    def test_a_terminal_sees_tenants_counted_on_one_line(self):
+        terminal = FakeTerminal()
+        progress = Progress(terminal)
+        progress.start("planning stack qa")
+        for count in range(1, 51):
+            progress.tenants_declared(count)
+        progress.done()
+        assert "planning stack qa: 0 tenants declared" in terminal.getvalue()
+        assert "planning stack qa: 50 tenants declared" in terminal.getvalue()
+        assert "\n" not in terminal.getvalue()
+
+    def test_a_pipe_or_file_sees_nothing(self):
+        stream = io.StringIO()
+        progress = Progress(stream)
+        progress.start("planning stack qa")
+        progress.tenants_declared(25)
+        progress.done()
+        assert stream.getvalue() == ""
+
+    def test_the_plan_reports_each_stack_it_plans(self, capsys):
+        terminal = FakeTerminal()
+        assert run_plan(fixture_project(), "all", "text", None, progress=Progress(terminal)) == 0
+        assert "planning stack prod: 0 tenants declared" in terminal.getvalue()
+        assert "planning stack qa: 0 tenants declared" in terminal.getvalue()
+        assert "\r" not in capsys.readouterr().out
+
+
+class TestMake:
+    def test_make_help_lists_the_targets(self):
+        result = subprocess.run(
+            ["make", "--no-print-directory", "help"], cwd=PROJECT_DIR, capture_output=True, text=True, check=True
+        )
+        for target in ("plan", "test", "install", "lock", "typecheck"):
+            assert f"make {target} " in result.stdout
+
+    def test_an_old_python_is_refused_at_once_and_nothing_is_installed(self, tmp_path):
+        for name in ("Makefile", "pyproject.toml", "uv.lock"):
+            shutil.copy(PROJECT_DIR / name, tmp_path / name)
+        old_python = tmp_path / "python3.10"
+        old_python.write_text(
+            '#!/bin/sh\n[ "$1" = "--version" ] && { echo "Python 3.10.12"; exit 0; }\n'
+            'exec "$REAL_PYTHON" -c "import sys; sys.exit(1)"\n'
+        )
+        old_python.chmod(old_python.stat().st_mode | stat.S_IXUSR)
+        env = {**os.environ, "REAL_PYTHON": sys.executable, "PATH": f"{tmp_path}:/usr/bin:/bin"}
+        result = subprocess.run(
+            ["make", "plan", f"PYTHON={old_python}"], cwd=tmp_path, env=env, capture_output=True, text=True, check=False
+        )
+        assert result.returncode != 0
+        assert "tenant-storage needs Python 3.11 or newer" in result.stderr
+        assert "Python 3.10.12" in result.stderr
+        assert not (tmp_path / ".venv").exists()
+        assert not (tmp_path / ".tools").exists()
