@@ -6,6 +6,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.stack_config import read_stack_config, refusing_invalid_input
+from components.stack_storage import StackStorage, StackStorageArgs
 from components.tenant_storage import TenantStorage, TenantStorageArgs
 from tenant_storage.accounts import caller_problems
 from tenant_storage.errors import raise_if_any
@@ -18,9 +19,14 @@ with refusing_invalid_input():
     caller = aws.get_caller_identity()
     raise_if_any(caller_problems(inputs.settings, inputs.account_classes, caller.account_id, caller.arn))
 
+account_class = inputs.account_classes.class_of(caller.account_id) or ""
+shared = StackStorage("shared", StackStorageArgs.for_stack(inputs.settings, caller.account_id, account_class))
 storages = []
 for tenant in inputs.tenants:  # a loop, not a comprehension: one stack frame fewer for every resource
-    storages.append(TenantStorage(tenant.org_id, TenantStorageArgs.for_tenant(tenant, inputs.settings)))
+    storages.append(
+        TenantStorage(tenant.org_id, TenantStorageArgs.for_tenant(tenant, inputs.settings), shared.services)
+    )
+shared.grant(storages)
 
 pulumi.export("tenants", {storage.args.org_id: storage.summary() for storage in storages})
 pulumi.export("secretAccessKeys", pulumi.Output.secret({s.args.org_id: s.secret_access_keys for s in storages}))

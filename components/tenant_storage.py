@@ -9,6 +9,7 @@ SSE-S3 encryption, versioning with noncurrent-version expiry, TLS-only bucket po
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +17,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
+from components.stack_storage import SharedServices
 from tenant_storage import naming, policies
 from tenant_storage.naming import access_key_resource_name, child_resource_name
 from tenant_storage.regions import COMMERCIAL, Partition
@@ -40,6 +42,7 @@ class TenantStorageArgs:
     key_labels: tuple[str, ...] = (DEFAULT_KEY_LABEL,)
     credential_store: str = "none"
     partition: Partition = COMMERCIAL
+    private_encryption: str = "sse-kms"
 
     @classmethod
     def for_tenant(cls, tenant: Tenant, settings: StackSettings) -> TenantStorageArgs:
@@ -55,11 +58,19 @@ class TenantStorageArgs:
             key_labels=tenant.key_labels,
             credential_store=settings.credential_store,
             partition=settings.partition,
+            private_encryption=settings.private_bucket_encryption,
         )
 
     @property
     def tags(self) -> dict[str, str]:
         return {"OrgId": self.org_id, "Environment": self.environment.value, "ManagedBy": "pulumi"}
+
+    @property
+    def bucket_tags(self) -> dict[str, str]:
+        """A private bucket left on SSE-S3 by the stack's choice says so, for auditors and the policy pack."""
+        if self.private_encryption == "sse-s3" and not self.profile.serves_public_folder:
+            return {**self.tags, "PrivateEncryption": "sse-s3"}
+        return self.tags
 
 
 class TenantStorage(pulumi.ComponentResource):
@@ -71,7 +82,13 @@ class TenantStorage(pulumi.ComponentResource):
     secret_access_keys: dict[str, pulumi.Output[str]]
     public_base_url: pulumi.Output[str] | None
 
-    def __init__(self, name: str, args: TenantStorageArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        args: TenantStorageArgs,
+        services: SharedServices,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
         super().__init__(COMPONENT_TYPE, name, None, opts)
         self.args = args
         org, profile = args.org_id, args.profile
@@ -80,7 +97,7 @@ class TenantStorage(pulumi.ComponentResource):
         bucket = aws.s3.Bucket(
             child_resource_name(org, "bucket"),
             bucket=self._bucket_name(),
-            tags=args.tags,
+            tags=args.bucket_tags,
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect_bucket, retain_on_delete=args.protect_bucket),
         )
         ownership = aws.s3.BucketOwnershipControls(
@@ -99,11 +116,18 @@ class TenantStorage(pulumi.ComponentResource):
             restrict_public_buckets=not profile.serves_public_folder,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[ownership]),
         )
+        kms_key_arn = None if profile.serves_public_folder else services.kms_key_arn
         encryption = aws.s3.BucketServerSideEncryptionConfiguration(
             child_resource_name(org, "encryption"),
             bucket=bucket.bucket,
-            # SSE-S3, not SSE-KMS: anonymous readers of pub/ cannot use a KMS key.
-            rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}}],
+            rules=[_encryption_rule(kms_key_arn)],
+            opts=child,
+        )
+        aws.s3.BucketLogging(
+            child_resource_name(org, "access-logging"),
+            bucket=bucket.bucket,
+            target_bucket=services.log_bucket,
+            target_prefix=f"{org}/",
             opts=child,
         )
         versioning = aws.s3.BucketVersioning(
@@ -149,17 +173,12 @@ class TenantStorage(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[ownership, encryption]),
             )
 
+        # The tag is what the profile group's policy grants on; the user holds no IAM right to change it.
+        user_tags: dict[str, pulumi.Input[str]] = {**args.tags, policies.TENANT_BUCKET_TAG: bucket.bucket}
         user = aws.iam.User(
             child_resource_name(org, "user"),
             name=naming.iam_user_name(args.naming.iam_user_prefix, org),
-            tags=args.tags,
-            opts=child,
-        )
-        aws.iam.UserPolicy(
-            child_resource_name(org, "user-policy"),
-            user=user.name,
-            name="tenant-bucket-access",
-            policy=bucket.bucket.apply(lambda name: _json(policies.user_policy(profile, name, args.partition))),
+            tags=user_tags,
             opts=child,
         )
         # One resource per label, so that adding or removing a label creates or deletes only that key.
@@ -190,6 +209,21 @@ class TenantStorage(pulumi.ComponentResource):
                 "accessKeyIds": self.access_key_ids,
                 "secretAccessKeys": self.secret_access_keys,
             }
+        )
+
+    def own_grants(self, after: Sequence[pulumi.Resource]) -> None:
+        """Own the user's policies exclusively: a policy put on it or attached by hand is removed.
+
+        Ordered `after` the group grants, so that replacing the old inline policy never leaves the user
+        without permissions, even for a moment.
+        """
+        org = self.args.org_id
+        options = pulumi.ResourceOptions(parent=self, depends_on=list(after))
+        aws.iam.UserPoliciesExclusive(
+            child_resource_name(org, "inline-policies"), user_name=self.iam_user_name, policy_names=[], opts=options
+        )
+        aws.iam.UserPolicyAttachmentsExclusive(
+            child_resource_name(org, "policy-attachments"), user_name=self.iam_user_name, policy_arns=[], opts=options
         )
 
     def app_environment(self) -> dict[str, pulumi.Input[str]]:
@@ -268,6 +302,19 @@ class TenantStorage(pulumi.ComponentResource):
         if self.public_base_url is not None:
             summary["publicBaseUrl"] = self.public_base_url
         return summary
+
+
+def _encryption_rule(
+    kms_key_arn: pulumi.Output[str] | None,
+) -> aws.s3.BucketServerSideEncryptionConfigurationRuleArgsDict:
+    if kms_key_arn is None:
+        # SSE-S3 for media-gallery: anonymous readers of pub/ cannot use a KMS key.
+        return {"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}}
+    # SSE-KMS with the stack's key for private buckets; a bucket key spares a KMS call per object.
+    return {
+        "apply_server_side_encryption_by_default": {"sse_algorithm": "aws:kms", "kms_master_key_id": kms_key_arn},
+        "bucket_key_enabled": True,
+    }
 
 
 def _json(document: dict[str, Any]) -> str:

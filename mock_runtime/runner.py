@@ -50,6 +50,13 @@ class OfflineMocks(Mocks):
             name = state["bucket"]
             state.update(arn=f"arn:{self.partition}:s3:::{name}", bucketRegionalDomainName=f"{name}.s3.amazonaws.com")
             return name, state
+        if args.typ == "aws:kms/key:Key":
+            key_id = f"mock-key-{_fake('kms', args.name, 12)}"
+            state.update(arn=f"arn:{self.partition}:kms:us-east-1:{self.account_id}:key/{key_id}", keyId=key_id)
+            return key_id, state
+        if args.typ == "aws:iam/group:Group":
+            state.update(arn=f"arn:{self.partition}:iam::{self.account_id}:group/{state['name']}")
+            return state["name"], state
         if args.typ == "aws:iam/user:User":
             name = state["name"]
             state.update(
@@ -150,6 +157,7 @@ class ProgramRun:
     outputs: dict[str, StackOutput] = field(default_factory=dict)
     error: BaseException | None = None
     mocks: OfflineMocks | None = None
+    config: Mapping[str, str] = field(default_factory=dict)
 
     def by_type(self, resource_type: str) -> list[Registration]:
         return [r for r in self.registrations if r.type == resource_type]
@@ -181,7 +189,11 @@ def run_under_mocks(
     pulumi.runtime.set_all_config(dict(config))
     set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
     run = ProgramRun(
-        stack=stack, registrations=monitor.registrations, registered_outputs=monitor.registered_outputs, mocks=mocks
+        stack=stack,
+        registrations=monitor.registrations,
+        registered_outputs=monitor.registered_outputs,
+        mocks=mocks,
+        config=dict(config),
     )
     # The cyclic collector rescans the whole growing heap of resources and outputs, which made runs
     # superlinear (45% of the time at 1,000 tenants); a run is short, so it collects once at the end.

@@ -11,6 +11,7 @@ arrive as None or non-strings; a rule then skips what it cannot decide rather th
 
 from __future__ import annotations
 
+import datetime
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -26,13 +27,36 @@ BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
 OBJECT = "aws:s3/bucketObjectv2:BucketObjectv2"
 USER = "aws:iam/user:User"
 USER_POLICY = "aws:iam/userPolicy:UserPolicy"
+USER_POLICY_ATTACHMENT = "aws:iam/userPolicyAttachment:UserPolicyAttachment"
+POLICY_ATTACHMENT = "aws:iam/policyAttachment:PolicyAttachment"
+USER_POLICIES_EXCLUSIVE = "aws:iam/userPoliciesExclusive:UserPoliciesExclusive"
+USER_POLICY_ATTACHMENTS_EXCLUSIVE = "aws:iam/userPolicyAttachmentsExclusive:UserPolicyAttachmentsExclusive"
+GROUP_POLICY = "aws:iam/groupPolicy:GroupPolicy"
+BUCKET_LOGGING = "aws:s3/bucketLogging:BucketLogging"
+KMS_KEY = "aws:kms/key:Key"
 ACCESS_KEY = "aws:iam/accessKey:AccessKey"
 SECRET = "aws:secretsmanager/secret:Secret"  # noqa: S105 - a resource type token
 PARAMETER = "aws:ssm/parameter:Parameter"
 TAGGED_TYPES = (BUCKET, USER, OBJECT, SECRET, PARAMETER)
 PRODUCTION_CLASS = ("production", "staging")
+ACCESS_LOGS_PURPOSE = "access-logs"
+PRIVATE_ENCRYPTION_TAG = "PrivateEncryption"
 
 Enforcement = Literal["mandatory", "advisory"]
+DEFAULT_MAX_KEY_AGE_DAYS = 90
+_DATED_KEY = re.compile(r".+-access-key-(?P<year>[0-9]{4})-(?P<month>[0-9]{2})(-(?P<day>[0-9]{2}))?")
+_TAGGED_BUCKET_ARN = re.compile(r"arn:aws(-[a-z]+)*:s3:::\$\{aws:PrincipalTag/TenantBucket\}(/\*)?")
+_KMS_KEY_ARN = re.compile(r"arn:aws(-[a-z]+)*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+")
+
+
+@dataclass(frozen=True)
+class RuleOptions:
+    """What some rules need beyond the resources: the day it is, and the stack's key-age limit."""
+
+    today: datetime.date = field(default_factory=datetime.date.today)
+    max_key_age_days: int = DEFAULT_MAX_KEY_AGE_DAYS
+
+
 # A bucket or its objects, in any partition (arn:aws, arn:aws-cn, arn:aws-us-gov).
 _BUCKET_ARN = re.compile(r"arn:aws(-[a-z]+)*:s3:::(?P<bucket>[a-z0-9.-]+)(/\*)?")
 
@@ -60,7 +84,8 @@ class Violation:
 class StackResources:
     """A stack's resources, indexed once so that every rule stays linear in the size of the stack."""
 
-    def __init__(self, resources: Sequence[ResourceView]) -> None:
+    def __init__(self, resources: Sequence[ResourceView], options: RuleOptions | None = None) -> None:
+        self.options = options or RuleOptions()
         self.all = list(resources)
         self._by_type: dict[str, list[ResourceView]] = {}
         self._by_type_and_bucket: dict[tuple[str, str], list[ResourceView]] = {}
@@ -93,8 +118,10 @@ class Rule:
     enforcement: Enforcement
     check: Callable[[StackResources], list[tuple[str, str]]] = field(repr=False)
 
-    def violations(self, resources: Sequence[ResourceView] | StackResources) -> list[Violation]:
-        stack = resources if isinstance(resources, StackResources) else StackResources(resources)
+    def violations(
+        self, resources: Sequence[ResourceView] | StackResources, options: RuleOptions | None = None
+    ) -> list[Violation]:
+        stack = resources if isinstance(resources, StackResources) else StackResources(resources, options)
         return [Violation(self.name, urn, message) for urn, message in self.check(stack)]
 
 
@@ -190,20 +217,166 @@ def check_public_statements(stack: StackResources) -> list[tuple[str, str]]:
 
 
 def check_user_policies(stack: StackResources) -> list[tuple[str, str]]:
+    """Tenant grants: the profile groups' policies (and any user policy, which the next rule refuses)."""
     problems = []
-    for policy in (r for r in stack.of_type(USER_POLICY)):
+    for policy in (*stack.of_type(USER_POLICY), *stack.of_type(GROUP_POLICY)):
         document = _policy_document(policy)
         if document is None:
             continue
-        own = {_known(bucket.props.get("bucket")) for bucket in stack.siblings(policy, BUCKET)} - {None}
+        # A group serves many tenants: it may name a bucket only through the caller's tag.
+        siblings = stack.siblings(policy, BUCKET) if policy.type == USER_POLICY else []
+        own = {_known(bucket.props.get("bucket")) for bucket in siblings} - {None}
         for statement in _statements(document):
-            for action in _as_list(statement.get("Action")):
-                if "*" in str(action) or str(action).lower().startswith("iam:"):
-                    problems.append((policy.urn, f"user policy grants {action!r}: no wildcards and no IAM actions"))
+            actions = [str(action) for action in _as_list(statement.get("Action"))]
+            for action in actions:
+                if "*" in action or action.lower().startswith("iam:"):
+                    problems.append((policy.urn, f"policy grants {action!r}: no wildcards and no IAM actions"))
+            kms = [action for action in actions if action.lower().startswith("kms:")]
+            if kms:
+                problems += _kms_statement_problems(policy.urn, statement)
+                continue
             for target in _as_list(statement.get("Resource")):
+                if _TAGGED_BUCKET_ARN.fullmatch(str(target)):
+                    continue
                 match = _BUCKET_ARN.fullmatch(str(target))
                 if match is None or match.group("bucket") not in own:
-                    problems.append((policy.urn, f"user policy names {target!r}, which is not its own bucket"))
+                    problems.append((policy.urn, f"policy names {target!r}, which is not the tenant's own bucket"))
+    return problems
+
+
+def _kms_statement_problems(urn: str, statement: Mapping[str, Any]) -> list[tuple[str, str]]:
+    problems = [
+        (urn, f"policy lets a tenant use {target!r}: only the stack's KMS key")
+        for target in _as_list(statement.get("Resource"))
+        if not _KMS_KEY_ARN.fullmatch(str(target))
+    ]
+    via = (statement.get("Condition") or {}).get("StringEquals", {}).get("kms:ViaService")
+    if not (isinstance(via, str) and via.startswith("s3.")):
+        problems.append((urn, "policy lets a tenant use the KMS key directly: only through S3 (kms:ViaService)"))
+    return problems
+
+
+def check_no_user_attached_policies(stack: StackResources) -> list[tuple[str, str]]:
+    """Security Hub IAM.2 / CIS 1.15: permissions reach users only through groups, and nothing lingers."""
+    problems = [
+        (r.urn, f"{r.type.rsplit(':', 1)[-1]} {r.name} attaches a policy to a user: grant through a group")
+        for r in (*stack.of_type(USER_POLICY), *stack.of_type(USER_POLICY_ATTACHMENT))
+    ]
+    problems += [
+        (r.urn, f"PolicyAttachment {r.name} attaches a policy to users: grant through a group")
+        for r in stack.of_type(POLICY_ATTACHMENT)
+        if r.props.get("users")
+    ]
+    for user in stack.of_type(USER):
+        for resource_type, listed in (
+            (USER_POLICIES_EXCLUSIVE, "policyNames"),
+            (USER_POLICY_ATTACHMENTS_EXCLUSIVE, "policyArns"),
+        ):
+            owners = stack.siblings(user, resource_type)
+            if not owners:
+                kind = resource_type.rsplit(":", 1)[-1]
+                problems.append((user.urn, f"user {user.name} has no {kind}: a grant added by hand would linger"))
+            problems += [
+                (owner.urn, f"{owner.name} keeps {owner.props.get(listed)!r} on the user: it must keep nothing")
+                for owner in owners
+                if owner.props.get(listed)
+            ]
+    return problems
+
+
+def check_access_logging(stack: StackResources) -> list[tuple[str, str]]:
+    """Security Hub S3.9: every tenant bucket logs its requests (the log bucket itself is the target)."""
+    return [
+        (bucket.urn, f"bucket {_known(bucket.props.get('bucket')) or bucket.name} has no server access logging")
+        for bucket in stack.of_type(BUCKET)
+        if not _is_access_log_bucket(bucket)
+        and not any(
+            logging.props.get("targetBucket") is not None for logging in stack.settings_of(bucket, BUCKET_LOGGING)
+        )
+    ]
+
+
+def check_private_buckets_use_kms(stack: StackResources) -> list[tuple[str, str]]:
+    """Security Hub S3.17: a bucket nobody reads anonymously is encrypted with the stack's KMS key."""
+    problems = []
+    for bucket in stack.of_type(BUCKET):
+        if (
+            _is_access_log_bucket(bucket)
+            or _tags(bucket).get(PRIVATE_ENCRYPTION_TAG) == "sse-s3"
+            or _is_public(stack, bucket)
+        ):
+            continue
+        rules = [rule for e in stack.settings_of(bucket, ENCRYPTION) for rule in e.props.get("rules") or []]
+        if not any(
+            (rule.get("applyServerSideEncryptionByDefault") or {}).get("sseAlgorithm") == "aws:kms"
+            and rule.get("bucketKeyEnabled")
+            for rule in rules
+        ):
+            label = _known(bucket.props.get("bucket")) or bucket.name
+            problems.append((bucket.urn, f"private bucket {label} is not encrypted with SSE-KMS and a bucket key"))
+    return problems
+
+
+def check_sse_s3_opt_outs(stack: StackResources) -> list[tuple[str, str]]:
+    return [
+        (bucket.urn, f"private bucket {bucket.name} uses SSE-S3 by the stack's choice (privateBucketEncryption)")
+        for bucket in stack.of_type(BUCKET)
+        if _tags(bucket).get(PRIVATE_ENCRYPTION_TAG) == "sse-s3"
+    ]
+
+
+def _is_public(stack: StackResources, bucket: ResourceView) -> bool:
+    """A bucket whose public access block lets a public policy through: media-gallery's pub/."""
+    blocks = stack.settings_of(bucket, PUBLIC_ACCESS_BLOCK)
+    return any(block.props.get("blockPublicPolicy") is False for block in blocks)
+
+
+def check_tls_minimum(stack: StackResources) -> list[tuple[str, str]]:
+    problems = []
+    for bucket in stack.of_type(BUCKET):
+        documents = [_policy_document(p) for p in stack.settings_of(bucket, BUCKET_POLICY)]
+        if not any(document is None or _denies_old_tls(document) for document in documents):
+            label = _known(bucket.props.get("bucket")) or bucket.name
+            problems.append((bucket.urn, f"bucket {label} has no bucket policy denying TLS older than 1.2"))
+    return problems
+
+
+def _denies_old_tls(document: Mapping[str, Any]) -> bool:
+    return any(
+        statement.get("Effect") == "Deny"
+        and statement.get("Principal") in ("*", {"AWS": "*"})
+        and "s3:*" in _as_list(statement.get("Action"))
+        and str((statement.get("Condition") or {}).get("NumericLessThan", {}).get("s3:TlsVersion")) == "1.2"
+        for statement in _statements(document)
+    )
+
+
+def check_key_hygiene(stack: StackResources) -> list[tuple[str, str]]:
+    """IAM.3 (keys older than 90 days) and CIS 1.13 (one active key per user): rotate, then finish."""
+    problems = []
+    tenants: dict[str, list[ResourceView]] = {}
+    for key in stack.of_type(ACCESS_KEY):
+        tenants.setdefault(key.parent or key.urn, []).append(key)
+        match = _DATED_KEY.fullmatch(key.name)
+        if match is None:
+            continue
+        try:
+            issued = datetime.date(int(match["year"]), int(match["month"]), int(match["day"] or 1))
+        except ValueError:
+            continue
+        age = (stack.options.today - issued).days
+        if age > stack.options.max_key_age_days:
+            problems.append(
+                (key.urn, f"access key {key.name} is {age} days old (over {stack.options.max_key_age_days}): rotate it")
+            )
+    problems += [
+        (
+            max(keys, key=lambda key: key.name).urn,
+            f"{len(keys)} access keys on one user: finish the rotation by removing the old label",
+        )
+        for keys in tenants.values()
+        if len(keys) > 1
+    ]
     return problems
 
 
@@ -233,15 +406,21 @@ def check_org_id_tags(stack: StackResources) -> list[tuple[str, str]]:
         (r.urn, f"{r.type.rsplit(':', 1)[-1]} {r.name} has no OrgId tag (billing reports group by it)")
         for resource_type in TAGGED_TYPES
         for r in stack.of_type(resource_type)
-        if not _known(_tags(r).get("OrgId"))
+        if not _known(_tags(r).get("OrgId")) and not _is_access_log_bucket(r)
     ]
+
+
+def _is_access_log_bucket(resource: ResourceView) -> bool:
+    """The stack's shared access-log bucket belongs to no tenant (and is never a tenant's bucket)."""
+    return resource.type == BUCKET and _tags(resource).get("Purpose") == ACCESS_LOGS_PURPOSE
 
 
 def check_production_protection(stack: StackResources) -> list[tuple[str, str]]:
     return [
-        (bucket.urn, f"{_tags(bucket).get('Environment')} bucket {bucket.name} is not protected")
-        for bucket in stack.of_type(BUCKET)
-        if _tags(bucket).get("Environment") in PRODUCTION_CLASS and not bucket.protect
+        (r.urn, f"{r.type.rsplit(':', 1)[-1]} {r.name} of a production-class stack is not protected")
+        for r in (*stack.of_type(BUCKET), *stack.of_type(KMS_KEY))
+        if (_tags(r).get("Environment") in PRODUCTION_CLASS or _tags(r).get("AccountClass") == "productionClass")
+        and not r.protect
     ]
 
 
@@ -300,9 +479,37 @@ RULES = (
     ),
     Rule(
         "user-policy-least-privilege",
-        "IAM user policies have no wildcard or IAM actions and name only their own bucket.",
+        "Tenant grants have no wildcard or IAM actions, name only the tenant's own bucket (through its tag) "
+        "and use the stack's KMS key only through S3.",
         "mandatory",
         check_user_policies,
+    ),
+    Rule(
+        "no-user-attached-policies",
+        "IAM.2 / CIS 1.15: no policy is attached to a tenant user, and its inline policies and attachments are "
+        "managed exclusively (nothing added by hand lingers).",
+        "mandatory",
+        check_no_user_attached_policies,
+    ),
+    Rule("access-logging", "S3.9: every tenant bucket has server access logging.", "mandatory", check_access_logging),
+    Rule(
+        "private-buckets-sse-kms",
+        "S3.17: private buckets use SSE-KMS with the stack's key and a bucket key.",
+        "mandatory",
+        check_private_buckets_use_kms,
+    ),
+    Rule(
+        "private-buckets-sse-s3-by-choice",
+        "A stack chose SSE-S3 for its private buckets (privateBucketEncryption: sse-s3).",
+        "advisory",
+        check_sse_s3_opt_outs,
+    ),
+    Rule("tls-1-2-minimum", "S3.5: every bucket policy denies TLS older than 1.2.", "mandatory", check_tls_minimum),
+    Rule(
+        "access-key-hygiene",
+        "IAM.3 / CIS 1.13: a dated key label older than the limit (default 90 days), or two keys on one user.",
+        "advisory",
+        check_key_hygiene,
     ),
     Rule(
         "access-key-secret-is-secret", "Access key secrets stay Pulumi secrets.", "mandatory", check_access_key_secrets
@@ -328,6 +535,6 @@ RULES = (
 )
 
 
-def evaluate(resources: Sequence[ResourceView]) -> list[tuple[Rule, Violation]]:
-    stack = StackResources(resources)
+def evaluate(resources: Sequence[ResourceView], options: RuleOptions | None = None) -> list[tuple[Rule, Violation]]:
+    stack = StackResources(resources, options)
     return [(rule, violation) for rule in RULES for violation in rule.violations(stack)]

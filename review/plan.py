@@ -14,12 +14,16 @@ from pathlib import Path
 from typing import Any
 
 from mock_runtime.runner import PROJECT_DIR, ProgramRun, Registration, TenantCounter, run_stack_file
-from policy.tenant_storage_rules import ResourceView, evaluate
+from policy.tenant_storage_rules import DEFAULT_MAX_KEY_AGE_DAYS, ResourceView, RuleOptions, evaluate
+from tenant_storage import naming
+from tenant_storage.policies import effective_policy
+from tenant_storage.stacks import ACCESS_KEY_MAX_AGE_DAYS
 
 COMPONENT_TYPE = "tenant-storage:index:TenantStorage"
 RANDOM_ID_TYPE = "random:index/randomId:RandomId"
 BUCKET_POLICY_TYPE = "aws:s3/bucketPolicy:BucketPolicy"
-USER_POLICY_TYPE = "aws:iam/userPolicy:UserPolicy"
+GROUP_POLICY_TYPE = "aws:iam/groupPolicy:GroupPolicy"
+USER_TYPE = "aws:iam/user:User"
 
 
 @dataclass(frozen=True)
@@ -103,13 +107,18 @@ def plan_from_run(run: ProgramRun) -> StackPlan:
     by_tenant: dict[str, list[ResourcePlan]] = {}
     for resource in resources:
         by_tenant.setdefault(resource.org_id or "", []).append(resource)
-    tenants = [_tenant_plan(org_id, summaries[org_id], by_tenant[org_id]) for org_id in sorted(components.values())]
+    group_policies = {r.inputs["group"]: json.loads(r.inputs["policy"]) for r in run.by_type(GROUP_POLICY_TYPE)}
+    tenants = [
+        _tenant_plan(org_id, summaries[org_id], by_tenant[org_id], group_policies, run.stack)
+        for org_id in sorted(components.values())
+    ]
+    options = RuleOptions(max_key_age_days=int(run.config.get(ACCESS_KEY_MAX_AGE_DAYS) or DEFAULT_MAX_KEY_AGE_DAYS))
     return StackPlan(
-        stack=run.stack, tenants=tenants, resources=resources, violations=policy_violations(run.registrations)
+        stack=run.stack, tenants=tenants, resources=resources, violations=policy_violations(run.registrations, options)
     )
 
 
-def policy_violations(registrations: list[Registration]) -> list[PolicyViolation]:
+def policy_violations(registrations: list[Registration], options: RuleOptions | None = None) -> list[PolicyViolation]:
     """The policy pack's rules, run on what the program registered (the same rules CrossGuard runs)."""
     views = [
         ResourceView(
@@ -123,13 +132,23 @@ def policy_violations(registrations: list[Registration]) -> list[PolicyViolation
         )
         for r in registrations
     ]
-    return [PolicyViolation(rule.name, rule.enforcement, v.urn, v.message) for rule, v in evaluate(views)]
+    return [PolicyViolation(rule.name, rule.enforcement, v.urn, v.message) for rule, v in evaluate(views, options)]
 
 
-def _tenant_plan(org_id: str, summary: dict[str, Any], own: list[ResourcePlan]) -> TenantPlan:
+def _tenant_plan(
+    org_id: str,
+    summary: dict[str, Any],
+    own: list[ResourcePlan],
+    group_policies: dict[str, dict[str, Any]],
+    stack: str,
+) -> TenantPlan:
 
     def policy(resource_type: str) -> dict[str, Any]:
         return next(json.loads(r.inputs["policy"]) for r in own if r.type == resource_type)
+
+    # What the user may do is its profile group's policy as AWS evaluates it for this user's tags.
+    user_tags = next((r.inputs.get("tags") or {} for r in own if r.type == USER_TYPE), {})
+    group_policy = group_policies.get(naming.group_name(stack, summary["profile"]), {"Statement": []})
 
     return TenantPlan(
         org_id=org_id,
@@ -138,7 +157,7 @@ def _tenant_plan(org_id: str, summary: dict[str, Any], own: list[ResourcePlan]) 
         profile=summary["profile"],
         environment=summary["environment"],
         iam_user_name=summary["iamUserName"],
-        user_policy=policy(USER_POLICY_TYPE),
+        user_policy=effective_policy(group_policy, user_tags),
         bucket_policy=policy(BUCKET_POLICY_TYPE),
         mocked_suffix=any(resource.type == RANDOM_ID_TYPE for resource in own),
         resource_urns=[resource.urn for resource in own],

@@ -100,7 +100,7 @@ def render_text(plans: Sequence[StackPlan], diffs: Sequence[StackDiff], detail: 
         out += ["  " + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows]
         if any(tenant.mocked_suffix for tenant in plan.tenants):
             out.append(f"  {MOCKED_SUFFIX_NOTE}")
-        out += _violation_lines(plan, "  ")
+        out += _violation_lines(plan, "  ", detail)
         if plan.stack in diff_by_stack:
             out += ["", f"  changes against the base revision ({plan.stack}):"]
             out += [f"    {line}" for line in _diff_lines(diff_by_stack[plan.stack], detail)]
@@ -171,11 +171,13 @@ def _markdown_json(document: object) -> list[str]:
     return _markdown_fenced("json", json.dumps(document, indent=2).splitlines())
 
 
-def _violation_lines(plan: StackPlan, indent: str) -> list[str]:
+def _violation_lines(plan: StackPlan, indent: str, detail: bool = True) -> list[str]:
+    """One line a finding; the message names the resource, the URN follows with detail."""
     if not plan.violations:
         return [f"{indent}policy pack: no violation"]
     return [f"{indent}policy pack: {len(plan.violations)} violations"] + [
-        f"{indent}{v.enforcement.upper()} {v.rule}: {v.message} ({v.urn})" for v in plan.violations
+        f"{indent}{v.enforcement.upper()} {v.rule}: {v.message}" + (f" ({v.urn})" if detail else "")
+        for v in plan.violations
     ]
 
 

@@ -52,22 +52,35 @@ def _matches(patterns: Any, value: str) -> bool:
     return any(fnmatch.fnmatchcase(value, pattern) for pattern in _as_list(patterns))
 
 
-def _conditions_hold(conditions: Mapping[str, Any], secure_transport: bool) -> bool:
+@dataclass(frozen=True)
+class Transport:
+    """How the request arrived: over TLS or not, and which TLS version."""
+
+    secure: bool = True
+    tls_version: float = 1.3
+
+
+def _conditions_hold(conditions: Mapping[str, Any], transport: Transport) -> bool:
     for operator, tests in conditions.items():
         for key, expected in tests.items():
-            if (operator, key) != ("Bool", "aws:SecureTransport"):
+            if (operator, key) == ("Bool", "aws:SecureTransport"):
+                if str(transport.secure).lower() not in [str(value).lower() for value in _as_list(expected)]:
+                    return False
+            elif (operator, key) == ("NumericLessThan", "s3:TlsVersion"):
+                # A plain-HTTP request has no TLS version, so the key is absent and the test does not match.
+                if not transport.secure or not any(transport.tls_version < float(v) for v in _as_list(expected)):
+                    return False
+            else:
                 raise ValueError(f"the evaluator does not model the condition {operator} {key}")
-            if str(secure_transport).lower() not in [str(value).lower() for value in _as_list(expected)]:
-                return False
     return True
 
 
-def _applies(statement: Mapping[str, Any], action: str, resource: str, secure_transport: bool) -> bool:
+def _applies(statement: Mapping[str, Any], action: str, resource: str, transport: Transport) -> bool:
     return (
         _is_anyone(statement.get("Principal"))
         and _matches(statement.get("Action", []), action)
         and _matches(statement.get("Resource", []), resource)
-        and _conditions_hold(statement.get("Condition", {}), secure_transport)
+        and _conditions_hold(statement.get("Condition", {}), transport)
     )
 
 
@@ -91,6 +104,7 @@ def bucket_policy_decision(
     resource: str,
     secure_transport: bool = True,
     caller_in_bucket_account: bool = False,
+    tls_version: float = 1.3,
 ) -> Decision:
     """The bucket policy's verdict on a request. Statements for principal `*` apply to every caller; for a
     caller in the bucket owner's account, `restrict_public_buckets` does not void them (S3 documents that
@@ -100,7 +114,8 @@ def bucket_policy_decision(
     check_policy_accepted(policy, block)
     if block.restrict_public_buckets and is_public(policy) and not caller_in_bucket_account:
         return Decision.NO_OPINION
-    statements = [s for s in policy.get("Statement", []) if _applies(s, action, resource, secure_transport)]
+    transport = Transport(secure_transport, tls_version)
+    statements = [s for s in policy.get("Statement", []) if _applies(s, action, resource, transport)]
     if any(statement["Effect"] == "Deny" for statement in statements):
         return Decision.DENY
     if any(statement["Effect"] == "Allow" for statement in statements):
@@ -114,6 +129,8 @@ def anonymous_allowed(
     action: str,
     resource: str,
     secure_transport: bool = True,
+    tls_version: float = 1.3,
 ) -> bool:
     """Whether S3 lets an unsigned request perform `action` on `resource` (an S3 ARN)."""
-    return bucket_policy_decision(policy, block, action, resource, secure_transport) is Decision.ALLOW
+    decision = bucket_policy_decision(policy, block, action, resource, secure_transport, tls_version=tls_version)
+    return decision is Decision.ALLOW

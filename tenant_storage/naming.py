@@ -88,6 +88,19 @@ def _looks_like_ip_address(name: str) -> bool:
     return True
 
 
+ACCESS_LOG_PART = "access-logs"
+
+
+def access_log_bucket_name(prefix: str, account_id: str, region: str, shard_index: int | None = None) -> str:
+    """The stack's access-log bucket: `<prefix>--access-logs-<account>-<region>[-shard<i>]`.
+
+    The double hyphen keeps it out of the tenants' names by construction: a prefix and an orgId never
+    hold `--`, so no `<prefix>-<orgId>[-<suffix>]` can ever spell it, whatever the orgId.
+    """
+    shard = f"-shard{shard_index}" if shard_index is not None else ""
+    return f"{prefix}--{ACCESS_LOG_PART}-{account_id}-{region}{shard}"
+
+
 def iam_user_name(prefix: str, org_id: str) -> str:
     return f"{prefix}{org_id}"
 
@@ -112,6 +125,11 @@ def longest_bucket_name(prefix: str, org_id: str, random_suffix: bool) -> str:
 # (URNs name the parent's type, not the parent), so labels never contain it (see KEY_LABEL_RULE).
 DEFAULT_KEY_LABEL = "initial"
 ACCESS_KEY_PART = "access-key"
+
+
+def group_name(stack: str, profile: str) -> str:
+    """One IAM group per profile per stack (stack names are letters, digits and `-_.`, all valid here)."""
+    return f"tenant-storage-{stack}-{profile}"
 
 
 def child_resource_name(org_id: str, part: str) -> str:

@@ -1,12 +1,18 @@
 """IAM and bucket policy documents, as plain JSON-ready dicts.
 
-The tenant's user is granted through an identity policy on the user, never by naming the user in the
-bucket policy: a fresh user named as a principal fails with "Invalid principal in policy" (IAM eventual
-consistency), and a recreated user would leave a stale unique id behind in the bucket policy.
+Tenant users get their permissions only through groups (CIS 1.15 / Security Hub IAM.2): one group per
+profile per stack, whose policy names the bucket through the user's own tag,
+`${aws:PrincipalTag/TenantBucket}`, which AWS substitutes per caller. So thousands of tenants share
+three groups and three small policies (IAM allows 300 groups and 1,500 managed policies per account),
+each user reaches only the bucket its tag names, and users cannot change their tags: they hold no IAM
+permission. A user is never named in a bucket policy: a fresh user named as a principal fails with
+"Invalid principal in policy" (IAM eventual consistency), and a recreated one leaves a stale id behind.
 """
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any
 
 from tenant_storage.regions import COMMERCIAL, Partition
@@ -29,30 +35,76 @@ def bucket_arn(bucket_name: str, partition: Partition = COMMERCIAL) -> str:
     return f"arn:{partition.name}:s3:::{bucket_name}"
 
 
-def user_policy(profile: Profile, bucket_name: str, partition: Partition = COMMERCIAL) -> PolicyDocument:
-    """Exactly the actions the profile needs, on this tenant's bucket only."""
+TENANT_BUCKET_TAG = "TenantBucket"
+TAGGED_BUCKET = f"${{aws:PrincipalTag/{TENANT_BUCKET_TAG}}}"
+MINIMUM_TLS_VERSION = "1.2"
+LOG_DELIVERY_SERVICE = "logging.s3.amazonaws.com"
+_PRINCIPAL_TAG = re.compile(r"\$\{aws:PrincipalTag/([^}]+)\}")
+
+
+def group_policy(
+    profile: Profile, partition: Partition = COMMERCIAL, kms_key_arn: str | None = None, region: str = "us-east-1"
+) -> PolicyDocument:
+    """The profile's actions on the bucket the caller's `TenantBucket` tag names, and nothing else.
+
+    With `kms_key_arn` (private profiles under SSE-KMS), the stack's key too, but only when S3 calls
+    KMS on the caller's behalf (`kms:ViaService`): the key cannot be used directly.
+    """
     bucket_actions, object_actions = _USER_GRANTS[profile]
-    arn = bucket_arn(bucket_name, partition)
-    statements = []
+    arn = bucket_arn(TAGGED_BUCKET, partition)
+    statements: list[dict[str, Any]] = []
     if bucket_actions:
         statements.append({"Sid": "TenantBucket", "Effect": "Allow", "Action": bucket_actions, "Resource": arn})
     statements.append({"Sid": "TenantObjects", "Effect": "Allow", "Action": object_actions, "Resource": f"{arn}/*"})
+    if kms_key_arn is not None:
+        statements.append(
+            {
+                "Sid": "TenantBucketKeyThroughS3",
+                "Effect": "Allow",
+                # GenerateDataKey to write (SSE-KMS), Decrypt to read and to complete multipart uploads.
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                "Resource": kms_key_arn,
+                "Condition": {"StringEquals": {"kms:ViaService": f"s3.{region}.{partition.dns_suffix}"}},
+            }
+        )
     return {"Version": "2012-10-17", "Statement": statements}
 
 
-def bucket_policy(profile: Profile, bucket_name: str, partition: Partition = COMMERCIAL) -> PolicyDocument:
-    """TLS-only for everyone; for media-gallery, anonymous reads of `pub/` and nothing else."""
-    arn = bucket_arn(bucket_name, partition)
-    statements: list[dict[str, Any]] = [
+def effective_policy(document: PolicyDocument, principal_tags: dict[str, str]) -> PolicyDocument:
+    """`document` as AWS evaluates it for a caller with `principal_tags`: each `${aws:PrincipalTag/K}`
+    replaced by the caller's tag K (the plan shows each tenant's effective permissions this way)."""
+    text = _PRINCIPAL_TAG.sub(lambda match: principal_tags.get(match.group(1), match.group(0)), json.dumps(document))
+    result: PolicyDocument = json.loads(text)
+    return result
+
+
+def _transport_statements(arn: str) -> list[dict[str, Any]]:
+    """Deny plain HTTP (S3.5) and TLS older than 1.2, for every caller and every action."""
+    resources = [arn, f"{arn}/*"]
+    return [
         {
             "Sid": "DenyInsecureTransport",
             "Effect": "Deny",
             "Principal": "*",
             "Action": "s3:*",
-            "Resource": [arn, f"{arn}/*"],
+            "Resource": resources,
             "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-        }
+        },
+        {
+            "Sid": "DenyOutdatedTls",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": resources,
+            "Condition": {"NumericLessThan": {"s3:TlsVersion": MINIMUM_TLS_VERSION}},
+        },
     ]
+
+
+def bucket_policy(profile: Profile, bucket_name: str, partition: Partition = COMMERCIAL) -> PolicyDocument:
+    """TLS 1.2 or newer for everyone; for media-gallery, anonymous reads of `pub/` and nothing else."""
+    arn = bucket_arn(bucket_name, partition)
+    statements = _transport_statements(arn)
     if profile.serves_public_folder:
         statements.append(
             {
@@ -68,3 +120,29 @@ def bucket_policy(profile: Profile, bucket_name: str, partition: Partition = COM
 
 def public_base_url(bucket_name: str, region: str, partition: Partition = COMMERCIAL) -> str:
     return f"https://{bucket_name}.s3.{region}.{partition.dns_suffix}/{PUBLIC_PREFIX}"
+
+
+def access_log_bucket_policy(
+    log_bucket: str, account_id: str, bucket_prefix: str, partition: Partition = COMMERCIAL
+) -> PolicyDocument:
+    """TLS 1.2 only, and S3's log delivery may write logs of this account's tenant buckets, nothing else.
+
+    The tenant buckets are matched by name (`<prefix>-*`) rather than listed: a bucket policy holds at
+    most 20 KB, and a stack holds thousands of tenants.
+    """
+    arn = bucket_arn(log_bucket, partition)
+    statements = _transport_statements(arn)
+    statements.append(
+        {
+            "Sid": "S3ServerAccessLogDelivery",
+            "Effect": "Allow",
+            "Principal": {"Service": LOG_DELIVERY_SERVICE},
+            "Action": "s3:PutObject",
+            "Resource": f"{arn}/*",
+            "Condition": {
+                "ArnLike": {"aws:SourceArn": bucket_arn(f"{bucket_prefix}-*", partition)},
+                "StringEquals": {"aws:SourceAccount": account_id},
+            },
+        }
+    )
+    return {"Version": "2012-10-17", "Statement": statements}

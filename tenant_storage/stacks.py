@@ -36,6 +36,10 @@ NONCURRENT_VERSION_EXPIRATION_DAYS = f"{PROJECT}:noncurrentVersionExpirationDays
 SHARD = f"{PROJECT}:shard"
 CREDENTIAL_STORE = f"{PROJECT}:credentialStore"
 CREDENTIAL_STORES = ("none", "secretsmanager", "ssm")
+ACCESS_LOG_RETENTION_DAYS = f"{PROJECT}:accessLogRetentionDays"
+PRIVATE_BUCKET_ENCRYPTION = f"{PROJECT}:privateBucketEncryption"
+PRIVATE_BUCKET_ENCRYPTIONS = ("sse-kms", "sse-s3")
+ACCESS_KEY_MAX_AGE_DAYS = f"{PROJECT}:accessKeyMaxAgeDays"
 
 # Every configuration key the program reads; a `tenant-storage:` key outside this list is a typo.
 CONFIG_KEYS = (
@@ -48,6 +52,9 @@ CONFIG_KEYS = (
     NONCURRENT_VERSION_EXPIRATION_DAYS,
     SHARD,
     CREDENTIAL_STORE,
+    ACCESS_LOG_RETENTION_DAYS,
+    PRIVATE_BUCKET_ENCRYPTION,
+    ACCESS_KEY_MAX_AGE_DAYS,
 )
 
 # Provider settings that can send the AWS calls elsewhere or skip checking who the caller is: the live
@@ -65,6 +72,8 @@ GUARDED_PROVIDER_KEYS = (
 _STACK_NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")
 
 DEFAULT_NONCURRENT_VERSION_EXPIRATION_DAYS = 30
+DEFAULT_ACCESS_LOG_RETENTION_DAYS = 365
+DEFAULT_ACCESS_KEY_MAX_AGE_DAYS = 90  # Security Hub IAM.3
 MAX_NONCURRENT_VERSION_EXPIRATION_DAYS = 36_500  # a century: anything above is a typo
 MAX_SHARDS = 64  # 64 stacks of a few hundred tenants each already exceed IAM's 5,000 users per account
 MAX_STACK_FILE_BYTES = 64 * 1024
@@ -108,6 +117,9 @@ class StackSettings:
     noncurrent_version_expiration_days: int
     shard: Shard | None = None
     credential_store: str = "none"
+    access_log_retention_days: int = DEFAULT_ACCESS_LOG_RETENTION_DAYS
+    private_bucket_encryption: str = "sse-kms"
+    access_key_max_age_days: int = DEFAULT_ACCESS_KEY_MAX_AGE_DAYS
 
     @property
     def partition(self) -> Partition:
@@ -174,16 +186,23 @@ def parse_stack_settings(
             "protection to other stacks, so remove it here",
         )
 
-    days_text = values.get(NONCURRENT_VERSION_EXPIRATION_DAYS)
-    days = DEFAULT_NONCURRENT_VERSION_EXPIRATION_DAYS
-    if days_text is not None:
-        if _WHOLE_NUMBER.fullmatch(days_text) and 1 <= int(days_text) <= MAX_NONCURRENT_VERSION_EXPIRATION_DAYS:
-            days = int(days_text)
-        else:
-            problem(
-                NONCURRENT_VERSION_EXPIRATION_DAYS,
-                f"must be a whole number of days from 1 to {MAX_NONCURRENT_VERSION_EXPIRATION_DAYS}, not {days_text!r}",
-            )
+    def days(key: str, default: int) -> int:
+        text = values.get(key)
+        if text is None:
+            return default
+        if _WHOLE_NUMBER.fullmatch(text) and 1 <= int(text) <= MAX_NONCURRENT_VERSION_EXPIRATION_DAYS:
+            return int(text)
+        problem(key, f"must be a whole number of days from 1 to {MAX_NONCURRENT_VERSION_EXPIRATION_DAYS}, not {text!r}")
+        return default
+
+    noncurrent_days = days(NONCURRENT_VERSION_EXPIRATION_DAYS, DEFAULT_NONCURRENT_VERSION_EXPIRATION_DAYS)
+    log_days = days(ACCESS_LOG_RETENTION_DAYS, DEFAULT_ACCESS_LOG_RETENTION_DAYS)
+    key_age_days = days(ACCESS_KEY_MAX_AGE_DAYS, DEFAULT_ACCESS_KEY_MAX_AGE_DAYS)
+    private_encryption = values.get(PRIVATE_BUCKET_ENCRYPTION) or "sse-kms"
+    if private_encryption not in PRIVATE_BUCKET_ENCRYPTIONS:
+        problem(
+            PRIVATE_BUCKET_ENCRYPTION, f"{private_encryption!r} is not one of {', '.join(PRIVATE_BUCKET_ENCRYPTIONS)}"
+        )
 
     for key in CONFIG_KEYS:
         if values.get(key) == "":
@@ -207,6 +226,13 @@ def parse_stack_settings(
     if values.get(SHARD) is not None and shard is None:
         problem(SHARD, f'must be "<index>/<count>" with 0 <= index < count <= {MAX_SHARDS}, not {values.get(SHARD)!r}')
 
+    if not problems:
+        log_bucket = naming.access_log_bucket_name(
+            rules.bucket_prefix, "0" * 12, region, shard.index if shard else None
+        )
+        if messages := naming.bucket_name_problems(log_bucket):
+            problem(BUCKET_PREFIX, f"the stack's access-log bucket would break S3's rules: {messages[0]}")
+
     credential_store = values.get(CREDENTIAL_STORE) or "none"
     if credential_store not in CREDENTIAL_STORES:
         problem(CREDENTIAL_STORE, f"{credential_store!r} is not one of {', '.join(CREDENTIAL_STORES)}")
@@ -220,9 +246,12 @@ def parse_stack_settings(
         environments=environments,
         protect_buckets=protect_text == "true",
         naming=rules,
-        noncurrent_version_expiration_days=days,
+        noncurrent_version_expiration_days=noncurrent_days,
         shard=shard,
         credential_store=credential_store,
+        access_log_retention_days=log_days,
+        private_bucket_encryption=private_encryption,
+        access_key_max_age_days=key_age_days,
     )
 
 

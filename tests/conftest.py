@@ -88,6 +88,14 @@ USER_POLICY = "aws:iam/userPolicy:UserPolicy"
 ACCESS_KEY = "aws:iam/accessKey:AccessKey"
 RANDOM_ID = "random:index/randomId:RandomId"
 COMPONENT = "tenant-storage:index:TenantStorage"
+STACK_COMPONENT = "tenant-storage:index:StackStorage"
+LOGGING = "aws:s3/bucketLogging:BucketLogging"
+KMS_KEY = "aws:kms/key:Key"
+GROUP = "aws:iam/group:Group"
+GROUP_POLICY = "aws:iam/groupPolicy:GroupPolicy"
+GROUP_MEMBERSHIP = "aws:iam/groupMembership:GroupMembership"
+USER_POLICIES_EXCLUSIVE = "aws:iam/userPoliciesExclusive:UserPoliciesExclusive"
+USER_POLICY_ATTACHMENTS_EXCLUSIVE = "aws:iam/userPolicyAttachmentsExclusive:UserPolicyAttachmentsExclusive"
 
 
 def run_stack(

@@ -36,7 +36,18 @@ from moto import settings as moto_settings
 
 from mock_runtime.runner import ProgramRun
 from tenant_storage.anonymous_access import Decision, PublicAccessBlock, bucket_policy_decision, check_policy_accepted
-from tests.conftest import ACCESS_KEY, BUCKET, BUCKET_POLICY, COMPONENT, PUBLIC_ACCESS_BLOCK, USER, USER_POLICY, child
+from tenant_storage.policies import effective_policy
+from tests.conftest import (
+    ACCESS_KEY,
+    BUCKET,
+    BUCKET_POLICY,
+    COMPONENT,
+    GROUP_MEMBERSHIP,
+    GROUP_POLICY,
+    PUBLIC_ACCESS_BLOCK,
+    USER,
+    child,
+)
 
 PUB_OBJECT, PRIVATE_OBJECT = "pub/probe.png", "private/data.bin"
 
@@ -169,9 +180,22 @@ def create_in_moto(run: ProgramRun, tenants: list[Tenant]) -> None:
             UserName=registration.inputs["name"],
             Tags=[{"Key": k, "Value": v} for k, v in registration.inputs["tags"].items()],
         )
-    for registration in run.by_type(USER_POLICY):
-        inputs = registration.inputs
-        iam.put_user_policy(UserName=inputs["user"], PolicyName=inputs["name"], PolicyDocument=inputs["policy"])
+    # Users get their permissions through their profile's group, whose policy names the bucket as
+    # `${aws:PrincipalTag/TenantBucket}`. AWS substitutes that per caller; moto does not (a test below pins
+    # this), so the harness does what AWS does: each member gets its own copy of its group, with the
+    # variables replaced by that member's tags. The policy text is the group's, word for word otherwise.
+    tags = {r.inputs["name"]: r.inputs["tags"] for r in run.by_type(USER)}
+    policies = {r.inputs["group"]: r.inputs["policy"] for r in run.by_type(GROUP_POLICY)}
+    for membership in run.by_type(GROUP_MEMBERSHIP):
+        group = membership.inputs["group"]
+        for user in membership.inputs["users"]:
+            per_user_group = f"{group}.{user}"
+            iam.create_group(GroupName=per_user_group)
+            document = effective_policy(json.loads(policies[group]), tags[user])
+            iam.put_group_policy(
+                GroupName=per_user_group, PolicyName="tenant-bucket-access", PolicyDocument=json.dumps(document)
+            )
+            iam.add_user_to_group(GroupName=per_user_group, UserName=user)
     keys = {}
     for registration in run.by_type(ACCESS_KEY):
         key = iam.create_access_key(UserName=registration.inputs["user"])["AccessKey"]
@@ -288,3 +312,26 @@ def test_what_moto_enforces_matches_the_premise_above(aws_emulator):
     with iam_enforced():
         # The Deny's condition is ignored: even this TLS request is refused.
         assert not authorized(lambda: user_s3.put_object(Bucket="premise-bucket", Key="y", Body=b"y"))
+
+
+def test_moto_does_not_substitute_principal_tags_so_the_harness_does(aws_emulator):
+    """If moto starts substituting `${aws:PrincipalTag/...}`, the per-member groups above can go."""
+    s3, iam = boto3.client("s3"), boto3.client("iam")
+    s3.create_bucket(Bucket="tagged-bucket")
+    iam.create_user(UserName="tagged-user", Tags=[{"Key": "TenantBucket", "Value": "tagged-bucket"}])
+    iam.create_group(GroupName="tagged-group")
+    iam.add_user_to_group(GroupName="tagged-group", UserName="tagged-user")
+    statement = {
+        "Effect": "Allow",
+        "Action": "s3:PutObject",
+        "Resource": "arn:aws:s3:::${aws:PrincipalTag/TenantBucket}/*",
+    }
+    iam.put_group_policy(
+        GroupName="tagged-group",
+        PolicyName="p",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [statement]}),
+    )
+    key = iam.create_access_key(UserName="tagged-user")["AccessKey"]
+    user_s3 = boto3.client("s3", aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"])
+    with iam_enforced():
+        assert not authorized(lambda: user_s3.put_object(Bucket="tagged-bucket", Key="y", Body=b"y"))

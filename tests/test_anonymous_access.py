@@ -85,3 +85,16 @@ def test_the_tls_deny_is_an_explicit_deny_for_every_caller():
     decision = bucket_policy_decision(PRIVATE, PublicAccessBlock(), "s3:GetObject", f"{ARN}/x", secure_transport=False)
     assert decision is Decision.DENY
     assert bucket_policy_decision(PRIVATE, PublicAccessBlock(), "s3:GetObject", f"{ARN}/x") is Decision.NO_OPINION
+
+
+@pytest.mark.parametrize("tls_version", [1.0, 1.1])
+def test_tls_older_than_1_2_is_denied_even_for_pub(tls_version):
+    assert not anonymous_allowed(GALLERY, OPEN_POLICY, "s3:GetObject", f"{ARN}/pub/probe.png", tls_version=tls_version)
+    decision = bucket_policy_decision(
+        PRIVATE, PublicAccessBlock(), "s3:GetObject", f"{ARN}/x", caller_in_bucket_account=True, tls_version=tls_version
+    )
+    assert decision is Decision.DENY
+
+
+def test_tls_1_2_and_newer_are_accepted():
+    assert anonymous_allowed(GALLERY, OPEN_POLICY, "s3:GetObject", f"{ARN}/pub/probe.png", tls_version=1.2)

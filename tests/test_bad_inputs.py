@@ -433,6 +433,18 @@ CASES = {
         ),
         settings={"tenant-storage:noncurrentVersionExpirationDays": 10**12},
     ),
+    "an unknown private bucket encryption": BadInput(
+        ("Pulumi.qa.yaml:9 field 'tenant-storage:privateBucketEncryption': 'none' is not one of sse-kms, sse-s3",),
+        settings={"tenant-storage:privateBucketEncryption": "none"},
+    ),
+    "access logs kept zero days": BadInput(
+        ("Pulumi.qa.yaml:9 field 'tenant-storage:accessLogRetentionDays': must be a whole number of days",),
+        settings={"tenant-storage:accessLogRetentionDays": 0},
+    ),
+    "a prefix too long for the access-log bucket": BadInput(
+        ("Pulumi.qa.yaml:9 field 'tenant-storage:bucketPrefix': the stack's access-log bucket would break S3's rules",),
+        settings={"tenant-storage:bucketPrefix": "p" * 30},
+    ),
     "bad shard": BadInput(
         ("Pulumi.qa.yaml:9 field 'tenant-storage:shard': must be \"<index>/<count>\"",),
         settings={"tenant-storage:shard": "3/2"},

@@ -1,9 +1,27 @@
-"""Policy documents, written out in full: each profile grants exactly what the provisioning document asks."""
+"""Policy documents, written out in full: each profile grants exactly what the provisioning document asks.
+
+Users are granted through their profile's group, whose policy names the bucket through the caller's
+`TenantBucket` tag. What a user may do is that policy as AWS evaluates it for the user's tags
+(`effective_policy` substitutes `${aws:PrincipalTag/...}` the way AWS does): it is exactly what the
+per-user inline policies granted before the move to groups.
+"""
 
 import pytest
 
-from tenant_storage.policies import bucket_policy, public_base_url, user_policy
+from tenant_storage.policies import (
+    access_log_bucket_policy,
+    bucket_policy,
+    effective_policy,
+    group_policy,
+    public_base_url,
+)
+from tenant_storage.regions import CHINA
 from tenant_storage.registry import Profile
+
+
+def user_policy(profile: Profile, bucket: str) -> dict:
+    return effective_policy(group_policy(profile), {"TenantBucket": bucket, "OrgId": "xmsqa1"})
+
 
 BUCKET = "fusion-rms-xmsqa1"
 TLS_ONLY = {
@@ -13,6 +31,14 @@ TLS_ONLY = {
     "Action": "s3:*",
     "Resource": ["arn:aws:s3:::fusion-rms-xmsqa1", "arn:aws:s3:::fusion-rms-xmsqa1/*"],
     "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+}
+TLS_1_2 = {
+    "Sid": "DenyOutdatedTls",
+    "Effect": "Deny",
+    "Principal": "*",
+    "Action": "s3:*",
+    "Resource": ["arn:aws:s3:::fusion-rms-xmsqa1", "arn:aws:s3:::fusion-rms-xmsqa1/*"],
+    "Condition": {"NumericLessThan": {"s3:TlsVersion": "1.2"}},
 }
 
 
@@ -82,6 +108,7 @@ class TestBucketPolicies:
             "Version": "2012-10-17",
             "Statement": [
                 TLS_ONLY,
+                TLS_1_2,
                 {
                     "Sid": "PublicReadOfPubFolder",
                     "Effect": "Allow",
@@ -93,8 +120,69 @@ class TestBucketPolicies:
         }
 
     @pytest.mark.parametrize("profile", [Profile.APP_STORAGE, Profile.UPLOAD_ONLY])
-    def test_private_profiles_only_deny_insecure_transport(self, profile):
-        assert bucket_policy(profile, BUCKET) == {"Version": "2012-10-17", "Statement": [TLS_ONLY]}
+    def test_private_profiles_only_deny_insecure_transport_and_old_tls(self, profile):
+        assert bucket_policy(profile, BUCKET) == {"Version": "2012-10-17", "Statement": [TLS_ONLY, TLS_1_2]}
 
     def test_public_base_url_points_at_pub_in_the_region(self):
         assert public_base_url(BUCKET, "us-east-1") == "https://fusion-rms-xmsqa1.s3.us-east-1.amazonaws.com/pub/"
+
+
+class TestGroupPolicies:
+    @pytest.mark.parametrize("profile", list(Profile))
+    def test_the_bucket_is_named_only_through_the_callers_tag(self, profile):
+        for statement in group_policy(profile)["Statement"]:
+            assert statement["Resource"] in (
+                "arn:aws:s3:::${aws:PrincipalTag/TenantBucket}",
+                "arn:aws:s3:::${aws:PrincipalTag/TenantBucket}/*",
+            )
+
+    def test_another_users_tag_reaches_another_bucket_only(self):
+        assert user_policy(Profile.APP_STORAGE, "fusion-rms-acme") == effective_policy(
+            group_policy(Profile.APP_STORAGE), {"TenantBucket": "fusion-rms-acme"}
+        )
+        assert "fusion-rms-xmsqa1" not in str(user_policy(Profile.APP_STORAGE, "fusion-rms-acme"))
+
+    def test_private_profiles_may_use_the_stack_key_only_through_s3(self):
+        key = "arn:aws:kms:us-east-1:222222222222:key/abc"
+        [kms] = [
+            s
+            for s in group_policy(Profile.UPLOAD_ONLY, kms_key_arn=key)["Statement"]
+            if s["Sid"].startswith("Tenant") and "kms:Decrypt" in s["Action"]
+        ]
+        assert kms == {
+            "Sid": "TenantBucketKeyThroughS3",
+            "Effect": "Allow",
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+            "Resource": key,
+            "Condition": {"StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}},
+        }
+
+    def test_the_key_condition_follows_the_partition(self):
+        statement = group_policy(Profile.APP_STORAGE, CHINA, "arn:aws-cn:kms:cn-north-1:1:key/k", "cn-north-1")[
+            "Statement"
+        ][-1]
+        assert statement["Condition"] == {"StringEquals": {"kms:ViaService": "s3.cn-north-1.amazonaws.com.cn"}}
+        assert group_policy(Profile.APP_STORAGE, CHINA)["Statement"][0]["Resource"].startswith("arn:aws-cn:s3:::")
+
+
+class TestAccessLogBucketPolicy:
+    def test_log_delivery_may_write_logs_of_this_accounts_tenant_buckets_only(self):
+        document = access_log_bucket_policy(
+            "fusion-rms--access-logs-222222222222-us-east-1", "222222222222", "fusion-rms"
+        )
+        [delivery] = [s for s in document["Statement"] if s["Effect"] == "Allow"]
+        assert delivery == {
+            "Sid": "S3ServerAccessLogDelivery",
+            "Effect": "Allow",
+            "Principal": {"Service": "logging.s3.amazonaws.com"},
+            "Action": "s3:PutObject",
+            "Resource": "arn:aws:s3:::fusion-rms--access-logs-222222222222-us-east-1/*",
+            "Condition": {
+                "ArnLike": {"aws:SourceArn": "arn:aws:s3:::fusion-rms-*"},
+                "StringEquals": {"aws:SourceAccount": "222222222222"},
+            },
+        }
+        assert {s["Sid"] for s in document["Statement"] if s["Effect"] == "Deny"} == {
+            "DenyInsecureTransport",
+            "DenyOutdatedTls",
+        }

@@ -8,21 +8,27 @@ import pytest
 from policy.tenant_storage_rules import (
     ACCESS_KEY,
     BUCKET,
+    BUCKET_LOGGING,
     BUCKET_POLICY,
     ENCRYPTION,
+    GROUP_POLICY,
     OWNERSHIP,
     PUBLIC_ACCESS_BLOCK,
     RULES,
     USER,
+    USER_POLICIES_EXCLUSIVE,
     USER_POLICY,
+    USER_POLICY_ATTACHMENTS_EXCLUSIVE,
     VERSIONING,
     ResourceView,
     evaluate,
 )
-from tenant_storage.policies import bucket_policy, user_policy
+from tenant_storage.policies import bucket_policy, group_policy
 from tenant_storage.registry import Profile
 
 PARENT = "urn:pulumi:qa::tenant-storage::tenant-storage:index:TenantStorage::xmsqa1"
+SHARED = "urn:pulumi:qa::tenant-storage::tenant-storage:index:StackStorage::shared"
+KEY_ARN = "arn:aws:kms:us-east-1:222222222222:key/mock-key"
 NAME = "fusion-rms-xmsqa1"
 TAGS = {"OrgId": "xmsqa1", "Environment": "qa", "ManagedBy": "pulumi"}
 RULE_BY_NAME = {rule.name: rule for rule in RULES}
@@ -33,10 +39,16 @@ def resource(resource_type: str, name: str, props: dict, **options) -> ResourceV
 
 
 def good_tenant() -> list[ResourceView]:
+    """A media-gallery tenant as the program declares it, with its profile group's policy."""
     return [
         resource(BUCKET, "bucket", {"bucket": NAME, "tags": TAGS}),
         resource(OWNERSHIP, "ownership", {"bucket": NAME, "rule": {"objectOwnership": "BucketOwnerEnforced"}}),
-        resource(PUBLIC_ACCESS_BLOCK, "pab", {"bucket": NAME, "blockPublicAcls": True, "ignorePublicAcls": True}),
+        resource(
+            PUBLIC_ACCESS_BLOCK,
+            "pab",
+            {"bucket": NAME, "blockPublicAcls": True, "ignorePublicAcls": True, "blockPublicPolicy": False},
+        ),
+        resource(BUCKET_LOGGING, "logging", {"bucket": NAME, "targetBucket": "logs", "targetPrefix": "xmsqa1/"}),
         resource(
             ENCRYPTION,
             "sse",
@@ -46,14 +58,30 @@ def good_tenant() -> list[ResourceView]:
         resource(
             BUCKET_POLICY, "policy", {"bucket": NAME, "policy": json.dumps(bucket_policy(Profile.MEDIA_GALLERY, NAME))}
         ),
-        resource(USER, "user", {"name": "rms_xmsqa1", "tags": TAGS}),
-        resource(
-            USER_POLICY,
-            "user-policy",
-            {"user": "rms_xmsqa1", "policy": json.dumps(user_policy(Profile.APP_STORAGE, NAME))},
-        ),
+        resource(USER, "user", {"name": "rms_xmsqa1", "tags": {**TAGS, "TenantBucket": NAME}}),
+        resource(USER_POLICIES_EXCLUSIVE, "inline-policies", {"userName": "rms_xmsqa1", "policyNames": []}),
+        resource(USER_POLICY_ATTACHMENTS_EXCLUSIVE, "policy-attachments", {"userName": "rms_xmsqa1", "policyArns": []}),
         resource(ACCESS_KEY, "key", {"user": "rms_xmsqa1"}, additional_secret_outputs=("secret",)),
+        replace(
+            resource(
+                GROUP_POLICY,
+                "group-policy",
+                {"group": "g", "policy": json.dumps(group_policy(Profile.APP_STORAGE, kms_key_arn=KEY_ARN))},
+            ),
+            parent=SHARED,
+        ),
     ]
+
+
+def private_tenant(sse: dict) -> list[ResourceView]:
+    tenant = replaced(
+        good_tenant(),
+        "pab",
+        props={"bucket": NAME, "blockPublicAcls": True, "ignorePublicAcls": True, "blockPublicPolicy": True},
+    )
+    policy = json.dumps(bucket_policy(Profile.APP_STORAGE, NAME))
+    tenant = replaced(tenant, "policy", props={"bucket": NAME, "policy": policy})
+    return replaced(tenant, "sse", props={"bucket": NAME, "rules": [sse]})
 
 
 def violations(resources, rule_name):
@@ -80,6 +108,12 @@ def test_security_rules_are_mandatory_and_conventions_advisory():
         "bucket-guard-rails": "mandatory",
         "public-read-of-pub-only": "mandatory",
         "user-policy-least-privilege": "mandatory",
+        "no-user-attached-policies": "mandatory",
+        "access-logging": "mandatory",
+        "private-buckets-sse-kms": "mandatory",
+        "private-buckets-sse-s3-by-choice": "advisory",
+        "tls-1-2-minimum": "mandatory",
+        "access-key-hygiene": "advisory",
         "access-key-secret-is-secret": "mandatory",
         "credential-parameters-encrypted": "mandatory",
         "org-id-tags": "advisory",
@@ -117,7 +151,7 @@ class TestBucketGuardRails:
     def test_a_policy_without_the_tls_deny_is_reported(self):
         public_only = {
             "Version": "2012-10-17",
-            "Statement": bucket_policy(Profile.MEDIA_GALLERY, NAME)["Statement"][1:],
+            "Statement": bucket_policy(Profile.MEDIA_GALLERY, NAME)["Statement"][2:],
         }
         resources = replaced(good_tenant(), "policy", props={"bucket": NAME, "policy": json.dumps(public_only)})
         assert violations(resources, "bucket-guard-rails") == [
@@ -169,24 +203,57 @@ class TestUserPolicies:
     )
     def test_wildcards_iam_actions_and_other_buckets_are_reported(self, statement, message):
         document = {"Version": "2012-10-17", "Statement": [statement]}
-        resources = replaced(good_tenant(), "user-policy", props={"user": "rms_xmsqa1", "policy": json.dumps(document)})
-        [found] = violations(resources, "user-policy-least-privilege")
-        assert message in found
+        resources = replaced(good_tenant(), "group-policy", props={"group": "g", "policy": json.dumps(document)})
+        assert any(message in found for found in violations(resources, "user-policy-least-privilege"))
+
+    def test_a_group_may_not_name_a_bucket_even_beside_it(self):
+        document = {"Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{NAME}/*"}]}
+        resources = replaced(
+            good_tenant(), "group-policy", props={"group": "g", "policy": json.dumps(document)}, parent=PARENT
+        )
+        assert violations(resources, "user-policy-least-privilege") == [
+            f"policy names 'arn:aws:s3:::{NAME}/*', which is not the tenant's own bucket"
+        ]
+
+    @pytest.mark.parametrize(
+        ("statement", "message"),
+        [
+            ({"Effect": "Allow", "Action": "kms:Decrypt", "Resource": KEY_ARN}, "only through S3 (kms:ViaService)"),
+            (
+                {
+                    "Effect": "Allow",
+                    "Action": "kms:Decrypt",
+                    "Resource": "*",
+                    "Condition": {"StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}},
+                },
+                "use '*': only the stack's KMS key",
+            ),
+        ],
+    )
+    def test_the_key_is_usable_only_through_s3(self, statement, message):
+        document = {"Statement": [statement]}
+        resources = replaced(good_tenant(), "group-policy", props={"group": "g", "policy": json.dumps(document)})
+        assert any(message in found for found in violations(resources, "user-policy-least-privilege"))
 
     def test_a_china_partition_arn_of_its_own_bucket_is_fine_and_of_another_is_not(self):
+        from tenant_storage.policies import effective_policy
         from tenant_storage.regions import CHINA
+
+        def user_policy(profile: Profile, bucket: str, partition) -> dict:
+            return effective_policy(group_policy(profile, partition), {"TenantBucket": bucket})
 
         own = json.dumps(user_policy(Profile.APP_STORAGE, NAME, CHINA))
         assert (
             violations(
-                replaced(good_tenant(), "user-policy", props={"user": "u", "policy": own}),
+                [*good_tenant(), resource(USER_POLICY, "user-policy", {"user": "u", "policy": own})],
                 "user-policy-least-privilege",
             )
             == []
         )
         other = json.dumps(user_policy(Profile.APP_STORAGE, "fusion-rms-acme", CHINA))
         [found, *_] = violations(
-            replaced(good_tenant(), "user-policy", props={"user": "u", "policy": other}), "user-policy-least-privilege"
+            [*good_tenant(), resource(USER_POLICY, "user-policy", {"user": "u", "policy": other})],
+            "user-policy-least-privilege",
         )
         assert "names 'arn:aws-cn:s3:::fusion-rms-acme'" in found
 
@@ -230,17 +297,30 @@ class TestTagsAndProtection:
         tags = {**TAGS, "Environment": environment}
         resources = replaced(good_tenant(), "bucket", props={"bucket": NAME, "tags": tags})
         assert violations(resources, "production-buckets-protected") == [
-            f"{environment} bucket bucket is not protected"
+            "Bucket bucket of a production-class stack is not protected"
         ]
         protected = replaced(resources, "bucket", protect=True)
         assert violations(protected, "production-buckets-protected") == []
 
 
 class TestTheProgramAgainstThePack:
-    def test_what_the_program_declares_breaks_no_rule(self, stack_run):
+    def test_what_the_program_declares_breaks_no_rule_but_asks_to_finish_a_rotation(self, stack_run):
+        import datetime
+
+        from policy.tenant_storage_rules import RuleOptions
         from review.plan import policy_violations
 
-        assert policy_violations(stack_run.registrations) == []
+        found = policy_violations(stack_run.registrations, RuleOptions(today=datetime.date(2026, 11, 29)))
+        assert [v for v in found if v.enforcement == "mandatory"] == []
+        # The fixture's acme-dev holds two keys, the older labelled 2026-05: both hygiene advisories.
+        assert sorted((v.rule, v.urn.rsplit("::", 1)[-1]) for v in found) == (
+            [
+                ("access-key-hygiene", "acme-dev-access-key-2026-05"),
+                ("access-key-hygiene", "acme-dev-access-key-2026-11"),
+            ]
+            if stack_run.stack == "qa"
+            else []
+        )
 
     def test_the_offline_plan_reports_a_broken_mandatory_rule_and_fails(self, project, capsys, monkeypatch):
         """No input can unprotect a production bucket any more, so the program is broken on purpose here."""
@@ -251,7 +331,10 @@ class TestTheProgramAgainstThePack:
         assert main(["plan", "--stack", "prod"], project_dir=project) == 1
         out = capsys.readouterr().out
         assert "policy pack: 4 violations" in out
-        assert "MANDATORY production-buckets-protected: production bucket acme-bucket is not protected" in out
+        assert (
+            "MANDATORY production-buckets-protected: Bucket acme-bucket of a production-class stack is not protected"
+            in out
+        )
 
 
 class TestCrossGuardWiring:
@@ -287,4 +370,84 @@ class TestCrossGuardWiring:
         reports = []
         [protection] = [p for p in stack_policies() if p.name == "production-buckets-protected"]
         protection.validate(args, lambda message, urn=None: reports.append((message, urn)))
-        assert reports == [("production bucket bucket is not protected", "urn:bucket")]
+        assert reports == [("Bucket bucket of a production-class stack is not protected", "urn:bucket")]
+
+
+class TestComplianceControls:
+    def test_a_policy_attached_to_a_user_is_reported(self):
+        document = json.dumps(
+            {"Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{NAME}/*"}]}
+        )
+        resources = [*good_tenant(), resource(USER_POLICY, "user-policy", {"user": "rms_xmsqa1", "policy": document})]
+        assert violations(resources, "no-user-attached-policies") == [
+            "UserPolicy user-policy attaches a policy to a user: grant through a group"
+        ]
+
+    @pytest.mark.parametrize("owner", ["inline-policies", "policy-attachments"])
+    def test_a_user_without_exclusive_ownership_of_its_grants_is_reported(self, owner):
+        [found] = violations(without(good_tenant(), owner), "no-user-attached-policies")
+        assert "a grant added by hand would linger" in found
+
+    def test_exclusive_ownership_that_keeps_a_policy_is_reported(self):
+        resources = replaced(good_tenant(), "inline-policies", props={"userName": "rms_xmsqa1", "policyNames": ["x"]})
+        assert violations(resources, "no-user-attached-policies") == [
+            "inline-policies keeps ['x'] on the user: it must keep nothing"
+        ]
+
+    def test_a_bucket_without_access_logging_is_reported(self):
+        assert violations(without(good_tenant(), "logging"), "access-logging") == [
+            f"bucket {NAME} has no server access logging"
+        ]
+
+    def test_the_access_log_bucket_itself_needs_no_logging(self):
+        logs = resource(BUCKET, "logs", {"bucket": "logs", "tags": {"Purpose": "access-logs"}})
+        assert violations([*good_tenant(), logs], "access-logging") == []
+
+    def test_a_private_bucket_on_sse_s3_is_reported(self):
+        sse_s3 = {"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}
+        assert violations(private_tenant(sse_s3), "private-buckets-sse-kms") == [
+            f"private bucket {NAME} is not encrypted with SSE-KMS and a bucket key"
+        ]
+
+    def test_a_private_bucket_on_sse_kms_with_a_bucket_key_passes(self):
+        sse_kms = {
+            "applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": KEY_ARN},
+            "bucketKeyEnabled": True,
+        }
+        assert violations(private_tenant(sse_kms), "private-buckets-sse-kms") == []
+
+    def test_a_stack_that_chose_sse_s3_gets_an_advisory_instead(self):
+        sse_s3 = {"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}
+        tenant = replaced(
+            private_tenant(sse_s3), "bucket", props={"bucket": NAME, "tags": {**TAGS, "PrivateEncryption": "sse-s3"}}
+        )
+        assert violations(tenant, "private-buckets-sse-kms") == []
+        assert violations(tenant, "private-buckets-sse-s3-by-choice") != []
+
+    def test_a_policy_without_the_tls_1_2_deny_is_reported(self):
+        document = bucket_policy(Profile.MEDIA_GALLERY, NAME)
+        document["Statement"] = [s for s in document["Statement"] if s["Sid"] != "DenyOutdatedTls"]
+        resources = replaced(good_tenant(), "policy", props={"bucket": NAME, "policy": json.dumps(document)})
+        assert violations(resources, "tls-1-2-minimum") == [
+            f"bucket {NAME} has no bucket policy denying TLS older than 1.2"
+        ]
+
+
+class TestKeyHygiene:
+    def keys(self, *labels: str) -> list[ResourceView]:
+        return [resource(ACCESS_KEY, f"xmsqa1-access-key-{label}", {"user": "rms_xmsqa1"}) for label in labels]
+
+    def test_two_keys_on_one_user_ask_to_finish_the_rotation(self):
+        [found] = RULE_BY_NAME["access-key-hygiene"].violations(self.keys("a", "b"))
+        assert found.message == "2 access keys on one user: finish the rotation by removing the old label"
+
+    def test_a_dated_label_older_than_the_limit_asks_for_rotation(self):
+        import datetime
+
+        from policy.tenant_storage_rules import RuleOptions
+
+        options = RuleOptions(today=datetime.date(2026, 11, 29), max_key_age_days=90)
+        [found] = RULE_BY_NAME["access-key-hygiene"].violations(self.keys("2026-05"), options)
+        assert found.message == "access key xmsqa1-access-key-2026-05 is 212 days old (over 90): rotate it"
+        assert RULE_BY_NAME["access-key-hygiene"].violations(self.keys("2026-11-01"), options) == []
+        assert RULE_BY_NAME["access-key-hygiene"].violations(self.keys("initial"), options) == []

@@ -6,19 +6,29 @@ import re
 import pytest
 from pulumi.runtime import rpc
 
+from tenant_storage.policies import effective_policy
 from tests.conftest import (
     ACCESS_KEY,
     BUCKET,
     BUCKET_POLICY,
     COMPONENT,
     ENCRYPTION,
+    GROUP,
+    GROUP_MEMBERSHIP,
+    GROUP_POLICY,
+    KMS_KEY,
     LIFECYCLE,
+    LOGGING,
     OBJECT,
     OWNERSHIP,
     PUBLIC_ACCESS_BLOCK,
     RANDOM_ID,
+    STACK_ACCOUNTS,
+    STACK_COMPONENT,
     USER,
+    USER_POLICIES_EXCLUSIVE,
     USER_POLICY,
+    USER_POLICY_ATTACHMENTS_EXCLUSIVE,
     VERSIONING,
     child,
     children,
@@ -56,13 +66,17 @@ class TestStackRouting:
 
 class TestComponentShape:
     def test_each_tenant_is_one_component_whose_resources_are_its_children(self, stack_run):
-        components = stack_run.by_type(COMPONENT)
+        components = [*stack_run.by_type(COMPONENT), *stack_run.by_type(STACK_COMPONENT)]
         assert all(
             component.parent.endswith("::pulumi:pulumi:Stack::tenant-storage-" + stack_run.stack)
             for component in components
         )
         component_urns = {component.urn for component in components}
-        assert all(r.parent in component_urns for r in stack_run.registrations if r.type != COMPONENT)
+        assert all(r.parent in component_urns for r in stack_run.registrations if r not in components)
+
+    def test_no_tenant_has_more_than_14_resources(self, stack_run):
+        for component in stack_run.by_type(COMPONENT):
+            assert len(stack_run.children_of(component.urn)) <= 14, component.name
 
     def test_each_component_registers_its_outputs(self, stack_run):
         for component in stack_run.by_type(COMPONENT):
@@ -85,15 +99,18 @@ class TestBucket:
 
     def test_force_destroy_is_never_set(self, stack_run):
         buckets = stack_run.by_type(BUCKET)
-        assert len(buckets) == 4
+        assert len(buckets) == 4 + 1  # and the access-log bucket
         assert all(not bucket.inputs.get("forceDestroy") for bucket in buckets)
 
     @pytest.mark.parametrize("resource_type", [BUCKET, USER, OBJECT])
     def test_taggable_resources_carry_org_id_environment_and_managed_by(self, qa_run, resource_type):
         environments = {"xmsqa1": "qa", "xmsqa2": "qa", "acme-dev": "development", "tradeshow-demo": "demo"}
-        for registration in qa_run.by_type(resource_type):
+        for registration in tenant_resources(qa_run, resource_type):
             org_id = registration.parent.rsplit("::", 1)[1]
-            assert registration.inputs["tags"] == {**TAGS, "OrgId": org_id, "Environment": environments[org_id]}
+            tags = dict(registration.inputs["tags"])
+            if resource_type == USER:
+                assert tags.pop("TenantBucket") == child(qa_run, org_id, BUCKET).inputs["bucket"]
+            assert tags == {**TAGS, "OrgId": org_id, "Environment": environments[org_id]}
 
 
 class TestBucketGuardRails:
@@ -109,10 +126,42 @@ class TestBucketGuardRails:
             assert (block["blockPublicAcls"], block["ignorePublicAcls"]) == (True, True)
             assert (block["blockPublicPolicy"], block["restrictPublicBuckets"]) == (not public, not public)
 
-    def test_default_encryption_is_sse_s3(self, stack_run):
-        for org_id in deployed_org_ids(stack_run):
+    def test_media_gallery_uses_sse_s3_and_private_profiles_the_stack_key_with_a_bucket_key(self, stack_run):
+        tenants = QA_TENANTS if stack_run.stack == "qa" else PROD_TENANTS
+        for org_id, profile in tenants.items():
             [rule] = child(stack_run, org_id, ENCRYPTION).inputs["rules"]
-            assert rule["applyServerSideEncryptionByDefault"] == {"sseAlgorithm": "AES256"}
+            if profile == "media-gallery":
+                assert rule == {"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}
+            else:
+                assert rule["applyServerSideEncryptionByDefault"]["sseAlgorithm"] == "aws:kms"
+                assert ":kms:" in rule["applyServerSideEncryptionByDefault"]["kmsMasterKeyId"]
+                assert rule["bucketKeyEnabled"] is True
+
+    def test_the_stack_key_rotates(self, stack_run):
+        [key] = stack_run.by_type(KMS_KEY)
+        assert key.inputs["enableKeyRotation"] is True
+        assert key.inputs["deletionWindowInDays"] == 30
+
+    def test_a_stack_may_choose_sse_s3_for_private_buckets_and_says_so_on_them(self):
+        run = run_stack("qa", config={"tenant-storage:privateBucketEncryption": "sse-s3"})
+        assert run.error is None, run.error
+        assert run.by_type(KMS_KEY) == []
+        [rule] = child(run, "xmsqa2", ENCRYPTION).inputs["rules"]
+        assert rule == {"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}
+        assert child(run, "xmsqa2", BUCKET).inputs["tags"]["PrivateEncryption"] == "sse-s3"
+        assert "PrivateEncryption" not in child(run, "xmsqa1", BUCKET).inputs["tags"]
+
+    def test_every_tenant_bucket_logs_to_the_stacks_access_log_bucket_under_its_own_prefix(self, stack_run):
+        [log_bucket] = [b for b in stack_run.by_type(BUCKET) if b.inputs["tags"].get("Purpose") == "access-logs"]
+        account = STACK_ACCOUNTS[stack_run.stack]
+        assert log_bucket.inputs["bucket"] == f"fusion-rms--access-logs-{account}-us-east-1"
+        for org_id in deployed_org_ids(stack_run):
+            logging = child(stack_run, org_id, LOGGING).inputs
+            assert (logging["bucket"], logging["targetBucket"], logging["targetPrefix"]) == (
+                child(stack_run, org_id, BUCKET).inputs["bucket"],
+                log_bucket.inputs["bucket"],
+                f"{org_id}/",
+            )
 
     def test_versioning_is_enabled(self, stack_run):
         for org_id in deployed_org_ids(stack_run):
@@ -137,11 +186,13 @@ class TestBucketGuardRails:
 
 
 class TestBucketPolicy:
-    def test_media_gallery_denies_plain_http_and_lets_anyone_read_pub_only(self, qa_run):
+    def test_media_gallery_denies_plain_http_and_old_tls_and_lets_anyone_read_pub_only(self, qa_run):
         statements = policy_of(child(qa_run, "xmsqa1", BUCKET_POLICY))["Statement"]
         assert statements[0]["Effect"] == "Deny"
         assert statements[0]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
-        assert statements[1] == {
+        assert statements[1]["Effect"] == "Deny"
+        assert statements[1]["Condition"] == {"NumericLessThan": {"s3:TlsVersion": "1.2"}}
+        assert statements[2] == {
             "Sid": "PublicReadOfPubFolder",
             "Effect": "Allow",
             "Principal": "*",
@@ -152,12 +203,12 @@ class TestBucketPolicy:
     def test_private_profiles_grant_nothing_to_anyone(self, qa_run):
         for org_id in ("xmsqa2", "acme-dev"):
             statements = policy_of(child(qa_run, org_id, BUCKET_POLICY))["Statement"]
-            assert [statement["Effect"] for statement in statements] == ["Deny"]
+            assert [statement["Effect"] for statement in statements] == ["Deny", "Deny"]
 
     def test_the_policy_names_the_suffixed_bucket(self, qa_run):
         bucket_name = child(qa_run, "tradeshow-demo", BUCKET).inputs["bucket"]
         statements = policy_of(child(qa_run, "tradeshow-demo", BUCKET_POLICY))["Statement"]
-        assert statements[1]["Resource"] == f"arn:aws:s3:::{bucket_name}/pub/*"
+        assert statements[2]["Resource"] == f"arn:aws:s3:::{bucket_name}/pub/*"
 
     def test_the_policy_waits_for_the_public_access_block_and_ownership_controls(self, stack_run):
         for org_id in deployed_org_ids(stack_run):
@@ -194,11 +245,20 @@ class TestIamUser:
             ("acme-dev", None, ["s3:PutObject"]),
         ],
     )
-    def test_the_identity_policy_grants_exactly_the_profiles_actions_on_its_own_bucket(
+    def test_the_profile_group_grants_exactly_the_profiles_actions_on_the_users_own_bucket(
         self, qa_run, org_id, bucket_actions, object_actions
     ):
-        user_policy = child(qa_run, org_id, USER_POLICY)
-        assert user_policy.inputs["user"] == f"rms_{org_id}"
+        """What the user may do: its group's policy with `${aws:PrincipalTag/...}` substituted, as AWS does."""
+        profile = QA_TENANTS[org_id]
+        user = child(qa_run, org_id, USER)
+        [group_policy] = [
+            p for p in qa_run.by_type(GROUP_POLICY) if p.inputs["group"] == f"tenant-storage-qa-{profile}"
+        ]
+        [membership] = [
+            m for m in qa_run.by_type(GROUP_MEMBERSHIP) if m.inputs["group"] == group_policy.inputs["group"]
+        ]
+        assert user.inputs["name"] in membership.inputs["users"]
+        statements = effective_policy(policy_of(group_policy), user.inputs["tags"])["Statement"]
         expected = [
             {
                 "Sid": "TenantObjects",
@@ -217,7 +277,38 @@ class TestIamUser:
                     "Resource": f"arn:aws:s3:::fusion-rms-{org_id}",
                 },
             )
-        assert policy_of(user_policy) == {"Version": "2012-10-17", "Statement": expected}
+        s3_statements = [statement for statement in statements if statement["Sid"] != "TenantBucketKeyThroughS3"]
+        assert s3_statements == expected
+        kms = [statement for statement in statements if statement["Sid"] == "TenantBucketKeyThroughS3"]
+        assert len(kms) == (0 if profile == "media-gallery" else 1)
+
+    def test_no_policy_is_attached_to_a_user_and_nothing_attached_by_hand_lingers(self, stack_run):
+        assert stack_run.by_type(USER_POLICY) == []
+        for org_id in deployed_org_ids(stack_run):
+            user = child(stack_run, org_id, USER).inputs["name"]
+            assert child(stack_run, org_id, USER_POLICIES_EXCLUSIVE).inputs == {"userName": user, "policyNames": []}
+            assert child(stack_run, org_id, USER_POLICY_ATTACHMENTS_EXCLUSIVE).inputs == {
+                "userName": user,
+                "policyArns": [],
+            }
+
+    def test_a_users_grants_are_made_exclusive_only_after_its_group_grants_exist(self, stack_run):
+        """Migration without downtime: the old inline policy goes only once the group grants are in place."""
+        tenants = QA_TENANTS if stack_run.stack == "qa" else PROD_TENANTS
+        for org_id, profile in tenants.items():
+            group = f"tenant-storage-{stack_run.stack}-{profile}"
+            [group_policy] = [p for p in stack_run.by_type(GROUP_POLICY) if p.inputs["group"] == group]
+            [membership] = [m for m in stack_run.by_type(GROUP_MEMBERSHIP) if m.inputs["group"] == group]
+            for resource_type in (USER_POLICIES_EXCLUSIVE, USER_POLICY_ATTACHMENTS_EXCLUSIVE):
+                dependencies = child(stack_run, org_id, resource_type).dependencies
+                assert group_policy.urn in dependencies
+                assert membership.urn in dependencies
+
+    def test_three_groups_per_stack_whatever_the_number_of_tenants(self, stack_run):
+        groups = sorted(g.inputs["name"] for g in stack_run.by_type(GROUP))
+        assert groups == [
+            f"tenant-storage-{stack_run.stack}-{p}" for p in ("app-storage", "media-gallery", "upload-only")
+        ]
 
     def test_the_bucket_policy_never_names_the_user(self, stack_run):
         for policy in stack_run.by_type(BUCKET_POLICY):
@@ -290,7 +381,9 @@ class TestPartitions:
     def test_a_china_region_gets_aws_cn_arns_and_china_endpoints(self):
         run = run_stack("qa", config={"aws:region": "cn-north-1"})
         assert run.error is None, run.error
-        user_policy = policy_of(child(run, "xmsqa1", USER_POLICY))
+        user_policy = effective_policy(
+            policy_of(group_policy_of(run, "media-gallery")), child(run, "xmsqa1", USER).inputs["tags"]
+        )
         assert {statement["Resource"].split(":")[1] for statement in user_policy["Statement"]} == {"aws-cn"}
         bucket_policy = policy_of(child(run, "xmsqa1", BUCKET_POLICY))
         assert all(
@@ -302,7 +395,19 @@ class TestPartitions:
     def test_govcloud_gets_aws_us_gov_arns(self):
         run = run_stack("qa", config={"aws:region": "us-gov-west-1"})
         assert run.error is None, run.error
-        assert policy_of(child(run, "xmsqa2", USER_POLICY))["Statement"][0]["Resource"].startswith("arn:aws-us-gov:s3")
+        assert policy_of(group_policy_of(run, "app-storage"))["Statement"][0]["Resource"].startswith(
+            "arn:aws-us-gov:s3"
+        )
+
+
+def group_policy_of(run, profile: str):
+    [policy] = [p for p in run.by_type(GROUP_POLICY) if p.inputs["group"].endswith(f"-{profile}")]
+    return policy
+
+
+def tenant_resources(run, resource_type: str):
+    components = {c.urn for c in run.by_type(COMPONENT)}
+    return [r for r in run.by_type(resource_type) if r.parent in components]
 
 
 def _list(value):
@@ -330,6 +435,7 @@ class TestDataSafety:
         assert run.error is None, run.error
         assert all(bucket.protect and bucket.retain_on_delete for bucket in run.by_type(BUCKET))
 
-    def test_protection_is_on_the_bucket_not_inherited_by_everything(self, prod_run):
+    def test_protection_is_on_the_buckets_and_the_key_not_inherited_by_everything(self, prod_run):
         protected = {r.type for r in prod_run.registrations if r.protect}
-        assert protected == {BUCKET}
+        assert protected == {BUCKET, KMS_KEY}
+        assert all(r.retain_on_delete for r in prod_run.registrations if r.protect)

@@ -39,14 +39,15 @@ class TestPlan:
     def test_text_is_a_short_summary_by_default(self, capsys):
         assert main(["plan"], project_dir=fixture_project()) == 0
         out = capsys.readouterr().out
-        assert "stack prod: 4 tenants, 47 resources" in out
-        assert "stack qa: 4 tenants, 48 resources" in out
+        assert "stack prod: 4 tenants, 73 resources" in out
+        assert "stack qa: 4 tenants, 74 resources" in out
         row = next(line.split() for line in out.splitlines() if line.strip().startswith("xmsqa1 "))
-        assert row == ["xmsqa1", "fusion-rms-xmsqa1", "media-gallery", "qa", "rms_xmsqa1", "12"]
+        assert row == ["xmsqa1", "fusion-rms-xmsqa1", "media-gallery", "qa", "rms_xmsqa1", "14"]
         assert "PublicReadOfPubFolder" not in out
         assert "urn:pulumi:" not in out
         assert "tenant-storage plan --detail" in out
-        assert len(out.splitlines()) <= 2 * (3 + 4 + 2) + 2  # header, table, notes per stack; the hint
+        # Header, table and notes per stack, the fixture's two key-hygiene advisories, and the hint.
+        assert len(out.splitlines()) <= 2 * (3 + 4 + 2) + 2 + 2
 
     def test_text_with_detail_shows_every_tenant_with_its_policies_and_urns(self, capsys):
         assert main(["plan", "--detail"], project_dir=fixture_project()) == 0
@@ -61,23 +62,22 @@ class TestPlan:
         assert status == 0
         assert list(document["stacks"]) == ["qa"]
         [upload_only] = [t for t in document["stacks"]["qa"]["tenants"] if t["org_id"] == "acme-dev"]
-        assert upload_only["user_policy"]["Statement"] == [
-            {
-                "Sid": "TenantObjects",
-                "Effect": "Allow",
-                "Action": ["s3:PutObject"],
-                "Resource": "arn:aws:s3:::fusion-rms-acme-dev/*",
-            }
-        ]
+        assert upload_only["user_policy"]["Statement"][0] == {
+            "Sid": "TenantObjects",
+            "Effect": "Allow",
+            "Action": ["s3:PutObject"],
+            "Resource": "arn:aws:s3:::fusion-rms-acme-dev/*",
+        }
+        assert upload_only["user_policy"]["Statement"][1]["Sid"] == "TenantBucketKeyThroughS3"
         assert upload_only["public_base_url"] is None
         assert QA_BUCKET_URN.format("acme-dev") in upload_only["resource_urns"]
-        assert len(document["stacks"]["qa"]["resources"]) == 48
+        assert len(document["stacks"]["qa"]["resources"]) == 74
 
     def test_markdown_has_a_summary_table_and_details_per_tenant(self, capsys):
         assert main(["plan", "--stack", "prod", "--format", "markdown"], project_dir=fixture_project()) == 0
         out = capsys.readouterr().out
         assert "## Stack `prod`" in out
-        assert "| `acme` | `fusion-rms-acme` | `media-gallery` | `production` | `rms_acme` | `12` |" in out
+        assert "| `acme` | `fusion-rms-acme` | `media-gallery` | `production` | `rms_acme` | `14` |" in out
         assert "<details><summary><code>globex</code>: policies and resources</summary>" in out
 
     @pytest.mark.parametrize("output_format", ["text", "markdown", "json"])
@@ -116,8 +116,12 @@ class TestPlanAgainstABaseRevision:
         _, document = plan_json(capsys, "--stack", "qa", "--base", "HEAD", project_dir=repo)
         diff = document["diff"]["qa"]
         assert diff["tenants_added"] == ["newco"]
-        assert {change["action"] for change in diff["resources"]} == {"create"}
-        assert len(diff["resources"]) == 12
+        created = [change for change in diff["resources"] if change["action"] == "create"]
+        assert len(created) == 14
+        # The only other change: the user joins its profile's group.
+        assert [(c["action"], c["urn"].rsplit("::", 1)[1]) for c in diff["resources"] if c["action"] != "create"] == [
+            ("update", "media-gallery-group-members")
+        ]
         assert not any(change["data_loss"] for change in diff["resources"])
         assert {(s["org_id"], s["policy"], s["change"]) for s in diff["statements"]} == {
             ("newco", "bucket", "added"),
@@ -156,8 +160,10 @@ class TestPlanAgainstABaseRevision:
         _, document = plan_json(capsys, "--stack", "qa", "--base", "HEAD", project_dir=repo)
         diff = document["diff"]["qa"]
         assert diff["tenants_changed"] == {"xmsqa2": {"profile": ["app-storage", "upload-only"]}}
+        # The user moves from one profile group to the other; its bucket stays on the stack's key.
         assert {(c["action"], c["urn"].rsplit("::", 1)[1]) for c in diff["resources"]} == {
-            ("update", "xmsqa2-user-policy")
+            ("update", "app-storage-group-members"),
+            ("update", "upload-only-group-members"),
         }
         removed = [s["statement"] for s in diff["statements"] if s["change"] == "removed"]
         added = [s["statement"] for s in diff["statements"] if s["change"] == "added"]

@@ -1,0 +1,198 @@
+"""StackStorage: what one stack shares among its tenants.
+
+- The access-log bucket (Security Hub S3.9): every tenant bucket logs to it under its own prefix. It has
+  the guard rails of every bucket (ownership enforced, public access fully blocked, SSE-S3 as AWS's
+  server access logging guide documents for a target bucket, versioning, TLS 1.2 only), a retention
+  lifecycle, and a policy letting S3's log delivery write logs of this account's tenant buckets only.
+- The customer-managed KMS key of the private profiles (S3.17), rotated yearly.
+- One IAM group per profile (IAM.2 / CIS 1.15), whose policy grants through the user's `TenantBucket`
+  tag, and the groups' memberships. A tenant user gets nothing else: its inline policies and managed
+  attachments are managed exclusively, and only once the group grants exist (`TenantStorage.own_grants`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import pulumi
+import pulumi_aws as aws
+
+from tenant_storage import naming, policies
+from tenant_storage.regions import COMMERCIAL, Partition
+from tenant_storage.registry import Profile
+from tenant_storage.stacks import StackSettings
+
+if TYPE_CHECKING:
+    from components.tenant_storage import TenantStorage
+
+STACK_COMPONENT_TYPE = "tenant-storage:index:StackStorage"
+ABORT_INCOMPLETE_UPLOADS_AFTER_DAYS = 7
+KMS_KEY_DELETION_WINDOW_DAYS = 30
+
+
+@dataclass(frozen=True)
+class StackStorageArgs:
+    stack: str
+    account_id: str
+    region: str
+    bucket_prefix: str
+    shard_index: int | None
+    protect: bool
+    access_log_retention_days: int
+    private_bucket_encryption: str
+    account_class: str
+    partition: Partition = COMMERCIAL
+
+    @classmethod
+    def for_stack(cls, settings: StackSettings, account_id: str, account_class: str) -> StackStorageArgs:
+        return cls(
+            stack=settings.stack,
+            account_id=account_id,
+            region=settings.region,
+            bucket_prefix=settings.naming.bucket_prefix,
+            shard_index=settings.shard.index if settings.shard else None,
+            protect=settings.production_class or settings.protect_buckets,
+            access_log_retention_days=settings.access_log_retention_days,
+            private_bucket_encryption=settings.private_bucket_encryption,
+            account_class=account_class,
+            partition=settings.partition,
+        )
+
+    @property
+    def log_bucket_name(self) -> str:
+        return naming.access_log_bucket_name(self.bucket_prefix, self.account_id, self.region, self.shard_index)
+
+    @property
+    def tags(self) -> dict[str, str]:
+        return {"Purpose": "access-logs", "AccountClass": self.account_class, "ManagedBy": "pulumi"}
+
+
+@dataclass(frozen=True)
+class SharedServices:
+    """What a tenant's resources use of the stack's: where to log, and the key of private buckets."""
+
+    log_bucket: pulumi.Output[str]
+    kms_key_arn: pulumi.Output[str] | None
+
+
+class StackStorage(pulumi.ComponentResource):
+    def __init__(self, name: str, args: StackStorageArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(STACK_COMPONENT_TYPE, name, None, opts)
+        self.args = args
+        child = pulumi.ResourceOptions(parent=self)
+        log_bucket = self._access_log_bucket()
+        key = None
+        if args.private_bucket_encryption == "sse-kms":
+            key = aws.kms.Key(
+                "private-buckets-key",
+                description=f"tenant-storage {args.stack}: SSE-KMS of the private tenant buckets",
+                enable_key_rotation=True,
+                deletion_window_in_days=KMS_KEY_DELETION_WINDOW_DAYS,
+                tags={"Purpose": "private-tenant-buckets", "AccountClass": args.account_class, "ManagedBy": "pulumi"},
+                # Without its key, every object of every private bucket is unreadable.
+                opts=pulumi.ResourceOptions(parent=self, protect=args.protect, retain_on_delete=args.protect),
+            )
+        self.services = SharedServices(log_bucket=log_bucket.bucket, kms_key_arn=key.arn if key else None)
+        self.groups: dict[Profile, aws.iam.Group] = {}
+        self.group_policies: dict[Profile, aws.iam.GroupPolicy] = {}
+        for profile in Profile:
+            group = aws.iam.Group(
+                f"{profile.value}-group", name=naming.group_name(args.stack, profile.value), opts=child
+            )
+            uses_key = key is not None and not profile.serves_public_folder
+            self.groups[profile] = group
+            self.group_policies[profile] = aws.iam.GroupPolicy(
+                f"{profile.value}-group-policy",
+                group=group.name,
+                name="tenant-bucket-access",
+                policy=_group_policy(profile, args, key.arn if uses_key and key else None),
+                opts=child,
+            )
+        self.register_outputs({"accessLogBucket": log_bucket.bucket})
+
+    def grant(self, storages: Sequence[TenantStorage]) -> None:
+        """Put each tenant's user in its profile's group, then let each tenant own its grants exclusively.
+
+        The order keeps a deploy of the migration from the old inline policies without downtime: a user's
+        inline policies are removed only after its group, the group's policy and its membership exist.
+        """
+        for profile in Profile:
+            members = [storage for storage in storages if storage.args.profile is profile]
+            membership = aws.iam.GroupMembership(
+                f"{profile.value}-group-members",
+                group=self.groups[profile].name,
+                users=[storage.iam_user_name for storage in members],
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            for storage in members:
+                storage.own_grants(after=[self.group_policies[profile], membership])
+
+    def _access_log_bucket(self) -> aws.s3.Bucket:
+        args = self.args
+        child = pulumi.ResourceOptions(parent=self)
+        bucket = aws.s3.Bucket(
+            "access-logs-bucket",
+            bucket=args.log_bucket_name,
+            tags=args.tags,
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, retain_on_delete=args.protect),
+        )
+        ownership = aws.s3.BucketOwnershipControls(
+            "access-logs-ownership", bucket=bucket.bucket, rule={"object_ownership": "BucketOwnerEnforced"}, opts=child
+        )
+        block = aws.s3.BucketPublicAccessBlock(
+            "access-logs-public-access-block",
+            bucket=bucket.bucket,
+            block_public_acls=True,
+            ignore_public_acls=True,
+            block_public_policy=True,
+            restrict_public_buckets=True,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[ownership]),
+        )
+        aws.s3.BucketServerSideEncryptionConfiguration(
+            "access-logs-encryption",
+            bucket=bucket.bucket,
+            rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}}],
+            opts=child,
+        )
+        versioning = aws.s3.BucketVersioning(
+            "access-logs-versioning", bucket=bucket.bucket, versioning_configuration={"status": "Enabled"}, opts=child
+        )
+        days = args.access_log_retention_days
+        aws.s3.BucketLifecycleConfiguration(
+            "access-logs-lifecycle",
+            bucket=bucket.bucket,
+            rules=[
+                {
+                    "id": "expire-access-logs",
+                    "status": "Enabled",
+                    "filter": {"prefix": ""},
+                    "expiration": {"days": days},
+                    "noncurrent_version_expiration": {"noncurrent_days": days},
+                    "abort_incomplete_multipart_upload": {"days_after_initiation": ABORT_INCOMPLETE_UPLOADS_AFTER_DAYS},
+                }
+            ],
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning]),
+        )
+        aws.s3.BucketPolicy(
+            "access-logs-bucket-policy",
+            bucket=bucket.bucket,
+            policy=json.dumps(
+                policies.access_log_bucket_policy(
+                    args.log_bucket_name, args.account_id, args.bucket_prefix, args.partition
+                )
+            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[block, ownership]),
+        )
+        return bucket
+
+
+def _group_policy(profile: Profile, args: StackStorageArgs, key_arn: pulumi.Output[str] | None) -> pulumi.Output[str]:
+    def document(arn: Any) -> str:
+        return json.dumps(policies.group_policy(profile, args.partition, arn, args.region))
+
+    if key_arn is None:
+        return pulumi.Output.from_input(document(None))
+    return key_arn.apply(document)
