@@ -113,8 +113,10 @@ def measure_typed_floor(tenants: int) -> dict[str, float]:
             s3.BucketPolicy(f"{org}-policy", bucket=bucket, policy="{}")
             if index % 3 == 0:
                 s3.BucketObjectv2(f"{org}-pub", bucket=bucket, key="pub/", content="")
-            iam.User(f"{org}-user", name=user)
-            iam.UserPolicy(f"{org}-user-policy", user=user, policy="{}")
+            s3.BucketLogging(f"{org}-logging", bucket=bucket, target_bucket="logs", target_prefix=f"{org}/")
+            iam.User(f"{org}-user", name=user, tags={"TenantBucket": bucket})
+            iam.UserPoliciesExclusive(f"{org}-inline", user_name=user, policy_names=[])
+            iam.UserPolicyAttachmentsExclusive(f"{org}-attached", user_name=user, policy_arns=[])
             iam.AccessKey(f"{org}-key", user=user)
 
     started = time.perf_counter()
