@@ -20,7 +20,8 @@ with refusing_invalid_input():
     raise_if_any(caller_problems(inputs.settings, inputs.account_classes, caller.account_id, caller.arn))
 
 account_class = inputs.account_classes.class_of(caller.account_id) or ""
-shared = StackStorage("shared", StackStorageArgs.for_stack(inputs.settings, caller.account_id, account_class))
+shared_args = StackStorageArgs.for_stack(inputs.settings, caller.account_id, account_class, inputs.tenants)
+shared = StackStorage("shared", shared_args)
 storages = []
 for tenant in inputs.tenants:  # a loop, not a comprehension: one stack frame fewer for every resource
     storages.append(

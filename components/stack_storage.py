@@ -22,7 +22,7 @@ import pulumi_aws as aws
 
 from tenant_storage import naming, policies
 from tenant_storage.regions import COMMERCIAL, Partition
-from tenant_storage.registry import Profile
+from tenant_storage.registry import Profile, Tenant
 from tenant_storage.stacks import StackSettings
 
 if TYPE_CHECKING:
@@ -45,10 +45,18 @@ class StackStorageArgs:
     private_bucket_encryption: str
     account_class: str
     partition: Partition = COMMERCIAL
+    # Adopted buckets whose names do not start with `<prefix>-`: the log delivery must accept them too.
+    unconventional_buckets: tuple[str, ...] = ()
 
     @classmethod
-    def for_stack(cls, settings: StackSettings, account_id: str, account_class: str) -> StackStorageArgs:
+    def for_stack(
+        cls, settings: StackSettings, account_id: str, account_class: str, tenants: Sequence[Tenant] = ()
+    ) -> StackStorageArgs:
+        prefix = f"{settings.naming.bucket_prefix}-"
         return cls(
+            unconventional_buckets=tuple(
+                sorted(t.bucket_name for t in tenants if t.bucket_name and not t.bucket_name.startswith(prefix))
+            ),
             stack=settings.stack,
             account_id=account_id,
             region=settings.region,
@@ -181,7 +189,11 @@ class StackStorage(pulumi.ComponentResource):
             bucket=bucket.bucket,
             policy=json.dumps(
                 policies.access_log_bucket_policy(
-                    args.log_bucket_name, args.account_id, args.bucket_prefix, args.partition
+                    args.log_bucket_name,
+                    args.account_id,
+                    args.bucket_prefix,
+                    args.partition,
+                    args.unconventional_buckets,
                 )
             ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[block, ownership]),

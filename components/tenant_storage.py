@@ -43,6 +43,8 @@ class TenantStorageArgs:
     credential_store: str = "none"
     partition: Partition = COMMERCIAL
     private_encryption: str = "sse-kms"
+    adopt: bool = False
+    pinned_bucket_name: str | None = None
 
     @classmethod
     def for_tenant(cls, tenant: Tenant, settings: StackSettings) -> TenantStorageArgs:
@@ -59,6 +61,8 @@ class TenantStorageArgs:
             credential_store=settings.credential_store,
             partition=settings.partition,
             private_encryption=settings.private_bucket_encryption,
+            adopt=tenant.adopt,
+            pinned_bucket_name=tenant.bucket_name,
         )
 
     @property
@@ -96,9 +100,15 @@ class TenantStorage(pulumi.ComponentResource):
 
         bucket = aws.s3.Bucket(
             child_resource_name(org, "bucket"),
-            bucket=self._bucket_name(),
+            bucket=self._declared_bucket_name(),
             tags=args.bucket_tags,
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect_bucket, retain_on_delete=args.protect_bucket),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                protect=args.protect_bucket,
+                retain_on_delete=args.protect_bucket,
+                # An adopted bucket exists: import it (by name), and the deploy updates it to these settings.
+                import_=self._bucket_name() if args.adopt else None,
+            ),
         )
         ownership = aws.s3.BucketOwnershipControls(
             child_resource_name(org, "ownership"),
@@ -175,11 +185,12 @@ class TenantStorage(pulumi.ComponentResource):
 
         # The tag is what the profile group's policy grants on; the user holds no IAM right to change it.
         user_tags: dict[str, pulumi.Input[str]] = {**args.tags, policies.TENANT_BUCKET_TAG: bucket.bucket}
+        user_name = naming.iam_user_name(args.naming.iam_user_prefix, org)
         user = aws.iam.User(
             child_resource_name(org, "user"),
-            name=naming.iam_user_name(args.naming.iam_user_prefix, org),
+            name=user_name,
             tags=user_tags,
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, import_=user_name if args.adopt else None),
         )
         # One resource per label, so that adding or removing a label creates or deletes only that key.
         access_keys = {
@@ -266,10 +277,15 @@ class TenantStorage(pulumi.ComponentResource):
         document: pulumi.Output[str] = pulumi.Output.json_dumps(values)
         return pulumi.Output.secret(document)
 
-    def _bucket_name(self) -> pulumi.Input[str]:
+    def _bucket_name(self) -> str:
+        """The bucket's name when it is known before the deploy (no random suffix)."""
+        args = self.args
+        return args.pinned_bucket_name or naming.bucket_name(args.naming.bucket_prefix, args.org_id)
+
+    def _declared_bucket_name(self) -> pulumi.Input[str]:
         args = self.args
         if not args.random_suffix:
-            return naming.bucket_name(args.naming.bucket_prefix, args.org_id)
+            return self._bucket_name()
         # A random resource, not random.random(): the suffix is chosen once and kept in state.
         suffix = random.RandomId(
             child_resource_name(args.org_id, "bucket-suffix"),

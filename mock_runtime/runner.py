@@ -96,6 +96,7 @@ class Registration:
     retain_on_delete: bool
     inputs: dict[str, Any]
     additional_secret_outputs: tuple[str, ...] = ()
+    import_id: str = ""
 
 
 COMPONENT_TYPE = "tenant-storage:index:TenantStorage"
@@ -134,6 +135,7 @@ class RecordingMonitor(MockMonitor):
                     retain_on_delete=bool(request.retainOnDelete),
                     inputs=rpc.deserialize_properties(request.object),
                     additional_secret_outputs=tuple(request.additionalSecretOutputs),
+                    import_id=request.importId,
                 )
             )
         return response

@@ -65,7 +65,7 @@ def fleet_problems(registry: TenantRegistry, stacks: Mapping[str, StackSettings]
 
     for index, tenant, stack, rules in hosted:
         claim = _Claim(index, tenant.org_id, stack)
-        stem = naming.bucket_name(rules.bucket_prefix, tenant.org_id)
+        stem = tenant.bucket_name or naming.bucket_name(rules.bucket_prefix, tenant.org_id)
         claims = suffixed_stems if tenant.random_suffix else bucket_names
         if (other := claims.setdefault(stem, claim)) is not claim:
             clash(

@@ -123,7 +123,11 @@ def public_base_url(bucket_name: str, region: str, partition: Partition = COMMER
 
 
 def access_log_bucket_policy(
-    log_bucket: str, account_id: str, bucket_prefix: str, partition: Partition = COMMERCIAL
+    log_bucket: str,
+    account_id: str,
+    bucket_prefix: str,
+    partition: Partition = COMMERCIAL,
+    other_buckets: tuple[str, ...] = (),
 ) -> PolicyDocument:
     """TLS 1.2 only, and S3's log delivery may write logs of this account's tenant buckets, nothing else.
 
@@ -140,7 +144,10 @@ def access_log_bucket_policy(
             "Action": "s3:PutObject",
             "Resource": f"{arn}/*",
             "Condition": {
-                "ArnLike": {"aws:SourceArn": bucket_arn(f"{bucket_prefix}-*", partition)},
+                "ArnLike": {
+                    "aws:SourceArn": [bucket_arn(f"{bucket_prefix}-*", partition)]
+                    + [bucket_arn(name, partition) for name in other_buckets]
+                },
                 "StringEquals": {"aws:SourceAccount": account_id},
             },
         }

@@ -12,7 +12,16 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StringConstraints, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from tenant_storage import naming
 from tenant_storage.errors import InvalidInput, Problem
@@ -80,6 +89,18 @@ class Tenant(BaseModel):
         strict=True,
         description="Append a stable random suffix to the bucket name, for when fusion-rms-<orgId> is taken.",
     )
+    adopt: bool = Field(
+        default=False,
+        strict=True,
+        description="The tenant's bucket and IAM user already exist (made by hand): import them at the first "
+        "deploy instead of creating them; the deploy then brings them to the declared settings.",
+    )
+    bucket_name: str | None = Field(
+        default=None,
+        alias="bucketName",
+        strict=True,
+        description="With adopt: the existing bucket's name, when it does not follow <prefix>-<orgId>.",
+    )
     access_keys: list[KeyLabel] | None = Field(
         default=None,
         alias="accessKeys",
@@ -102,6 +123,19 @@ class Tenant(BaseModel):
                     f"<orgId>-{naming.ACCESS_KEY_PART}-<label> could then spell another tenant's key"
                 )
         return labels
+
+    @model_validator(mode="after")
+    def _adoption_is_consistent(self) -> Tenant:
+        if self.bucket_name is not None:
+            if not self.adopt:
+                raise ValueError("bucketName pins the name of an existing bucket: it needs adopt: true")
+            if self.random_suffix:
+                raise ValueError("bucketName and randomSuffix exclude each other: the pinned name is the whole name")
+            if problems := naming.bucket_name_problems(self.bucket_name):
+                raise ValueError(problems[0])
+        elif self.adopt and self.random_suffix:
+            raise ValueError("an adopted bucket's suffix is not ours to choose: give its whole name with bucketName")
+        return self
 
     @property
     def key_labels(self) -> tuple[str, ...]:
@@ -216,7 +250,8 @@ def _parse_tenant(item: Any, index: int, source: str) -> tuple[Tenant | None, li
         return (None if unknown else tenant), problems
     except ValidationError as error:
         for detail in error.errors():
-            field = str(detail["loc"][0]) if detail["loc"] else None
+            # Rules across fields (adoption) have no location: they are about bucketName, else adopt.
+            field = str(detail["loc"][0]) if detail["loc"] else ("bucketName" if "bucketName" in item else "adopt")
             problems.append(
                 Problem(
                     source,
@@ -232,6 +267,8 @@ def _parse_tenant(item: Any, index: int, source: str) -> tuple[Tenant | None, li
 
 def _field_message(detail: Any, item: Mapping) -> str:
     kind, field, value = detail["type"], str(detail["loc"][0]) if detail["loc"] else "", detail.get("input")
+    if not detail["loc"] and kind == "value_error":
+        return str(detail["ctx"]["error"])
     if kind == "extra_forbidden":
         return _unknown_field_message(field, _TENANT_FIELDS)
     if kind == "missing":
@@ -303,7 +340,7 @@ def tenant_name_problems(
     tenant: Tenant, index: int, line: int | None, source: str, rules: NamingRules
 ) -> list[Problem]:
     """Every AWS naming rule the tenant's bucket and IAM user names break under `rules`."""
-    bucket = naming.longest_bucket_name(rules.bucket_prefix, tenant.org_id, tenant.random_suffix)
+    bucket = tenant.bucket_name or naming.longest_bucket_name(rules.bucket_prefix, tenant.org_id, tenant.random_suffix)
     messages = naming.bucket_name_problems(bucket)
     messages += naming.iam_user_name_problems(naming.iam_user_name(rules.iam_user_prefix, tenant.org_id))
     if tenant.random_suffix:

@@ -251,6 +251,21 @@ CASES = {
             new_tenant("orgId: xmsqa1-access-key-foo", "environment: qa"),
         ),
     ),
+    # Adoption
+    "bucketName without adopt": BadInput(
+        ("tenants.yaml:7 tenants[0] (orgId 'xmsqa1') field 'bucketName': bucketName pins the name of an existing",),
+        xmsqa1_field("bucketName: old-media"),
+    ),
+    "adopting a random suffix": BadInput(
+        ("tenants.yaml:17 tenants[3] (orgId 'tradeshow-demo') field 'adopt': an adopted bucket's suffix is not ours",),
+        replace_in(
+            TENANTS, "randomSuffix: true\n  - orgId: acme\n", "randomSuffix: true\n    adopt: true\n  - orgId: acme\n"
+        ),
+    ),
+    "a pinned name another tenant has": BadInput(
+        ("bucket name 'fusion-rms-xmsqa2' is also the bucket of",),
+        xmsqa1_field("adopt: true\n    bucketName: fusion-rms-xmsqa2"),
+    ),
     # Access key labels
     "three access keys": BadInput(
         ("tenants.yaml:7 tenants[0] (orgId 'xmsqa1') field 'accessKeys': at most 2 access keys",),

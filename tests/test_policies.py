@@ -178,7 +178,7 @@ class TestAccessLogBucketPolicy:
             "Action": "s3:PutObject",
             "Resource": "arn:aws:s3:::fusion-rms--access-logs-222222222222-us-east-1/*",
             "Condition": {
-                "ArnLike": {"aws:SourceArn": "arn:aws:s3:::fusion-rms-*"},
+                "ArnLike": {"aws:SourceArn": ["arn:aws:s3:::fusion-rms-*"]},
                 "StringEquals": {"aws:SourceAccount": "222222222222"},
             },
         }

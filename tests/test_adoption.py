@@ -1,0 +1,68 @@
+"""Adopting tenants made by hand: their bucket and IAM user are imported, never created over.
+
+`adopt: true` marks a tenant whose bucket and user already exist; `bucketName:` pins a bucket that does
+not follow `<prefix>-<orgId>`. The program sets the `import_` resource option on exactly those two
+resources (by name, the import id of both), so `pulumi up` imports them and then updates them to the
+declared settings; everything else is created as for a new tenant, under the same URNs.
+"""
+
+import json
+
+from tests.conftest import BUCKET, BUCKET_POLICY, STACK_COMPONENT, USER, child, replace_in, run_stack
+
+XMSQA1 = "  - orgId: xmsqa1\n    environment: qa\n"
+LEGACY = (
+    "  - orgId: legacyapp\n    environment: qa\n    profile: app-storage\n    adopt: true\n    bucketName: {name}\n"
+)
+
+
+def adopted(project, bucket_name: str = "fusion-rms-legacyapp-2"):
+    replace_in("tenants.yaml", XMSQA1, f"{XMSQA1}    adopt: true\n{LEGACY.format(name=bucket_name)}")(project)
+    run = run_stack("qa", project)
+    assert run.error is None, run.error
+    return run
+
+
+def test_an_adopted_tenants_bucket_and_user_are_imported_by_name(project):
+    run = adopted(project)
+    assert child(run, "xmsqa1", BUCKET).import_id == "fusion-rms-xmsqa1"
+    assert child(run, "xmsqa1", USER).import_id == "rms_xmsqa1"
+    assert child(run, "legacyapp", BUCKET).import_id == "fusion-rms-legacyapp-2"
+    assert child(run, "legacyapp", BUCKET).inputs["bucket"] == "fusion-rms-legacyapp-2"
+
+
+def test_nothing_else_is_imported_and_other_tenants_are_created(project):
+    run = adopted(project)
+    imported = {(r.type, r.import_id) for r in run.registrations if r.import_id}
+    assert imported == {
+        (BUCKET, "fusion-rms-xmsqa1"),
+        (USER, "rms_xmsqa1"),
+        (BUCKET, "fusion-rms-legacyapp-2"),
+        (USER, "rms_legacyapp"),
+    }
+
+
+def test_adoption_keeps_the_urns_a_created_tenant_would_have(project):
+    created = run_stack("qa", project)
+    run = adopted(project)
+    xmsqa1 = {r.urn for r in run.registrations if r.parent.endswith("::xmsqa1") or r.name == "xmsqa1"}
+    assert xmsqa1 == {r.urn for r in created.registrations if r.parent.endswith("::xmsqa1") or r.name == "xmsqa1"}
+
+
+def test_an_adopted_bucket_gets_every_guard_rail_of_a_created_one(project):
+    run = adopted(project)
+    statements = {
+        s["Sid"] for s in __import__("json").loads(child(run, "legacyapp", BUCKET_POLICY).inputs["policy"])["Statement"]
+    }
+    assert statements == {"DenyInsecureTransport", "DenyOutdatedTls"}
+
+
+def test_the_log_delivery_accepts_an_adopted_bucket_outside_the_prefix(project):
+    run = adopted(project, bucket_name="acme-media-2019")
+    [shared] = run.by_type(STACK_COMPONENT)
+    [policy] = [r for r in run.children_of(shared.urn) if r.type == BUCKET_POLICY]
+    [delivery] = [s for s in json.loads(policy.inputs["policy"])["Statement"] if s["Effect"] == "Allow"]
+    assert delivery["Condition"]["ArnLike"]["aws:SourceArn"] == [
+        "arn:aws:s3:::fusion-rms-*",
+        "arn:aws:s3:::acme-media-2019",
+    ]
