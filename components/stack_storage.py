@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from components.tenant_storage import TenantStorage
 
 STACK_COMPONENT_TYPE = "tenant-storage:index:StackStorage"
+GROUP_POLICY_NAME = "tenant-bucket-access"
 ABORT_INCOMPLETE_UPLOADS_AFTER_DAYS = 7
 KMS_KEY_DELETION_WINDOW_DAYS = 30
 
@@ -91,7 +92,7 @@ class StackStorage(pulumi.ComponentResource):
         super().__init__(STACK_COMPONENT_TYPE, name, None, opts)
         self.args = args
         child = pulumi.ResourceOptions(parent=self)
-        log_bucket = self._access_log_bucket()
+        log_bucket, log_policy = self._access_log_bucket()
         key = None
         if args.private_bucket_encryption == "sse-kms":
             key = aws.kms.Key(
@@ -103,7 +104,9 @@ class StackStorage(pulumi.ComponentResource):
                 # Without its key, every object of every private bucket is unreadable.
                 opts=pulumi.ResourceOptions(parent=self, protect=args.protect, retain_on_delete=args.protect),
             )
-        self.services = SharedServices(log_bucket=log_bucket.bucket, kms_key_arn=key.arn if key else None)
+        # Tenants log there only once S3's log delivery may write: the name is handed out after the policy.
+        log_target = pulumi.Output.all(log_bucket.bucket, log_policy.id).apply(lambda values: str(values[0]))
+        self.services = SharedServices(log_bucket=log_target, kms_key_arn=key.arn if key else None)
         self.groups: dict[Profile, aws.iam.Group] = {}
         self.group_policies: dict[Profile, aws.iam.GroupPolicy] = {}
         for profile in Profile:
@@ -112,12 +115,23 @@ class StackStorage(pulumi.ComponentResource):
             )
             uses_key = key is not None and not profile.serves_public_folder
             self.groups[profile] = group
-            self.group_policies[profile] = aws.iam.GroupPolicy(
+            group_policy = aws.iam.GroupPolicy(
                 f"{profile.value}-group-policy",
                 group=group.name,
-                name="tenant-bucket-access",
+                name=GROUP_POLICY_NAME,
                 policy=_group_policy(profile, args, key.arn if uses_key and key else None),
                 opts=child,
+            )
+            self.group_policies[profile] = group_policy
+            # A group serves every tenant of its profile: a policy put on it or attached by hand is removed.
+            aws.iam.GroupPoliciesExclusive(
+                f"{profile.value}-group-inline-policies",
+                group_name=group.name,
+                policy_names=[GROUP_POLICY_NAME],
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[group_policy]),
+            )
+            aws.iam.GroupPolicyAttachmentsExclusive(
+                f"{profile.value}-group-policy-attachments", group_name=group.name, policy_arns=[], opts=child
             )
         self.register_outputs({"accessLogBucket": log_bucket.bucket})
 
@@ -138,7 +152,7 @@ class StackStorage(pulumi.ComponentResource):
             for storage in members:
                 storage.own_grants(after=[self.group_policies[profile], membership])
 
-    def _access_log_bucket(self) -> aws.s3.Bucket:
+    def _access_log_bucket(self) -> tuple[aws.s3.Bucket, aws.s3.BucketPolicy]:
         args = self.args
         child = pulumi.ResourceOptions(parent=self)
         bucket = aws.s3.Bucket(
@@ -178,13 +192,20 @@ class StackStorage(pulumi.ComponentResource):
                     "status": "Enabled",
                     "filter": {"prefix": ""},
                     "expiration": {"days": days},
-                    "noncurrent_version_expiration": {"noncurrent_days": days},
+                    # An expired log becomes a noncurrent version: gone a day later, so logs live `days`.
+                    "noncurrent_version_expiration": {"noncurrent_days": 1},
                     "abort_incomplete_multipart_upload": {"days_after_initiation": ABORT_INCOMPLETE_UPLOADS_AFTER_DAYS},
-                }
+                },
+                {
+                    "id": "remove-expired-delete-markers",
+                    "status": "Enabled",
+                    "filter": {"prefix": ""},
+                    "expiration": {"expired_object_delete_marker": True},
+                },
             ],
             opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning]),
         )
-        aws.s3.BucketPolicy(
+        policy = aws.s3.BucketPolicy(
             "access-logs-bucket-policy",
             bucket=bucket.bucket,
             policy=json.dumps(
@@ -198,7 +219,7 @@ class StackStorage(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[block, ownership]),
         )
-        return bucket
+        return bucket, policy
 
 
 def _group_policy(profile: Profile, args: StackStorageArgs, key_arn: pulumi.Output[str] | None) -> pulumi.Output[str]:

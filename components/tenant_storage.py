@@ -126,13 +126,11 @@ class TenantStorage(pulumi.ComponentResource):
             restrict_public_buckets=not profile.serves_public_folder,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[ownership]),
         )
-        kms_key_arn = None if profile.serves_public_folder else services.kms_key_arn
-        encryption = aws.s3.BucketServerSideEncryptionConfiguration(
-            child_resource_name(org, "encryption"),
-            bucket=bucket.bucket,
-            rules=[_encryption_rule(kms_key_arn)],
-            opts=child,
-        )
+        self._bucket = bucket
+        # The move to SSE-KMS waits for the group grants (`own_grants`): before them, the user could not
+        # use the key, and uploads would fail during the migration from per-user policies.
+        self._kms_key_arn = None if profile.serves_public_folder else services.kms_key_arn
+        encryption = self._encryption([]) if self._kms_key_arn is None else None
         aws.s3.BucketLogging(
             child_resource_name(org, "access-logging"),
             bucket=bucket.bucket,
@@ -180,7 +178,7 @@ class TenantStorage(pulumi.ComponentResource):
                 content="",
                 server_side_encryption="AES256",
                 tags=args.tags,
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[ownership, encryption]),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[ownership, *([encryption] if encryption else [])]),
             )
 
         # The tag is what the profile group's policy grants on; the user holds no IAM right to change it.
@@ -235,6 +233,16 @@ class TenantStorage(pulumi.ComponentResource):
         )
         aws.iam.UserPolicyAttachmentsExclusive(
             child_resource_name(org, "policy-attachments"), user_name=self.iam_user_name, policy_arns=[], opts=options
+        )
+        if self._kms_key_arn is not None:
+            self._encryption(after)
+
+    def _encryption(self, after: Sequence[pulumi.Resource]) -> aws.s3.BucketServerSideEncryptionConfiguration:
+        return aws.s3.BucketServerSideEncryptionConfiguration(
+            child_resource_name(self.args.org_id, "encryption"),
+            bucket=self._bucket.bucket,
+            rules=[_encryption_rule(self._kms_key_arn)],
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(after)),
         )
 
     def app_environment(self) -> dict[str, pulumi.Input[str]]:

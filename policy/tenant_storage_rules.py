@@ -32,6 +32,9 @@ POLICY_ATTACHMENT = "aws:iam/policyAttachment:PolicyAttachment"
 USER_POLICIES_EXCLUSIVE = "aws:iam/userPoliciesExclusive:UserPoliciesExclusive"
 USER_POLICY_ATTACHMENTS_EXCLUSIVE = "aws:iam/userPolicyAttachmentsExclusive:UserPolicyAttachmentsExclusive"
 GROUP_POLICY = "aws:iam/groupPolicy:GroupPolicy"
+GROUP_POLICY_ATTACHMENT = "aws:iam/groupPolicyAttachment:GroupPolicyAttachment"
+USER_GROUP_MEMBERSHIP = "aws:iam/userGroupMembership:UserGroupMembership"
+TENANT_KMS_ACTIONS = frozenset({"kms:Decrypt", "kms:GenerateDataKey"})
 BUCKET_LOGGING = "aws:s3/bucketLogging:BucketLogging"
 KMS_KEY = "aws:kms/key:Key"
 ACCESS_KEY = "aws:iam/accessKey:AccessKey"
@@ -227,6 +230,11 @@ def check_user_policies(stack: StackResources) -> list[tuple[str, str]]:
         siblings = stack.siblings(policy, BUCKET) if policy.type == USER_POLICY else []
         own = {_known(bucket.props.get("bucket")) for bucket in siblings} - {None}
         for statement in _statements(document):
+            if "NotAction" in statement or "NotResource" in statement:
+                problems.append(
+                    (policy.urn, "policy uses NotAction or NotResource: grant by listing, never by exclusion")
+                )
+                continue
             actions = [str(action) for action in _as_list(statement.get("Action"))]
             for action in actions:
                 if "*" in action or action.lower().startswith("iam:"):
@@ -250,8 +258,14 @@ def _kms_statement_problems(urn: str, statement: Mapping[str, Any]) -> list[tupl
         for target in _as_list(statement.get("Resource"))
         if not _KMS_KEY_ARN.fullmatch(str(target))
     ]
+    problems += [
+        (urn, f"policy grants {action!r}: a tenant needs only kms:Decrypt and kms:GenerateDataKey")
+        for action in _as_list(statement.get("Action"))
+        if str(action).lower().startswith("kms:") and action not in TENANT_KMS_ACTIONS
+    ]
     via = (statement.get("Condition") or {}).get("StringEquals", {}).get("kms:ViaService")
-    if not (isinstance(via, str) and via.startswith("s3.")):
+    services = [str(value) for value in _as_list(via)] if via is not None else []
+    if not services or not all(service.startswith("s3.") for service in services):
         problems.append((urn, "policy lets a tenant use the KMS key directly: only through S3 (kms:ViaService)"))
     return problems
 
@@ -263,10 +277,20 @@ def check_no_user_attached_policies(stack: StackResources) -> list[tuple[str, st
         for r in (*stack.of_type(USER_POLICY), *stack.of_type(USER_POLICY_ATTACHMENT))
     ]
     problems += [
-        (r.urn, f"PolicyAttachment {r.name} attaches a policy to users: grant through a group")
+        (r.urn, f"PolicyAttachment {r.name} attaches a policy to users or groups: only the profile policies grant")
         for r in stack.of_type(POLICY_ATTACHMENT)
-        if r.props.get("users")
+        if r.props.get("users") or r.props.get("groups")
     ]
+    # A managed policy on a tenant group, or a user put in another group, would reach around the profiles.
+    problems += [
+        (r.urn, f"{r.type.rsplit(':', 1)[-1]} {r.name} grants outside the profile groups' own policies")
+        for r in (*stack.of_type(GROUP_POLICY_ATTACHMENT), *stack.of_type(USER_GROUP_MEMBERSHIP))
+    ]
+    for user in stack.of_type(USER):
+        tagged = _tags(user).get("TenantBucket")
+        buckets = {_known(bucket.props.get("bucket")) for bucket in stack.siblings(user, BUCKET)}
+        if _known(tagged) and None not in buckets and tagged not in buckets:
+            problems.append((user.urn, f"user {user.name} is tagged for bucket {tagged!r}, which is not its own"))
     for user in stack.of_type(USER):
         for resource_type, listed in (
             (USER_POLICIES_EXCLUSIVE, "policyNames"),
@@ -411,8 +435,12 @@ def check_org_id_tags(stack: StackResources) -> list[tuple[str, str]]:
 
 
 def _is_access_log_bucket(resource: ResourceView) -> bool:
-    """The stack's shared access-log bucket belongs to no tenant (and is never a tenant's bucket)."""
-    return resource.type == BUCKET and _tags(resource).get("Purpose") == ACCESS_LOGS_PURPOSE
+    """The stack's shared access-log bucket: tagged so, and named so (`<prefix>--access-logs-...`, a name no
+    tenant can have), so that tagging a tenant bucket alone exempts nothing."""
+    name = _known(resource.props.get("bucket")) or ""
+    return (
+        resource.type == BUCKET and _tags(resource).get("Purpose") == ACCESS_LOGS_PURPOSE and "--access-logs-" in name
+    )
 
 
 def check_production_protection(stack: StackResources) -> list[tuple[str, str]]:

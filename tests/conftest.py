@@ -94,6 +94,8 @@ KMS_KEY = "aws:kms/key:Key"
 GROUP = "aws:iam/group:Group"
 GROUP_POLICY = "aws:iam/groupPolicy:GroupPolicy"
 GROUP_MEMBERSHIP = "aws:iam/groupMembership:GroupMembership"
+GROUP_POLICIES_EXCLUSIVE = "aws:iam/groupPoliciesExclusive:GroupPoliciesExclusive"
+GROUP_ATTACHMENTS_EXCLUSIVE = "aws:iam/groupPolicyAttachmentsExclusive:GroupPolicyAttachmentsExclusive"
 USER_POLICIES_EXCLUSIVE = "aws:iam/userPoliciesExclusive:UserPoliciesExclusive"
 USER_POLICY_ATTACHMENTS_EXCLUSIVE = "aws:iam/userPolicyAttachmentsExclusive:UserPolicyAttachmentsExclusive"
 

@@ -53,7 +53,13 @@ def test_naming_settings_and_lifecycle_days_are_honoured():
         protect_bucket=True,
         noncurrent_version_expiration_days=7,
     )
-    run = run_component(lambda: [TenantStorage("shop", args, services())], stack="prod")
+
+    def storages() -> list[TenantStorage]:
+        storage = TenantStorage("shop", args, services())
+        storage.own_grants(after=[])  # what StackStorage.grant does once the groups exist
+        return [storage]
+
+    run = run_component(storages, stack="prod")
     bucket = child(run, "shop", BUCKET)
     assert bucket.inputs["bucket"] == "pos-shop"
     assert (bucket.protect, bucket.retain_on_delete) == (True, True)

@@ -400,8 +400,17 @@ class TestComplianceControls:
         ]
 
     def test_the_access_log_bucket_itself_needs_no_logging(self):
-        logs = resource(BUCKET, "logs", {"bucket": "logs", "tags": {"Purpose": "access-logs"}})
+        name = "fusion-rms--access-logs-222222222222-us-east-1"
+        logs = resource(BUCKET, "logs", {"bucket": name, "tags": {"Purpose": "access-logs"}})
         assert violations([*good_tenant(), logs], "access-logging") == []
+
+    def test_a_tenant_bucket_tagged_as_the_log_bucket_is_still_checked(self):
+        resources = replaced(
+            without(good_tenant(), "logging"),
+            "bucket",
+            props={"bucket": NAME, "tags": {**TAGS, "Purpose": "access-logs"}},
+        )
+        assert violations(resources, "access-logging") == [f"bucket {NAME} has no server access logging"]
 
     def test_a_private_bucket_on_sse_s3_is_reported(self):
         sse_s3 = {"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}
@@ -451,3 +460,59 @@ class TestKeyHygiene:
         assert found.message == "access key xmsqa1-access-key-2026-05 is 212 days old (over 90): rotate it"
         assert RULE_BY_NAME["access-key-hygiene"].violations(self.keys("2026-11-01"), options) == []
         assert RULE_BY_NAME["access-key-hygiene"].violations(self.keys("initial"), options) == []
+
+
+class TestGrantsCannotReachAroundTheProfiles:
+    def test_not_action_is_refused(self):
+        statement = {
+            "Effect": "Allow",
+            "NotAction": ["s3:GetObject"],
+            "Resource": "arn:aws:s3:::${aws:PrincipalTag/TenantBucket}",
+        }
+        resources = replaced(
+            good_tenant(), "group-policy", props={"group": "g", "policy": json.dumps({"Statement": [statement]})}
+        )
+        assert violations(resources, "user-policy-least-privilege") == [
+            "policy uses NotAction or NotResource: grant by listing, never by exclusion"
+        ]
+
+    @pytest.mark.parametrize(
+        "extra",
+        [
+            (
+                "aws:iam/groupPolicyAttachment:GroupPolicyAttachment",
+                {"group": "g", "policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"},
+            ),
+            ("aws:iam/userGroupMembership:UserGroupMembership", {"user": "rms_xmsqa1", "groups": ["admins"]}),
+            (
+                "aws:iam/policyAttachment:PolicyAttachment",
+                {"groups": ["g"], "policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"},
+            ),
+        ],
+    )
+    def test_other_ways_to_grant_are_refused(self, extra):
+        resource_type, props = extra
+        found = violations([*good_tenant(), resource(resource_type, "extra", props)], "no-user-attached-policies")
+        assert len(found) == 1
+
+    def test_a_user_tagged_for_another_bucket_is_refused(self):
+        resources = replaced(
+            good_tenant(), "user", props={"name": "rms_xmsqa1", "tags": {**TAGS, "TenantBucket": "fusion-rms-acme"}}
+        )
+        assert violations(resources, "no-user-attached-policies") == [
+            "user user is tagged for bucket 'fusion-rms-acme', which is not its own"
+        ]
+
+    def test_extra_kms_actions_are_refused(self):
+        statement = {
+            "Effect": "Allow",
+            "Action": ["kms:Decrypt", "kms:CreateGrant"],
+            "Resource": KEY_ARN,
+            "Condition": {"StringEquals": {"kms:ViaService": ["s3.us-east-1.amazonaws.com"]}},
+        }
+        resources = replaced(
+            good_tenant(), "group-policy", props={"group": "g", "policy": json.dumps({"Statement": [statement]})}
+        )
+        assert violations(resources, "user-policy-least-privilege") == [
+            "policy grants 'kms:CreateGrant': a tenant needs only kms:Decrypt and kms:GenerateDataKey"
+        ]

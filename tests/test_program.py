@@ -14,7 +14,9 @@ from tests.conftest import (
     COMPONENT,
     ENCRYPTION,
     GROUP,
+    GROUP_ATTACHMENTS_EXCLUSIVE,
     GROUP_MEMBERSHIP,
+    GROUP_POLICIES_EXCLUSIVE,
     GROUP_POLICY,
     KMS_KEY,
     LIFECYCLE,
@@ -303,6 +305,24 @@ class TestIamUser:
                 dependencies = child(stack_run, org_id, resource_type).dependencies
                 assert group_policy.urn in dependencies
                 assert membership.urn in dependencies
+
+    def test_private_buckets_move_to_the_stack_key_only_after_their_users_group_grants_exist(self, stack_run):
+        tenants = QA_TENANTS if stack_run.stack == "qa" else PROD_TENANTS
+        for org_id, profile in tenants.items():
+            if profile == "media-gallery":
+                continue
+            group = f"tenant-storage-{stack_run.stack}-{profile}"
+            [membership] = [m for m in stack_run.by_type(GROUP_MEMBERSHIP) if m.inputs["group"] == group]
+            assert membership.urn in child(stack_run, org_id, ENCRYPTION).dependencies
+
+    def test_the_groups_own_their_policies_exclusively_too(self, stack_run):
+        inline = {r.inputs["groupName"]: r.inputs["policyNames"] for r in stack_run.by_type(GROUP_POLICIES_EXCLUSIVE)}
+        attached = {
+            r.inputs["groupName"]: r.inputs["policyArns"] for r in stack_run.by_type(GROUP_ATTACHMENTS_EXCLUSIVE)
+        }
+        groups = {g.inputs["name"] for g in stack_run.by_type(GROUP)}
+        assert inline == {group: ["tenant-bucket-access"] for group in groups}
+        assert attached == {group: [] for group in groups}
 
     def test_three_groups_per_stack_whatever_the_number_of_tenants(self, stack_run):
         groups = sorted(g.inputs["name"] for g in stack_run.by_type(GROUP))

@@ -39,8 +39,8 @@ class TestPlan:
     def test_text_is_a_short_summary_by_default(self, capsys):
         assert main(["plan"], project_dir=fixture_project()) == 0
         out = capsys.readouterr().out
-        assert "stack prod: 4 tenants, 73 resources" in out
-        assert "stack qa: 4 tenants, 74 resources" in out
+        assert "stack prod: 4 tenants, 79 resources" in out
+        assert "stack qa: 4 tenants, 80 resources" in out
         row = next(line.split() for line in out.splitlines() if line.strip().startswith("xmsqa1 "))
         assert row == ["xmsqa1", "fusion-rms-xmsqa1", "media-gallery", "qa", "rms_xmsqa1", "14"]
         assert "PublicReadOfPubFolder" not in out
@@ -71,7 +71,7 @@ class TestPlan:
         assert upload_only["user_policy"]["Statement"][1]["Sid"] == "TenantBucketKeyThroughS3"
         assert upload_only["public_base_url"] is None
         assert QA_BUCKET_URN.format("acme-dev") in upload_only["resource_urns"]
-        assert len(document["stacks"]["qa"]["resources"]) == 74
+        assert len(document["stacks"]["qa"]["resources"]) == 80
 
     def test_markdown_has_a_summary_table_and_details_per_tenant(self, capsys):
         assert main(["plan", "--stack", "prod", "--format", "markdown"], project_dir=fixture_project()) == 0
