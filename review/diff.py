@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from review.plan import ResourcePlan, StackPlan, TenantPlan
+from review.retire import Retirement, retirements
 
 BUCKET_TYPE = "aws:s3/bucket:Bucket"
 _BUCKET_SETTINGS_REPLACE_ON = frozenset({"bucket", "expectedBucketOwner"})
@@ -59,6 +60,7 @@ class StackDiff:
     tenants_changed: dict[str, dict[str, list[Any]]]
     resources: list[ResourceChange]
     statements: list[StatementChange]
+    retirements: list[Retirement] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
@@ -94,6 +96,7 @@ def diff_plans(base: StackPlan, head: StackPlan) -> StackDiff:
         },
         resources=_resource_changes(base.resources, head.resources),
         statements=_statement_changes(base_tenants, head_tenants),
+        retirements=retirements(base, head),
     )
 
 

@@ -64,6 +64,9 @@ def _diff_lines(diff: StackDiff, detail: bool = True) -> list[str]:
     ]
     lines += [f"tenant added: {org_id}" for org_id in diff.tenants_added]
     lines += [f"tenant removed: {org_id}" for org_id in diff.tenants_removed]
+    for retirement in diff.retirements:
+        lines.append(f"to retire {retirement.org_id}, deliberately (the tool never deletes tenant data):")
+        lines += [f"  {n}. {step}" for n, step in enumerate(retirement.steps(diff.stack), 1)]
     lines += [
         f"tenant changed: {org_id}: " + "; ".join(f"{name} {old!r} -> {new!r}" for name, (old, new) in changes.items())
         for org_id, changes in diff.tenants_changed.items()
@@ -253,6 +256,9 @@ def _markdown_diff(diff: StackDiff) -> list[str]:
     out += [f"Resources: {counts}.", ""]
     out += [f"- Tenant added: {markdown_code(org_id)}" for org_id in diff.tenants_added]
     out += [f"- Tenant removed: {markdown_code(org_id)}" for org_id in diff.tenants_removed]
+    for retirement in diff.retirements:
+        out.append(f"- To retire {markdown_code(retirement.org_id)} deliberately (the tool never deletes tenant data):")
+        out += [f"  {n}. {markdown_code(step)}" for n, step in enumerate(retirement.steps(diff.stack), 1)]
     out += [
         f"- Tenant changed: {markdown_code(org_id)}: "
         + "; ".join(
