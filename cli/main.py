@@ -49,11 +49,13 @@ example:
 CHECK_NAMES_HELP = f"""\
 Ask S3 about every bucket name the stack would create: `ours` (this account's ListBuckets lists it),
 `free` (HeadBucket 404) or `taken` (it exists but is not ours; the tenants.yaml entry with
-`randomSuffix: true` to paste is printed). Tenants with a random suffix are skipped. Uses the standard
-AWS credential chain: sign in to the stack's account first; needs s3:ListAllMyBuckets.
+`randomSuffix: true` to paste is printed). An `ours` bucket is `managed` or `made by hand` (adopt it with
+`discover`). Tenants with a random suffix are skipped. Uses the standard AWS credential chain: the
+caller's account is checked against the stack first; needs s3:ListAllMyBuckets.
 
 examples:
   tenant-storage check-names --stack qa
+  tenant-storage check-names --stack all
   tenant-storage check-names --stack qa --endpoint-url http://127.0.0.1:5000
 
 {EXIT_CODES}"""
@@ -114,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
         description=CHECK_NAMES_HELP,
         formatter_class=formatter,
     )
-    names.add_argument("--stack", required=True, help="the stack whose bucket names to check")
+    names.add_argument("--stack", required=True, help="the stack whose bucket names to check, or all")
     names.add_argument("--endpoint-url", help="an S3-compatible endpoint instead of AWS (for example a moto server)")
 
     credentials = commands.add_parser(

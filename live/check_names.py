@@ -5,11 +5,14 @@
 Bucket names are global across AWS accounts, so `fusion-rms-<orgId>` may already belong to someone
 else. Each name is classified with the standard AWS credential chain:
 
-- ours: listed by ListBuckets for the caller's account;
+- ours: listed by ListBuckets for the caller's account; `managed` when it carries the `ManagedBy=pulumi`
+  tag every bucket of this program has, else `made by hand`: adopt it (`tenant-storage discover`);
 - free: HeadBucket answers 404;
 - taken: it exists (HeadBucket 200, 403 or a redirect to another region) but is not ours. The fix is
   printed as the exact tenants.yaml entry with `randomSuffix: true`.
 
+The caller's account is checked first (and printed): it must be one the stack may use. With
+`--stack all`, the stacks of the caller's account are checked and the others skipped.
 Tenants with `randomSuffix: true` are skipped: their suffix is chosen at the first deploy and then
 kept, so no name can be checked in advance. Exit status: 0 all clear, 1 some name is taken,
 2 the check could not run (no credentials, throttling, network, access denied to ListBuckets).
@@ -17,7 +20,6 @@ kept, so no name can be checked in advance. Exit status: 0 all clear, 1 some nam
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,38 +101,50 @@ def suggested_entry(org_id: str, environment: str, profile: str) -> str:
 
 
 def run_check_names(project_dir: Path, stack: str, endpoint_url: str | None, session: Any = None) -> int:
-    import boto3
-    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
-
+    from live.aws import Aws, CommandFailed, load_stack, run_command, verify_account
     from review.plan import plan_stack
+    from tenant_storage.stacks import stack_names
 
-    plan = plan_stack(stack, project_dir)
+    aws = Aws(session, endpoint_url)
+
+    def body() -> int:
+        stacks = stack_names(project_dir) if stack == "all" else [stack]
+        account, _ = aws.caller()
+        contexts = {name: load_stack(project_dir, name) for name in stacks}
+        usable = [name for name in stacks if account in contexts[name].settings.allowed_account_ids]
+        for name in stacks:
+            if name not in usable and stack == "all":
+                print(f"skip stack {name}: the credentials are for account {account}, not one it may use")
+        if not usable and stack == "all":
+            raise CommandFailed(f"no stack may use account {account}, the credentials' account")
+        taken = 0
+        for name in usable or stacks:
+            verify_account(aws, contexts[name], "check-names")
+            taken += _check_stack(plan_stack(name, project_dir), aws)
+        return 1 if taken else 0
+
+    return run_command("check-names", body)
+
+
+def _check_stack(plan: Any, aws: Any) -> int:
+    """Print each name's status; return how many are taken."""
+    from live.aws import CommandFailed
+
     if plan.refused:
-        print(f"stack {stack}: the inputs are invalid; run `tenant-storage validate`", file=sys.stderr)
-        return 2
+        raise CommandFailed(f"stack {plan.stack}: the inputs are invalid; run `tenant-storage validate`")
     tenants = {tenant.org_id: tenant for tenant in plan.tenants}
     skipped = [tenant for tenant in plan.tenants if tenant.mocked_suffix]
     wanted = [(tenant.org_id, tenant.bucket_name) for tenant in plan.tenants if not tenant.mocked_suffix]
-    session = session or boto3.session.Session()
+    s3 = aws.client("s3")
     try:
-        s3 = session.client("s3", endpoint_url=endpoint_url)
         checks = classify(wanted, s3)
-    except NoCredentialsError:
-        print(
-            "check-names: no AWS credentials found (environment, ~/.aws/credentials or config, SSO, or an "
-            "instance role); sign in to the stack's account first, for example `aws sso login`",
-            file=sys.stderr,
-        )
-        return 2
     except CheckFailed as error:
-        print(f"check-names: {error}", file=sys.stderr)
-        return 2
-    except (BotoCoreError, ClientError) as error:
-        print(f"check-names: the check could not run: {error}", file=sys.stderr)
-        return 2
-
+        raise CommandFailed(str(error)) from error
     for check in checks:
-        print(f"{check.status:5}  {check.bucket}  ({check.org_id})" + (f": {check.detail}" if check.detail else ""))
+        detail = check.detail
+        if check.status == "ours":
+            detail = "managed" if _managed(s3, check.bucket) else "made by hand: adopt it (tenant-storage discover)"
+        print(f"{check.status:5}  {check.bucket}  ({check.org_id})" + (f": {detail}" if detail else ""))
     for tenant in skipped:
         print(f"skip   {tenant.org_id}: random suffix, chosen at the first deploy")
     taken = [check for check in checks if check.status == "taken"]
@@ -139,4 +153,17 @@ def run_check_names(project_dir: Path, stack: str, endpoint_url: str | None, ses
             f"\n{check.bucket} is taken. In tenants.yaml, give tenant {check.org_id} a random suffix:\n"
             f"{suggested_entry(check.org_id, tenants[check.org_id].environment, tenants[check.org_id].profile)}"
         )
-    return 1 if taken else 0
+    return len(taken)
+
+
+def _managed(s3: Any, bucket: str) -> bool:
+    """Whether the bucket carries the tag every bucket this program creates has."""
+    from botocore.exceptions import ClientError
+
+    try:
+        tags = s3.get_bucket_tagging(Bucket=bucket).get("TagSet", [])
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") == "NoSuchTagSet":
+            return False
+        raise
+    return any(tag["Key"] == "ManagedBy" and tag["Value"] == "pulumi" for tag in tags)

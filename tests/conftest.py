@@ -7,7 +7,7 @@ import functools
 import json
 import shutil
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import pulumi
@@ -209,3 +209,44 @@ def assert_refused(run: ProgramRun, fragments: list[str] | tuple[str, ...]) -> N
     for fragment in fragments:
         assert fragment in message, f"{fragment!r} is not in:\n{message}"
     assert run.registrations == [], "a resource was registered despite invalid input"
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[str]:
+    """One moto server on loopback for the session; tests reset it before use."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+def reset_emulator(endpoint: str) -> None:
+    import requests
+
+    requests.post(f"{endpoint}/moto-api/reset", timeout=10)
+
+
+def use_account(monkeypatch: pytest.MonkeyPatch, endpoint: str, account: str) -> dict[str, str]:
+    """Sign the process in to `account` of the emulator (through an assumed role), as a user would."""
+    import boto3
+
+    sts = boto3.client(
+        "sts",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    role = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/operator", RoleSessionName="operator")["Credentials"]
+    credentials = {
+        "AWS_ACCESS_KEY_ID": role["AccessKeyId"],
+        "AWS_SECRET_ACCESS_KEY": role["SecretAccessKey"],
+        "AWS_SESSION_TOKEN": role["SessionToken"],
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+    for name, value in credentials.items():
+        monkeypatch.setenv(name, value)
+    return credentials

@@ -7,40 +7,26 @@ So ours/free/taken is decided from ListBuckets plus HeadBucket's 404, which work
 the 403 that AWS gives for another account's bucket is exercised by injecting that HTTP response.
 """
 
-from collections.abc import Iterator
-
 import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.config import Config
-from moto.server import ThreadedMotoServer
 
 from cli.main import main
 from live.check_names import CheckFailed, classify, run_check_names, suggested_entry
-from tests.conftest import fixture_project
+from tests.conftest import PROD_ACCOUNT, QA_ACCOUNT, fixture_project, reset_emulator, use_account
 
 CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing", "region_name": "us-east-1"}
 
 
-@pytest.fixture(scope="module")
-def moto_server() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
 @pytest.fixture
 def endpoint(moto_server: str, monkeypatch) -> str:
-    """A clean emulator holding fusion-rms-xmsqa1 (ours) and fusion-rms-xmsqa2 (another account's)."""
-    import requests
-
-    requests.post(f"{moto_server}/moto-api/reset", timeout=10)
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    boto3.client("s3", endpoint_url=moto_server, **CREDENTIALS).create_bucket(Bucket="fusion-rms-xmsqa1")
+    """A clean emulator, signed in to the QA account, holding fusion-rms-xmsqa1 (ours, made by hand) and
+    fusion-rms-xmsqa2 (another account's)."""
+    reset_emulator(moto_server)
+    use_account(monkeypatch, moto_server, QA_ACCOUNT)
+    # A fresh session: boto3's default one keeps the credentials it first found.
+    boto3.session.Session().client("s3", endpoint_url=moto_server).create_bucket(Bucket="fusion-rms-xmsqa1")
     sts = boto3.client("sts", endpoint_url=moto_server, **CREDENTIALS)
     role = sts.assume_role(RoleArn="arn:aws:iam::999999999999:role/someone-else", RoleSessionName="squatter")
     other = role["Credentials"]
@@ -58,7 +44,7 @@ def endpoint(moto_server: str, monkeypatch) -> str:
 def test_each_name_is_ours_free_or_taken_with_the_fix_for_a_taken_one(endpoint, capsys):
     assert main(["check-names", "--stack", "qa", "--endpoint-url", endpoint], project_dir=fixture_project()) == 1
     out = capsys.readouterr().out
-    assert "ours   fusion-rms-xmsqa1  (xmsqa1)" in out
+    assert "ours   fusion-rms-xmsqa1  (xmsqa1): made by hand: adopt it (tenant-storage discover)" in out
     assert "taken  fusion-rms-xmsqa2  (xmsqa2): exists and is readable, but is not in this account" in out
     assert "free   fusion-rms-acme-dev  (acme-dev)" in out
     assert "skip   tradeshow-demo: random suffix, chosen at the first deploy" in out
@@ -68,7 +54,32 @@ def test_each_name_is_ours_free_or_taken_with_the_fix_for_a_taken_one(endpoint, 
     ) in out
 
 
-def test_all_clear_exits_0(endpoint, capsys):
+def test_a_bucket_this_program_made_is_ours_and_managed(endpoint, capsys):
+    boto3.session.Session().client("s3", endpoint_url=endpoint).put_bucket_tagging(
+        Bucket="fusion-rms-xmsqa1", Tagging={"TagSet": [{"Key": "ManagedBy", "Value": "pulumi"}]}
+    )
+    main(["check-names", "--stack", "qa", "--endpoint-url", endpoint], project_dir=fixture_project())
+    assert "ours   fusion-rms-xmsqa1  (xmsqa1): managed" in capsys.readouterr().out
+
+
+def test_the_callers_account_is_printed_and_a_wrong_one_refused(endpoint, capsys):
+    assert main(["check-names", "--stack", "prod", "--endpoint-url", endpoint], project_dir=fixture_project()) == 2
+    err = capsys.readouterr().err
+    assert f"the credentials are for account {QA_ACCOUNT}" in err
+    assert "which stack 'prod' may not use" in err
+    assert main(["check-names", "--stack", "qa", "--endpoint-url", endpoint], project_dir=fixture_project()) == 1
+    assert f"check-names: account {QA_ACCOUNT}" in capsys.readouterr().err
+
+
+def test_all_stacks_checks_those_of_the_callers_account(endpoint, capsys):
+    assert main(["check-names", "--stack", "all", "--endpoint-url", endpoint], project_dir=fixture_project()) == 1
+    out = capsys.readouterr().out
+    assert f"skip stack prod: the credentials are for account {QA_ACCOUNT}" in out
+    assert "fusion-rms-xmsqa1" in out
+
+
+def test_all_clear_exits_0(endpoint, capsys, monkeypatch):
+    use_account(monkeypatch, endpoint, PROD_ACCOUNT)
     assert main(["check-names", "--stack", "prod", "--endpoint-url", endpoint], project_dir=fixture_project()) == 0
     assert "taken" not in capsys.readouterr().out
 
@@ -103,6 +114,18 @@ def test_throttling_is_a_clear_failure(endpoint):
         classify([("xmsqa1", "fusion-rms-xmsqa1")], s3)
 
 
+def test_access_denied_is_a_clear_failure(endpoint, capsys):
+    session = boto3.session.Session(region_name="us-east-1")
+
+    def denied(request, **_):
+        body = b"<ErrorResponse><Error><Code>AccessDenied</Code><Message>no</Message></Error></ErrorResponse>"
+        return AWSResponse(request.url, 403, {}, _Raw(body))
+
+    session.events.register("before-send.sts.GetCallerIdentity", denied)
+    assert run_check_names(fixture_project(), "qa", endpoint, session=session) == 2
+    assert "check-names: access denied to GetCallerIdentity (AccessDenied)" in capsys.readouterr().err
+
+
 def test_no_credentials_is_a_clear_failure(endpoint, monkeypatch, tmp_path, capsys):
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
         monkeypatch.delenv(name, raising=False)
@@ -117,7 +140,7 @@ def test_an_unreachable_endpoint_is_a_clear_failure(capsys, monkeypatch):
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     assert run_check_names_to("http://127.0.0.1:9") == 2
-    assert "check-names: the check could not run" in capsys.readouterr().err
+    assert "check-names: cannot reach AWS" in capsys.readouterr().err
 
 
 def run_check_names_to(endpoint_url: str) -> int:
@@ -149,5 +172,6 @@ def test_a_stack_with_its_own_bucket_prefix_is_checked_with_it(endpoint, project
     stack_file = project / "Pulumi.qa.yaml"
     stack_file.write_text(stack_file.read_text() + "  tenant-storage:bucketPrefix: f\n")
     (project / "Pulumi.prod.yaml").unlink()
+    (project / "accounts.yaml").write_text('productionClass: []\nnonProductionClass: ["222222222222"]\n')
     assert main(["check-names", "--stack", "qa", "--endpoint-url", endpoint], project_dir=project) == 0
     assert f"free   f-{long_org}  ({long_org})" in capsys.readouterr().out

@@ -153,7 +153,8 @@ class TestPlanAgainstABaseRevision:
         urn = PROD_BUCKET_URN.format("acme-orders")
         assert steps[0] == f"1. pulumi state unprotect --stack prod --yes '{urn}'"
         assert steps[1].startswith("2. pulumi up --stack prod")
-        assert "object_versions.delete()" in steps[2] and "fusion-rms-acme-orders" in steps[2]
+        assert "object_versions.delete()" in steps[2]
+        assert "fusion-rms-acme-orders" in steps[2]
         assert steps[3] == "4. aws s3api delete-bucket --bucket fusion-rms-acme-orders"
 
     def test_an_unprotected_tenant_is_emptied_then_deployed_away(self, repo, capsys):

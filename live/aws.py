@@ -1,0 +1,122 @@
+"""What every command that reads the live account shares: the stack's validated inputs, the caller's
+account checked before anything else is asked, and AWS errors turned into one clear line (exit 2).
+
+The commands are read-only towards AWS; they use the standard credential chain, and `--endpoint-url`
+points every client (STS, S3, IAM) at an emulator instead.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tenant_storage.accounts import AccountClasses, caller_problems
+from tenant_storage.errors import InvalidInput
+from tenant_storage.inputs import load_stack_inputs
+from tenant_storage.registry import Tenant
+from tenant_storage.stacks import StackSettings, read_stack_files
+
+THROTTLING_CODES = {"SlowDown", "Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequests"}
+DENIED_CODES = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "403", "Forbidden"}
+
+
+class CommandFailed(Exception):
+    """The command could not run; the message says why and what to do (exit status 2)."""
+
+
+@dataclass(frozen=True)
+class StackContext:
+    settings: StackSettings
+    classes: AccountClasses
+    tenants: list[Tenant]
+
+
+def load_stack(project_dir: Path, stack: str) -> StackContext:
+    files = read_stack_files(project_dir)
+    if stack not in files:
+        raise CommandFailed(f"no stack file Pulumi.{stack}.yaml in {project_dir}")
+    try:
+        inputs = load_stack_inputs(project_dir, stack, files[stack].values)
+    except InvalidInput as error:
+        raise CommandFailed(
+            f"the inputs are invalid ({len(error.problems)} problems); run `tenant-storage validate`"
+        ) from error
+    return StackContext(inputs.settings, inputs.account_classes, inputs.tenants)
+
+
+class Aws:
+    """Clients of one session, all pointed at `endpoint_url` when one is given."""
+
+    def __init__(self, session: Any = None, endpoint_url: str | None = None) -> None:
+        if session is None:
+            import boto3
+
+            session = boto3.session.Session()
+        self.session = session
+        self.endpoint_url = endpoint_url
+        self._clients: dict[str, Any] = {}
+
+    def client(self, service: str) -> Any:
+        if service not in self._clients:
+            self._clients[service] = self.session.client(service, endpoint_url=self.endpoint_url)
+        return self._clients[service]
+
+    def caller(self) -> tuple[str, str]:
+        identity = self.client("sts").get_caller_identity()
+        return str(identity["Account"]), str(identity["Arn"])
+
+
+def verify_account(aws: Aws, context: StackContext, command: str) -> str:
+    """The caller's account, once it is one the stack may use; printed, so the reader knows where it ran."""
+    account, arn = aws.caller()
+    problems = caller_problems(context.settings, context.classes, account, arn)
+    if problems:
+        raise CommandFailed(
+            f"the credentials are for account {account} ({arn}), which stack {context.settings.stack!r} may not "
+            "use:\n  " + "\n  ".join(str(problem) for problem in problems)
+        )
+    print(f"{command}: account {account} ({arn}), stack {context.settings.stack}", file=sys.stderr)
+    return account
+
+
+@contextmanager
+def aws_errors() -> Iterator[None]:
+    """AWS and network errors as CommandFailed, each with what to do about it."""
+    from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError, NoCredentialsError
+
+    try:
+        yield
+    except NoCredentialsError as error:
+        raise CommandFailed(
+            "no AWS credentials found (environment, ~/.aws/credentials or config, SSO, or an instance role); "
+            "sign in to the stack's account first, for example `aws sso login`"
+        ) from error
+    except ClientError as error:
+        code = str(error.response.get("Error", {}).get("Code"))
+        operation = error.operation_name
+        if code in THROTTLING_CODES:
+            raise CommandFailed(f"AWS is throttling the requests ({code} on {operation}); retry in a minute") from error
+        if code in DENIED_CODES:
+            raise CommandFailed(
+                f"access denied to {operation} ({code}): the command needs read access to S3 and IAM "
+                "(for example the ReadOnlyAccess managed policy)"
+            ) from error
+        raise CommandFailed(f"{operation} failed: {error}") from error
+    except EndpointConnectionError as error:
+        raise CommandFailed(f"cannot reach AWS: {error}") from error
+    except BotoCoreError as error:
+        raise CommandFailed(f"the command could not run: {error}") from error
+
+
+def run_command(command: str, body: Callable[[], int]) -> int:
+    """Run `body`, turning CommandFailed into a message on stderr and exit status 2."""
+    try:
+        with aws_errors():
+            return body()
+    except CommandFailed as error:
+        print(f"{command}: {error}", file=sys.stderr)
+        return 2
