@@ -60,6 +60,18 @@ examples:
 
 {EXIT_CODES}"""
 
+DISCOVER_HELP = f"""\
+Find the buckets (named with the stack's prefix or tagged OrgId) and IAM users (named with its user
+prefix) of the caller's account that no tenant declares. Pair them, infer each profile from the
+grants, and print tenants.yaml entries with `adopt: true` (and `bucketName:` for an unconventional
+name), each with what its first deploy will change. Read-only; checks the caller's account first.
+
+examples:
+  tenant-storage discover --stack qa
+  tenant-storage discover --stack prod --format json
+
+{EXIT_CODES}"""
+
 CREDENTIALS_HELP = f"""\
 Print a tenant's app variables (BUCKET_NAME, AWS_KEY, AWS_SECRET, AWS_REGION) as shell assignments,
 from `pulumi stack output --show-secrets --json` (needs the Pulumi CLI, logged in to the stack's
@@ -119,6 +131,24 @@ def build_parser() -> argparse.ArgumentParser:
     names.add_argument("--stack", required=True, help="the stack whose bucket names to check, or all")
     names.add_argument("--endpoint-url", help="an S3-compatible endpoint instead of AWS (for example a moto server)")
 
+    discover = commands.add_parser(
+        "discover",
+        help="find tenants made by hand in the stack's account and print their entries (AWS credentials)",
+        description=DISCOVER_HELP,
+        formatter_class=formatter,
+    )
+    discover.add_argument("--stack", required=True, help="the stack whose account and prefixes to search")
+    discover.add_argument(
+        "--format",
+        choices=("yaml", "json"),
+        default="yaml",
+        dest="output_format",
+        help="yaml to paste, json for machines",
+    )
+    discover.add_argument(
+        "--endpoint-url", help="an AWS-compatible endpoint instead of AWS (for example a moto server)"
+    )
+
     credentials = commands.add_parser(
         "credentials",
         help="a tenant's app variables from the stack outputs (Pulumi CLI)",
@@ -141,6 +171,10 @@ def main(argv: Sequence[str] | None = None, project_dir: Path = PROJECT_DIR) -> 
         from live.credentials import run_credentials
 
         return run_credentials(project_dir, options.stack, options.org_id, options.label)
+    if options.command == "discover":
+        from live.discover import run_discover
+
+        return run_discover(project_dir, options.stack, options.output_format, options.endpoint_url)
     if options.command == "check-names":
         from live.check_names import run_check_names
 

@@ -1,0 +1,95 @@
+"""`discover` against a moto server holding tenants made by hand, exactly as the old checklists did."""
+
+import json
+
+import pytest
+import yaml
+
+from cli.main import main
+from tenant_storage.registry import parse_registry
+from tests.conftest import PROD_ACCOUNT, QA_ACCOUNT, fixture_project, reset_emulator, use_account
+from tests.legacy_accounts import make_legacy_tenants
+
+
+@pytest.fixture
+def legacy(moto_server, monkeypatch) -> str:
+    reset_emulator(moto_server)
+    use_account(monkeypatch, moto_server, QA_ACCOUNT)
+    make_legacy_tenants(moto_server)
+    return moto_server
+
+
+def discover(endpoint: str, *args: str) -> int:
+    return main(["discover", "--stack", "qa", "--endpoint-url", endpoint, *args], project_dir=fixture_project())
+
+
+def test_it_finds_the_three_tenants_with_their_profiles_and_names(legacy, capsys):
+    assert discover(legacy, "--format", "json") == 1
+    document = json.loads(capsys.readouterr().out)
+    assert document["account"] == QA_ACCOUNT
+    entries = {item["entry"]["orgId"]: item["entry"] for item in document["tenants"]}
+    assert entries == {
+        "oldgallery": {"orgId": "oldgallery", "environment": "qa", "adopt": True},
+        "oldapp": {
+            "orgId": "oldapp",
+            "environment": "qa",
+            "profile": "app-storage",
+            "adopt": True,
+            "bucketName": "fusion-rms-oldapp-2",
+        },
+        "oldorders": {"orgId": "oldorders", "environment": "qa", "profile": "upload-only", "adopt": True},
+    }
+    assert all(item["environment_inferred"] for item in document["tenants"])
+
+
+def test_it_lists_what_it_cannot_pair_with_the_reason(legacy, capsys):
+    discover(legacy, "--format", "json")
+    unpaired = {(u["kind"], u["name"]) for u in json.loads(capsys.readouterr().out)["unpaired"]}
+    assert unpaired == {("bucket", "fusion-rms-lonely"), ("user", "rms_ghost")}
+
+
+def test_it_says_what_the_first_deploy_will_change(legacy, capsys):
+    discover(legacy, "--format", "json")
+    changes = {
+        item["entry"]["orgId"]: " | ".join(item["changes"]) for item in json.loads(capsys.readouterr().out)["tenants"]
+    }
+    assert "removes 2 bucket-policy statement(s) naming a user as principal" in changes["oldgallery"]
+    assert "turns on versioning" in changes["oldgallery"]
+    assert '("Action": "*")' in changes["oldapp"]
+    assert "removes the inline policy 'upload' from rms_oldorders" in changes["oldorders"]
+    assert "creates a new access key" in changes["oldorders"]
+    assert "turns on server access logging" in changes["oldapp"]
+
+
+def test_the_yaml_is_ready_to_paste_into_tenants_yaml(legacy, capsys):
+    discover(legacy)
+    text = capsys.readouterr().out
+    registry = parse_registry(text, "tenants.yaml")
+    assert {tenant.org_id for tenant in registry.tenants} == {"oldgallery", "oldapp", "oldorders"}
+    assert all(tenant.adopt for tenant in registry.tenants)
+    assert "# verify: no Environment tag" in text
+    assert "# cannot pair bucket fusion-rms-lonely" in text
+    assert yaml.safe_load(text)["tenants"][0]["adopt"] is True
+
+
+def test_declared_tenants_are_not_rediscovered(legacy, capsys, project):
+    (project / "tenants.yaml").write_text(
+        (project / "tenants.yaml").read_text()
+        + "  - orgId: oldorders\n    environment: qa\n    profile: upload-only\n    adopt: true\n"
+    )
+    main(["discover", "--stack", "qa", "--endpoint-url", legacy, "--format", "json"], project_dir=project)
+    found = {item["entry"]["orgId"] for item in json.loads(capsys.readouterr().out)["tenants"]}
+    assert found == {"oldgallery", "oldapp"}
+
+
+def test_a_clean_account_exits_0(moto_server, monkeypatch, capsys):
+    reset_emulator(moto_server)
+    use_account(monkeypatch, moto_server, QA_ACCOUNT)
+    assert discover(moto_server) == 0
+    assert "tenants: []" in capsys.readouterr().out
+
+
+def test_the_wrong_account_is_refused_before_anything_is_read(legacy, monkeypatch, capsys):
+    use_account(monkeypatch, legacy, PROD_ACCOUNT)
+    assert discover(legacy) == 2
+    assert f"discover: the credentials are for account {PROD_ACCOUNT}" in capsys.readouterr().err
