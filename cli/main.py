@@ -72,6 +72,19 @@ examples:
 
 {EXIT_CODES}"""
 
+AUDIT_HELP = f"""\
+Compare the live account with what the stack declares, per tenant: the bucket and its settings
+(ownership, public access block, encryption, versioning, lifecycle, logging, bucket-policy statements,
+tags), the user (its group, no policy of its own), its access keys (undeclared, older than
+accessKeyMaxAgeDays: IAM.3, unused for 45 days: IAM.22), and orphans with the stack's prefixes.
+Read-only; checks the caller's account first.
+
+examples:
+  tenant-storage audit --stack qa
+  tenant-storage audit --stack prod --format markdown >> "$GITHUB_STEP_SUMMARY"
+
+{EXIT_CODES}"""
+
 CREDENTIALS_HELP = f"""\
 Print a tenant's app variables (BUCKET_NAME, AWS_KEY, AWS_SECRET, AWS_REGION) as shell assignments,
 from `pulumi stack output --show-secrets --json` (needs the Pulumi CLI, logged in to the stack's
@@ -149,6 +162,22 @@ def build_parser() -> argparse.ArgumentParser:
         "--endpoint-url", help="an AWS-compatible endpoint instead of AWS (for example a moto server)"
     )
 
+    audit = commands.add_parser(
+        "audit",
+        help="compare the live account with what the stack declares (AWS credentials)",
+        description=AUDIT_HELP,
+        formatter_class=formatter,
+    )
+    audit.add_argument("--stack", required=True, help="the stack to audit")
+    audit.add_argument(
+        "--format",
+        choices=("text", "json", "markdown"),
+        default="text",
+        dest="output_format",
+        help="text for people, json for machines, markdown for a job summary",
+    )
+    audit.add_argument("--endpoint-url", help="an AWS-compatible endpoint instead of AWS (for example a moto server)")
+
     credentials = commands.add_parser(
         "credentials",
         help="a tenant's app variables from the stack outputs (Pulumi CLI)",
@@ -171,6 +200,10 @@ def main(argv: Sequence[str] | None = None, project_dir: Path = PROJECT_DIR) -> 
         from live.credentials import run_credentials
 
         return run_credentials(project_dir, options.stack, options.org_id, options.label)
+    if options.command == "audit":
+        from live.audit import run_audit
+
+        return run_audit(project_dir, options.stack, options.output_format, options.endpoint_url)
     if options.command == "discover":
         from live.discover import run_discover
 

@@ -15,7 +15,7 @@ from cli.main import Progress, build_parser, main, run_plan
 from mock_runtime.runner import PROJECT_DIR
 from tests.conftest import fixture_project
 
-SUBCOMMANDS = ("plan", "validate", "check-names", "discover", "credentials")
+SUBCOMMANDS = ("plan", "validate", "check-names", "discover", "audit", "credentials")
 
 
 class FakeTerminal(io.StringIO):

@@ -127,3 +127,19 @@ class TestPinnedToolchain:
     def test_lock_updates_arrive_as_pull_requests(self):
         updates = yaml.safe_load((PROJECT_DIR / ".github" / "dependabot.yml").read_text())["updates"]
         assert {(u["package-ecosystem"], u["directory"]) for u in updates} >= {("uv", "/"), ("github-actions", "/")}
+
+
+class TestNightlyAudit:
+    workflow = load("audit.yml")
+
+    def test_it_runs_every_night_per_stack_with_a_read_only_role(self):
+        assert "schedule" in self.workflow[True]
+        job = self.workflow["jobs"]["audit"]
+        assert job["strategy"]["matrix"]["stack"] == ["qa", "prod"]
+        assert job["permissions"] == {"contents": "read", "id-token": "write"}
+        [credentials] = steps_using(job, "aws-actions/configure-aws-credentials")
+        assert "AUDIT_ROLE" in credentials["with"]["role-to-assume"]
+
+    def test_it_writes_markdown_to_the_job_summary_and_fails_on_findings(self):
+        commands = " ".join(step.get("run", "") for step in self.workflow["jobs"]["audit"]["steps"])
+        assert '--format markdown | tee -a "$GITHUB_STEP_SUMMARY"; exit "${PIPESTATUS[0]}"' in commands
