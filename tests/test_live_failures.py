@@ -1,0 +1,103 @@
+"""Every command that reads the live account fails cleanly, with exit 2 and a message that says what
+to do, when it cannot run: no credentials, the wrong account, throttling, access denied, no network."""
+
+import boto3
+import pytest
+from botocore.awsrequest import AWSResponse
+from botocore.config import Config
+
+from live.audit import run_audit
+from live.check_names import run_check_names
+from live.discover import run_discover
+from tests.conftest import PROD_ACCOUNT, QA_ACCOUNT, fixture_project, reset_emulator, use_account
+
+
+def check_names(endpoint, session):
+    return run_check_names(fixture_project(), "qa", endpoint, session=session)
+
+
+def discover(endpoint, session):
+    return run_discover(fixture_project(), "qa", "yaml", endpoint, session=session)
+
+
+def audit(endpoint, session):
+    return run_audit(fixture_project(), "qa", "text", endpoint, session=session)
+
+
+COMMANDS = {"check-names": check_names, "discover": discover, "audit": audit}
+
+
+class _Raw:
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+
+    def stream(self, **_):
+        yield self._body
+
+
+def answering(status: int, code: str, event: str) -> boto3.session.Session:
+    """A session whose first call of `event` gets an AWS error response."""
+    session = boto3.session.Session(region_name="us-east-1")
+    session._session.set_default_client_config(Config(retries={"max_attempts": 1}))
+
+    def respond(request, **_):
+        body = f"<ErrorResponse><Error><Code>{code}</Code><Message>m</Message></Error></ErrorResponse>".encode()
+        return AWSResponse(request.url, status, {}, _Raw(body))
+
+    session.events.register(event, respond)
+    return session
+
+
+@pytest.fixture
+def signed_in(moto_server, monkeypatch) -> str:
+    reset_emulator(moto_server)
+    use_account(monkeypatch, moto_server, QA_ACCOUNT)
+    return moto_server
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_no_credentials(command, moto_server, monkeypatch, tmp_path, capsys):
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    assert COMMANDS[command](moto_server, boto3.session.Session(region_name="us-east-1")) == 2
+    assert f"{command}: no AWS credentials found" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_the_wrong_account(command, signed_in, monkeypatch, capsys):
+    use_account(monkeypatch, signed_in, PROD_ACCOUNT)
+    assert COMMANDS[command](signed_in, boto3.session.Session(region_name="us-east-1")) == 2
+    assert f"{command}: the credentials are for account {PROD_ACCOUNT}" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_throttling(command, signed_in, capsys):
+    session = answering(400, "Throttling", "before-send.sts.GetCallerIdentity")
+    assert COMMANDS[command](signed_in, session) == 2
+    assert f"{command}: AWS is throttling the requests (Throttling on GetCallerIdentity)" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_access_denied(command, signed_in, capsys):
+    session = answering(403, "AccessDenied", "before-send.s3.ListBuckets")
+    assert COMMANDS[command](signed_in, session) == 2
+    err = capsys.readouterr().err
+    # check-names says which permission it needs; the others name the refused call.
+    assert (
+        "ListBuckets was refused (AccessDenied): the check needs s3:ListAllMyBuckets" in err
+        if command == "check-names"
+        else f"{command}: access denied to ListBuckets (AccessDenied)" in err
+    )
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_no_network(command, monkeypatch, capsys):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    session = boto3.session.Session(region_name="us-east-1")
+    session._session.set_default_client_config(Config(retries={"max_attempts": 1}, connect_timeout=2))
+    assert COMMANDS[command]("http://127.0.0.1:9", session) == 2
+    assert f"{command}: cannot reach AWS" in capsys.readouterr().err
