@@ -17,8 +17,10 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 EXIT_CODES = """exit status:
   0  all clear
   1  findings: an input is invalid (every problem is printed), a mandatory policy-pack rule is broken,
-     or (check-names) a bucket name is taken
-  2  could not run: a usage or git error, no AWS credentials, throttling, no Pulumi CLI"""
+     a bucket name is taken (check-names), undeclared resources (discover) or drift (audit)
+  2  could not run: a usage or git error, no AWS credentials, throttling, no Pulumi CLI
+  3  (plan --base) a risk of a --fail-on class: data-loss, protection-removed, credentials-revoked,
+     newly-public, stack-removed, account-changed by default"""
 
 PLAN_HELP = f"""\
 Run the real program for each stack under Pulumi's mock monitor, with the stack's own
@@ -33,6 +35,7 @@ examples:
   tenant-storage plan
   tenant-storage plan --stack qa --detail
   tenant-storage plan --base origin/main --format markdown >> "$GITHUB_STEP_SUMMARY"
+  tenant-storage plan --base origin/main --fail-on data-loss,newly-public
 
 {EXIT_CODES}"""
 
@@ -127,6 +130,13 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument(
         "--base", metavar="GIT_REF", help="also plan the inputs of this git revision and show what changes"
     )
+    plan.add_argument(
+        "--fail-on",
+        metavar="CLASSES",
+        type=_risk_classes,
+        help="with --base: exit 3 when a risk of these comma-separated classes is present, or none "
+        "(default: every class but permissions-widened)",
+    )
 
     commands.add_parser(
         "validate",
@@ -212,7 +222,21 @@ def main(argv: Sequence[str] | None = None, project_dir: Path = PROJECT_DIR) -> 
         from live.check_names import run_check_names
 
         return run_check_names(project_dir, options.stack, options.endpoint_url)
-    return run_plan(project_dir, options.stack, options.output_format, options.base, detail=options.detail)
+    return run_plan(
+        project_dir, options.stack, options.output_format, options.base, detail=options.detail, fail_on=options.fail_on
+    )
+
+
+def _risk_classes(text: str) -> tuple[str, ...]:
+    from review.risks import RISK_CLASSES
+
+    if text == "none":
+        return ()
+    classes = tuple(part.strip() for part in text.split(",") if part.strip())
+    unknown = [name for name in classes if name not in RISK_CLASSES]
+    if unknown or not classes:
+        raise argparse.ArgumentTypeError(f"unknown risk class {', '.join(unknown)}; known: {', '.join(RISK_CLASSES)}")
+    return classes
 
 
 class Progress:
@@ -245,12 +269,14 @@ def run_plan(
     base: str | None,
     detail: bool = False,
     progress: Progress | None = None,
+    fail_on: Sequence[str] | None = None,
 ) -> int:
     from review.diff import diff_plans
     from review.gitbase import GitError, materialize_base_inputs
     from review.plan import StackPlan, plan_stack
     from review.render import render
-    from tenant_storage.stacks import stack_file_name, stack_names
+    from review.risks import DEFAULT_FAIL_ON, Risk, account_risks, removed_stack_risk, stack_risks
+    from tenant_storage.stacks import read_stack_file, stack_file_name, stack_names
 
     progress = progress or Progress()
     stacks = stack_names(project_dir) if stack == "all" else [stack]
@@ -268,7 +294,14 @@ def run_plan(
 
     plans = [planned(name, project_dir, f"planning stack {name}") for name in stacks]
     diffs = []
+    risks: list[Risk] | None = None
+
+    def allowed_accounts(path: Path) -> tuple[str, ...] | None:
+        settings = read_stack_file(path).settings if path.exists() else None
+        return settings.allowed_account_ids if settings else None
+
     if base is not None:
+        risks = []
         with tempfile.TemporaryDirectory(prefix="tenant-storage-base-") as scratch:
             base_dir = Path(scratch)
             try:
@@ -280,6 +313,19 @@ def run_plan(
                 exists = (base_dir / stack_file_name(head.stack)).exists()
                 label = f"planning stack {head.stack} at {base}"
                 base_plan = planned(head.stack, base_dir, label) if exists else StackPlan(stack=head.stack)
-                diffs.append(diff_plans(base_plan, head))
-    sys.stdout.write(render(plans, diffs, output_format, detail=detail))
-    return 1 if any(plan.refused or plan.blocked_by_policy for plan in plans) else 0
+                diff = diff_plans(base_plan, head)
+                diffs.append(diff)
+                risks += stack_risks(base_plan, head, diff)
+                risks += account_risks(
+                    head.stack,
+                    allowed_accounts(base_dir / stack_file_name(head.stack)),
+                    allowed_accounts(project_dir / stack_file_name(head.stack)),
+                )
+            if stack == "all":
+                for gone in sorted(set(stack_names(base_dir)) - set(stacks)):
+                    risks.append(removed_stack_risk(gone, planned(gone, base_dir, f"planning removed stack {gone}")))
+    sys.stdout.write(render(plans, diffs, output_format, detail=detail, risks=risks))
+    if any(plan.refused or plan.blocked_by_policy for plan in plans):
+        return 1
+    gating = set(DEFAULT_FAIL_ON if fail_on is None else fail_on)
+    return 3 if risks and any(risk.risk_class in gating for risk in risks) else 0

@@ -34,6 +34,7 @@ class ResourcePlan:
     org_id: str | None
     protect: bool
     inputs: dict[str, Any]
+    retain_on_delete: bool = False
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,7 @@ def plan_from_run(run: ProgramRun) -> StackPlan:
             name=registration.name,
             org_id=components.get(registration.parent, components.get(registration.urn)),
             protect=registration.protect,
+            retain_on_delete=registration.retain_on_delete,
             inputs=registration.inputs,
         )
         for registration in sorted(run.registrations, key=lambda registration: registration.urn)

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Sequence
 
 from review.diff import ACTIONS, ResourceChange, StackDiff
 from review.plan import StackPlan, TenantPlan
+from review.risks import Risk, summary_counts
 
 MOCKED_SUFFIX_NOTE = "* random suffix mocked offline; the real one is chosen at the first deploy and then kept"
 # Shown instead of a line ending inside a Markdown value: a real one would end the list item, table row or HTML block.
@@ -21,19 +22,48 @@ _BACKTICK_RUN = re.compile(r"`+")
 _BARE_WORD = re.compile(r"[A-Za-z0-9]+(?:[-_][A-Za-z0-9]+)*")
 
 
-def render(plans: Sequence[StackPlan], diffs: Sequence[StackDiff], output_format: str, detail: bool = False) -> str:
-    """JSON and Markdown are always complete; text is a summary unless `detail` asks for everything."""
+def render(
+    plans: Sequence[StackPlan],
+    diffs: Sequence[StackDiff],
+    output_format: str,
+    detail: bool = False,
+    risks: Sequence[Risk] | None = None,
+) -> str:
+    """JSON and Markdown are always complete; text is a summary unless `detail` asks for everything.
+    With `risks` (a plan against a base revision), each starts with the risks' counts per class."""
     if output_format == "json":
-        return render_json(plans, diffs)
+        return render_json(plans, diffs, risks)
     if output_format == "markdown":
-        return render_markdown(plans, diffs)
-    return render_text(plans, diffs, detail)
+        return _markdown_risks(risks) + render_markdown(plans, diffs)
+    return _text_risks(risks) + render_text(plans, diffs, detail)
 
 
-def render_json(plans: Sequence[StackPlan], diffs: Sequence[StackDiff]) -> str:
+def _text_risks(risks: Sequence[Risk] | None) -> str:
+    if risks is None:
+        return ""
+    counts = summary_counts(list(risks))
+    lines = ["risks: " + ", ".join(f"{count} {name}" for name, count in counts.items())]
+    lines += [f"  RISK {risk.risk_class}: {risk.message}" for risk in risks]
+    return "\n".join(lines) + "\n\n"
+
+
+def _markdown_risks(risks: Sequence[Risk] | None) -> str:
+    if risks is None:
+        return ""
+    counts = summary_counts(list(risks))
+    out = ["## Risks", "", "| class | count |", "| --- | ---: |"]
+    out += [f"| {name} | {count} |" for name, count in counts.items()]
+    out.append("")
+    out += [f"- **{risk.risk_class}**: {markdown_code(risk.message)}" for risk in risks]
+    return "\n".join(out) + "\n\n"
+
+
+def render_json(plans: Sequence[StackPlan], diffs: Sequence[StackDiff], risks: Sequence[Risk] | None = None) -> str:
     document: dict[str, object] = {"stacks": {plan.stack: plan.to_json() for plan in plans}}
     if diffs:
         document["diff"] = {diff.stack: diff.to_json() for diff in diffs}
+    if risks is not None:
+        document["risks"] = [risk.to_json() for risk in risks]
     return json.dumps(document, indent=2) + "\n"
 
 

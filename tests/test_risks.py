@@ -1,0 +1,166 @@
+"""`plan --base` names every risk a reviewer must see, counts it per class, and fails the check on it.
+
+Each scenario edits the fixture inputs in a git repository whose HEAD is the unchanged fixture, then runs
+`plan --base HEAD`: the classes found, and the exit status (3 when a --fail-on class is present).
+"""
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from cli.main import main
+from tests.conftest import replace_in, with_settings
+
+XMSQA1 = "  - orgId: xmsqa1\n    environment: qa\n"
+
+
+def git(repo: Path, *args: str) -> None:
+    subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True)
+
+
+def commit(repo: Path) -> Path:
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "-c", "user.name=t", "-c", "user.email=t@example.com", "add", ".")
+    git(repo, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "base")
+    return repo
+
+
+def risks(repo: Path, capsys, *args: str) -> tuple[int, list[dict]]:
+    status = main(["plan", "--format", "json", "--base", "HEAD", *args], project_dir=repo)
+    return status, json.loads(capsys.readouterr().out)["risks"]
+
+
+def classes(found: list[dict]) -> set[str]:
+    return {risk["class"] for risk in found}
+
+
+def test_an_unchanged_registry_has_no_risk_and_exits_0(project, capsys):
+    repo = commit(project)
+    assert risks(repo, capsys) == (0, [])
+
+
+def test_a_one_step_key_rotation_revokes_the_apps_only_key(project, capsys):
+    repo = commit(project)
+    replace_in("tenants.yaml", XMSQA1, f'{XMSQA1}    accessKeys: ["2026-11"]\n')(repo)
+    status, found = risks(repo, capsys, "--stack", "qa")
+    assert status == 3
+    [revoked] = [r for r in found if r["class"] == "credentials-revoked"]
+    assert revoked["orgId"] == "xmsqa1"
+    assert revoked["stack"] == "qa"
+    assert revoked["urn"].endswith("::xmsqa1-access-key")
+
+
+def test_a_two_step_rotation_is_not_a_risk(project, capsys):
+    repo = commit(project)
+    replace_in("tenants.yaml", XMSQA1, f'{XMSQA1}    accessKeys: [initial, "2026-11"]\n')(repo)
+    status, found = risks(repo, capsys, "--stack", "qa")
+    assert "credentials-revoked" not in classes(found)
+    assert status == 0
+
+
+def test_a_new_user_prefix_replaces_every_users_keys(project, capsys):
+    repo = commit(project)
+    changed = with_settings(repo, "qa", {"tenant-storage:iamUserPrefix": "pos_"})
+    (repo / "Pulumi.qa.yaml").write_text((changed / "Pulumi.qa.yaml").read_text())
+    status, found = risks(repo, capsys, "--stack", "qa")
+    assert status == 3
+    assert {r["orgId"] for r in found if r["class"] == "credentials-revoked"} == {
+        "xmsqa1",
+        "xmsqa2",
+        "acme-dev",
+        "tradeshow-demo",
+    }
+
+
+def test_a_private_bucket_made_public_is_newly_public(project, capsys):
+    repo = commit(project)
+    replace_in("tenants.yaml", "profile: app-storage", "profile: media-gallery")(repo)
+    status, found = risks(repo, capsys, "--stack", "qa")
+    assert status == 3
+    newly_public = [r["message"] for r in found if r["class"] == "newly-public"]
+    assert any("public statement added" in message for message in newly_public)
+    assert any("blockPublicPolicy, restrictPublicBuckets turned off" in message for message in newly_public)
+
+
+def test_dropping_protection_is_protection_removed(project, capsys):
+    protected = with_settings(project, "qa", {"tenant-storage:protectBuckets": True})
+    repo = commit(protected)
+    replace_in("Pulumi.qa.yaml", "tenant-storage:protectBuckets: true\n", "")(repo)
+    status, found = risks(repo, capsys, "--stack", "qa")
+    assert status == 3
+    # Every tenant's bucket, and the stack's access-log bucket (no tenant: orgId None).
+    assert {r["orgId"] for r in found if r["class"] == "protection-removed"} == {
+        "xmsqa1",
+        "xmsqa2",
+        "acme-dev",
+        "tradeshow-demo",
+        None,
+    }
+
+
+def test_removing_a_tenant_is_data_loss(project, capsys):
+    repo = commit(project)
+    replace_in("tenants.yaml", "  - orgId: xmsqa2\n    environment: qa\n    profile: app-storage\n", "")(repo)
+    status, found = risks(repo, capsys, "--stack", "qa")
+    assert status == 3
+    assert [(r["class"], r["orgId"]) for r in found] == [("data-loss", "xmsqa2")]
+
+
+def test_renaming_a_stack_file_removes_the_stack(project, capsys):
+    repo = commit(project)
+    git(repo, "mv", "Pulumi.prod.yaml", "Pulumi.production.yaml")
+    status, found = risks(repo, capsys)
+    assert status == 3
+    [removed] = [r for r in found if r["class"] == "stack-removed"]
+    assert removed["stack"] == "prod"
+    assert "all 79 resources of stack prod" in removed["message"]
+
+
+def test_another_account_is_account_changed(project, capsys):
+    repo = commit(project)
+    replace_in("accounts.yaml", '  - "222222222222"\n', '  - "222222222222"\n  - "333333333333"\n')(repo)
+    replace_in("Pulumi.qa.yaml", '"222222222222"', '"333333333333"')(repo)
+    status, found = risks(repo, capsys, "--stack", "qa")
+    assert status == 3
+    [changed] = [r for r in found if r["class"] == "account-changed"]
+    assert changed["message"] == "stack qa: allowed accounts 222222222222 -> 333333333333"
+    # A new account also means a new access-log bucket (its name holds the account): data loss too.
+    assert "data-loss" in classes(found)
+
+
+def test_wider_permissions_are_listed_but_gate_only_on_request(project, capsys):
+    repo = commit(project)
+    replace_in("tenants.yaml", "profile: upload-only", "profile: app-storage")(repo)
+    status, found = risks(repo, capsys, "--stack", "qa")
+    assert "permissions-widened" in classes(found)
+    assert status == 0
+    status, _ = risks(repo, capsys, "--stack", "qa", "--fail-on", "permissions-widened")
+    assert status == 3
+
+
+def test_fail_on_none_still_lists_every_risk(project, capsys):
+    repo = commit(project)
+    replace_in("tenants.yaml", "  - orgId: xmsqa2\n    environment: qa\n    profile: app-storage\n", "")(repo)
+    status, found = risks(repo, capsys, "--stack", "qa", "--fail-on", "none")
+    assert status == 0
+    assert classes(found) == {"data-loss"}
+
+
+def test_text_and_markdown_start_with_the_counts_per_class(project, capsys):
+    repo = commit(project)
+    replace_in("tenants.yaml", "  - orgId: xmsqa2\n    environment: qa\n    profile: app-storage\n", "")(repo)
+    assert main(["plan", "--stack", "qa", "--base", "HEAD"], project_dir=repo) == 3
+    text = capsys.readouterr().out
+    assert text.startswith("risks: 1 data-loss, 0 protection-removed, 0 credentials-revoked")
+    main(["plan", "--stack", "qa", "--base", "HEAD", "--format", "markdown"], project_dir=repo)
+    markdown = capsys.readouterr().out
+    assert markdown.startswith("## Risks\n\n| class | count |")
+    assert "| data-loss | 1 |" in markdown
+
+
+def test_an_unknown_class_is_a_usage_error(project):
+    with pytest.raises(SystemExit) as raised:
+        main(["plan", "--fail-on", "data-gone"], project_dir=project)
+    assert raised.value.code == 2
