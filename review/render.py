@@ -234,16 +234,23 @@ def render_markdown(plans: Sequence[StackPlan], diffs: Sequence[StackDiff]) -> s
             out += [f"- {markdown_code(error)}" for error in plan.errors] + [""]
             continue
         diff = diff_by_stack.get(plan.stack)
+        shown = plan.tenants
         if diff is not None:
             out += _markdown_diff(diff)
+            # Against a base, only what changes is shown in full: a fleet's summary stays readable.
+            changed = set(diff.tenants_added) | set(diff.tenants_changed) | {c.org_id for c in diff.resources}
+            shown = [tenant for tenant in plan.tenants if tenant.org_id in changed]
         out += [f"{len(plan.tenants)} tenants, {len(plan.resources)} resources.", ""]
-        out += [_markdown_row(SUMMARY_HEADER), "|" + " --- |" * len(SUMMARY_HEADER)]
-        out += [_markdown_row(markdown_code(cell, table_cell=True) for cell in row) for row in _summary_rows(plan)]
+        rows = [row for row, tenant in zip(_summary_rows(plan), plan.tenants, strict=True) if tenant in shown]
+        out += [_markdown_row(SUMMARY_HEADER), "|" + " --- |" * len(SUMMARY_HEADER)] if rows else []
+        out += [_markdown_row(markdown_code(cell, table_cell=True) for cell in row) for row in rows]
         out.append("")
+        if len(shown) < len(plan.tenants):
+            out += [f"{len(plan.tenants) - len(shown)} unchanged tenants are not shown.", ""]
         if any(tenant.mocked_suffix for tenant in plan.tenants):
             out += ["\\" + MOCKED_SUFFIX_NOTE, ""]
         out += [*_markdown_violation_lines(plan), ""] if plan.violations else []
-        for tenant in plan.tenants:
+        for tenant in shown:
             summary = f"<code>{markdown_html(tenant.org_id)}</code>: policies and resources"
             out += [f"<details><summary>{summary}</summary>", ""]
             out += [f"- {label}: {markdown_code(value)}" for label, value in _tenant_facts(tenant)]
@@ -251,7 +258,30 @@ def render_markdown(plans: Sequence[StackPlan], diffs: Sequence[StackDiff]) -> s
             out += ["Bucket policy:", "", *_markdown_json(tenant.bucket_policy), ""]
             urns = [_one_line(urn) for urn in tenant.resource_urns]
             out += ["Resources:", "", *_markdown_fenced("", urns), "", "</details>", ""]
-    return "\n".join(out)
+    return bounded("\n".join(out))
+
+
+MARKDOWN_LIMIT = 60 * 1024  # GitHub drops a job summary over 1 MiB; a review needs far less
+
+
+def bounded(markdown: str, limit: int = MARKDOWN_LIMIT) -> str:
+    """`markdown` cut at a line boundary to at most `limit` bytes, with a note that says what was left out."""
+    data = markdown.encode()
+    if len(data) <= limit:
+        return markdown
+    note = (
+        "\n\n---\n**Truncated**: this summary stops at {shown:,} of {total:,} bytes. The complete plan is "
+        "the `plan.json` artifact of this workflow run (`tenant-storage plan --format json`).\n"
+    )
+    budget = limit - len(note.format(shown=limit, total=len(data)).encode())
+    cut = data[:budget].decode(errors="ignore")
+    cut = cut[: cut.rfind("\n")] if "\n" in cut else cut
+    # A cut inside a fenced block or an open <details> would swallow the note: close them first.
+    if cut.count("```") % 2:
+        cut += "\n```"
+    if cut.count("<details>") > cut.count("</details>"):
+        cut += "\n\n</details>"
+    return cut + note.format(shown=len(cut.encode()), total=len(data))
 
 
 def _markdown_row(cells: Iterable[str]) -> str:

@@ -1,0 +1,49 @@
+"""The pull-request summary stays readable at fleet scale: changed tenants in full, unchanged ones as a
+count, and never more than 60 KiB (GitHub drops a job summary over 1 MiB)."""
+
+import subprocess
+
+from markdown_it import MarkdownIt
+
+from cli.main import main
+from review.render import MARKDOWN_LIMIT, bounded
+
+
+def git(repo, *args):
+    subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True)
+
+
+def fleet(project, size: int) -> None:
+    lines = ["tenants:"] + [f"  - orgId: t{n:04d}\n    environment: qa" for n in range(size)]
+    lines += ["  - orgId: p0\n    environment: production"]
+    (project / "tenants.yaml").write_text("\n".join(lines) + "\n")
+
+
+def test_against_a_base_only_the_changed_tenant_is_shown_in_full(project, capsys):
+    fleet(project, 30)
+    git(project, "init", "-q", "-b", "main")
+    git(project, "-c", "user.name=t", "-c", "user.email=t@e", "add", ".")
+    git(project, "-c", "user.name=t", "-c", "user.email=t@e", "commit", "-q", "-m", "base")
+    (project / "tenants.yaml").write_text(
+        (project / "tenants.yaml").read_text() + "  - orgId: newco\n    environment: qa\n"
+    )
+    main(["plan", "--stack", "qa", "--base", "HEAD", "--format", "markdown"], project_dir=project)
+    out = capsys.readouterr().out
+    assert "<code>newco</code>" in out
+    assert "<code>t0001</code>" not in out
+    assert "30 unchanged tenants are not shown." in out
+
+
+def test_a_summary_never_exceeds_60_kib_and_says_where_the_rest_is(project, capsys):
+    fleet(project, 300)
+    main(["plan", "--stack", "qa", "--format", "markdown"], project_dir=project)
+    out = capsys.readouterr().out
+    assert len(out.encode()) <= MARKDOWN_LIMIT
+    assert "**Truncated**" in out
+    assert "`plan.json` artifact" in out
+    html = MarkdownIt("gfm-like").render(out)
+    assert "<strong>Truncated</strong>" in html  # the note is not swallowed by an open block
+
+
+def test_a_short_summary_is_left_alone():
+    assert bounded("# plan\n\nsmall\n") == "# plan\n\nsmall\n"
