@@ -39,6 +39,16 @@ examples:
 
 {EXIT_CODES}"""
 
+STACKS_HELP = f"""\
+List every stack file with its class (production-class stacks deploy behind the `production`
+environment) and its allowed accounts. JSON is what the workflows build their matrices from.
+
+examples:
+  tenant-storage stacks
+  tenant-storage stacks --format json
+
+{EXIT_CODES}"""
+
 VALIDATE_HELP = f"""\
 Check tenants.yaml, accounts.yaml and every stack file, all problems at once, without loading the
 Pulumi SDK (fast enough for editors and pre-commit). It does not check the caller's account, which
@@ -138,6 +148,16 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: every class but permissions-widened)",
     )
 
+    stacks = commands.add_parser(
+        "stacks",
+        help="the stacks and their class, from Pulumi.*.yaml (for CI matrices)",
+        description=STACKS_HELP,
+        formatter_class=formatter,
+    )
+    stacks.add_argument(
+        "--format", choices=("text", "json"), default="text", dest="output_format", help="text, or json for a matrix"
+    )
+
     commands.add_parser(
         "validate",
         help="check tenants.yaml, accounts.yaml and the stack files (no Pulumi SDK)",
@@ -202,6 +222,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None, project_dir: Path = PROJECT_DIR) -> int:
     options = build_parser().parse_args(argv)
+    if options.command == "stacks":
+        return run_stacks(project_dir, options.output_format)
     if options.command == "validate":
         from review.validate import run_validate
 
@@ -329,3 +351,33 @@ def run_plan(
         return 1
     gating = set(DEFAULT_FAIL_ON if fail_on is None else fail_on)
     return 3 if risks and any(risk.risk_class in gating for risk in risks) else 0
+
+
+def run_stacks(project_dir: Path, output_format: str) -> int:
+    import json
+
+    from tenant_storage.stacks import read_stack_files
+
+    files = read_stack_files(project_dir)
+    broken = [name for name, stack_file in files.items() if stack_file.settings is None]
+    if broken:
+        print(f"invalid stack files: {', '.join(broken)}; run `tenant-storage validate`", file=sys.stderr)
+        return 1
+    rows = [
+        {
+            "stack": name,
+            "productionClass": stack_file.settings.production_class,
+            "accounts": list(stack_file.settings.allowed_account_ids),
+        }
+        for name, stack_file in files.items()
+        if stack_file.settings is not None
+    ]
+    if output_format == "json":
+        print(json.dumps(rows))
+        return 0
+    for name, stack_file in files.items():
+        settings = stack_file.settings
+        assert settings is not None
+        kind = "production-class" if settings.production_class else "non-production"
+        print(f"{name}: {kind}, accounts {', '.join(settings.allowed_account_ids)}")
+    return 0

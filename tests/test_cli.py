@@ -15,7 +15,7 @@ from cli.main import Progress, build_parser, main, run_plan
 from mock_runtime.runner import PROJECT_DIR
 from tests.conftest import fixture_project
 
-SUBCOMMANDS = ("plan", "validate", "check-names", "discover", "audit", "credentials")
+SUBCOMMANDS = ("plan", "stacks", "validate", "check-names", "discover", "audit", "credentials")
 
 
 class FakeTerminal(io.StringIO):
@@ -113,3 +113,13 @@ class TestMake:
         assert "Python 3.10.12" in result.stderr
         assert not (tmp_path / ".venv").exists()
         assert not (tmp_path / ".tools").exists()
+
+
+def test_stacks_lists_each_stack_with_its_class_for_ci_matrices(capsys):
+    import json
+
+    assert main(["stacks", "--format", "json"], project_dir=fixture_project()) == 0
+    assert json.loads(capsys.readouterr().out) == [
+        {"stack": "prod", "productionClass": True, "accounts": ["111111111111"]},
+        {"stack": "qa", "productionClass": False, "accounts": ["222222222222"]},
+    ]

@@ -32,13 +32,34 @@ class TestPullRequests:
         [checkout] = steps_using(job, "actions/checkout")
         assert checkout["with"]["fetch-depth"] == 0, "the base branch must be fetched for --base"
         commands = " ".join(step.get("run", "") for step in job["steps"])
-        assert 'tenant-storage plan --base "$BASE_REF" --format markdown >> "$GITHUB_STEP_SUMMARY"' in commands
+        assert 'tenant-storage plan --base "$BASE_REF" --format markdown' in commands
+        assert '>> "$GITHUB_STEP_SUMMARY"' in commands
         assert "secrets." not in yaml.safe_dump(job)
+
+    def test_risks_fail_the_check_unless_the_accept_risk_label_is_set(self):
+        [step] = [s for s in self.jobs["offline-plan"]["steps"] if "--format markdown" in s.get("run", "")]
+        assert (
+            step["env"]["FAIL_ON"]
+            == "${{ contains(github.event.pull_request.labels.*.name, 'accept-risk') && 'none' || '' }}"
+        )
+        assert '${FAIL_ON:+--fail-on "$FAIL_ON"}' in step["run"]
+        assert {"labeled", "unlabeled"} <= set(self.workflow[True]["pull_request"]["types"])
+
+    def test_the_full_json_plan_is_uploaded_as_an_artifact(self):
+        [upload] = steps_using(self.jobs["offline-plan"], "actions/upload-artifact")
+        assert upload["with"] == {"name": "plan.json", "path": "plan.json"}
+
+    def test_new_tenants_get_check_names_with_the_read_only_role(self):
+        commands = " ".join(step.get("run", "") for step in self.jobs["preview"]["steps"])
+        assert (
+            'git diff --quiet "$BASE_REF" -- tenants.yaml || .venv/bin/tenant-storage check-names --stack "$STACK"'
+            in commands
+        )
 
     def test_the_real_preview_runs_only_for_same_repository_pull_requests(self):
         job = self.jobs["preview"]
         assert job["if"] == "github.event.pull_request.head.repo.full_name == github.repository"
-        assert job["strategy"]["matrix"]["stack"] == ["qa", "prod"]
+        assert job["strategy"]["matrix"]["include"] == "${{ fromJSON(needs.stacks.outputs.matrix) }}"
         [preview] = steps_using(job, "pulumi/actions")
         assert preview["with"]["command"] == "preview"
         assert preview["with"]["comment-on-pr"] is True
@@ -61,18 +82,24 @@ class TestDeploy:
     def test_it_deploys_on_push_to_main_only(self):
         assert self.workflow[True] == {"push": {"branches": ["main"]}}  # PyYAML reads the key `on` as True
 
-    def test_qa_goes_first_then_prod_behind_a_reviewed_environment(self):
-        assert self.jobs["qa"]["needs"] == "test"
-        assert self.jobs["prod"]["needs"] == "qa"
-        assert self.jobs["prod"]["environment"] == "production"
+    def test_every_stack_file_is_deployed_non_production_first_then_production_behind_review(self):
+        stacks = " ".join(step.get("run", "") for step in self.jobs["stacks"]["steps"])
+        assert "tenant-storage stacks --format json" in stacks
+        assert self.jobs["non-production"]["strategy"]["matrix"]["include"] == (
+            "${{ fromJSON(needs.stacks.outputs.non-production) }}"
+        )
+        assert (
+            self.jobs["production"]["strategy"]["matrix"]["include"]
+            == "${{ fromJSON(needs.stacks.outputs.production) }}"
+        )
+        assert self.jobs["production"]["needs"] == ["stacks", "non-production"]
+        assert self.jobs["production"]["environment"] == "production"
 
     def test_two_deploys_of_one_stack_never_overlap(self):
-        for stack in ("qa", "prod"):
-            assert self.jobs[stack]["concurrency"] == {"group": f"deploy-{stack}", "cancel-in-progress": False}
-            [up] = steps_using(self.jobs[stack], "pulumi/actions")
-            assert (up["with"]["command"], up["with"]["stack-name"]) == ("up", stack)
-            [credentials] = steps_using(self.jobs[stack], "aws-actions/configure-aws-credentials")
-            assert stack.upper() in credentials["with"]["role-to-assume"]
+        for job in ("non-production", "production"):
+            assert self.jobs[job]["concurrency"] == {"group": "deploy-${{ matrix.stack }}", "cancel-in-progress": False}
+            [up] = steps_using(self.jobs[job], "pulumi/actions")
+            assert (up["with"]["command"], up["with"]["stack-name"]) == ("up", "${{ matrix.stack }}")
 
 
 def test_no_workflow_uses_long_lived_aws_keys():
@@ -143,3 +170,24 @@ class TestNightlyAudit:
     def test_it_writes_markdown_to_the_job_summary_and_fails_on_findings(self):
         commands = " ".join(step.get("run", "") for step in self.workflow["jobs"]["audit"]["steps"])
         assert '--format markdown | tee -a "$GITHUB_STEP_SUMMARY"; exit "${PIPESTATUS[0]}"' in commands
+
+
+class TestTheGateIsTheDeploysGate:
+    def test_every_preview_and_up_runs_the_policy_pack(self):
+        actions = [
+            step
+            for path in WORKFLOWS.glob("*.yml")
+            for job in yaml.safe_load(path.read_text())["jobs"].values()
+            for step in steps_using(job, "pulumi/actions")
+        ]
+        assert len(actions) >= 3
+        assert all(step["with"]["policyPacks"] == "policy" for step in actions)
+
+    def test_the_backend_is_pulumi_cloud_or_self_managed(self):
+        for name in ("pull-request.yml", "deploy.yml"):
+            workflow = load(name)
+            assert workflow["env"]["PULUMI_BACKEND_URL"] == "${{ vars.PULUMI_BACKEND_URL }}"
+            for job in workflow["jobs"].values():
+                for step in steps_using(job, "pulumi/actions"):
+                    assert step["env"]["PULUMI_ACCESS_TOKEN"] == "${{ secrets.PULUMI_ACCESS_TOKEN }}"
+                    assert step["env"]["PULUMI_CONFIG_PASSPHRASE"] == "${{ secrets.PULUMI_CONFIG_PASSPHRASE }}"
