@@ -126,6 +126,47 @@ def measure_typed_floor(tenants: int) -> dict[str, float]:
     return {"seconds": seconds, "resources": len(run.registrations)}
 
 
+def measure_review(repo: Path, full: bool) -> dict[str, float]:
+    import contextlib
+    import io
+
+    from cli.main import run_plan
+
+    preload_program_modules()
+    started = time.perf_counter()
+    with contextlib.redirect_stdout(io.StringIO()):
+        status = run_plan(repo, "all", "json", "HEAD", incremental=not full, fail_on=())
+    seconds = time.perf_counter() - started
+    assert status == 0, status
+    return {"seconds": seconds}
+
+
+def compare_reviews(size: int) -> None:
+    """A one-tenant pull request on 2 x `size` tenants: `plan --base` in full and incremental, side by side."""
+    with tempfile.TemporaryDirectory(prefix="tenant-storage-bench-") as scratch:
+        repo = Path(scratch)
+        for name in ("__main__.py", "Pulumi.yaml"):
+            shutil.copy(PROJECT_DIR / name, repo / name)
+        for name in ("Pulumi.qa.yaml", "Pulumi.prod.yaml", "accounts.yaml"):
+            shutil.copy(FIXTURE_INPUTS / name, repo / name)
+        write_registry(repo / "tenants.yaml", size, list(STACK_ENVIRONMENTS))
+        for args in (("init", "-q", "-b", "main"), ("add", "."), ("commit", "-q", "-m", "base")):
+            subprocess.run(  # noqa: S603 - fixed git arguments
+                ["git", "-C", str(repo), "-c", "user.name=b", "-c", "user.email=b@example.com", *args],  # noqa: S607
+                check=True,
+                capture_output=True,
+            )
+        with (repo / "tenants.yaml").open("a") as registry:
+            registry.write("  - orgId: newcomer\n    environment: qa\n")
+        full = run_child("review", str(repo), "full")
+        incremental = run_child("review", str(repo), "incremental")
+        print("| plan --base of a one-tenant change | tenants | seconds | MB |")
+        print("| --- | ---: | ---: | ---: |")
+        print(f"| full | 2 x {size} | {full['seconds']:.2f} | {full['mb']:.0f} |")
+        print(f"| incremental | 2 x {size} | {incremental['seconds']:.2f} | {incremental['mb']:.0f} |")
+        print(f"\nincremental / full: {incremental['seconds'] / full['seconds']:.1%} of the time")
+
+
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -142,10 +183,20 @@ def main() -> None:
     parser.add_argument("--sizes", default="10,100,1000,2000")
     parser.add_argument("--stacks", default="qa,prod")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--review",
+        type=int,
+        metavar="TENANTS",
+        help="instead: time `plan --base` of a one-tenant change on 2 x TENANTS tenants, full and incremental",
+    )
     options = parser.parse_args()
 
     if options.child:
         kind, *rest = options.child
+        if kind == "review":
+            result = measure_review(Path(rest[0]), rest[1] == "full")
+            print(json.dumps({**result, "mb": peak_rss_mb()}))
+            return
         if kind == "floor":
             result = measure_floor(int(rest[0]))
         elif kind == "typed-floor":
@@ -155,6 +206,9 @@ def main() -> None:
         print(json.dumps({**result, "mb": peak_rss_mb()}))
         return
 
+    if options.review:
+        compare_reviews(options.review)
+        return
     stacks = options.stacks.split(",")
     print(
         "| stack | tenants | resources | seconds | MB | floor s | floor MB | ratio to floor "

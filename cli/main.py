@@ -141,6 +141,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--base", metavar="GIT_REF", help="also plan the inputs of this git revision and show what changes"
     )
     plan.add_argument(
+        "--full",
+        action="store_true",
+        help="with --base: plan every tenant at both revisions, even when only tenants.yaml changed",
+    )
+    plan.add_argument(
         "--fail-on",
         metavar="CLASSES",
         type=_risk_classes,
@@ -245,7 +250,13 @@ def main(argv: Sequence[str] | None = None, project_dir: Path = PROJECT_DIR) -> 
 
         return run_check_names(project_dir, options.stack, options.endpoint_url)
     return run_plan(
-        project_dir, options.stack, options.output_format, options.base, detail=options.detail, fail_on=options.fail_on
+        project_dir,
+        options.stack,
+        options.output_format,
+        options.base,
+        detail=options.detail,
+        fail_on=options.fail_on,
+        incremental=not options.full,
     )
 
 
@@ -292,9 +303,11 @@ def run_plan(
     detail: bool = False,
     progress: Progress | None = None,
     fail_on: Sequence[str] | None = None,
+    incremental: bool = True,
 ) -> int:
     from review.diff import diff_plans
     from review.gitbase import GitError, materialize_base_inputs
+    from review.incremental import changed_tenants
     from review.plan import StackPlan, plan_stack
     from review.render import render
     from review.risks import DEFAULT_FAIL_ON, Risk, account_risks, removed_stack_risk, stack_risks
@@ -307,14 +320,17 @@ def run_plan(
         print(f"no stack file {stack_file_name((missing or ['<stack>'])[0])} in {project_dir}", file=sys.stderr)
         return 2
 
+    only: frozenset[str] | None = None
+
     def planned(name: str, directory: Path, label: str) -> StackPlan:
         progress.start(label)
         try:
-            return plan_stack(name, directory, on_tenant=progress.tenants_declared)
+            return plan_stack(name, directory, on_tenant=progress.tenants_declared, only_tenants=only)
         finally:
             progress.done()
 
-    plans = [planned(name, project_dir, f"planning stack {name}") for name in stacks]
+    if base is None:
+        plans = [planned(name, project_dir, f"planning stack {name}") for name in stacks]
     diffs = []
     risks: list[Risk] | None = None
 
@@ -331,6 +347,9 @@ def run_plan(
             except GitError as error:
                 print(f"cannot read the base revision {base!r}: {error}", file=sys.stderr)
                 return 2
+            if incremental:
+                only = changed_tenants(base_dir, project_dir)
+            plans = [planned(name, project_dir, f"planning stack {name}") for name in stacks]
             for head in plans:
                 exists = (base_dir / stack_file_name(head.stack)).exists()
                 label = f"planning stack {head.stack} at {base}"

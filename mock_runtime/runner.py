@@ -11,8 +11,9 @@ import gc
 import hashlib
 import json
 import sys
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -226,8 +227,14 @@ def run_program(
     mocks: OfflineMocks,
     project_dir: Path = PROJECT_DIR,
     on_tenant: TenantCounter | None = None,
+    only_tenants: frozenset[str] | None = None,
 ) -> ProgramRun:
-    """Run the real `<project_dir>/__main__.py` as stack `stack`."""
+    """Run the real `<project_dir>/__main__.py` as stack `stack`.
+
+    With `only_tenants`, the program still validates every input, but declares only those tenants:
+    an incremental review plans what changed. This exists only here, in-process: no setting or
+    variable of the real program can make a deploy skip tenants.
+    """
     main_path = project_dir / "__main__.py"
     # exec rather than runpy: the SDK records a stack trace per resource, so every frame above costs.
     code = compile(main_path.read_text(encoding="utf-8"), str(main_path), "exec")
@@ -235,11 +242,32 @@ def run_program(
     def program() -> None:
         sys.path.insert(0, str(project_dir))
         try:
-            exec(code, {"__name__": "__main__", "__file__": str(main_path)})  # noqa: S102 - the project's program
+            with _declaring_only(only_tenants):
+                exec(code, {"__name__": "__main__", "__file__": str(main_path)})  # noqa: S102 - the project's program
         finally:
             sys.path.remove(str(project_dir))
 
     return run_under_mocks(stack, config, mocks, program, on_tenant)
+
+
+@contextmanager
+def _declaring_only(org_ids: frozenset[str] | None) -> Iterator[None]:
+    if org_ids is None:
+        yield
+        return
+    from tenant_storage import inputs
+
+    load = inputs.load_stack_inputs
+
+    def load_selected(*args: Any, **kwargs: Any) -> inputs.StackInputs:
+        loaded = load(*args, **kwargs)  # every input validated, as in a full run
+        return replace(loaded, tenants=[tenant for tenant in loaded.tenants if tenant.org_id in org_ids])
+
+    inputs.load_stack_inputs = load_selected
+    try:
+        yield
+    finally:
+        inputs.load_stack_inputs = load
 
 
 def run_stack_file(
@@ -248,6 +276,7 @@ def run_stack_file(
     caller_arn: str | None = None,
     account_id: str | None = None,
     on_tenant: TenantCounter | None = None,
+    only_tenants: frozenset[str] | None = None,
 ) -> ProgramRun:
     """Run a stack with its own `Pulumi.<stack>.yaml`, the caller mocked as its first allowed account."""
     config = load_stack_config(project_dir / stack_file_name(stack))
@@ -259,4 +288,4 @@ def run_stack_file(
         account_id = str(allowed[0]) if isinstance(allowed, list) and allowed else "000000000000"
     partition = partition_of(config.get("aws:region", "")) or COMMERCIAL
     mocks = OfflineMocks(account_id, caller_arn, partition.name)
-    return run_program(stack, config, mocks, project_dir, on_tenant)
+    return run_program(stack, config, mocks, project_dir, on_tenant, only_tenants)

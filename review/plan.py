@@ -9,7 +9,7 @@ every rendering, JSON included.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +66,7 @@ class StackPlan:
     tenants: list[TenantPlan] = field(default_factory=list)
     resources: list[ResourcePlan] = field(default_factory=list)
     violations: list[PolicyViolation] = field(default_factory=list)
+    incremental: bool = False  # only the tenants that changed were declared (the registry was validated whole)
 
     @property
     def refused(self) -> bool:
@@ -83,8 +84,14 @@ class StackPlan:
         return document
 
 
-def plan_stack(stack: str, project_dir: Path = PROJECT_DIR, on_tenant: TenantCounter | None = None) -> StackPlan:
-    return plan_from_run(run_stack_file(stack, project_dir, on_tenant=on_tenant))
+def plan_stack(
+    stack: str,
+    project_dir: Path = PROJECT_DIR,
+    on_tenant: TenantCounter | None = None,
+    only_tenants: frozenset[str] | None = None,
+) -> StackPlan:
+    plan = plan_from_run(run_stack_file(stack, project_dir, on_tenant=on_tenant, only_tenants=only_tenants))
+    return plan if only_tenants is None else replace(plan, incremental=True)
 
 
 def plan_from_run(run: ProgramRun) -> StackPlan:

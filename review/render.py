@@ -11,6 +11,10 @@ from review.diff import ACTIONS, ResourceChange, StackDiff
 from review.plan import StackPlan, TenantPlan
 from review.risks import Risk, summary_counts
 
+INCREMENTAL_NOTE = (
+    "incremental: only tenants.yaml changed, so only the tenants that changed were planned, at both revisions "
+    "(every input was still validated; plan --full plans them all)"
+)
 MOCKED_SUFFIX_NOTE = "* random suffix mocked offline; the real one is chosen at the first deploy and then kept"
 # Shown instead of a line ending inside a Markdown value: a real one would end the list item, table row or HTML block.
 NEWLINE_MARKER = "\u2424"  # ␤
@@ -128,6 +132,8 @@ def render_text(plans: Sequence[StackPlan], diffs: Sequence[StackDiff], detail: 
             out += [f"  - {error}" for error in plan.errors] + [""]
             continue
         out.append(f"stack {plan.stack}: {len(plan.tenants)} tenants, {len(plan.resources)} resources")
+        if plan.incremental:
+            out.append(f"  {INCREMENTAL_NOTE}")
         rows = [SUMMARY_HEADER, *_summary_rows(plan)]
         widths = [max(len(row[column]) for row in rows) for column in range(len(SUMMARY_HEADER))]
         out += ["  " + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows]
@@ -241,6 +247,7 @@ def render_markdown(plans: Sequence[StackPlan], diffs: Sequence[StackDiff]) -> s
             changed = set(diff.tenants_added) | set(diff.tenants_changed) | {c.org_id for c in diff.resources}
             shown = [tenant for tenant in plan.tenants if tenant.org_id in changed]
         out += [f"{len(plan.tenants)} tenants, {len(plan.resources)} resources.", ""]
+        out += [f"*{INCREMENTAL_NOTE}*", ""] if plan.incremental else []
         rows = [row for row, tenant in zip(_summary_rows(plan), plan.tenants, strict=True) if tenant in shown]
         out += [_markdown_row(SUMMARY_HEADER), "|" + " --- |" * len(SUMMARY_HEADER)] if rows else []
         out += [_markdown_row(markdown_code(cell, table_cell=True) for cell in row) for row in rows]

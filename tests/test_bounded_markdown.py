@@ -27,11 +27,15 @@ def test_against_a_base_only_the_changed_tenant_is_shown_in_full(project, capsys
     (project / "tenants.yaml").write_text(
         (project / "tenants.yaml").read_text() + "  - orgId: newco\n    environment: qa\n"
     )
-    main(["plan", "--stack", "qa", "--base", "HEAD", "--format", "markdown"], project_dir=project)
+    main(["plan", "--stack", "qa", "--base", "HEAD", "--format", "markdown", "--full"], project_dir=project)
     out = capsys.readouterr().out
     assert "<code>newco</code>" in out
     assert "<code>t0001</code>" not in out
     assert "30 unchanged tenants are not shown." in out
+    main(["plan", "--stack", "qa", "--base", "HEAD", "--format", "markdown"], project_dir=project)
+    incremental = capsys.readouterr().out
+    assert "<code>newco</code>" in incremental
+    assert "incremental: only tenants.yaml changed" in incremental
 
 
 def test_a_summary_never_exceeds_60_kib_and_says_where_the_rest_is(project, capsys):

@@ -1,0 +1,39 @@
+"""Incremental review: when only tenants.yaml changed, plan only the tenants that changed.
+
+A change to a stack file or to accounts.yaml can touch every tenant of a stack, and the program is the
+same on both sides (the base revision's inputs run with today's program), so only a registry-only
+change qualifies. Both revisions' registries are still validated whole when their plans run.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tenant_storage.errors import InvalidInput
+from tenant_storage.inputs import TENANTS_FILE
+from tenant_storage.registry import Tenant, load_registry
+from tenant_storage.stacks import stack_file_name, stack_names
+
+SHARED_INPUTS = ("accounts.yaml",)
+
+
+def changed_tenants(base_dir: Path, head_dir: Path) -> frozenset[str] | None:
+    """The orgIds whose entries differ between the two revisions, or None when a full plan is needed."""
+    if stack_names(base_dir) != stack_names(head_dir):
+        return None
+    for name in (*SHARED_INPUTS, *(stack_file_name(stack) for stack in stack_names(head_dir))):
+        if _bytes(base_dir / name) != _bytes(head_dir / name):
+            return None
+    try:
+        base, head = _tenants(base_dir), _tenants(head_dir)
+    except InvalidInput:
+        return None  # an invalid registry is reported by the full plan, with every problem
+    return frozenset(org_id for org_id in base.keys() | head.keys() if base.get(org_id) != head.get(org_id))
+
+
+def _bytes(path: Path) -> bytes | None:
+    return path.read_bytes() if path.exists() else None
+
+
+def _tenants(project_dir: Path) -> dict[str, Tenant]:
+    return {tenant.org_id: tenant for tenant in load_registry(project_dir / TENANTS_FILE).tenants}

@@ -1,0 +1,75 @@
+"""The incremental review (only the tenants that changed are planned) says what the full plan says."""
+
+import json
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cli.main import main
+from tests.conftest import fixture_project
+
+PROFILES = ["media-gallery", "app-storage", "upload-only"]
+ENVIRONMENTS = ["qa", "development", "demo", "production", "staging"]
+
+
+def git(repo: Path, *args: str) -> None:
+    subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True)
+
+
+def edit(registry: dict, change: tuple) -> None:
+    kind, index, value = change
+    tenants = registry["tenants"]
+    target = tenants[index % len(tenants)]
+    if kind == "add":
+        tenants.append({"orgId": f"new{index}", "environment": ENVIRONMENTS[value % 5], "profile": PROFILES[value % 3]})
+    elif kind == "remove":
+        tenants.remove(target)
+    elif kind == "profile":
+        target["profile"] = PROFILES[value % 3]
+    elif kind == "keys":
+        target["accessKeys"] = ["initial", f"2026-{value % 12 + 1:02d}"]
+
+
+def comparable(document: dict) -> dict:
+    return {
+        stack: {
+            "resources": sorted((c["urn"], c["action"], tuple(c["properties"])) for c in diff["resources"]),
+            "tenants": (diff["tenants_added"], diff["tenants_removed"], diff["tenants_changed"]),
+        }
+        for stack, diff in document["diff"].items()
+    } | {"risks": sorted((r["class"], r["stack"], str(r["orgId"]), str(r["urn"])) for r in document["risks"])}
+
+
+changes = st.lists(
+    st.tuples(st.sampled_from(["add", "remove", "profile", "keys"]), st.integers(0, 50), st.integers(0, 50)),
+    min_size=1,
+    max_size=3,
+)
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(changes)
+def test_the_incremental_plan_reports_what_the_full_plan_reports(capsys, registry_changes):
+    with tempfile.TemporaryDirectory() as scratch:
+        repo = Path(scratch) / "repo"
+        shutil.copytree(fixture_project(), repo)
+        git(repo, "init", "-q", "-b", "main")
+        git(repo, "-c", "user.name=t", "-c", "user.email=t@e", "add", ".")
+        git(repo, "-c", "user.name=t", "-c", "user.email=t@e", "commit", "-q", "-m", "base")
+        registry = yaml.safe_load((repo / "tenants.yaml").read_text())
+        for change in registry_changes:
+            edit(registry, change)
+        (repo / "tenants.yaml").write_text(yaml.safe_dump(registry, sort_keys=False))
+        capsys.readouterr()
+        full_status = main(["plan", "--format", "json", "--base", "HEAD", "--full"], project_dir=repo)
+        full = json.loads(capsys.readouterr().out)
+        status = main(["plan", "--format", "json", "--base", "HEAD"], project_dir=repo)
+        incremental = json.loads(capsys.readouterr().out)
+        assert status == full_status
+        assert all(plan["incremental"] for plan in incremental["stacks"].values())
+        assert comparable(incremental) == comparable(full)
