@@ -27,10 +27,10 @@ from typing import Any, Literal
 
 import yaml
 
+from live.aws import THROTTLING_CODES
 from tenant_storage.registry import Profile
 
 Status = Literal["ours", "free", "taken"]
-THROTTLING_CODES = {"SlowDown", "Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequests"}
 
 
 class CheckFailed(Exception):
