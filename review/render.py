@@ -134,8 +134,8 @@ def render_text(plans: Sequence[StackPlan], diffs: Sequence[StackDiff], detail: 
         out.append(f"stack {plan.stack}: {len(plan.tenants)} tenants, {len(plan.resources)} resources")
         if plan.incremental:
             out.append(f"  {INCREMENTAL_NOTE}")
-        rows = [SUMMARY_HEADER, *_summary_rows(plan)]
-        widths = [max(len(row[column]) for row in rows) for column in range(len(SUMMARY_HEADER))]
+        rows = [SUMMARY_HEADER, *_summary_rows(plan)] if plan.tenants else []
+        widths = [max(len(row[column]) for row in rows) for column in range(len(SUMMARY_HEADER))] if rows else []
         out += ["  " + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows]
         if any(tenant.mocked_suffix for tenant in plan.tenants):
             out.append(f"  {MOCKED_SUFFIX_NOTE}")

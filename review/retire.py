@@ -27,7 +27,7 @@ class Retirement:
         bucket = shlex.quote(self.bucket_name)
         empty = (
             "python3 -c "
-            + shlex.quote(f"import boto3; boto3.resource('s3').Bucket({self.bucket_name!r}).object_versions.delete()")
+            + shlex.quote(f'import boto3; boto3.resource("s3").Bucket("{self.bucket_name}").object_versions.delete()')
             + "   # every version and delete marker: the data is gone after this"
         )
         if self.protected:

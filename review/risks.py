@@ -99,10 +99,13 @@ def stack_risks(base: StackPlan, head: StackPlan, diff: StackDiff) -> list[Risk]
                     "its app loses access (rotate in two steps: add the new label, then remove the old)",
                 )
             )
+    existing = {tenant.org_id for tenant in base.tenants}
     for change in diff.statements:
         statement = change.statement
         if change.change != "added" or statement.get("Effect") != "Allow":
             continue
+        if change.org_id not in existing:
+            continue  # a new tenant's grants are its creation, reviewed as "tenant added", not a widening
         if change.policy == "bucket" and statement.get("Principal") in ("*", {"AWS": "*"}):
             risks.append(
                 Risk(

@@ -164,3 +164,13 @@ def test_an_unknown_class_is_a_usage_error(project):
     with pytest.raises(SystemExit) as raised:
         main(["plan", "--fail-on", "data-gone"], project_dir=project)
     assert raised.value.code == 2
+
+
+def test_a_new_tenants_grants_are_not_a_widening(project, capsys):
+    repo = commit(project)
+    replace_in("tenants.yaml", XMSQA1, f"{XMSQA1}  - orgId: newco\n    environment: qa\n    profile: app-storage\n")(
+        repo
+    )
+    status, found = risks(repo, capsys, "--stack", "qa", "--fail-on", "permissions-widened")
+    assert "permissions-widened" not in classes(found)
+    assert status == 0
