@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime
 import json
-import re
 import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -82,8 +81,7 @@ class Auditor:
     def bucket_of(self, tenant: TenantPlan) -> str | None:
         if not tenant.mocked_suffix:
             return tenant.bucket_name if tenant.bucket_name in self.live_buckets else None
-        stem = naming.bucket_name(self.context.settings.naming.bucket_prefix, tenant.org_id)
-        pattern = re.compile(rf"{re.escape(stem)}-[0-9a-f]{{{naming.RANDOM_SUFFIX_LENGTH}}}")
+        pattern = naming.suffixed_bucket_pattern(self.context.settings.naming.bucket_prefix, tenant.org_id)
         return next((name for name in sorted(self.live_buckets) if pattern.fullmatch(name)), None)
 
     def audit_tenant(self, tenant: TenantPlan, resources: list[ResourcePlan]) -> None:
@@ -207,7 +205,7 @@ class Auditor:
             name
             for name in self.live_buckets
             if name.startswith(f"{rules.bucket_prefix}-")
-            and "--" not in name
+            and not naming.is_access_log_bucket_name(name)
             and name not in fixed
             and not any(p.fullmatch(name) for p in patterns)
         )

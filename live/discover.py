@@ -218,8 +218,7 @@ def declared_names(project_dir: Path, context: StackContext) -> tuple[set[str], 
     for tenant in registry.tenants:
         users.add(naming.iam_user_name(rules.iam_user_prefix, tenant.org_id))
         if tenant.random_suffix:
-            stem = re.escape(naming.bucket_name(rules.bucket_prefix, tenant.org_id))
-            patterns.append(re.compile(rf"{stem}-[0-9a-f]{{{naming.RANDOM_SUFFIX_LENGTH}}}"))
+            patterns.append(naming.suffixed_bucket_pattern(rules.bucket_prefix, tenant.org_id))
         else:
             fixed.add(tenant.bucket_name or naming.bucket_name(rules.bucket_prefix, tenant.org_id))
     return fixed, patterns, users
@@ -237,7 +236,7 @@ def discover(aws: Aws, project_dir: Path, context: StackContext) -> tuple[list[D
     names = [b["Name"] for page in s3.get_paginator("list_buckets").paginate() for b in page["Buckets"]]
     buckets = {}
     for name in names:
-        if declared(name) or "--" in name:  # `--`: the stacks' access-log buckets, never a tenant's
+        if declared(name) or naming.is_access_log_bucket_name(name):
             continue
         bucket = read_bucket(s3, name)
         if name.startswith(bucket_prefix) or "OrgId" in bucket.tags:

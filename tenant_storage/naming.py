@@ -101,6 +101,16 @@ def access_log_bucket_name(prefix: str, account_id: str, region: str, shard_inde
     return f"{prefix}--{ACCESS_LOG_PART}-{account_id}-{region}{shard}"
 
 
+def suffixed_bucket_pattern(prefix: str, org_id: str) -> re.Pattern[str]:
+    """Every name a tenant with `randomSuffix: true` may have: `<prefix>-<orgId>-<8 hex digits>`."""
+    return re.compile(rf"{re.escape(bucket_name(prefix, org_id))}-[0-9a-f]{{{RANDOM_SUFFIX_LENGTH}}}")
+
+
+def is_access_log_bucket_name(name: str) -> bool:
+    """Whether `name` is out of every tenant's reach (holds `--`), as the stacks' access-log buckets are."""
+    return "--" in name
+
+
 def iam_user_name(prefix: str, org_id: str) -> str:
     return f"{prefix}{org_id}"
 
