@@ -22,15 +22,12 @@ from typing import Any
 
 from live.aws import Aws, StackContext, load_stack, run_command, verify_account
 from live.discover import declared_names
+from policy.tenant_storage_rules import ACCESS_KEY, BUCKET, ENCRYPTION, LIFECYCLE, PUBLIC_ACCESS_BLOCK
+from policy.tenant_storage_rules import BUCKET_LOGGING as LOGGING
 from review.plan import ResourcePlan, StackPlan, TenantPlan, plan_stack
 from tenant_storage import naming
 
 UNUSED_KEY_DAYS = 45  # Security Hub IAM.22
-BUCKET = "aws:s3/bucket:Bucket"
-PUBLIC_ACCESS_BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
-LIFECYCLE = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
-LOGGING = "aws:s3/bucketLogging:BucketLogging"
-ENCRYPTION = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
 
 
 @dataclass(frozen=True)
@@ -180,7 +177,7 @@ class Auditor:
             self.finding(org, "user-policies", f"{user}: inline policy {name!r} granted by hand (IAM.2)")
         for attached in iam.list_attached_user_policies(UserName=user)["AttachedPolicies"]:
             self.finding(org, "user-policies", f"{user}: policy {attached['PolicyArn']} attached by hand (IAM.2)")
-        self.audit_keys(org, user, len([r for r in resources if r.type == "aws:iam/accessKey:AccessKey"]))
+        self.audit_keys(org, user, len([r for r in resources if r.type == ACCESS_KEY]))
 
     def audit_keys(self, org: str, user: str, declared: int) -> None:
         keys = self.iam.list_access_keys(UserName=user)["AccessKeyMetadata"]

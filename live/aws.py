@@ -59,6 +59,7 @@ class Aws:
         self.session = session
         self.endpoint_url = endpoint_url
         self._clients: dict[str, Any] = {}
+        self._caller: tuple[str, str] | None = None
 
     def client(self, service: str) -> Any:
         if service not in self._clients:
@@ -66,8 +67,11 @@ class Aws:
         return self._clients[service]
 
     def caller(self) -> tuple[str, str]:
-        identity = self.client("sts").get_caller_identity()
-        return str(identity["Account"]), str(identity["Arn"])
+        """The caller's account and ARN, asked of STS once per session."""
+        if self._caller is None:
+            identity = self.client("sts").get_caller_identity()
+            self._caller = (str(identity["Account"]), str(identity["Arn"]))
+        return self._caller
 
 
 def verify_account(aws: Aws, context: StackContext, command: str) -> str:

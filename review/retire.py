@@ -11,9 +11,8 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass
 
+from policy.tenant_storage_rules import BUCKET
 from review.plan import StackPlan
-
-BUCKET_TYPE = "aws:s3/bucket:Bucket"
 
 
 @dataclass(frozen=True)
@@ -47,7 +46,7 @@ class Retirement:
 def retirements(base: StackPlan, head: StackPlan) -> list[Retirement]:
     """One per tenant in `base` but not in `head`."""
     kept = {tenant.org_id for tenant in head.tenants}
-    buckets = {r.org_id: r for r in base.resources if r.type == BUCKET_TYPE and r.org_id}
+    buckets = {r.org_id: r for r in base.resources if r.type == BUCKET and r.org_id}
     return [
         Retirement(tenant.org_id, tenant.bucket_name, buckets[tenant.org_id].urn, buckets[tenant.org_id].protect)
         for tenant in base.tenants

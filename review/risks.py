@@ -16,6 +16,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from policy.tenant_storage_rules import ACCESS_KEY, PUBLIC_ACCESS_BLOCK, USER
 from review.diff import StackDiff
 from review.plan import StackPlan
 
@@ -29,9 +30,6 @@ RISK_CLASSES = (
     "account-changed",
 )
 DEFAULT_FAIL_ON = tuple(risk for risk in RISK_CLASSES if risk != "permissions-widened")
-ACCESS_KEY = "aws:iam/accessKey:AccessKey"
-USER = "aws:iam/user:User"
-PUBLIC_ACCESS_BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
 BLOCK_SETTINGS = ("blockPublicAcls", "ignorePublicAcls", "blockPublicPolicy", "restrictPublicBuckets")
 
 

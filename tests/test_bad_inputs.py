@@ -22,6 +22,7 @@ from tests.conftest import (
     PROD_ACCOUNT,
     QA_ACCOUNT,
     assert_refused,
+    make_project,
     replace_in,
     run_stack,
     with_settings,
@@ -641,11 +642,7 @@ def _limit_memory() -> None:
 @pytest.mark.parametrize("text", BOMBS.values(), ids=BOMBS.keys())
 def test_bombs_are_refused_within_bounded_memory(tmp_path, text):
     """`validate` in a process capped at 2 GiB of address space: an expanding bomb would be killed."""
-    project = tmp_path / "project"
-    project.mkdir()
-    from tests.conftest import make_project
-
-    make_project(project)
+    project = make_project(tmp_path / "project")
     (project / TENANTS).write_text(text)
     command = [
         sys.executable,
