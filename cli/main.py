@@ -6,6 +6,7 @@ Also `python -m cli`. Run it from the project folder (the one holding Pulumi.yam
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -308,6 +309,7 @@ def run_plan(
     from review.diff import diff_plans
     from review.gitbase import GitError, materialize_base_inputs
     from review.incremental import changed_tenants
+    from review.moves import find_moves, merge_moves, without_moved
     from review.plan import StackPlan, plan_stack
     from review.render import render
     from review.risks import DEFAULT_FAIL_ON, Risk, account_risks, removed_stack_risk, stack_risks
@@ -335,7 +337,7 @@ def run_plan(
     risks: list[Risk] | None = None
 
     def allowed_accounts(path: Path) -> tuple[str, ...] | None:
-        settings = read_stack_file(path).settings if path.exists() else None
+        settings = read_stack_file(path).settings if path.is_file() and not path.is_symlink() else None
         return settings.allowed_account_ids if settings else None
 
     if base is not None:
@@ -350,18 +352,22 @@ def run_plan(
             if incremental:
                 only = changed_tenants(base_dir, project_dir)
             plans = [planned(name, project_dir, f"planning stack {name}") for name in stacks]
+            base_plans = {}
             for head in plans:
-                exists = (base_dir / stack_file_name(head.stack)).exists()
+                exists = os.path.lexists(base_dir / stack_file_name(head.stack))
                 label = f"planning stack {head.stack} at {base}"
                 base_plan = planned(head.stack, base_dir, label) if exists else StackPlan(stack=head.stack)
-                diff = diff_plans(base_plan, head)
-                diffs.append(diff)
-                risks += stack_risks(base_plan, head, diff)
+                base_plans[head.stack] = base_plan
+                diffs.append(diff_plans(base_plan, head))
+            accounts = {plan.stack: allowed_accounts(project_dir / stack_file_name(plan.stack)) for plan in plans}
+            moves = find_moves(base_plans, diffs, accounts)
+            diffs = [without_moved(diff, moves) for diff in diffs]
+            for head, diff in zip(plans, diffs, strict=True):
+                risks += stack_risks(base_plans[head.stack], head, diff)
                 risks += account_risks(
-                    head.stack,
-                    allowed_accounts(base_dir / stack_file_name(head.stack)),
-                    allowed_accounts(project_dir / stack_file_name(head.stack)),
+                    head.stack, allowed_accounts(base_dir / stack_file_name(head.stack)), accounts[head.stack]
                 )
+            risks = merge_moves(risks, moves)
             if stack == "all":
                 for gone in sorted(set(stack_names(base_dir)) - set(stacks)):
                     risks.append(removed_stack_risk(gone, planned(gone, base_dir, f"planning removed stack {gone}")))

@@ -202,7 +202,7 @@ class Auditor:
             name
             for name in self.live_buckets
             if name.startswith(f"{rules.bucket_prefix}-")
-            and not naming.is_access_log_bucket_name(name)
+            and not naming.is_shared_resource_name(name)
             and name not in fixed
             and not any(p.fullmatch(name) for p in patterns)
         )

@@ -236,7 +236,7 @@ def discover(aws: Aws, project_dir: Path, context: StackContext) -> tuple[list[D
     names = [b["Name"] for page in s3.get_paginator("list_buckets").paginate() for b in page["Buckets"]]
     buckets = {}
     for name in names:
-        if declared(name) or naming.is_access_log_bucket_name(name):
+        if declared(name) or naming.is_shared_resource_name(name):
             continue
         bucket = read_bucket(s3, name)
         if name.startswith(bucket_prefix) or "OrgId" in bucket.tags:

@@ -98,9 +98,12 @@ class Registration:
     inputs: dict[str, Any]
     additional_secret_outputs: tuple[str, ...] = ()
     import_id: str = ""
+    id: str = ""  # the (mocked) provider id: what the engine compares an import id with
 
 
 COMPONENT_TYPE = "tenant-storage:index:TenantStorage"
+# Shorter invented values ("Active") are facts of the mock, not identities a review could mistake.
+MIN_UNKNOWN_LENGTH = 8
 TenantCounter = Callable[[int], None]
 
 
@@ -111,6 +114,9 @@ class RecordingMonitor(MockMonitor):
         self.tenants_declared = 0
         self.registrations: list[Registration] = []
         self.registered_outputs: dict[str, dict[str, Any]] = {}
+        # Every value the mocks invented for what only a deploy knows (ids, ARNs, random suffixes), and the
+        # URN of the resource that produces it: a review compares such values as unknowns, never as text.
+        self.unknowns: dict[str, str] = {}
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         # Like the engine, and unlike MockMonitor: children of the root stack get no `pulumi:pulumi:Stack$` prefix.
@@ -124,6 +130,9 @@ class RecordingMonitor(MockMonitor):
             self.tenants_declared += 1
             self.on_tenant(self.tenants_declared)
         if request.type != "pulumi:pulumi:Stack":
+            inputs = rpc.deserialize_properties(request.object)
+            if request.custom:
+                self._record_unknowns(response.urn, inputs)
             self.registrations.append(
                 Registration(
                     urn=response.urn,
@@ -134,12 +143,20 @@ class RecordingMonitor(MockMonitor):
                     dependencies=tuple(request.dependencies),
                     protect=bool(request.protect),
                     retain_on_delete=bool(request.retainOnDelete),
-                    inputs=rpc.deserialize_properties(request.object),
+                    inputs=inputs,
                     additional_secret_outputs=tuple(request.additionalSecretOutputs),
                     import_id=request.importId,
+                    id=response.id,
                 )
             )
         return response
+
+    def _record_unknowns(self, urn: str, inputs: Mapping[str, Any]) -> None:
+        registered = self.resources[urn]
+        given = {value for value in inputs.values() if isinstance(value, str)}
+        for value in (registered.id, *registered.state.values()):
+            if isinstance(value, str) and len(value) >= MIN_UNKNOWN_LENGTH and value not in given:
+                self.unknowns.setdefault(value, urn)
 
     def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802 - the gRPC method name
         self.registered_outputs[request.urn] = rpc.deserialize_properties(request.outputs)
@@ -161,6 +178,10 @@ class ProgramRun:
     error: BaseException | None = None
     mocks: OfflineMocks | None = None
     config: Mapping[str, str] = field(default_factory=dict)
+    unknowns: dict[str, str] = field(default_factory=dict)
+    # With only_tenants: per tenant declared to stand for others of its shape, how many tenants it stands for.
+    stands_for: dict[str, int] = field(default_factory=dict)
+    tenants_in_stack: int | None = None
 
     def by_type(self, resource_type: str) -> list[Registration]:
         return [r for r in self.registrations if r.type == resource_type]
@@ -197,6 +218,7 @@ def run_under_mocks(
         registered_outputs=monitor.registered_outputs,
         mocks=mocks,
         config=dict(config),
+        unknowns=monitor.unknowns,
     )
     # The cyclic collector rescans the whole growing heap of resources and outputs, which made runs
     # superlinear (45% of the time at 1,000 tenants); a run is short, so it collects once at the end.
@@ -239,19 +261,39 @@ def run_program(
     # exec rather than runpy: the SDK records a stack trace per resource, so every frame above costs.
     code = compile(main_path.read_text(encoding="utf-8"), str(main_path), "exec")
 
+    selection = Selection()
+
     def program() -> None:
         sys.path.insert(0, str(project_dir))
         try:
-            with _declaring_only(only_tenants):
+            with _declaring_only(only_tenants, selection):
                 exec(code, {"__name__": "__main__", "__file__": str(main_path)})  # noqa: S102 - the project's program
         finally:
             sys.path.remove(str(project_dir))
 
-    return run_under_mocks(stack, config, mocks, program, on_tenant)
+    run = run_under_mocks(stack, config, mocks, program, on_tenant)
+    run.stands_for, run.tenants_in_stack = selection.stands_for, selection.tenants_in_stack
+    return run
+
+
+@dataclass
+class Selection:
+    """What an incremental run declared besides the changed tenants: one unchanged tenant per shape (its
+    entry without orgId and bucket name), which stands for every unchanged tenant of that shape, so that
+    the whole stack's resources are counted exactly without declaring them all."""
+
+    stands_for: dict[str, int] = field(default_factory=dict)
+    tenants_in_stack: int | None = None
+
+
+def tenant_shape(tenant: Any) -> str:
+    """What decides a tenant's resources besides its names: equal shapes, equally many resources."""
+    shape = tenant.model_dump(mode="json", exclude={"org_id", "bucket_name"})
+    return json.dumps([shape, tenant.bucket_name is None], sort_keys=True)
 
 
 @contextmanager
-def _declaring_only(org_ids: frozenset[str] | None) -> Iterator[None]:
+def _declaring_only(org_ids: frozenset[str] | None, selection: Selection) -> Iterator[None]:
     if org_ids is None:
         yield
         return
@@ -261,7 +303,15 @@ def _declaring_only(org_ids: frozenset[str] | None) -> Iterator[None]:
 
     def load_selected(*args: Any, **kwargs: Any) -> inputs.StackInputs:
         loaded = load(*args, **kwargs)  # every input validated, as in a full run
-        return replace(loaded, tenants=[tenant for tenant in loaded.tenants if tenant.org_id in org_ids])
+        shapes: dict[str, list[str]] = {}
+        for tenant in loaded.tenants:
+            if tenant.org_id not in org_ids:
+                shapes.setdefault(tenant_shape(tenant), []).append(tenant.org_id)
+        # The least orgId, not the first: the same tenant at both revisions, however the file was reordered.
+        selection.stands_for = {min(group): len(group) for group in shapes.values()}
+        selection.tenants_in_stack = len(loaded.tenants)
+        declared = org_ids | selection.stands_for.keys()
+        return replace(loaded, tenants=[tenant for tenant in loaded.tenants if tenant.org_id in declared])
 
     inputs.load_stack_inputs = load_selected
     try:

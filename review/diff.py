@@ -7,6 +7,7 @@ Which input changes make Pulumi replace a resource comes from the pulumi-aws/pul
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -22,14 +23,20 @@ REPLACE_ON_CHANGE: dict[str, frozenset[str]] = {
     "aws:iam/accessKey:AccessKey": frozenset({"user", "pgpKey"}),
     "random:index/randomId:RandomId": frozenset({"byteLength", "keepers", "prefix"}),
 }
-# Resources whose deletion or replacement destroys tenant data.
-DATA_TYPES = frozenset({BUCKET_TYPE})
+KMS_KEY_TYPE = "aws:kms/key:Key"
+# Resources that hold data nobody can declare again (objects, logs) or unlock it (the key of SSE-KMS objects):
+# deleting or replacing one loses data. A resource whose whole content the program declares (a `pub/`
+# folder marker, a stored credential) is written again by the deploy, and loses nothing.
+DATA_TYPES = frozenset({BUCKET_TYPE, KMS_KEY_TYPE})
 TENANT_FIELDS = ("bucket_name", "public_base_url", "profile", "environment", "iam_user_name")
 
-Action = Literal["create", "delete", "replace", "update"]
-ACTIONS: tuple[Action, ...] = ("create", "update", "replace", "delete")
+Action = Literal["create", "import", "delete", "replace", "update"]
+ACTIONS: tuple[Action, ...] = ("create", "import", "update", "replace", "delete")
 PolicyKind = Literal["bucket", "user"]
 _POLICIES: tuple[tuple[PolicyKind, str], ...] = (("bucket", "bucket_policy"), ("user", "user_policy"))
+# What an unknown value (known only once a deploy has run) reads as at each revision: never equal to anything.
+UNKNOWN_AT_BASE = "\0unknown at the base\0"
+UNKNOWN_AT_HEAD = "\0unknown at the head\0"
 
 
 @dataclass(frozen=True)
@@ -41,6 +48,9 @@ class ResourceChange:
     properties: list[str] = field(default_factory=list)
     data_loss: bool = False
     blocked_by_protection: bool = False
+    # The change depends on a value only a deploy knows (a random suffix, an id): it may happen, or not.
+    possible: bool = False
+    import_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -63,8 +73,14 @@ class StackDiff:
     retirements: list[Retirement] = field(default_factory=list)
 
     @property
+    def base_unreadable(self) -> bool:
+        return bool(self.base_errors)
+
+    @property
     def empty(self) -> bool:
-        return not (self.tenants_added or self.tenants_removed or self.tenants_changed or self.resources)
+        return not (
+            self.base_errors or self.tenants_added or self.tenants_removed or self.tenants_changed or self.resources
+        )
 
     def count(self, action: Action) -> int:
         return sum(1 for change in self.resources if change.action == action)
@@ -82,11 +98,14 @@ class StackDiff:
 
 
 def diff_plans(base: StackPlan, head: StackPlan) -> StackDiff:
+    if base.refused:
+        # A base that cannot be planned is not an empty base: nothing is compared, and the risk says why.
+        return StackDiff(head.stack, base.errors, [], [], {}, [], [])
     base_tenants = {tenant.org_id: tenant for tenant in base.tenants}
     head_tenants = {tenant.org_id: tenant for tenant in head.tenants}
     return StackDiff(
         stack=head.stack,
-        base_errors=base.errors,
+        base_errors=[],
         tenants_added=sorted(head_tenants.keys() - base_tenants.keys()),
         tenants_removed=sorted(base_tenants.keys() - head_tenants.keys()),
         tenants_changed={
@@ -94,7 +113,7 @@ def diff_plans(base: StackPlan, head: StackPlan) -> StackDiff:
             for org_id in sorted(base_tenants.keys() & head_tenants.keys())
             if (changes := _tenant_changes(base_tenants[org_id], head_tenants[org_id]))
         },
-        resources=_resource_changes(base.resources, head.resources),
+        resources=resource_changes(base, head),
         statements=_statement_changes(base_tenants, head_tenants),
         retirements=retirements(base, head),
     )
@@ -108,29 +127,113 @@ def _tenant_changes(base: TenantPlan, head: TenantPlan) -> dict[str, list[Any]]:
     }
 
 
-def _resource_changes(base: list[ResourcePlan], head: list[ResourcePlan]) -> list[ResourceChange]:
-    before = {resource.urn: resource for resource in base}
-    after = {resource.urn: resource for resource in head}
+def resource_changes(base: StackPlan, head: StackPlan) -> list[ResourceChange]:
+    """What the deploy does to each resource, comparing values only a deploy knows as unknowns.
+
+    A mocked value (a random suffix, an id, an ARN) stands for the real one. It means the same real value
+    at both revisions only while the resource producing it stays (neither created, deleted nor replaced);
+    otherwise it is unknown, and a comparison involving it may go either way: a name that may change is
+    a possible replacement. The account the stack runs in is such a value when its allowed accounts change.
+    """
+    before = {resource.urn: resource for resource in base.resources}
+    after = {resource.urn: resource for resource in head.resources}
+    unstable = (before.keys() ^ after.keys()) | ({ACCOUNT} if base.account_id != head.account_id else set())
+    while True:
+        changes = _changes(before, after, _unknowns(base, unstable), _unknowns(head, unstable))
+        replaced = {change.urn for change in changes if change.action == "replace"}
+        if replaced <= unstable:
+            return changes
+        unstable |= replaced
+
+
+ACCOUNT = "the caller's account"
+
+
+def _unknowns(plan: StackPlan, unstable: set[str]) -> re.Pattern[str] | None:
+    tokens = [token for token, producer in plan.unknowns.items() if producer in unstable]
+    if ACCOUNT in unstable and plan.account_id:
+        tokens.append(plan.account_id)
+    if not tokens:
+        return None
+    return re.compile("|".join(re.escape(token) for token in sorted(tokens, key=len, reverse=True)))
+
+
+def _text(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+def _changes(
+    before: dict[str, ResourcePlan],
+    after: dict[str, ResourcePlan],
+    base_unknowns: re.Pattern[str] | None,
+    head_unknowns: re.Pattern[str] | None,
+) -> list[ResourceChange]:
     changes = []
     for urn in sorted(before.keys() | after.keys()):
         old, new = before.get(urn), after.get(urn)
         if old is None:
-            changes.append(ResourceChange(urn, new.type, new.org_id, "create"))  # type: ignore[union-attr]
+            assert new is not None
+            action: Action = "import" if new.import_id else "create"
+            changes.append(ResourceChange(urn, new.type, new.org_id, action, import_id=new.import_id))
             continue
         if new is None:
             changes.append(_destructive(old, "delete", []))
             continue
-        changed = sorted(
-            key for key in old.inputs.keys() | new.inputs.keys() if old.inputs.get(key) != new.inputs.get(key)
-        )
-        if not changed:
+        changed, possible = _changed_inputs(old, new, base_unknowns, head_unknowns)
+        # The engine skips an import whose id is the id it already holds; another id imports (and replaces).
+        reimport = bool(new.import_id) and new.import_id != old.id
+        if not changed and not reimport:
             continue
         forcing = [key for key in changed if key in REPLACE_ON_CHANGE.get(new.type, _default_replace_on(new.type))]
         if forcing:
-            changes.append(_destructive(old, "replace", forcing))
+            # With a new import id this is the engine's import-replacement: the declared resource is adopted.
+            imported = new.import_id if reimport else ""
+            changes.append(_destructive(old, "replace", forcing, bool(set(forcing) & possible), imported))
         else:
-            changes.append(ResourceChange(urn, new.type, new.org_id, "update", changed))
+            action = "import" if reimport else "update"
+            changes.append(
+                ResourceChange(
+                    urn, new.type, new.org_id, action, changed, possible=bool(possible), import_id=new.import_id
+                )
+            )
     return changes
+
+
+def _changed_inputs(
+    old: ResourcePlan,
+    new: ResourcePlan,
+    base_unknowns: re.Pattern[str] | None,
+    head_unknowns: re.Pattern[str] | None,
+) -> tuple[list[str], set[str]]:
+    """The input keys that change, and those of them whose change involves an unknown value."""
+    keys = old.inputs.keys() | new.inputs.keys()
+    involved_before = base_unknowns is not None and base_unknowns.search(_text(old.inputs)) is not None
+    involved_after = head_unknowns is not None and head_unknowns.search(_text(new.inputs)) is not None
+    if not (involved_before or involved_after):
+        return sorted(key for key in keys if old.inputs.get(key) != new.inputs.get(key)), set()
+    changed, possible = [], set()
+    for key in sorted(keys):
+        was, now = _text(old.inputs.get(key)), _text(new.inputs.get(key))
+        symbolic_was = base_unknowns.sub(UNKNOWN_AT_BASE, was) if base_unknowns else was
+        symbolic_now = head_unknowns.sub(UNKNOWN_AT_HEAD, now) if head_unknowns else now
+        if symbolic_was != symbolic_now:
+            changed.append(key)
+            if _could_be_equal(symbolic_was, symbolic_now):
+                possible.add(key)
+    return changed, possible
+
+
+def _could_be_equal(was: str, now: str) -> bool:
+    """Whether some values of the unknowns in one text could make it the other: then a change may not happen.
+    (`"name"` and `"name-<unknown>"` differ whatever the unknown is; `"name-1a2b"` and `"name-<unknown>"` may not.)"""
+    has_before, has_after = UNKNOWN_AT_BASE in was, UNKNOWN_AT_HEAD in now
+    if has_before and has_after:
+        return True
+    if not (has_before or has_after):
+        return False
+    symbolic, literal, marker = (was, now, UNKNOWN_AT_BASE) if has_before else (now, was, UNKNOWN_AT_HEAD)
+    pattern = ".+".join(re.escape(part) for part in symbolic.split(marker))
+    return re.fullmatch(pattern, literal, re.DOTALL) is not None
 
 
 def _default_replace_on(resource_type: str) -> frozenset[str]:
@@ -138,7 +241,9 @@ def _default_replace_on(resource_type: str) -> frozenset[str]:
     return _BUCKET_SETTINGS_REPLACE_ON if resource_type.startswith("aws:s3/bucket") else frozenset()
 
 
-def _destructive(old: ResourcePlan, action: Action, properties: list[str]) -> ResourceChange:
+def _destructive(
+    old: ResourcePlan, action: Action, properties: list[str], possible: bool = False, import_id: str = ""
+) -> ResourceChange:
     return ResourceChange(
         urn=old.urn,
         type=old.type,
@@ -147,6 +252,8 @@ def _destructive(old: ResourcePlan, action: Action, properties: list[str]) -> Re
         properties=properties,
         data_loss=old.type in DATA_TYPES,
         blocked_by_protection=old.protect,
+        possible=possible,
+        import_id=import_id,
     )
 
 

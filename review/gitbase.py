@@ -6,40 +6,69 @@ request's input changes do. Changes to the program itself are guarded by the URN
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
 
+from tenant_storage.yaml_reader import MAX_INPUT_BYTES
+
 PROGRAM_FILES = ("__main__.py", "Pulumi.yaml")
 INPUT_FILES = ("tenants.yaml", "accounts.yaml")
+SYMLINK_MODE = "120000"
 
 
 class GitError(Exception):
     pass
 
 
-def _git(project_dir: Path, *args: str) -> str:
+def _git(project_dir: Path, *args: str) -> bytes:
     result = subprocess.run(  # noqa: S603 - fixed git arguments, the ref is passed as one argument
         ["git", "-C", str(project_dir), *args],  # noqa: S607 - git from PATH, as a developer runs it
         capture_output=True,
-        text=True,
         check=False,
     )
     if result.returncode != 0:
-        raise GitError(f"git {' '.join(args)}: {result.stderr.strip()}")
+        raise GitError(f"git {' '.join(args)}: {result.stderr.decode(errors='replace').strip()}")
     return result.stdout
 
 
 def materialize_base_inputs(ref: str, project_dir: Path, target: Path) -> None:
-    """Write the current program files and `ref`'s tenants.yaml and Pulumi.<stack>.yaml files into `target`."""
+    """Write the current program files and `ref`'s tenants.yaml, accounts.yaml and Pulumi.<stack>.yaml
+    files into `target`, exactly as git stores them: bytes as they are, a symbolic link as a link, a
+    folder as a folder. The base is then read by the same strict reader as the head, so whatever the
+    reader refuses at the head (a link, a non-UTF-8 byte, an oversized file) it refuses at the base."""
     _git(project_dir, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
     target.mkdir(parents=True, exist_ok=True)
     for name in PROGRAM_FILES:
         shutil.copy(project_dir / name, target / name)
-    names = _git(project_dir, "ls-tree", "--name-only", ref, "./").splitlines()
-    inputs = [name for name in names if name in INPUT_FILES or _is_stack_file(name)]
-    for name in inputs:
-        (target / name).write_text(_git(project_dir, "show", f"{ref}:./{name}"), encoding="utf-8")
+    listing = _git(project_dir, "ls-tree", "-z", ref, "./")
+    for entry in filter(None, listing.split(b"\0")):
+        meta, _, raw_name = entry.partition(b"\t")
+        mode, kind, object_id = meta.decode().split()
+        name = os.fsdecode(raw_name)
+        if not (name in INPUT_FILES or _is_stack_file(name)):
+            continue
+        path = target / name
+        if mode == SYMLINK_MODE:
+            path.symlink_to(os.fsdecode(_git(project_dir, "cat-file", "blob", object_id)))
+        elif kind == "blob":
+            _copy_blob(project_dir, object_id, path)
+        else:
+            path.mkdir()  # a folder or submodule where a file belongs: the reader says it is not a file
+
+
+def _copy_blob(project_dir: Path, object_id: str, path: Path) -> None:
+    """The blob's bytes, but never more than the reader's largest cap and one byte (so it still sees the excess)."""
+    with subprocess.Popen(  # noqa: S603 - fixed git arguments
+        ["git", "-C", str(project_dir), "cat-file", "blob", object_id],  # noqa: S607 - git from PATH
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    ) as process:
+        assert process.stdout is not None
+        data = process.stdout.read(MAX_INPUT_BYTES + 1)
+        process.kill()
+    path.write_bytes(data)
 
 
 def _is_stack_file(name: str) -> bool:

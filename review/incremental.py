@@ -7,6 +7,7 @@ change qualifies. Both revisions' registries are still validated whole when thei
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from tenant_storage.errors import InvalidInput
@@ -32,7 +33,10 @@ def changed_tenants(base_dir: Path, head_dir: Path) -> frozenset[str] | None:
 
 
 def _bytes(path: Path) -> bytes | None:
-    return path.read_bytes() if path.exists() else None
+    """The file's bytes; anything that is not a regular file differs from everything (the full plan refuses it)."""
+    if not path.is_symlink() and path.is_file():
+        return path.read_bytes()
+    return None if not os.path.lexists(path) else f"not a regular file: {path}".encode()
 
 
 def _tenants(project_dir: Path) -> dict[str, Tenant]:

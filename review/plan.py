@@ -35,6 +35,8 @@ class ResourcePlan:
     protect: bool
     inputs: dict[str, Any]
     retain_on_delete: bool = False
+    import_id: str = ""  # the existing resource the deploy adopts (imports), by its id
+    id: str = ""  # the provider id (mocked): the engine skips an import whose id the state already holds
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,13 @@ class StackPlan:
     resources: list[ResourcePlan] = field(default_factory=list)
     violations: list[PolicyViolation] = field(default_factory=list)
     incremental: bool = False  # only the tenants that changed were declared (the registry was validated whole)
+    # The whole stack's size, also when only the changed tenants were declared.
+    tenant_count: int = 0
+    resource_count: int = 0
+    account_id: str = ""  # the caller as mocked: the stack's first allowed account
+    region: str = ""
+    # Values only a deploy knows (mocked ids, ARNs, random suffixes) -> the URN of the resource producing them.
+    unknowns: dict[str, str] = field(default_factory=dict)
 
     @property
     def refused(self) -> bool:
@@ -79,6 +88,7 @@ class StackPlan:
 
     def to_json(self) -> dict[str, Any]:
         document = asdict(self)
+        del document["unknowns"]
         for resource in document["resources"]:
             del resource["inputs"]
         return document
@@ -109,9 +119,14 @@ def plan_from_run(run: ProgramRun) -> StackPlan:
             protect=registration.protect,
             retain_on_delete=registration.retain_on_delete,
             inputs=registration.inputs,
+            import_id=registration.import_id,
+            id=registration.id,
         )
         for registration in sorted(run.registrations, key=lambda registration: registration.urn)
     ]
+    # Tenants declared only to count the unchanged ones of their shape are counted, never shown or diffed.
+    counted = {org_id: len([r for r in resources if r.org_id == org_id]) for org_id in run.stands_for}
+    resources = [resource for resource in resources if resource.org_id not in counted]
     summaries = run.outputs["tenants"].value
     by_tenant: dict[str, list[ResourcePlan]] = {}
     for resource in resources:
@@ -120,10 +135,19 @@ def plan_from_run(run: ProgramRun) -> StackPlan:
     tenants = [
         _tenant_plan(org_id, summaries[org_id], by_tenant[org_id], group_policies, run.stack)
         for org_id in sorted(components.values())
+        if org_id not in counted
     ]
     options = RuleOptions(max_key_age_days=int(run.config.get(ACCESS_KEY_MAX_AGE_DAYS) or DEFAULT_MAX_KEY_AGE_DAYS))
     return StackPlan(
-        stack=run.stack, tenants=tenants, resources=resources, violations=policy_violations(run.registrations, options)
+        stack=run.stack,
+        tenants=tenants,
+        resources=resources,
+        violations=policy_violations(run.registrations, options),
+        tenant_count=len(tenants) if run.tenants_in_stack is None else run.tenants_in_stack,
+        resource_count=len(resources) + sum(counted[org_id] * n for org_id, n in run.stands_for.items()),
+        account_id=run.mocks.account_id if run.mocks else "",
+        region=run.config.get("aws:region", ""),
+        unknowns=run.unknowns,
     )
 
 

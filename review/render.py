@@ -33,32 +33,56 @@ def render(
     detail: bool = False,
     risks: Sequence[Risk] | None = None,
 ) -> str:
-    """JSON and Markdown are always complete; text is a summary unless `detail` asks for everything.
-    With `risks` (a plan against a base revision), each starts with the risks' counts per class."""
+    """JSON and Markdown are always complete (Markdown within its bound, risks included); text is a summary
+    unless `detail` asks for everything. With `risks` (a plan against a base revision), each starts with them."""
     if output_format == "json":
         return render_json(plans, diffs, risks)
     if output_format == "markdown":
-        return _markdown_risks(risks) + render_markdown(plans, diffs)
+        return bounded(_markdown_risks(risks) + _markdown_body(plans, diffs))
     return _text_risks(risks) + render_text(plans, diffs, detail)
+
+
+def _counts_text(risks: Sequence[Risk]) -> str:
+    return ", ".join(f"{count} {name}" for name, count in summary_counts(list(risks)).items())
 
 
 def _text_risks(risks: Sequence[Risk] | None) -> str:
     if risks is None:
         return ""
-    counts = summary_counts(list(risks))
-    lines = ["risks: " + ", ".join(f"{count} {name}" for name, count in counts.items())]
-    lines += [f"  RISK {risk.risk_class}: {risk.message}" for risk in risks]
+    if not risks:
+        return "risks: none\n\n"
+    lines = [f"risks: {_counts_text(risks)}"]
+    for risk in risks:
+        lines.append(f"  RISK {risk.risk_class}{' (possible)' if risk.possible else ''}: {risk.line}")
+        lines += [f"    {n}. {step}" for n, step in enumerate(risk.steps, 1)]
     return "\n".join(lines) + "\n\n"
 
 
-def _markdown_risks(risks: Sequence[Risk] | None) -> str:
+# The risks come first and may take at most this share of the summary; the summary's bound holds for the whole.
+RISKS_SHARE = 0.5
+
+
+def _markdown_risks(risks: Sequence[Risk] | None, limit: int | None = None) -> str:
     if risks is None:
         return ""
-    counts = summary_counts(list(risks))
+    if not risks:
+        return "## Risks\n\nNo risks.\n\n"
+    budget = int((limit or MARKDOWN_LIMIT) * RISKS_SHARE)
     out = ["## Risks", "", "| class | count |", "| --- | ---: |"]
-    out += [f"| {name} | {count} |" for name, count in counts.items()]
+    out += [f"| {name} | {count} |" for name, count in summary_counts(list(risks)).items()]
     out.append("")
-    out += [f"- **{risk.risk_class}**: {markdown_code(risk.message)}" for risk in risks]
+    used = sum(len(line.encode()) + 1 for line in out)
+    for shown, risk in enumerate(risks):
+        lines = [
+            f"- **{risk.risk_class}**{' (possible)' if risk.possible else ''}: {markdown_code(risk.line)}",
+            *(f"  {n}. {markdown_code(step)}" for n, step in enumerate(risk.steps, 1)),
+        ]
+        size = sum(len(line.encode()) + 1 for line in lines)
+        if used + size > budget:
+            out += ["", f"**{len(risks) - shown} more risks are not shown here**: every risk is in `plan.json`."]
+            break
+        out += lines
+        used += size
     return "\n".join(out) + "\n\n"
 
 
@@ -85,11 +109,27 @@ def _summary_rows(plan: StackPlan) -> list[tuple[str, ...]]:
 SUMMARY_HEADER = ("orgId", "bucket", "profile", "environment", "IAM user", "resources")
 
 
-def _diff_lines(diff: StackDiff, detail: bool = True) -> list[str]:
+def change_counts(plan: StackPlan, diff: StackDiff) -> tuple[str, str]:
+    """The whole stack's tenants and resources, changed and unchanged, also when only a part was planned."""
+    changed_tenants = set(diff.tenants_added) | set(diff.tenants_changed)
+    changed_tenants |= {c.org_id for c in diff.resources if c.org_id and c.org_id not in diff.tenants_removed}
+    tenants = f"{len(changed_tenants)} changed, {plan.tenant_count - len(changed_tenants)} unchanged"
+    if diff.tenants_removed:
+        tenants += f", {len(diff.tenants_removed)} removed"
+    in_head = sum(1 for change in diff.resources if change.action != "delete")
+    counts = ", ".join(f"{diff.count(action)} to {action}" for action in ACTIONS)
+    return tenants, f"{counts}, {plan.resource_count - in_head} unchanged"
+
+
+def _diff_lines(plan: StackPlan, diff: StackDiff, detail: bool = True) -> list[str]:
     """The reviewer's checklist for one stack, one finding a line, worst first; `detail` adds every change."""
+    if diff.empty:
+        return ["No changes."]
     lines = [f"base revision was refused: {error}" for error in diff.base_errors]
+    if diff.base_unreadable:
+        return lines
     lines += [
-        f"DATA LOSS: {change.action} {change.urn}"
+        f"DATA LOSS: {'may ' if change.possible else ''}{change.action} {change.urn}"
         + (f" (changes {', '.join(change.properties)})" if change.properties else "")
         for change in diff.data_loss
     ]
@@ -105,12 +145,13 @@ def _diff_lines(diff: StackDiff, detail: bool = True) -> list[str]:
         f"tenant changed: {org_id}: " + "; ".join(f"{name} {old!r} -> {new!r}" for name, (old, new) in changes.items())
         for org_id, changes in diff.tenants_changed.items()
     ]
-    counts = ", ".join(f"{diff.count(action)} to {action}" for action in ACTIONS)
-    lines.append(f"resources: {counts}")
+    tenants, resources = change_counts(plan, diff)
+    lines += [f"tenants: {tenants}", f"resources: {resources}"]
     if not detail:
         return lines
     lines += [
-        f"  {change.action} {change.urn}" + (f" ({', '.join(change.properties)})" if change.properties else "")
+        f"  {change.action}{' (possible)' if change.possible else ''} {change.urn}"
+        + (f" ({', '.join(change.properties)})" if change.properties else "")
         for change in diff.resources
     ]
     lines += [
@@ -131,7 +172,7 @@ def render_text(plans: Sequence[StackPlan], diffs: Sequence[StackDiff], detail: 
             out += [f"stack {plan.stack}: refused, {len(plan.errors)} problems; nothing would be deployed"]
             out += [f"  - {error}" for error in plan.errors] + [""]
             continue
-        out.append(f"stack {plan.stack}: {len(plan.tenants)} tenants, {len(plan.resources)} resources")
+        out.append(f"stack {plan.stack}: {plan.tenant_count} tenants, {plan.resource_count} resources")
         if plan.incremental:
             out.append(f"  {INCREMENTAL_NOTE}")
         rows = [SUMMARY_HEADER, *_summary_rows(plan)] if plan.tenants else []
@@ -142,7 +183,7 @@ def render_text(plans: Sequence[StackPlan], diffs: Sequence[StackDiff], detail: 
         out += _violation_lines(plan, "  ", detail)
         if plan.stack in diff_by_stack:
             out += ["", f"  changes against the base revision ({plan.stack}):"]
-            out += [f"    {line}" for line in _diff_lines(diff_by_stack[plan.stack], detail)]
+            out += [f"    {line}" for line in _diff_lines(plan, diff_by_stack[plan.stack], detail)]
         for tenant in plan.tenants if detail else ():
             out += ["", f"  {tenant.org_id}"]
             out += [f"    {label}: {value}" for label, value in _tenant_facts(tenant)]
@@ -229,8 +270,13 @@ def _tenant_facts(tenant: TenantPlan) -> list[tuple[str, str]]:
 
 
 def render_markdown(plans: Sequence[StackPlan], diffs: Sequence[StackDiff]) -> str:
-    """The pull-request summary. Every value in it comes from the inputs under review, so each one goes through
-    markdown_code, markdown_word or markdown_html: a value must not be able to restyle or fake the summary."""
+    """The pull-request summary, within its bound."""
+    return bounded(_markdown_body(plans, diffs))
+
+
+def _markdown_body(plans: Sequence[StackPlan], diffs: Sequence[StackDiff]) -> str:
+    """Every value in the summary comes from the inputs under review, so each one goes through markdown_code,
+    markdown_word or markdown_html: a value must not be able to restyle or fake the summary."""
     diff_by_stack = {diff.stack: diff for diff in diffs}
     out: list[str] = ["# Offline plan of tenant-storage", ""]
     for plan in plans:
@@ -242,11 +288,11 @@ def render_markdown(plans: Sequence[StackPlan], diffs: Sequence[StackDiff]) -> s
         diff = diff_by_stack.get(plan.stack)
         shown = plan.tenants
         if diff is not None:
-            out += _markdown_diff(diff)
+            out += _markdown_diff(plan, diff)
             # Against a base, only what changes is shown in full: a fleet's summary stays readable.
             changed = set(diff.tenants_added) | set(diff.tenants_changed) | {c.org_id for c in diff.resources}
             shown = [tenant for tenant in plan.tenants if tenant.org_id in changed]
-        out += [f"{len(plan.tenants)} tenants, {len(plan.resources)} resources.", ""]
+        out += [f"{plan.tenant_count} tenants, {plan.resource_count} resources.", ""]
         out += [f"*{INCREMENTAL_NOTE}*", ""] if plan.incremental else []
         rows = [row for row, tenant in zip(_summary_rows(plan), plan.tenants, strict=True) if tenant in shown]
         out += [_markdown_row(SUMMARY_HEADER), "|" + " --- |" * len(SUMMARY_HEADER)] if rows else []
@@ -265,7 +311,7 @@ def render_markdown(plans: Sequence[StackPlan], diffs: Sequence[StackDiff]) -> s
             out += ["Bucket policy:", "", *_markdown_json(tenant.bucket_policy), ""]
             urns = [_one_line(urn) for urn in tenant.resource_urns]
             out += ["Resources:", "", *_markdown_fenced("", urns), "", "</details>", ""]
-    return bounded("\n".join(out))
+    return "\n".join(out)
 
 
 MARKDOWN_LIMIT = 60 * 1024  # GitHub drops a job summary over 1 MiB; a review needs far less
@@ -303,13 +349,16 @@ def _markdown_violation_lines(plan: StackPlan) -> list[str]:
     ]
 
 
-def _markdown_diff(diff: StackDiff) -> list[str]:
+def _markdown_diff(plan: StackPlan, diff: StackDiff) -> list[str]:
     out = ["### Changes against the base revision", ""]
-    if diff.empty and not diff.base_errors:
-        return [*out, "No change.", ""]
+    if diff.empty:
+        return [*out, "No changes.", ""]
     out += [f"> **Base revision was refused:** {markdown_code(error)}" for error in diff.base_errors]
+    if diff.base_unreadable:
+        return [*out, ""]
     out += [
-        f"> :warning: **DATA LOSS**: {markdown_word(change.action)} {markdown_code(change.urn)}"
+        f"> :warning: **DATA LOSS**: {'may ' if change.possible else ''}{markdown_word(change.action)} "
+        f"{markdown_code(change.urn)}"
         + (f" (changes {_markdown_words(change.properties)})" if change.properties else "")
         for change in diff.data_loss
     ]
@@ -319,8 +368,8 @@ def _markdown_diff(diff: StackDiff) -> list[str]:
         for change in diff.blocked
     ]
     out.append("")
-    counts = " · ".join(f"{diff.count(action)} to {action}" for action in ACTIONS)
-    out += [f"Resources: {counts}.", ""]
+    tenants, resources = change_counts(plan, diff)
+    out += [f"Tenants: {tenants}. Resources: {resources}.", ""]
     out += [f"- Tenant added: {markdown_code(org_id)}" for org_id in diff.tenants_added]
     out += [f"- Tenant removed: {markdown_code(org_id)}" for org_id in diff.tenants_removed]
     for retirement in diff.retirements:

@@ -1,36 +1,47 @@
 """Risk classes: what a reviewer must see in a change, named, counted, and able to fail the check.
 
-- data-loss: a bucket deleted or replaced;
+Every class is derived from one model of what the deploy does (`review.effects`), never from a list of
+special cases:
+
+- data-loss: stored objects could be deleted, replaced or become unreadable (a bucket, log bucket or
+  KMS key deleted or replaced, for certain or possibly; SSE-KMS objects stranded; lifecycle rules that
+  expire objects sooner; versioning turned off), or a tenant moves to another stack;
 - protection-removed: a resource loses `protect` or `retain_on_delete`;
-- credentials-revoked: a tenant is left with no access key that exists today (its user replaced, or
-  every current key deleted or replaced);
-- newly-public: a public principal added to a bucket policy, or a public access block setting loosened;
-- permissions-widened: a tenant's effective permissions grow (a statement added to its user policy);
+- credentials-revoked: a tenant is left with no access key that exists today;
+- newly-public: anonymous callers gain an action on data that exists (a bucket that existed, or one the
+  deploy adopts); a new, empty bucket public by its profile is "tenant added", not a risk;
+- permissions-widened: a caller that existed gains an action, or anyone gains one on a bucket that existed;
+- adopted: an existing resource is imported, and the deploy overwrites its settings;
 - stack-removed: a stack file deleted or renamed: all its resources go;
-- account-changed: a stack's allowed accounts change.
+- account-changed: a stack's allowed accounts change;
+- base-unreadable: the base revision's inputs cannot be planned, so nothing could be compared.
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
+import shlex
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
-from policy.tenant_storage_rules import ACCESS_KEY, PUBLIC_ACCESS_BLOCK, USER
+from policy.tenant_storage_rules import ACCESS_KEY, USER
 from review.diff import StackDiff
+from review.effects import Effects, compute_effects, subject_of
 from review.plan import StackPlan
 
 RISK_CLASSES = (
+    "base-unreadable",
     "data-loss",
     "protection-removed",
     "credentials-revoked",
     "newly-public",
     "permissions-widened",
+    "adopted",
     "stack-removed",
     "account-changed",
 )
 DEFAULT_FAIL_ON = tuple(risk for risk in RISK_CLASSES if risk != "permissions-widened")
-BLOCK_SETTINGS = ("blockPublicAcls", "ignorePublicAcls", "blockPublicPolicy", "restrictPublicBuckets")
+MAX_BASE_ERRORS_SHOWN = 3
 
 
 @dataclass(frozen=True)
@@ -40,29 +51,71 @@ class Risk:
     org_id: str | None
     urn: str | None
     message: str
+    subject: str = ""  # the bucket, user or other resource, as a reviewer knows it
+    possible: bool = False  # depends on a value only a deploy knows: it may happen
+    steps: tuple[str, ...] = field(default=())
 
     def to_json(self) -> dict[str, Any]:
         return {
             "class": self.risk_class,
             "stack": self.stack,
             "orgId": self.org_id,
+            "subject": self.subject,
             "urn": self.urn,
             "message": self.message,
+            "possible": self.possible,
+            "steps": list(self.steps),
         }
+
+    @property
+    def line(self) -> str:
+        """One line for people: what, on which tenant's bucket or user, and what happens."""
+        where = f"{self.subject}" + (f" (tenant {self.org_id})" if self.org_id else "")
+        return f"{where}: {self.message}" if where else self.message
 
 
 def stack_risks(base: StackPlan, head: StackPlan, diff: StackDiff) -> list[Risk]:
     stack = head.stack
-    risks = [
-        Risk(
-            "data-loss", stack, change.org_id, change.urn, f"{change.action} of bucket {change.urn.rsplit('::', 1)[-1]}"
-        )
-        for change in diff.data_loss
+    if diff.base_unreadable:
+        shown = diff.base_errors[:MAX_BASE_ERRORS_SHOWN]
+        more = len(diff.base_errors) - len(shown)
+        return [
+            Risk(
+                "base-unreadable",
+                stack,
+                None,
+                None,
+                "the base revision's inputs cannot be planned, so this change could not be compared with it "
+                "(every head resource would otherwise look new): "
+                + "; ".join(shown)
+                + (f"; and {more} more" if more else ""),
+                subject=f"stack {stack}",
+            )
+        ]
+    effects = compute_effects(base, head, diff.resources)
+    return [
+        *_data_risks(stack, effects),
+        *_protection_risks(stack, base, head),
+        *_credential_risks(stack, base, head, diff),
+        *_access_risks(stack, effects),
+        *_adoption_risks(stack, effects),
     ]
+
+
+def _data_risks(stack: str, effects: Effects) -> list[Risk]:
+    return [
+        Risk("data-loss", stack, effect.org_id, effect.urn, effect.message, effect.subject, effect.possible)
+        for effect in effects.data
+    ]
+
+
+def _protection_risks(stack: str, base: StackPlan, head: StackPlan) -> list[Risk]:
+    risks = []
     before = {r.urn: r for r in base.resources}
-    after = {r.urn: r for r in head.resources}
-    for urn in sorted(before.keys() & after.keys()):
-        old, new = before[urn], after[urn]
+    for new in head.resources:
+        old = before.get(new.urn)
+        if old is None:
+            continue
         lost = [
             name
             for name, was, now in (
@@ -72,59 +125,98 @@ def stack_risks(base: StackPlan, head: StackPlan, diff: StackDiff) -> list[Risk]
             if was and not now
         ]
         if lost:
-            risks.append(Risk("protection-removed", stack, new.org_id, urn, f"{new.name} loses {' and '.join(lost)}"))
-        if new.type == PUBLIC_ACCESS_BLOCK:
-            loosened = [key for key in BLOCK_SETTINGS if old.inputs.get(key) and not new.inputs.get(key)]
-            if loosened:
-                risks.append(
-                    Risk("newly-public", stack, new.org_id, urn, f"{new.name}: {', '.join(loosened)} turned off")
+            risks.append(
+                Risk(
+                    "protection-removed",
+                    stack,
+                    new.org_id,
+                    new.urn,
+                    f"loses {' and '.join(lost)}: a later change can delete it",
+                    subject_of(new),
                 )
-    replaced_or_deleted = {change.urn for change in diff.resources if change.action in ("delete", "replace")}
-    kept_tenants = {tenant.org_id for tenant in head.tenants}
+            )
+    return risks
+
+
+def _credential_risks(stack: str, base: StackPlan, head: StackPlan, diff: StackDiff) -> list[Risk]:
+    destroyed = {change.urn for change in diff.resources if change.action in ("delete", "replace")}
+    kept = {tenant.org_id for tenant in head.tenants}
+    risks = []
     for tenant in base.tenants:
-        if tenant.org_id not in kept_tenants:
+        if tenant.org_id not in kept:
             continue
         keys = [r.urn for r in base.resources if r.org_id == tenant.org_id and r.type == ACCESS_KEY]
-        user = [r.urn for r in base.resources if r.org_id == tenant.org_id and r.type == USER]
-        if (keys and all(key in replaced_or_deleted for key in keys)) or any(u in replaced_or_deleted for u in user):
+        users = [r.urn for r in base.resources if r.org_id == tenant.org_id and r.type == USER]
+        if (keys and all(key in destroyed for key in keys)) or any(user in destroyed for user in users):
             risks.append(
                 Risk(
                     "credentials-revoked",
                     stack,
                     tenant.org_id,
                     keys[0] if keys else None,
-                    f"{tenant.org_id}: every access key it has today is deleted or replaced in this deploy; "
-                    "its app loses access (rotate in two steps: add the new label, then remove the old)",
+                    "every access key it has today is deleted or replaced in this deploy; its app loses access "
+                    "(rotate in two steps: add the new label, then remove the old)",
+                    f"user {tenant.iam_user_name}",
                 )
             )
-    existing = {tenant.org_id for tenant in base.tenants}
-    for change in diff.statements:
-        statement = change.statement
-        if change.change != "added" or statement.get("Effect") != "Allow":
-            continue
-        if change.org_id not in existing:
-            continue  # a new tenant's grants are its creation, reviewed as "tenant added", not a widening
-        if change.policy == "bucket" and statement.get("Principal") in ("*", {"AWS": "*"}):
+    return risks
+
+
+def _grants_text(actions: Sequence[tuple[str, str]]) -> str:
+    by_scope: dict[str, list[str]] = {}
+    for action, scope in actions:
+        by_scope.setdefault(scope, []).append(action)
+    return "; ".join(
+        f"{', '.join(sorted(names))} on {scope if scope == 'the bucket' else 'objects ' + scope}"
+        for scope, names in sorted(by_scope.items())
+    )
+
+
+def _access_risks(stack: str, effects: Effects) -> list[Risk]:
+    risks = []
+    for gain in effects.access:
+        if gain.caller == "anyone":
+            if not gain.on_data:
+                continue  # a new, empty bucket public by its profile: the tenant's creation, not a risk
+            note = " (an adopted bucket: what it allowed before is unknown, so all of it counts)"
             risks.append(
                 Risk(
                     "newly-public",
                     stack,
-                    change.org_id,
-                    None,
-                    f"{change.org_id}: public statement added: {json.dumps(statement, sort_keys=True)}",
+                    gain.org_id,
+                    gain.bucket,
+                    f"anyone on the internet may now {_grants_text(gain.actions)}"
+                    + (note if gain.adopted_bucket else ""),
+                    f"bucket {gain.bucket_name}",
                 )
             )
-        elif change.policy == "user":
+        elif gain.bucket_before or gain.caller_before:
             risks.append(
                 Risk(
                     "permissions-widened",
                     stack,
-                    change.org_id,
-                    None,
-                    f"{change.org_id}: user may now {json.dumps(statement, sort_keys=True)}",
+                    gain.org_id,
+                    gain.bucket,
+                    f"{gain.caller_name} may now {_grants_text(gain.actions)}",
+                    f"bucket {gain.bucket_name}",
                 )
             )
     return risks
+
+
+def _adoption_risks(stack: str, effects: Effects) -> list[Risk]:
+    return [
+        Risk(
+            "adopted",
+            stack,
+            adoption.org_id,
+            adoption.urn,
+            "exists already and is imported; this deploy overwrites "
+            + ("; ".join(adoption.overwritten) if adoption.overwritten else "nothing on it"),
+            adoption.subject,
+        )
+        for adoption in effects.adoptions
+    ]
 
 
 def account_risks(
@@ -138,21 +230,91 @@ def account_risks(
             stack,
             None,
             None,
-            f"stack {stack}: allowed accounts {', '.join(base_accounts)} -> {', '.join(head_accounts)}",
+            f"allowed accounts {', '.join(base_accounts)} -> {', '.join(head_accounts)}",
+            f"stack {stack}",
         )
     ]
 
 
 def removed_stack_risk(stack: str, base: StackPlan) -> Risk:
+    if base.refused:
+        return Risk(
+            "stack-removed",
+            stack,
+            None,
+            None,
+            f"Pulumi.{stack}.yaml is gone; its base inputs cannot be planned, so what it held is unknown",
+            f"stack {stack}",
+        )
     return Risk(
         "stack-removed",
         stack,
         None,
         None,
-        f"stack file Pulumi.{stack}.yaml is gone: all {len(base.resources)} resources of stack {stack} "
-        f"({len(base.tenants)} tenants) would be destroyed by `pulumi destroy`, or orphaned",
+        f"Pulumi.{stack}.yaml is gone: all {base.resource_count or len(base.resources)} resources of stack {stack} "
+        f"({base.tenant_count or len(base.tenants)} tenants) would be destroyed by `pulumi destroy`, or orphaned",
+        f"stack {stack}",
     )
 
 
+@dataclass(frozen=True)
+class Move:
+    org_id: str
+    source: str
+    target: str
+    bucket_name: str
+    component_urn: str | None  # the tenant's component in the source stack
+    same_accounts: bool
+
+
+def move_risks(moves: Sequence[Move]) -> list[Risk]:
+    """A tenant that leaves one stack and joins another is one change: data-loss, with how to do it safely."""
+    risks = []
+    for move in moves:
+        source, target = shlex.quote(move.source), shlex.quote(move.target)
+        if move.same_accounts:
+            message = (
+                f"moves from stack {move.source} to stack {move.target} in the same account: deployed as it is, "
+                f"{move.source} deletes the bucket (or fails to: it is not empty) and {move.target} creates it "
+                "again, empty. Move its state first (pulumi state move takes the component's children with it):"
+            )
+            steps: tuple[str, ...] = (
+                f"pulumi state move --source {source} --dest {target} --yes "
+                f"{shlex.quote(move.component_urn or move.org_id)}   # before this change is deployed",
+                f"pulumi up --stack {target}   # the moved tenant joins this stack's groups and log bucket",
+                f"pulumi up --stack {source}   # the old stack lets go of its group membership",
+            )
+        else:
+            message = (
+                f"moves from stack {move.source} to stack {move.target}, another AWS account: this cannot be done "
+                f"in one change. Bucket names are global and a bucket cannot change accounts: creating "
+                f"{move.bucket_name} in {move.target} fails while {move.source}'s account still holds it, and "
+                f"removing it from {move.source} loses its objects. Revert this change, then:"
+            )
+            steps = (
+                f"aws s3 sync s3://{move.bucket_name} ./{move.org_id}-backup   # copy the data out, as the old account",
+                f"retire {move.org_id} from {move.source}: remove its entry and follow the steps plan --base prints",
+                "add it back with its new environment (the same name once S3 has released it, or randomSuffix: true "
+                f"for a new name at once), deploy {move.target}, then aws s3 sync ./{move.org_id}-backup "
+                "s3://<its new bucket>",
+                f"hand the new access key to the tenant's app: "
+                f"tenant-storage credentials {move.org_id} --stack {target}",
+            )
+        risks.append(
+            Risk(
+                "data-loss",
+                move.target,
+                move.org_id,
+                move.component_urn,
+                message,
+                f"bucket {move.bucket_name}",
+                steps=steps,
+            )
+        )
+    return risks
+
+
 def summary_counts(risks: list[Risk]) -> dict[str, int]:
-    return {risk_class: sum(1 for r in risks if r.risk_class == risk_class) for risk_class in RISK_CLASSES}
+    """The classes that occur, with their counts, in the order of RISK_CLASSES."""
+    counts = {risk_class: sum(1 for r in risks if r.risk_class == risk_class) for risk_class in RISK_CLASSES}
+    return {risk_class: count for risk_class, count in counts.items() if count}

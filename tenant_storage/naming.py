@@ -88,17 +88,22 @@ def _looks_like_ip_address(name: str) -> bool:
     return True
 
 
+# The one rule that keeps the stacks' own names out of every tenant's reach: a name a stack, shard or
+# account derives for a resource of its own holds SHARED_NAME_MARK, and no tenant name ever does. Prefixes
+# and orgIds cannot hold it (single hyphens only), and a pinned `bucketName` is refused when it does.
+SHARED_NAME_MARK = "--"
 ACCESS_LOG_PART = "access-logs"
 
 
-def access_log_bucket_name(prefix: str, account_id: str, region: str, shard_index: int | None = None) -> str:
-    """The stack's access-log bucket: `<prefix>--access-logs-<account>-<region>[-shard<i>]`.
+def shared_bucket_name(prefix: str, part: str, *qualifiers: str) -> str:
+    """A bucket of the stack itself, never a tenant's: `<prefix>--<part>[-<qualifier>...]`."""
+    return f"{prefix}{SHARED_NAME_MARK}" + "-".join((part, *qualifiers))
 
-    The double hyphen keeps it out of the tenants' names by construction: a prefix and an orgId never
-    hold `--`, so no `<prefix>-<orgId>[-<suffix>]` can ever spell it, whatever the orgId.
-    """
-    shard = f"-shard{shard_index}" if shard_index is not None else ""
-    return f"{prefix}--{ACCESS_LOG_PART}-{account_id}-{region}{shard}"
+
+def access_log_bucket_name(prefix: str, account_id: str, region: str, shard_index: int | None = None) -> str:
+    """The stack's access-log bucket: `<prefix>--access-logs-<account>-<region>[-shard<i>]`."""
+    shard = (f"shard{shard_index}",) if shard_index is not None else ()
+    return shared_bucket_name(prefix, ACCESS_LOG_PART, account_id, region, *shard)
 
 
 def suffixed_bucket_pattern(prefix: str, org_id: str) -> re.Pattern[str]:
@@ -106,9 +111,21 @@ def suffixed_bucket_pattern(prefix: str, org_id: str) -> re.Pattern[str]:
     return re.compile(rf"{re.escape(bucket_name(prefix, org_id))}-[0-9a-f]{{{RANDOM_SUFFIX_LENGTH}}}")
 
 
-def is_access_log_bucket_name(name: str) -> bool:
-    """Whether `name` is out of every tenant's reach (holds `--`), as the stacks' access-log buckets are."""
-    return "--" in name
+def is_shared_resource_name(name: str) -> bool:
+    """Whether `name` is one the stacks keep for their own resources (the access-log buckets of every
+    stack, shard and account today; any later shared resource named by `shared_bucket_name`)."""
+    return SHARED_NAME_MARK in name
+
+
+def reserved_name_problem(name: str) -> str | None:
+    """Why a tenant may not have the bucket `name`: it is, or could be, a stack's own."""
+    if is_shared_resource_name(name):
+        return (
+            f"bucket name {name!r} holds {SHARED_NAME_MARK!r}, which only the stacks' own buckets hold "
+            f"(such as {access_log_bucket_name('fusion-rms', '111111111111', 'us-east-1')!r}); a tenant "
+            "could otherwise adopt another stack's or shard's access logs"
+        )
+    return None
 
 
 def iam_user_name(prefix: str, org_id: str) -> str:

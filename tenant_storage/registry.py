@@ -133,6 +133,8 @@ class Tenant(BaseModel):
                 raise ValueError("bucketName and randomSuffix exclude each other: the pinned name is the whole name")
             if problems := naming.bucket_name_problems(self.bucket_name):
                 raise ValueError(problems[0])
+            if reserved := naming.reserved_name_problem(self.bucket_name):
+                raise ValueError(reserved)
         elif self.adopt and self.random_suffix:
             raise ValueError("an adopted bucket's suffix is not ours to choose: give its whole name with bucketName")
         return self

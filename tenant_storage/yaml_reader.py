@@ -10,6 +10,8 @@ Every structural problem is found in one pass over the parser's events, before a
 from __future__ import annotations
 
 import datetime
+import os
+import stat
 from collections.abc import Hashable
 from pathlib import Path
 from typing import Any
@@ -66,13 +68,23 @@ _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _S
 
 
 def read_text(path: Path, what: str, max_bytes: int = MAX_INPUT_BYTES) -> str:
-    """The file's text, or InvalidInput naming the file when it is missing, too large or not UTF-8."""
+    """The file's text, or InvalidInput naming the file when it is missing, not a regular file (a symbolic
+    link could make the reviewed file say something other than what is read), too large or not UTF-8."""
     source = path.name
     try:
-        with path.open("rb") as stream:
-            data = stream.read(max_bytes + 1)
+        # O_NOFOLLOW: the link itself is refused, never the file it points to read in its place.
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
     except OSError as error:
+        if path.is_symlink():
+            raise InvalidInput([Problem(source, f"is a symbolic link; {what} must be a regular file")]) from error
         raise InvalidInput([Problem(source, f"cannot read {what}: {error.strerror}")]) from error
+    with os.fdopen(descriptor, "rb") as stream:
+        if not stat.S_ISREG(os.fstat(stream.fileno()).st_mode):
+            raise InvalidInput([Problem(source, f"is not a regular file; {what} must be one")])
+        try:
+            data = stream.read(max_bytes + 1)
+        except OSError as error:
+            raise InvalidInput([Problem(source, f"cannot read {what}: {error.strerror}")]) from error
     if len(data) > max_bytes:
         raise InvalidInput([Problem(source, f"is larger than {max_bytes:,} bytes; {what} is never that large")])
     try:

@@ -267,6 +267,17 @@ CASES = {
         ("bucket name 'fusion-rms-xmsqa2' is also the bucket of",),
         xmsqa1_field("adopt: true\n    bucketName: fusion-rms-xmsqa2"),
     ),
+    "a pinned name in the stacks' own namespace (a sibling shard's access-log bucket)": BadInput(
+        (
+            "tenants.yaml:8 tenants[0] (orgId 'xmsqa1') field 'bucketName': bucket name "
+            "'fusion-rms--access-logs-222222222222-us-east-1-shard1' holds '--', which only the stacks' own buckets",
+        ),
+        xmsqa1_field("adopt: true\n    bucketName: fusion-rms--access-logs-222222222222-us-east-1-shard1"),
+    ),
+    "a registry that is a symbolic link": BadInput(
+        ("tenants.yaml: is a symbolic link; the tenant registry must be a regular file",),
+        lambda project: _link(project),
+    ),
     # Access key labels
     "three access keys": BadInput(
         ("tenants.yaml:7 tenants[0] (orgId 'xmsqa1') field 'accessKeys': at most 2 access keys",),
@@ -570,6 +581,14 @@ CASES = {
         through_cli=False,
     ),
 }
+
+
+def _link(project: Path) -> None:
+    """tenants.yaml becomes a link to a valid registry elsewhere: valid text, read through a link."""
+    target = project.parent / "elsewhere.yaml"
+    target.write_bytes((project / TENANTS).read_bytes())
+    (project / TENANTS).unlink()
+    (project / TENANTS).symlink_to(target)
 
 
 def prepare(project: Path, case: BadInput) -> Path:

@@ -51,3 +51,22 @@ def test_a_summary_never_exceeds_60_kib_and_says_where_the_rest_is(project, caps
 
 def test_a_short_summary_is_left_alone():
     assert bounded("# plan\n\nsmall\n") == "# plan\n\nsmall\n"
+
+
+def test_risks_count_within_the_bound_even_when_there_are_many(project, capsys):
+    """40 profile switches make 80 risk lines; the whole summary, risks first, stays within 60 KiB."""
+    lines = ["tenants:"] + [f"  - orgId: t{n:03d}\n    environment: qa\n    profile: app-storage" for n in range(40)]
+    lines += ["  - orgId: p0\n    environment: production"]
+    (project / "tenants.yaml").write_text("\n".join(lines) + "\n")
+    git(project, "init", "-q", "-b", "main")
+    git(project, "-c", "user.name=t", "-c", "user.email=t@e", "add", ".")
+    git(project, "-c", "user.name=t", "-c", "user.email=t@e", "commit", "-q", "-m", "base")
+    (project / "tenants.yaml").write_text("\n".join(lines).replace("app-storage", "media-gallery") + "\n")
+    main(["plan", "--stack", "qa", "--base", "HEAD", "--format", "markdown"], project_dir=project)
+    out = capsys.readouterr().out
+    assert len(out.encode()) <= MARKDOWN_LIMIT
+    assert out.startswith("## Risks\n\n| class | count |")
+    assert "| data-loss | 40 |" in out
+    assert "| newly-public | 40 |" in out
+    html = MarkdownIt("gfm-like").render(out)
+    assert "more risks are not shown here" in html or "<strong>Truncated</strong>" in html

@@ -107,7 +107,7 @@ class TestPlanAgainstABaseRevision:
         for diff in document["diff"].values():
             assert (diff["resources"], diff["tenants_added"], diff["statements"]) == ([], [], [])
         main(["plan", "--base", "HEAD", "--format", "markdown"], project_dir=repo)
-        assert capsys.readouterr().out.count("No change.") == 2
+        assert capsys.readouterr().out.count("No changes.") == 2
 
     def test_an_added_tenant_creates_its_resources_without_data_loss(self, repo, capsys):
         (repo / "tenants.yaml").write_text(

@@ -1,0 +1,564 @@
+"""What a deploy does to data and access: the one model every risk class of `plan --base` is derived from.
+
+From the base and the head plan of one stack (and the resource changes between them) it computes:
+
+- **data**: which stored objects could be deleted, replaced or become unreadable: a data-holding resource
+  (`review.diff.DATA_TYPES`) deleted or replaced, for certain or possibly (a name only a deploy knows);
+  SSE-KMS objects stranded (their key goes away, or a caller who could read them loses `kms:Decrypt`);
+  lifecycle rules that expire current objects sooner or keep deleted versions shorter; versioning
+  turned off;
+- **access**: for every bucket before and after, which caller may do which S3 action on which part of
+  it (anonymous callers, every user through its groups, tags and own policies, S3's log delivery for each
+  source bucket), evaluated by `tenant_storage.access`. A bucket is identified by its resource, not its
+  name, so a grant that moves with a renamed bucket is the same grant;
+- **adoption**: each existing resource the deploy imports, and every setting it will overwrite there.
+
+An adopted resource's state before the deploy is unknown: what it allowed, and how long it kept data,
+are taken as nothing and forever, so whatever the deploy makes public or expires there is reported.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from policy.tenant_storage_rules import (
+    BUCKET,
+    BUCKET_POLICY,
+    ENCRYPTION,
+    GROUP_POLICY,
+    LIFECYCLE,
+    PUBLIC_ACCESS_BLOCK,
+    USER,
+    USER_POLICY,
+    VERSIONING,
+)
+from review.diff import ResourceChange
+from review.plan import ResourcePlan, StackPlan
+from tenant_storage.access import ANONYMOUS, Caller, allowed
+from tenant_storage.anonymous_access import PublicAccessBlock
+from tenant_storage.policies import LOG_DELIVERY_SERVICE, effective_policy
+from tenant_storage.regions import COMMERCIAL, partition_of
+
+GROUP_MEMBERSHIP = "aws:iam/groupMembership:GroupMembership"
+FOREVER = float("inf")
+_S3_ARN = re.compile(r"arn:aws[a-z-]*:s3:::(?P<bucket>[^/*?]+)(?P<objects>/.*)?")
+BUCKET_SCOPE = "the bucket"
+ANY_OBJECT = "*"
+
+
+@dataclass(frozen=True)
+class Retention:
+    """How long a bucket keeps what is in it: current objects, and versions once overwritten or deleted."""
+
+    current_days: float = FOREVER
+    noncurrent_days: float = FOREVER
+
+
+@dataclass
+class BucketState:
+    urn: str
+    name: str
+    org_id: str | None
+    policy: dict[str, Any] | None = None
+    block: PublicAccessBlock = field(default_factory=PublicAccessBlock)
+    kms_key: str | None = None
+    retention: Retention = field(default_factory=Retention)
+    versioning: str | None = None
+
+
+@dataclass
+class UserState:
+    urn: str
+    name: str
+    org_id: str | None
+    arn: str
+    policy: dict[str, Any] = field(default_factory=lambda: {"Statement": []})
+
+
+@dataclass
+class Revision:
+    """What one revision declares, read back from its plan's resources."""
+
+    plan: StackPlan
+    buckets: dict[str, BucketState]
+    users: dict[str, UserState]
+    bucket_urns: dict[str, str]  # bucket name -> URN
+
+    @property
+    def partition(self) -> str:
+        return (partition_of(self.plan.region) or COMMERCIAL).name
+
+    @property
+    def kms_via_s3(self) -> str:
+        return f"s3.{self.plan.region}.{(partition_of(self.plan.region) or COMMERCIAL).dns_suffix}"
+
+    def bucket_arn(self, name: str) -> str:
+        return f"arn:{self.partition}:s3:::{name}"
+
+
+def _policy(text: Any) -> dict[str, Any] | None:
+    try:
+        document = json.loads(text) if isinstance(text, str) else None
+    except json.JSONDecodeError:
+        return None
+    return document if isinstance(document, dict) else None
+
+
+def _retention(rules: Any) -> Retention:
+    current, noncurrent = FOREVER, FOREVER
+    for rule in rules if isinstance(rules, list) else []:
+        if rule.get("status") != "Enabled":
+            continue
+        days = (rule.get("expiration") or {}).get("days")
+        if days:
+            current = min(current, float(days))
+        kept = (rule.get("noncurrentVersionExpiration") or {}).get("noncurrentDays")
+        if kept:
+            noncurrent = min(noncurrent, float(kept))
+    return Retention(current, noncurrent)
+
+
+def _kms_key(rules: Any) -> str | None:
+    for rule in rules if isinstance(rules, list) else []:
+        default = rule.get("applyServerSideEncryptionByDefault") or {}
+        if default.get("sseAlgorithm") in ("aws:kms", "aws:kms:dsse"):
+            return str(default.get("kmsMasterKeyId") or "aws/s3")
+    return None
+
+
+def _block(inputs: Mapping[str, Any]) -> PublicAccessBlock:
+    return PublicAccessBlock(
+        block_public_acls=bool(inputs.get("blockPublicAcls")),
+        ignore_public_acls=bool(inputs.get("ignorePublicAcls")),
+        block_public_policy=bool(inputs.get("blockPublicPolicy")),
+        restrict_public_buckets=bool(inputs.get("restrictPublicBuckets")),
+    )
+
+
+def read_revision(plan: StackPlan) -> Revision:
+    by_type: dict[str, list[ResourcePlan]] = {}
+    for resource in plan.resources:
+        by_type.setdefault(resource.type, []).append(resource)
+    buckets = {
+        r.urn: BucketState(r.urn, str(r.inputs.get("bucket", "")), r.org_id)
+        for r in by_type.get(BUCKET, [])
+        if isinstance(r.inputs.get("bucket"), str)
+    }
+    revision = Revision(plan, buckets, {}, {bucket.name: urn for urn, bucket in buckets.items()})
+
+    def bucket_of(resource: ResourcePlan) -> BucketState | None:
+        urn = revision.bucket_urns.get(str(resource.inputs.get("bucket")))
+        return buckets.get(urn) if urn else None
+
+    for resource in by_type.get(BUCKET_POLICY, []):
+        if bucket := bucket_of(resource):
+            bucket.policy = _policy(resource.inputs.get("policy"))
+    for resource in by_type.get(PUBLIC_ACCESS_BLOCK, []):
+        if bucket := bucket_of(resource):
+            bucket.block = _block(resource.inputs)
+    for resource in by_type.get(ENCRYPTION, []):
+        if bucket := bucket_of(resource):
+            bucket.kms_key = _kms_key(resource.inputs.get("rules"))
+    for resource in by_type.get(LIFECYCLE, []):
+        if bucket := bucket_of(resource):
+            bucket.retention = _retention(resource.inputs.get("rules"))
+    for resource in by_type.get(VERSIONING, []):
+        if bucket := bucket_of(resource):
+            bucket.versioning = str((resource.inputs.get("versioningConfiguration") or {}).get("status"))
+
+    group_policies: dict[str, list[dict[str, Any]]] = {}
+    for resource in by_type.get(GROUP_POLICY, []):
+        if document := _policy(resource.inputs.get("policy")):
+            group_policies.setdefault(str(resource.inputs.get("group")), []).append(document)
+    groups_of: dict[str, list[str]] = {}
+    for resource in by_type.get(GROUP_MEMBERSHIP, []):
+        for user in resource.inputs.get("users") or []:
+            groups_of.setdefault(str(user), []).append(str(resource.inputs.get("group")))
+    own_policies: dict[str, list[dict[str, Any]]] = {}
+    for resource in by_type.get(USER_POLICY, []):
+        if document := _policy(resource.inputs.get("policy")):
+            own_policies.setdefault(str(resource.inputs.get("user")), []).append(document)
+    for resource in by_type.get(USER, []):
+        name = str(resource.inputs.get("name"))
+        tags = {str(k): str(v) for k, v in (resource.inputs.get("tags") or {}).items()}
+        documents = [doc for group in groups_of.get(name, []) for doc in group_policies.get(group, [])]
+        documents += own_policies.get(name, [])
+        statements = [s for doc in documents for s in effective_policy(doc, tags).get("Statement", [])]
+        revision.users[resource.urn] = UserState(
+            resource.urn,
+            name,
+            resource.org_id,
+            f"arn:{revision.partition}:iam::{plan.account_id}:user/{name}",
+            {"Version": "2012-10-17", "Statement": statements},
+        )
+    return revision
+
+
+# --- access ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Grant:
+    """A caller may perform an action on a bucket, or on the objects of a scope (`*`, `pub/*`) in it."""
+
+    caller: str  # "anyone", a user's URN, or "log delivery for <bucket URN>"
+    action: str
+    bucket: str  # the bucket's URN
+    scope: str
+
+
+def _statements(revision: Revision) -> Iterable[dict[str, Any]]:
+    for bucket in revision.buckets.values():
+        yield from (bucket.policy or {}).get("Statement", [])
+    for user in revision.users.values():
+        yield from user.policy.get("Statement", [])
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _universe(revisions: Iterable[Revision]) -> tuple[list[str], dict[str, set[str]]]:
+    """Every S3 action any Allow names, and per bucket every object scope any statement names."""
+    actions: set[str] = set()
+    scopes: dict[str, set[str]] = {}
+    for revision in revisions:
+        for statement in _statements(revision):
+            if statement.get("Effect") == "Allow":
+                actions |= {str(a) for a in _as_list(statement.get("Action", [])) if str(a).startswith("s3:")}
+            for resource in _as_list(statement.get("Resource", [])):
+                match = _S3_ARN.fullmatch(str(resource))
+                if match and match.group("objects") and (urn := revision.bucket_urns.get(match.group("bucket"))):
+                    scopes.setdefault(urn, set()).add(match.group("objects")[1:] or ANY_OBJECT)
+    return sorted(actions), scopes
+
+
+def _resource(revision: Revision, bucket: BucketState, scope: str) -> str:
+    arn = revision.bucket_arn(bucket.name)
+    return arn if scope == BUCKET_SCOPE else f"{arn}/{scope.replace('*', 'x').replace('?', 'x')}"
+
+
+def _named_buckets(revision: Revision, policy: Mapping[str, Any]) -> set[str]:
+    """The buckets (URNs) an identity policy's S3 statements can reach."""
+    reached: set[str] = set()
+    for statement in policy.get("Statement", []):
+        for resource in _as_list(statement.get("Resource", [])):
+            match = _S3_ARN.fullmatch(str(resource))
+            if match and (urn := revision.bucket_urns.get(match.group("bucket"))):
+                reached.add(urn)
+            elif ":s3:::" in str(resource) or str(resource) == "*":  # a wildcard bucket: every bucket
+                reached |= revision.buckets.keys()
+    return reached
+
+
+def grants(
+    revision: Revision, callers: Mapping[str, Caller | None], actions: list[str], scopes: dict[str, set[str]]
+) -> set[Grant]:
+    """Every (caller, action, bucket, scope) this revision allows, for the given callers (None: absent)."""
+    found: set[Grant] = set()
+
+    def judge(caller_id: str, caller: Caller, bucket: BucketState) -> None:
+        for scope in (BUCKET_SCOPE, ANY_OBJECT, *sorted(scopes.get(bucket.urn, ()))):
+            resource = _resource(revision, bucket, scope)
+            for action in actions:
+                if allowed(caller, action, resource, bucket.policy, bucket.block):
+                    found.add(Grant(caller_id, action, bucket.urn, scope))
+
+    named_service = {
+        urn
+        for urn, bucket in revision.buckets.items()
+        for statement in (bucket.policy or {}).get("Statement", [])
+        if isinstance(statement.get("Principal"), Mapping) and "Service" in statement["Principal"]
+    }
+    named_user: dict[str, set[str]] = {}
+    for urn, bucket in revision.buckets.items():
+        for statement in (bucket.policy or {}).get("Statement", []):
+            principal = statement.get("Principal")
+            if isinstance(principal, Mapping):
+                for arn in _as_list(principal.get("AWS", [])):
+                    named_user.setdefault(str(arn), set()).add(urn)
+    for caller_id, caller in callers.items():
+        if caller is None:
+            continue
+        if caller.kind == "anonymous":
+            candidates: Iterable[str] = revision.buckets
+        elif caller.kind == "service":
+            candidates = named_service
+        else:
+            candidates = _named_buckets(revision, caller.identity_policy or {}) | named_user.get(caller.arn, set())
+        for urn in candidates:
+            judge(caller_id, caller, revision.buckets[urn])
+    return found
+
+
+def _callers(revision: Revision, other: Revision) -> dict[str, Caller | None]:
+    """The callers of both revisions, as they are in `revision` (a user absent there has no policy)."""
+    callers: dict[str, Caller | None] = {"anyone": ANONYMOUS}
+    for urn in revision.users.keys() | other.users.keys():
+        user = revision.users.get(urn) or other.users[urn]
+        policy = revision.users[urn].policy if urn in revision.users else None
+        callers[urn] = Caller("user", arn=user.arn, identity_policy=policy)
+    for urn in revision.buckets.keys() | other.buckets.keys():
+        source = revision.buckets.get(urn) or other.buckets[urn]
+        source_revision = revision if urn in revision.buckets else other
+        callers[f"log delivery for {urn}"] = Caller(
+            "service",
+            service=LOG_DELIVERY_SERVICE,
+            context={
+                "aws:SourceArn": source_revision.bucket_arn(source.name),
+                "aws:SourceAccount": revision.plan.account_id,
+            },
+        )
+    return callers
+
+
+@dataclass(frozen=True)
+class AccessGain:
+    caller: str
+    caller_name: str  # "anyone", "user rms_acme", "S3 log delivery for bucket fusion-rms-acme"
+    bucket: str  # URN
+    bucket_name: str
+    org_id: str | None  # the bucket's tenant
+    actions: tuple[tuple[str, str], ...]  # (action, scope)
+    bucket_before: bool  # the bucket exists before the deploy
+    adopted_bucket: bool  # the deploy adopts it: it holds data, and what it allowed before is unknown
+    caller_before: bool  # the caller exists before the deploy (an adopted user's rights before are unknown)
+
+    @property
+    def on_data(self) -> bool:
+        return self.bucket_before or self.adopted_bucket
+
+
+# --- the model ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DataEffect:
+    urn: str
+    org_id: str | None
+    subject: str  # "bucket <name>", "KMS key <urn name>"
+    message: str
+    possible: bool = False
+
+
+@dataclass(frozen=True)
+class Adoption:
+    urn: str
+    org_id: str | None
+    subject: str
+    overwritten: tuple[str, ...]
+
+
+@dataclass
+class Effects:
+    data: list[DataEffect]
+    access: list[AccessGain]
+    adoptions: list[Adoption]
+
+
+def _short(urn: str) -> str:
+    return urn.rsplit("::", 1)[-1]
+
+
+def subject_of(resource: ResourcePlan) -> str:
+    """How a reviewer knows a resource: a bucket or user by its name, anything else by its kind and name."""
+    if resource.type == BUCKET:
+        return f"bucket {resource.inputs.get('bucket')}"
+    if resource.type == USER:
+        return f"user {resource.inputs.get('name')}"
+    return f"{_kind(resource.type)} {resource.name}"
+
+
+def _kind(resource_type: str) -> str:
+    """`aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock` -> `public access block`; `aws:kms/key:Key` ->
+    `KMS key`: the type's own name, in words, with its service where one word would say too little."""
+    words = re.findall(r"[A-Z]+[a-z0-9]*|[a-z0-9]+", resource_type.rsplit(":", 1)[-1])
+    if words and words[0].lower() == "bucket" and len(words) > 1:
+        words = words[1:]
+    kind = " ".join(word if word.isupper() else word.lower() for word in words)
+    service = resource_type.split(":")[1].split("/")[0] if resource_type.count(":") >= 2 else ""
+    return f"{service.upper()} {kind}" if len(words) == 1 and service not in ("", "s3", "index") else kind
+
+
+def compute_effects(base: StackPlan, head: StackPlan, changes: list[ResourceChange]) -> Effects:
+    before, after = read_revision(base), read_revision(head)
+    by_urn = {change.urn: change for change in changes}
+    destroyed = {change.urn: change for change in changes if change.action in ("delete", "replace")}
+    imported = {change.urn for change in changes if change.import_id}
+    head_resources = {resource.urn: resource for resource in head.resources}
+    base_resources = {resource.urn: resource for resource in base.resources}
+
+    data: list[DataEffect] = []
+    for change in changes:
+        if change.data_loss:
+            resource = base_resources[change.urn]
+            verb = {"delete": "deleted", "replace": "replaced"}[change.action]
+            reason = f" (changes {', '.join(change.properties)})" if change.properties else ""
+            if change.possible:
+                verb = "may be replaced: its name is known only once a deploy has run"
+                reason = f" ({', '.join(change.properties)})"
+            what = "its objects are lost" if resource.type == BUCKET else "every object encrypted with it is lost"
+            data.append(
+                DataEffect(change.urn, change.org_id, subject_of(resource), f"{verb}{reason}; {what}", change.possible)
+            )
+
+    kept = [urn for urn in before.buckets if urn not in destroyed and urn in after.buckets]
+    for urn in kept:
+        old, new = before.buckets[urn], after.buckets[urn]
+        problems = _retention_losses(old.retention, new.retention)
+        if old.versioning == "Enabled" and new.versioning != "Enabled":
+            problems.append("versioning is no longer enabled: an overwrite or delete now loses the object for good")
+        problems += _stranded(before, after, old, base.unknowns, destroyed)
+        data += [DataEffect(urn, old.org_id, f"bucket {new.name}", problem) for problem in problems]
+    for urn in imported & after.buckets.keys():
+        new = after.buckets[urn]
+        data += [
+            DataEffect(urn, new.org_id, f"bucket {new.name}", f"{problem} (an adopted bucket: it held data)", True)
+            for problem in _retention_losses(Retention(), new.retention)
+        ]
+
+    actions, scopes = _universe((before, after))
+    granted_before = grants(before, _callers(before, after), actions, scopes)
+    granted_after = grants(after, _callers(after, before), actions, scopes)
+    gained: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for grant in granted_after - granted_before:
+        gained.setdefault((grant.caller, grant.bucket), []).append((grant.action, grant.scope))
+    callers_before = {"anyone"} | {urn for urn in before.users if urn not in imported}
+    callers_before |= {f"log delivery for {urn}" for urn in before.buckets}
+    access = [
+        AccessGain(
+            caller,
+            _caller_name(caller, before, after),
+            bucket,
+            after.buckets[bucket].name,
+            after.buckets[bucket].org_id,
+            tuple(sorted(pairs)),
+            bucket_before=bucket in before.buckets,
+            adopted_bucket=bucket in imported,
+            caller_before=caller in callers_before,
+        )
+        for (caller, bucket), pairs in sorted(gained.items())
+    ]
+
+    adoptions = [
+        _adoption(head_resources[urn], head.resources, by_urn) for urn in sorted(imported) if urn in head_resources
+    ]
+    return Effects(data, access, adoptions)
+
+
+def _caller_name(caller: str, before: Revision, after: Revision) -> str:
+    if caller == "anyone":
+        return "anyone (anonymous callers)"
+    if user := after.users.get(caller) or before.users.get(caller):
+        return f"user {user.name}"
+    source = caller.removeprefix("log delivery for ")
+    bucket = after.buckets.get(source) or before.buckets.get(source)
+    return f"S3 log delivery for bucket {bucket.name if bucket else source}"
+
+
+def _retention_losses(old: Retention, new: Retention) -> list[str]:
+    losses = []
+    if new.current_days < old.current_days:
+        losses.append(f"current objects now expire after {new.current_days:g} days ({_days(old.current_days)})")
+    if new.noncurrent_days < old.noncurrent_days:
+        losses.append(
+            f"overwritten and deleted versions are now kept {new.noncurrent_days:g} days ({_days(old.noncurrent_days)})"
+        )
+    return losses
+
+
+def _days(days: float) -> str:
+    return "before: kept forever" if days == FOREVER else f"before: {days:g} days"
+
+
+def _stranded(
+    before: Revision,
+    after: Revision,
+    bucket: BucketState,
+    unknowns: Mapping[str, str],
+    destroyed: Mapping[str, ResourceChange],
+) -> list[str]:
+    """Objects written under the bucket's SSE-KMS key that become unreadable: the key goes, or a caller that
+    could read them loses the right to decrypt them (the bucket's new default encryption does not re-encrypt)."""
+    key = bucket.kms_key
+    if key is None:
+        return []
+    key_resource = unknowns.get(key)
+    if key_resource is not None and key_resource in destroyed:
+        action = destroyed[key_resource].action
+        return [f"objects written under SSE-KMS with the stack's key become unreadable: the key is {action}d"]
+    objects = _resource(before, bucket, ANY_OBJECT)
+    renamed = _resource(after, after.buckets[bucket.urn], ANY_OBJECT)
+    via = {"kms:ViaService": before.kms_via_s3}
+    losing = []
+    for urn, user in sorted(before.users.items()):
+        reader = Caller("user", arn=user.arn, identity_policy=user.policy, context=via)
+        if not (allowed(reader, "s3:GetObject", objects, bucket.policy) and allowed(reader, "kms:Decrypt", key)):
+            continue
+        now = after.users.get(urn)
+        if now is None:
+            continue
+        still = Caller("user", arn=now.arn, identity_policy=now.policy, context={"kms:ViaService": after.kms_via_s3})
+        if allowed(still, "s3:GetObject", renamed, after.buckets[bucket.urn].policy) and not allowed(
+            still, "kms:Decrypt", key
+        ):
+            losing.append(now.name)
+    if not losing:
+        return []
+    return [
+        "objects written under SSE-KMS become unreadable to "
+        + ", ".join(f"user {name}" for name in losing)
+        + ": kms:Decrypt on the stack's key is taken away while reads of the bucket stay"
+    ]
+
+
+def _references(resource: ResourcePlan, names: set[str]) -> bool:
+    for key in ("bucket", "user", "userName"):
+        if resource.inputs.get(key) in names:
+            return True
+    return bool(names & {str(user) for user in resource.inputs.get("users") or []})
+
+
+def _adoption(resource: ResourcePlan, head: list[ResourcePlan], changes: Mapping[str, ResourceChange]) -> Adoption:
+    """The imported resource and every setting this deploy writes on it: its own declared inputs, and each
+    created or updated resource that configures it."""
+    name = str(resource.inputs.get("bucket") or resource.inputs.get("name") or resource.import_id)
+    overwritten = [f"its {_describe(resource)}"] if resource.inputs else []
+    for other in head:
+        if other.urn == resource.urn or other.urn not in changes or changes[other.urn].action == "delete":
+            continue
+        if _references(other, {name}):
+            overwritten.append(f"{_kind(other.type)}: {_describe(other)}")
+    return Adoption(resource.urn, resource.org_id, subject_of(resource), tuple(overwritten))
+
+
+_REFERENCE_KEYS = frozenset({"bucket", "user", "userName", "name"})
+
+
+def _describe(resource: ResourcePlan) -> str:
+    """The resource's declared inputs on one line: scalars flattened, policies by their statements' ids."""
+    parts: list[str] = []
+
+    def walk(prefix: str, value: Any) -> None:
+        if isinstance(value, Mapping):
+            for key in sorted(value):
+                walk(f"{prefix}.{key}" if prefix else str(key), value[key])
+        elif isinstance(value, list):
+            if all(not isinstance(item, (Mapping, list)) for item in value):
+                parts.append(f"{prefix}=[{', '.join(map(str, value))}]")
+            else:
+                for index, item in enumerate(value):
+                    walk(f"{prefix}[{index}]", item)
+        elif (document := _policy(value)) and "Statement" in document:
+            sids = [str(s.get("Sid", "?")) for s in document["Statement"]]
+            parts.append(f"{prefix}=statements {', '.join(sids)}")
+        else:
+            shown = f"{value:g}" if isinstance(value, float) else str(value)
+            parts.append(f"{prefix}={shown}")
+
+    walk("", {key: value for key, value in resource.inputs.items() if key not in _REFERENCE_KEYS})
+    return "; ".join(parts) or "(no settings)"

@@ -1,0 +1,431 @@
+"""The review gate, as a table: each change to the inputs, the risk classes `plan --base` derives from what the
+deploy would do, and the exit status a pull-request check acts on.
+
+Every scenario starts from the fixture project committed as the base (some also commit a changed base), edits
+the working tree as a user would, and runs `plan --base HEAD --format json`. The classes listed are exactly
+the classes found: a class that appears when it should not (a false alarm) fails the scenario as surely as
+one that is missing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import yaml
+
+from cli.main import main
+from tests.conftest import FIXTURE_INPUTS, replace_in
+
+Edit = Callable[[Path], None]
+
+XMSQA1 = "  - orgId: xmsqa1\n    environment: qa\n"
+XMSQA2 = "  - orgId: xmsqa2\n    environment: qa\n    profile: app-storage\n"
+ACME = "  - orgId: acme\n    environment: production\n"
+MOCKED_SUFFIX = "593b536b"  # what the offline plan prints for tradeshow-demo's random suffix
+
+
+def git(repo: Path, *args: str) -> None:
+    subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True)
+
+
+def commit(repo: Path, message: str = "base") -> None:
+    git(repo, "add", "-A")
+    git(repo, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "--allow-empty", "-m", message)
+
+
+def add_tenant(text: str) -> Edit:
+    return replace_in("tenants.yaml", XMSQA1, XMSQA1 + text)
+
+
+def stack_setting(stack: str, key: str, value: object) -> Edit:
+    def edit(repo: Path) -> None:
+        path = repo / f"Pulumi.{stack}.yaml"
+        document = yaml.safe_load(path.read_text())
+        if value is None:
+            document["config"].pop(key, None)
+        else:
+            document["config"][key] = value
+        path.write_text(yaml.safe_dump(document, sort_keys=False))
+
+    return edit
+
+
+def in_base(*edits: Edit) -> Edit:
+    """Edits committed as the base revision, before the scenario's own edits."""
+
+    def edit(repo: Path) -> None:
+        for each in edits:
+            each(repo)
+        commit(repo, "changed base")
+
+    return edit
+
+
+def write_bytes(name: str, data: bytes) -> Edit:
+    def edit(repo: Path) -> None:
+        (repo / name).write_bytes(data)
+
+    return edit
+
+
+def symlink(name: str) -> Edit:
+    """`name` becomes a link to a copy of itself elsewhere: the same text, read through a link."""
+
+    def edit(repo: Path) -> None:
+        target = repo.parent / f"elsewhere-{name}"
+        target.write_bytes((repo / name).read_bytes())
+        (repo / name).unlink()
+        os.symlink(target, repo / name)
+
+    return edit
+
+
+def remove(name: str) -> Edit:
+    def edit(repo: Path) -> None:
+        (repo / name).unlink()
+
+    return edit
+
+
+def rename(old: str, new: str) -> Edit:
+    def edit(repo: Path) -> None:
+        (repo / old).rename(repo / new)
+
+    return edit
+
+
+def restore(name: str) -> Edit:
+    """The fixture's own file again (regular, valid), after a base that broke it."""
+
+    def edit(repo: Path) -> None:
+        (repo / name).unlink()
+        shutil.copy(FIXTURE_INPUTS / name, repo / name)
+
+    return edit
+
+
+def shards(first: str, second: str) -> Edit:
+    """qa's environments split over two shard stacks in qa's account."""
+
+    def edit(repo: Path) -> None:
+        qa = yaml.safe_load((repo / "Pulumi.qa.yaml").read_text())
+        for name, shard in (("qa", first), ("qa-b", second)):
+            document = {"config": {**qa["config"], "tenant-storage:shard": shard}}
+            (repo / f"Pulumi.{name}.yaml").write_text(yaml.safe_dump(document, sort_keys=False))
+
+    return edit
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    edits: tuple[Edit, ...]
+    classes: frozenset[str]
+    status: int
+    args: tuple[str, ...] = ()
+    # (class, subject) pairs that must be among the risks, when the subject matters.
+    subjects: frozenset[tuple[str, str]] = field(default_factory=frozenset)
+    message: str = ""  # a fragment some risk's message must hold
+
+
+def scenario(
+    name: str,
+    *edits: Edit,
+    classes: set[str],
+    status: int,
+    args: tuple[str, ...] = (),
+    subjects: set[tuple[str, str]] | None = None,
+    message: str = "",
+) -> Scenario:
+    return Scenario(name, edits, frozenset(classes), status, args, frozenset(subjects or ()), message)
+
+
+SCENARIOS = [
+    scenario("nothing changes", classes=set(), status=0),
+    scenario("a tenant is added", add_tenant("  - orgId: newco\n    environment: qa\n"), classes=set(), status=0),
+    scenario(
+        "a new media-gallery tenant's empty public bucket is its creation, not newly public",
+        add_tenant("  - orgId: newpics\n    environment: demo\n    profile: media-gallery\n"),
+        classes=set(),
+        status=0,
+    ),
+    scenario(
+        "a QA tenant is removed",
+        replace_in("tenants.yaml", XMSQA2, ""),
+        classes={"data-loss"},
+        status=3,
+        subjects={("data-loss", "bucket fusion-rms-xmsqa2")},
+    ),
+    scenario(
+        "a protected production tenant is removed",
+        replace_in("tenants.yaml", ACME, ""),
+        classes={"data-loss"},
+        status=3,
+        subjects={("data-loss", "bucket fusion-rms-acme")},
+    ),
+    scenario(
+        "a one-step key rotation",
+        replace_in("tenants.yaml", XMSQA1, f'{XMSQA1}    accessKeys: ["2026-11"]\n'),
+        classes={"credentials-revoked"},
+        status=3,
+        subjects={("credentials-revoked", "user rms_xmsqa1")},
+    ),
+    scenario(
+        "a two-step key rotation",
+        replace_in("tenants.yaml", XMSQA1, f'{XMSQA1}    accessKeys: [initial, "2026-11"]\n'),
+        classes=set(),
+        status=0,
+    ),
+    scenario(
+        "a new IAM user prefix replaces every user",
+        stack_setting("qa", "tenant-storage:iamUserPrefix", "pos_"),
+        classes={"credentials-revoked"},
+        status=3,
+    ),
+    scenario(
+        "a private bucket made public strands its SSE-KMS objects and opens pub/",
+        replace_in("tenants.yaml", "profile: app-storage", "profile: media-gallery"),
+        classes={"data-loss", "newly-public"},
+        status=3,
+        subjects={("newly-public", "bucket fusion-rms-xmsqa2"), ("data-loss", "bucket fusion-rms-xmsqa2")},
+        message="kms:Decrypt",
+    ),
+    scenario(
+        "upload-only made app-storage widens its user's rights only",
+        replace_in("tenants.yaml", "profile: upload-only", "profile: app-storage"),
+        classes={"permissions-widened"},
+        status=0,
+        message="user rms_acme-dev may now s3:DeleteObject, s3:GetObject on objects *",
+    ),
+    scenario(
+        "permissions-widened gates on request",
+        replace_in("tenants.yaml", "profile: upload-only", "profile: app-storage"),
+        classes={"permissions-widened"},
+        status=3,
+        args=("--fail-on", "permissions-widened"),
+    ),
+    scenario(
+        "a profile switch lists only what the user did not have (media-gallery to app-storage)",
+        replace_in("tenants.yaml", "    profile: media-gallery\n", "    profile: app-storage\n"),
+        classes={"permissions-widened"},
+        status=0,
+        message="user rms_acme-staging may now s3:GetBucketLocation on the bucket",
+    ),
+    scenario(
+        "upload-only made media-gallery: public and wider",
+        replace_in("tenants.yaml", "profile: upload-only", "profile: media-gallery"),
+        classes={"newly-public", "permissions-widened"},
+        status=3,
+    ),
+    scenario(
+        "dropping protectBuckets",
+        in_base(stack_setting("qa", "tenant-storage:protectBuckets", True)),
+        stack_setting("qa", "tenant-storage:protectBuckets", None),
+        classes={"protection-removed"},
+        status=3,
+    ),
+    scenario(
+        "privateBucketEncryption sse-s3 deletes the key and takes kms:Decrypt away",
+        stack_setting("qa", "tenant-storage:privateBucketEncryption", "sse-s3"),
+        classes={"data-loss"},
+        status=3,
+        subjects={("data-loss", "KMS key private-buckets-key"), ("data-loss", "bucket fusion-rms-xmsqa2")},
+        message="the key is deleted",
+    ),
+    scenario(
+        "privateBucketEncryption sse-s3 in production too, although the key's deletion would fail",
+        stack_setting("prod", "tenant-storage:privateBucketEncryption", "sse-s3"),
+        classes={"data-loss"},
+        status=3,
+        subjects={("data-loss", "bucket fusion-rms-acme-orders")},
+    ),
+    scenario(
+        "deleted versions kept a shorter time",
+        stack_setting("qa", "tenant-storage:noncurrentVersionExpirationDays", 7),
+        classes={"data-loss"},
+        status=3,
+        message="kept 7 days (before: 30 days)",
+    ),
+    scenario(
+        "deleted versions kept longer",
+        stack_setting("qa", "tenant-storage:noncurrentVersionExpirationDays", 90),
+        classes=set(),
+        status=0,
+    ),
+    scenario(
+        "access logs kept a shorter time",
+        stack_setting("qa", "tenant-storage:accessLogRetentionDays", 30),
+        classes={"data-loss"},
+        status=3,
+        message="current objects now expire after 30 days (before: 365 days)",
+    ),
+    scenario(
+        "a new tenant adopts an existing bucket with the default profile",
+        add_tenant("  - orgId: legacy\n    environment: qa\n    adopt: true\n    bucketName: old-legacy-media\n"),
+        classes={"adopted", "newly-public", "data-loss", "permissions-widened"},
+        status=3,
+        subjects={
+            ("newly-public", "bucket old-legacy-media"),
+            ("adopted", "bucket old-legacy-media"),
+            ("adopted", "user rms_legacy"),
+        },
+        message="public access block: blockPublicAcls=True; blockPublicPolicy=False",
+    ),
+    scenario(
+        "a new tenant adopts an existing private bucket",
+        add_tenant(
+            "  - orgId: legacy\n    environment: qa\n    profile: app-storage\n    adopt: true\n"
+            "    bucketName: fusion-rms-legacy\n"
+        ),
+        classes={"adopted", "data-loss"},
+        status=3,
+    ),
+    scenario(
+        "the mocked random suffix pasted as the adopted bucket's name",
+        replace_in(
+            "tenants.yaml",
+            "    randomSuffix: true\n",
+            f"    adopt: true\n    bucketName: fusion-rms-tradeshow-demo-{MOCKED_SUFFIX}\n",
+        ),
+        classes={"data-loss", "adopted"},
+        status=3,
+        subjects={("data-loss", f"bucket fusion-rms-tradeshow-demo-{MOCKED_SUFFIX}")},
+        message="may be replaced: its name is known only once a deploy has run",
+    ),
+    scenario(
+        "an existing tenant marked adopt: the engine already holds the import ids, so nothing happens",
+        replace_in("tenants.yaml", XMSQA1, f"{XMSQA1}    adopt: true\n"),
+        classes=set(),
+        status=0,
+    ),
+    scenario(
+        "a random suffix added renames, so replaces, the bucket; the grants move with it",
+        replace_in("tenants.yaml", XMSQA1, f"{XMSQA1}    randomSuffix: true\n"),
+        classes={"data-loss"},
+        status=3,
+    ),
+    scenario(
+        "a new bucket prefix renames every bucket; no grant is new",
+        stack_setting("qa", "tenant-storage:bucketPrefix", "pos-media"),
+        classes={"data-loss"},
+        status=3,
+    ),
+    scenario(
+        "a tenant moves to another environment of the same stack",
+        replace_in("tenants.yaml", XMSQA1, "  - orgId: xmsqa1\n    environment: demo\n"),
+        classes=set(),
+        status=0,
+    ),
+    scenario(
+        "a tenant moves from QA to production, another account",
+        replace_in("tenants.yaml", XMSQA2, XMSQA2.replace("environment: qa", "environment: production")),
+        classes={"data-loss"},
+        status=3,
+        message="cannot be done in one change",
+    ),
+    scenario(
+        "tenants move between two shard stacks of one account",
+        in_base(shards("0/2", "1/2")),
+        shards("1/2", "0/2"),
+        classes={"data-loss"},
+        status=3,
+        message="pulumi state move --source",
+    ),
+    scenario(
+        "a base registry the reader refuses (an unknown field)",
+        in_base(replace_in("tenants.yaml", XMSQA1, f"{XMSQA1}    org_id: x\n")),
+        restore("tenants.yaml"),
+        replace_in("tenants.yaml", XMSQA2, ""),
+        classes={"base-unreadable"},
+        status=3,
+        message="unknown field",
+    ),
+    scenario(
+        "a base registry with a non-UTF-8 byte",
+        in_base(write_bytes("tenants.yaml", b"tenants:\n  - orgId: caf\xe9\n    environment: qa\n")),
+        restore("tenants.yaml"),
+        classes={"base-unreadable"},
+        status=3,
+        message="is not UTF-8 text (byte 0xe9)",
+    ),
+    scenario(
+        "a base registry that is a symbolic link",
+        in_base(symlink("tenants.yaml")),
+        restore("tenants.yaml"),
+        classes={"base-unreadable"},
+        status=3,
+        message="is a symbolic link",
+    ),
+    scenario(
+        "a base stack file that is a symbolic link",
+        in_base(symlink("Pulumi.qa.yaml")),
+        restore("Pulumi.qa.yaml"),
+        classes={"base-unreadable"},
+        status=3,
+    ),
+    scenario(
+        "a stack file renamed",
+        rename("Pulumi.prod.yaml", "Pulumi.production.yaml"),
+        classes={"stack-removed"},
+        status=3,
+        subjects={("stack-removed", "stack prod")},
+    ),
+    scenario(
+        "a stack's account changed",
+        replace_in("accounts.yaml", '  - "222222222222"\n', '  - "222222222222"\n  - "333333333333"\n'),
+        replace_in("Pulumi.qa.yaml", '"222222222222"', '"333333333333"'),
+        classes={"account-changed", "data-loss"},
+        status=3,
+    ),
+    scenario(
+        "fail-on none lists every risk and passes",
+        replace_in("tenants.yaml", XMSQA2, ""),
+        classes={"data-loss"},
+        status=0,
+        args=("--fail-on", "none"),
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def committed_fixture(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from tests.conftest import make_project
+
+    repo = make_project(tmp_path_factory.mktemp("gate") / "project")
+    git(repo, "init", "-q", "-b", "main")
+    commit(repo)
+    return repo
+
+
+def run_scenario(source: Path, target: Path, case: Scenario, capsys: pytest.CaptureFixture[str]) -> tuple[int, list]:
+    subprocess.run(["cp", "-a", str(source), str(target)], check=True)
+    for edit in case.edits:
+        edit(target)
+    capsys.readouterr()
+    status = main(["plan", "--format", "json", "--base", "HEAD", *case.args], project_dir=target)
+    return status, json.loads(capsys.readouterr().out)["risks"]
+
+
+@pytest.mark.parametrize("case", SCENARIOS, ids=[case.name for case in SCENARIOS])
+def test_each_change_gets_exactly_its_risk_classes_and_exit_status(case, committed_fixture, tmp_path, capsys):
+    status, risks = run_scenario(committed_fixture, tmp_path / "project", case, capsys)
+    assert {risk["class"] for risk in risks} == case.classes, json.dumps(risks, indent=1)
+    assert status == case.status
+    found = {(risk["class"], risk["subject"]) for risk in risks}
+    assert case.subjects <= found, found
+    said = " ".join(" ".join([risk["message"], *risk["steps"]]) for risk in risks)
+    assert case.message in said, json.dumps(risks, indent=1)
+
+
+def test_the_table_covers_every_risk_class():
+    from review.risks import RISK_CLASSES
+
+    assert set(RISK_CLASSES) == {risk_class for case in SCENARIOS for risk_class in case.classes}
+    assert len(SCENARIOS) >= 30
