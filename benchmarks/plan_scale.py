@@ -165,6 +165,7 @@ def compare_reviews(size: int) -> None:
         print(f"| full | 2 x {size} | {full['seconds']:.2f} | {full['mb']:.0f} |")
         print(f"| incremental | 2 x {size} | {incremental['seconds']:.2f} | {incremental['mb']:.0f} |")
         print(f"\nincremental / full: {incremental['seconds'] / full['seconds']:.1%} of the time")
+        print(f"incremental peak memory: {incremental['mb']:.0f} MB (budget: 5 % of the time, 300 MB)")
 
 
 def peak_rss_mb() -> float:

@@ -328,14 +328,15 @@ def run_stack_file(
     on_tenant: TenantCounter | None = None,
     only_tenants: frozenset[str] | None = None,
 ) -> ProgramRun:
-    """Run a stack with its own `Pulumi.<stack>.yaml`, the caller mocked as its first allowed account."""
+    """Run a stack with its own `Pulumi.<stack>.yaml`, the caller mocked as its least allowed account."""
     config = load_stack_config(project_dir / stack_file_name(stack))
     if account_id is None:
         try:
             allowed = json.loads(config.get("aws:allowedAccountIds", "[]"))
         except json.JSONDecodeError:
             allowed = None
-        account_id = str(allowed[0]) if isinstance(allowed, list) and allowed else "000000000000"
+        # The least, not the first: reordering the list changes nothing the deploy does.
+        account_id = min(str(account) for account in allowed) if isinstance(allowed, list) and allowed else "0" * 12
     partition = partition_of(config.get("aws:region", "")) or COMMERCIAL
     mocks = OfflineMocks(account_id, caller_arn, partition.name)
     return run_program(stack, config, mocks, project_dir, on_tenant, only_tenants)

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from review.jsonfields import camel_case, json_fields
 from review.plan import ResourcePlan, StackPlan, TenantPlan
 from review.retire import Retirement, retirements
 
@@ -24,6 +25,8 @@ REPLACE_ON_CHANGE: dict[str, frozenset[str]] = {
     "random:index/randomId:RandomId": frozenset({"byteLength", "keepers", "prefix"}),
 }
 KMS_KEY_TYPE = "aws:kms/key:Key"
+# pulumi-aws 7 (terraform-provider-aws 6): "Changing the value of `region` will force resource replacement."
+REGION_INPUT = "region"
 # Resources that hold data nobody can declare again (objects, logs) or unlock it (the key of SSE-KMS objects):
 # deleting or replacing one loses data. A resource whose whole content the program declares (a `pub/`
 # folder marker, a stored credential) is written again by the deploy, and loses nothing.
@@ -94,12 +97,13 @@ class StackDiff:
         return [change for change in self.resources if change.blocked_by_protection]
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        return json_fields(self)
 
 
 def diff_plans(base: StackPlan, head: StackPlan) -> StackDiff:
-    if base.refused:
-        # A base that cannot be planned is not an empty base: nothing is compared, and the risk says why.
+    if base.refused or head.refused:
+        # A revision that cannot be planned is not an empty one: nothing is compared. A refused base is a risk
+        # that says why; a refused head is the input error the plan reports (exit 1).
         return StackDiff(head.stack, base.errors, [], [], {}, [], [])
     base_tenants = {tenant.org_id: tenant for tenant in base.tenants}
     head_tenants = {tenant.org_id: tenant for tenant in head.tenants}
@@ -120,8 +124,9 @@ def diff_plans(base: StackPlan, head: StackPlan) -> StackDiff:
 
 
 def _tenant_changes(base: TenantPlan, head: TenantPlan) -> dict[str, list[Any]]:
+    """Changed tenant facts, named as the JSON names them (`bucketName`)."""
     return {
-        name: [getattr(base, name), getattr(head, name)]
+        camel_case(name): [getattr(base, name), getattr(head, name)]
         for name in TENANT_FIELDS
         if getattr(base, name) != getattr(head, name)
     }
@@ -155,7 +160,9 @@ def _unknowns(plan: StackPlan, unstable: set[str]) -> re.Pattern[str] | None:
         tokens.append(plan.account_id)
     if not tokens:
         return None
-    return re.compile("|".join(re.escape(token) for token in sorted(tokens, key=len, reverse=True)))
+    alternatives = "|".join(re.escape(token) for token in sorted(tokens, key=len, reverse=True))
+    # A whole value only: `arn:aws:s3:::fusion-rms-acme` must not match inside `...:::fusion-rms-acme-staging`.
+    return re.compile(f"(?<![A-Za-z0-9_.])(?:{alternatives})(?![A-Za-z0-9_.-])")
 
 
 def _text(value: Any) -> str:
@@ -180,11 +187,14 @@ def _changes(
             changes.append(_destructive(old, "delete", []))
             continue
         changed, possible = _changed_inputs(old, new, base_unknowns, head_unknowns)
-        # The engine skips an import whose id is the id it already holds; another id imports (and replaces).
-        reimport = bool(new.import_id) and new.import_id != old.id
+        # The engine skips an import whose id is the id it already holds; another id imports (and replaces). The id
+        # held may be one only the deploy knew (a random suffix): then it may differ, and the import may happen.
+        held = base_unknowns.sub(UNKNOWN_AT_BASE, old.id) if base_unknowns else old.id
+        reimport = bool(new.import_id) and new.import_id != held
         if not changed and not reimport:
             continue
-        forcing = [key for key in changed if key in REPLACE_ON_CHANGE.get(new.type, _default_replace_on(new.type))]
+        replace_on = REPLACE_ON_CHANGE.get(new.type, _default_replace_on(new.type))
+        forcing = [key for key in changed if key in replace_on or key == REGION_INPUT]
         if forcing:
             # With a new import id this is the engine's import-replacement: the declared resource is adopted.
             imported = new.import_id if reimport else ""
@@ -193,7 +203,13 @@ def _changes(
             action = "import" if reimport else "update"
             changes.append(
                 ResourceChange(
-                    urn, new.type, new.org_id, action, changed, possible=bool(possible), import_id=new.import_id
+                    urn,
+                    new.type,
+                    new.org_id,
+                    action,
+                    changed,
+                    possible=bool(possible),
+                    import_id=new.import_id if reimport else "",
                 )
             )
     return changes

@@ -370,7 +370,8 @@ def subject_of(resource: ResourcePlan) -> str:
         return f"bucket {resource.inputs.get('bucket')}"
     if resource.type == USER:
         return f"user {resource.inputs.get('name')}"
-    return f"{_kind(resource.type)} {resource.name}"
+    name = resource.inputs.get("name")
+    return f"{_kind(resource.type)} {name if isinstance(name, str) else resource.name}"
 
 
 def _kind(resource_type: str) -> str:
@@ -406,7 +407,7 @@ def compute_effects(base: StackPlan, head: StackPlan, changes: list[ResourceChan
                 DataEffect(change.urn, change.org_id, subject_of(resource), f"{verb}{reason}; {what}", change.possible)
             )
 
-    kept = [urn for urn in before.buckets if urn not in destroyed and urn in after.buckets]
+    kept = [urn for urn in before.buckets if urn not in destroyed and urn not in imported and urn in after.buckets]
     for urn in kept:
         old, new = before.buckets[urn], after.buckets[urn]
         problems = _retention_losses(old.retention, new.retention)
@@ -422,7 +423,8 @@ def compute_effects(base: StackPlan, head: StackPlan, changes: list[ResourceChan
         ]
 
     actions, scopes = _universe((before, after))
-    granted_before = grants(before, _callers(before, after), actions, scopes)
+    # An adopted bucket is another physical bucket than any the URN named before: its "before" is unknown.
+    granted_before = {g for g in grants(before, _callers(before, after), actions, scopes) if g.bucket not in imported}
     granted_after = grants(after, _callers(after, before), actions, scopes)
     gained: dict[tuple[str, str], list[tuple[str, str]]] = {}
     for grant in granted_after - granted_before:
@@ -536,7 +538,8 @@ def _adoption(resource: ResourcePlan, head: list[ResourcePlan], changes: Mapping
     return Adoption(resource.urn, resource.org_id, subject_of(resource), tuple(overwritten))
 
 
-_REFERENCE_KEYS = frozenset({"bucket", "user", "userName", "name"})
+# What names the configured resource, and the provider's default region: not settings a reviewer weighs.
+_REFERENCE_KEYS = frozenset({"bucket", "user", "userName", "name", "region"})
 
 
 def _describe(resource: ResourcePlan) -> str:

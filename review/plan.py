@@ -8,13 +8,17 @@ every rendering, JSON included.
 
 from __future__ import annotations
 
+import functools
+import importlib
+import inspect
 import json
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from mock_runtime.runner import PROJECT_DIR, ProgramRun, Registration, TenantCounter, run_stack_file
 from policy.tenant_storage_rules import DEFAULT_MAX_KEY_AGE_DAYS, ResourceView, RuleOptions, evaluate
+from review.jsonfields import json_fields
 from tenant_storage import naming
 from tenant_storage.policies import effective_policy
 from tenant_storage.stacks import ACCESS_KEY_MAX_AGE_DAYS
@@ -87,10 +91,8 @@ class StackPlan:
         return any(violation.enforcement == "mandatory" for violation in self.violations)
 
     def to_json(self) -> dict[str, Any]:
-        document = asdict(self)
-        del document["unknowns"]
-        for resource in document["resources"]:
-            del resource["inputs"]
+        """Never the raw inputs (where a credential store's values sit) nor the mocks' invented values."""
+        document: dict[str, Any] = json_fields(self, drop=frozenset({"inputs", "unknowns"}))
         return document
 
 
@@ -110,6 +112,7 @@ def plan_from_run(run: ProgramRun) -> StackPlan:
         errors = [str(problem) for problem in problems] if problems else [f"the program failed: {run.error!r}"]
         return StackPlan(stack=run.stack, errors=errors)
     components = {registration.urn: registration.name for registration in run.by_type(COMPONENT_TYPE)}
+    region = run.config.get("aws:region", "")
     resources = [
         ResourcePlan(
             urn=registration.urn,
@@ -118,7 +121,7 @@ def plan_from_run(run: ProgramRun) -> StackPlan:
             org_id=components.get(registration.parent, components.get(registration.urn)),
             protect=registration.protect,
             retain_on_delete=registration.retain_on_delete,
-            inputs=registration.inputs,
+            inputs=with_provider_region(registration.type, registration.inputs, region),
             import_id=registration.import_id,
             id=registration.id,
         )
@@ -149,6 +152,29 @@ def plan_from_run(run: ProgramRun) -> StackPlan:
         region=run.config.get("aws:region", ""),
         unknowns=run.unknowns,
     )
+
+
+@functools.cache
+def is_regional(resource_type: str) -> bool:
+    """Whether a pulumi-aws resource type has a `region` input: the SDK's own signature says so. (pulumi-aws 7,
+    after terraform-provider-aws 6: it defaults to the provider's region, and changing it replaces the resource.)"""
+    parts = resource_type.split(":")
+    if len(parts) != 3 or parts[0] != "aws":
+        return False
+    try:
+        module = importlib.import_module(f"pulumi_aws.{parts[1].split('/')[0]}")
+    except ImportError:
+        return False
+    cls = getattr(module, parts[2], None)
+    init = getattr(cls, "_internal_init", None)
+    return init is not None and "region" in inspect.signature(init).parameters
+
+
+def with_provider_region(resource_type: str, inputs: dict[str, Any], region: str) -> dict[str, Any]:
+    """The inputs as the provider sees them: a regional resource without its own `region` is in the stack's."""
+    if region and "region" not in inputs and is_regional(resource_type):
+        return {**inputs, "region": region}
+    return inputs
 
 
 def policy_violations(registrations: list[Registration], options: RuleOptions | None = None) -> list[PolicyViolation]:

@@ -15,6 +15,8 @@ INCREMENTAL_NOTE = (
     "incremental: only tenants.yaml changed, so only the tenants that changed were planned, at both revisions "
     "(every input was still validated; plan --full plans them all)"
 )
+# 2: camelCase field names everywhere (orgId, tenantsAdded, dataLoss), risks with subject, possible and steps.
+JSON_SCHEMA_VERSION = 2
 MOCKED_SUFFIX_NOTE = "* random suffix mocked offline; the real one is chosen at the first deploy and then kept"
 # Shown instead of a line ending inside a Markdown value: a real one would end the list item, table row or HTML block.
 NEWLINE_MARKER = "\u2424"  # ␤
@@ -87,7 +89,10 @@ def _markdown_risks(risks: Sequence[Risk] | None, limit: int | None = None) -> s
 
 
 def render_json(plans: Sequence[StackPlan], diffs: Sequence[StackDiff], risks: Sequence[Risk] | None = None) -> str:
-    document: dict[str, object] = {"stacks": {plan.stack: plan.to_json() for plan in plans}}
+    document: dict[str, object] = {
+        "schemaVersion": JSON_SCHEMA_VERSION,
+        "stacks": {plan.stack: plan.to_json() for plan in plans},
+    }
     if diffs:
         document["diff"] = {diff.stack: diff.to_json() for diff in diffs}
     if risks is not None:

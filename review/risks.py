@@ -19,6 +19,8 @@ special cases:
 
 from __future__ import annotations
 
+import json
+import re
 import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -27,7 +29,7 @@ from typing import Any
 from policy.tenant_storage_rules import ACCESS_KEY, USER
 from review.diff import StackDiff
 from review.effects import Effects, compute_effects, subject_of
-from review.plan import StackPlan
+from review.plan import ResourcePlan, StackPlan
 
 RISK_CLASSES = (
     "base-unreadable",
@@ -76,6 +78,8 @@ class Risk:
 
 def stack_risks(base: StackPlan, head: StackPlan, diff: StackDiff) -> list[Risk]:
     stack = head.stack
+    if head.refused and not diff.base_unreadable:
+        return []  # the head's own problems are the finding; nothing was compared
     if diff.base_unreadable:
         shown = diff.base_errors[:MAX_BASE_ERRORS_SHOWN]
         more = len(diff.base_errors) - len(shown)
@@ -138,10 +142,41 @@ def _protection_risks(stack: str, base: StackPlan, head: StackPlan) -> list[Risk
     return risks
 
 
+def _credential_holders(base: StackPlan, destroyed: set[str]) -> list[ResourcePlan]:
+    """Resources that hold a copy of an access key (a secret, a parameter) and that this deploy destroys: found
+    by the key's own values in their inputs, whatever the store."""
+    keys = {r.urn for r in base.resources if r.type == ACCESS_KEY}
+    tokens = sorted((t for t, producer in base.unknowns.items() if producer in keys), key=len, reverse=True)
+    if not tokens:
+        return []
+    pattern = re.compile("|".join(re.escape(token) for token in tokens))
+    return [
+        r
+        for r in base.resources
+        if r.urn in destroyed and r.type != ACCESS_KEY and pattern.search(json.dumps(r.inputs, default=str))
+    ]
+
+
 def _credential_risks(stack: str, base: StackPlan, head: StackPlan, diff: StackDiff) -> list[Risk]:
     destroyed = {change.urn for change in diff.resources if change.action in ("delete", "replace")}
     kept = {tenant.org_id for tenant in head.tenants}
-    risks = []
+    holders: dict[str, list[ResourcePlan]] = {}
+    for holder in _credential_holders(base, destroyed):
+        if holder.org_id in kept:
+            holders.setdefault(holder.org_id, []).append(holder)
+    risks = [
+        Risk(
+            "credentials-revoked",
+            stack,
+            org_id,
+            stored[0].urn,
+            "the credentials its app reads are deleted from "
+            + ", ".join(subject_of(holder) for holder in stored)
+            + ": an app reading them there loses access (move the app to the new store before the old one goes)",
+            subject_of(stored[0]),
+        )
+        for org_id, stored in sorted(holders.items())
+    ]
     for tenant in base.tenants:
         if tenant.org_id not in kept:
             continue

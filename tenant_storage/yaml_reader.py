@@ -78,9 +78,10 @@ def read_text(path: Path, what: str, max_bytes: int = MAX_INPUT_BYTES) -> str:
         if path.is_symlink():
             raise InvalidInput([Problem(source, f"is a symbolic link; {what} must be a regular file")]) from error
         raise InvalidInput([Problem(source, f"cannot read {what}: {error.strerror}")]) from error
+    if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+        os.close(descriptor)
+        raise InvalidInput([Problem(source, f"is not a regular file (a folder?); {what} must be one")])
     with os.fdopen(descriptor, "rb") as stream:
-        if not stat.S_ISREG(os.fstat(stream.fileno()).st_mode):
-            raise InvalidInput([Problem(source, f"is not a regular file; {what} must be one")])
         try:
             data = stream.read(max_bytes + 1)
         except OSError as error:

@@ -52,7 +52,9 @@ def apply_declared(endpoint: str) -> None:
         block = own["aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"]
         s3.put_public_access_block(
             Bucket=bucket,
-            PublicAccessBlockConfiguration={k[0].upper() + k[1:]: v for k, v in block.items() if k != "bucket"},
+            PublicAccessBlockConfiguration={
+                k[0].upper() + k[1:]: v for k, v in block.items() if k not in ("bucket", "region")
+            },
         )
         [rule] = own["aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"]["rules"]
         algorithm = rule["applyServerSideEncryptionByDefault"]["sseAlgorithm"]

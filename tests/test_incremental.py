@@ -33,26 +33,36 @@ def edit(registry: dict, change: tuple) -> None:
         target["profile"] = PROFILES[value % 3]
     elif kind == "keys":
         target["accessKeys"] = ["initial", f"2026-{value % 12 + 1:02d}"]
+    elif kind == "suffix" and not target.get("adopt"):
+        target["randomSuffix"] = not target.get("randomSuffix", False)
+    elif kind == "adopt":
+        tenants.append({"orgId": f"old{index}", "environment": ENVIRONMENTS[value % 5], "adopt": True})
 
 
 def comparable(document: dict) -> dict:
     return {
         stack: {
             "resources": sorted((c["urn"], c["action"], tuple(c["properties"])) for c in diff["resources"]),
-            "tenants": (diff["tenants_added"], diff["tenants_removed"], diff["tenants_changed"]),
+            "tenants": (diff["tenantsAdded"], diff["tenantsRemoved"], diff["tenantsChanged"]),
         }
         for stack, diff in document["diff"].items()
-    } | {"risks": sorted((r["class"], r["stack"], str(r["orgId"]), str(r["urn"])) for r in document["risks"])}
+    } | {
+        "risks": sorted((r["class"], r["stack"], str(r["orgId"]), str(r["urn"])) for r in document["risks"]),
+        # The whole stack's size, also when only the changed tenants (and one per shape) were declared.
+        "counts": {name: (plan["tenantCount"], plan["resourceCount"]) for name, plan in document["stacks"].items()},
+    }
 
 
 changes = st.lists(
-    st.tuples(st.sampled_from(["add", "remove", "profile", "keys"]), st.integers(0, 50), st.integers(0, 50)),
+    st.tuples(
+        st.sampled_from(["add", "remove", "profile", "keys", "suffix", "adopt"]), st.integers(0, 50), st.integers(0, 50)
+    ),
     min_size=1,
     max_size=3,
 )
 
 
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(changes)
 def test_the_incremental_plan_reports_what_the_full_plan_reports(capsys, registry_changes):
     with tempfile.TemporaryDirectory() as scratch:

@@ -61,16 +61,16 @@ class TestPlan:
         status, document = plan_json(capsys, "--stack", "qa")
         assert status == 0
         assert list(document["stacks"]) == ["qa"]
-        [upload_only] = [t for t in document["stacks"]["qa"]["tenants"] if t["org_id"] == "acme-dev"]
-        assert upload_only["user_policy"]["Statement"][0] == {
+        [upload_only] = [t for t in document["stacks"]["qa"]["tenants"] if t["orgId"] == "acme-dev"]
+        assert upload_only["userPolicy"]["Statement"][0] == {
             "Sid": "TenantObjects",
             "Effect": "Allow",
             "Action": ["s3:PutObject"],
             "Resource": "arn:aws:s3:::fusion-rms-acme-dev/*",
         }
-        assert upload_only["user_policy"]["Statement"][1]["Sid"] == "TenantBucketKeyThroughS3"
-        assert upload_only["public_base_url"] is None
-        assert QA_BUCKET_URN.format("acme-dev") in upload_only["resource_urns"]
+        assert upload_only["userPolicy"]["Statement"][1]["Sid"] == "TenantBucketKeyThroughS3"
+        assert upload_only["publicBaseUrl"] is None
+        assert QA_BUCKET_URN.format("acme-dev") in upload_only["resourceUrns"]
         assert len(document["stacks"]["qa"]["resources"]) == 80
 
     def test_markdown_has_a_summary_table_and_details_per_tenant(self, capsys):
@@ -105,7 +105,7 @@ class TestPlanAgainstABaseRevision:
         status, document = plan_json(capsys, "--base", "HEAD", project_dir=repo)
         assert status == 0
         for diff in document["diff"].values():
-            assert (diff["resources"], diff["tenants_added"], diff["statements"]) == ([], [], [])
+            assert (diff["resources"], diff["tenantsAdded"], diff["statements"]) == ([], [], [])
         main(["plan", "--base", "HEAD", "--format", "markdown"], project_dir=repo)
         assert capsys.readouterr().out.count("No changes.") == 2
 
@@ -115,15 +115,15 @@ class TestPlanAgainstABaseRevision:
         )
         _, document = plan_json(capsys, "--stack", "qa", "--base", "HEAD", project_dir=repo)
         diff = document["diff"]["qa"]
-        assert diff["tenants_added"] == ["newco"]
+        assert diff["tenantsAdded"] == ["newco"]
         created = [change for change in diff["resources"] if change["action"] == "create"]
         assert len(created) == 14
         # The only other change: the user joins its profile's group.
         assert [(c["action"], c["urn"].rsplit("::", 1)[1]) for c in diff["resources"] if c["action"] != "create"] == [
             ("update", "media-gallery-group-members")
         ]
-        assert not any(change["data_loss"] for change in diff["resources"])
-        assert {(s["org_id"], s["policy"], s["change"]) for s in diff["statements"]} == {
+        assert not any(change["dataLoss"] for change in diff["resources"])
+        assert {(s["orgId"], s["policy"], s["change"]) for s in diff["statements"]} == {
             ("newco", "bucket", "added"),
             ("newco", "user", "added"),
         }
@@ -134,9 +134,9 @@ class TestPlanAgainstABaseRevision:
         )(repo)
         _, document = plan_json(capsys, "--stack", "prod", "--base", "HEAD", project_dir=repo)
         diff = document["diff"]["prod"]
-        assert diff["tenants_removed"] == ["acme-orders"]
+        assert diff["tenantsRemoved"] == ["acme-orders"]
         [bucket] = [change for change in diff["resources"] if change["urn"] == PROD_BUCKET_URN.format("acme-orders")]
-        assert (bucket["action"], bucket["data_loss"], bucket["blocked_by_protection"]) == ("delete", True, True)
+        assert (bucket["action"], bucket["dataLoss"], bucket["blockedByProtection"]) == ("delete", True, True)
         main(["plan", "--stack", "prod", "--base", "HEAD"], project_dir=repo)
         out = capsys.readouterr().out
         assert f"DATA LOSS: delete {PROD_BUCKET_URN.format('acme-orders')}" in out
@@ -172,9 +172,9 @@ class TestPlanAgainstABaseRevision:
         _, document = plan_json(capsys, "--stack", "qa", "--base", "HEAD", project_dir=repo)
         diff = document["diff"]["qa"]
         [bucket] = [change for change in diff["resources"] if change["urn"] == QA_BUCKET_URN.format("xmsqa2")]
-        assert (bucket["action"], bucket["properties"], bucket["data_loss"]) == ("replace", ["bucket"], True)
-        assert bucket["blocked_by_protection"] is False
-        assert diff["tenants_changed"]["xmsqa2"]["bucket_name"][0] == "fusion-rms-xmsqa2"
+        assert (bucket["action"], bucket["properties"], bucket["dataLoss"]) == ("replace", ["bucket"], True)
+        assert bucket["blockedByProtection"] is False
+        assert diff["tenantsChanged"]["xmsqa2"]["bucketName"][0] == "fusion-rms-xmsqa2"
         main(["plan", "--stack", "qa", "--base", "HEAD", "--format", "markdown"], project_dir=repo)
         assert f"**DATA LOSS**: replace `{QA_BUCKET_URN.format('xmsqa2')}` (changes bucket)" in capsys.readouterr().out
 
@@ -182,7 +182,7 @@ class TestPlanAgainstABaseRevision:
         replace_in("tenants.yaml", "profile: app-storage", "profile: upload-only")(repo)
         _, document = plan_json(capsys, "--stack", "qa", "--base", "HEAD", project_dir=repo)
         diff = document["diff"]["qa"]
-        assert diff["tenants_changed"] == {"xmsqa2": {"profile": ["app-storage", "upload-only"]}}
+        assert diff["tenantsChanged"] == {"xmsqa2": {"profile": ["app-storage", "upload-only"]}}
         # The user moves from one profile group to the other; its bucket stays on the stack's key.
         assert {(c["action"], c["urn"].rsplit("::", 1)[1]) for c in diff["resources"]} == {
             ("update", "app-storage-group-members"),
@@ -201,7 +201,7 @@ class TestPlanAgainstABaseRevision:
         git(repo, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "no qa")
         git(repo, "checkout", "-q", "HEAD~1", "--", "Pulumi.qa.yaml")
         _, document = plan_json(capsys, "--stack", "qa", "--base", "HEAD", project_dir=repo)
-        assert len(document["diff"]["qa"]["tenants_added"]) == 4
+        assert len(document["diff"]["qa"]["tenantsAdded"]) == 4
 
     def test_an_unknown_revision_is_a_usage_error(self, repo, capsys):
         assert main(["plan", "--base", "no-such-branch"], project_dir=repo) == 2

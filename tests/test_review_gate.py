@@ -105,8 +105,18 @@ def restore(name: str) -> Edit:
     """The fixture's own file again (regular, valid), after a base that broke it."""
 
     def edit(repo: Path) -> None:
+        path = repo / name
+        shutil.rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink()
+        shutil.copy(FIXTURE_INPUTS / name, path)
+
+    return edit
+
+
+def folder(name: str) -> Edit:
+    def edit(repo: Path) -> None:
         (repo / name).unlink()
-        shutil.copy(FIXTURE_INPUTS / name, repo / name)
+        (repo / name).mkdir()
+        (repo / name / "keep").write_text("a folder where a file belongs\n")
 
     return edit
 
@@ -294,7 +304,8 @@ SCENARIOS = [
             "    randomSuffix: true\n",
             f"    adopt: true\n    bucketName: fusion-rms-tradeshow-demo-{MOCKED_SUFFIX}\n",
         ),
-        classes={"data-loss", "adopted"},
+        # The real suffix differs, so the pasted name is another bucket: adopted, its "before" unknown.
+        classes={"data-loss", "adopted", "newly-public", "permissions-widened"},
         status=3,
         subjects={("data-loss", f"bucket fusion-rms-tradeshow-demo-{MOCKED_SUFFIX}")},
         message="may be replaced: its name is known only once a deploy has run",
@@ -383,6 +394,73 @@ SCENARIOS = [
         replace_in("Pulumi.qa.yaml", '"222222222222"', '"333333333333"'),
         classes={"account-changed", "data-loss"},
         status=3,
+    ),
+    scenario(
+        "the credential store switched: the secrets apps read are deleted",
+        in_base(stack_setting("qa", "tenant-storage:credentialStore", "secretsmanager")),
+        stack_setting("qa", "tenant-storage:credentialStore", "ssm"),
+        classes={"credentials-revoked"},
+        status=3,
+        message="the credentials its app reads are deleted from secret version",
+    ),
+    scenario(
+        "a new region replaces every regional resource: buckets, the log bucket and the key",
+        replace_in("Pulumi.qa.yaml", "us-east-1", "eu-west-1"),
+        classes={"data-loss"},
+        status=3,
+        subjects={("data-loss", "bucket fusion-rms-xmsqa1"), ("data-loss", "KMS key private-buckets-key")},
+        message="replaced (changes region)",
+    ),
+    scenario(
+        "allowed accounts reordered: the deploy is the same",
+        in_base(
+            replace_in("accounts.yaml", '  - "222222222222"\n', '  - "222222222222"\n  - "444444444444"\n'),
+            replace_in("Pulumi.qa.yaml", '    - "222222222222"\n', '    - "222222222222"\n    - "444444444444"\n'),
+        ),
+        replace_in(
+            "Pulumi.qa.yaml",
+            '    - "222222222222"\n    - "444444444444"\n',
+            '    - "444444444444"\n    - "222222222222"\n',
+        ),
+        classes=set(),
+        status=0,
+    ),
+    scenario(
+        "an invalid head is an input error, not the loss of every bucket",
+        replace_in("tenants.yaml", "profile: upload-only", "profile: upload_only"),
+        classes=set(),
+        status=1,
+    ),
+    scenario(
+        "a base with a folder where the registry belongs",
+        in_base(folder("tenants.yaml")),
+        restore("tenants.yaml"),
+        classes={"base-unreadable"},
+        status=3,
+        message="is not a regular file",
+    ),
+    scenario(
+        "an existing public tenant adopts another, existing bucket: public there for the first time",
+        replace_in("tenants.yaml", XMSQA1, f"{XMSQA1}    adopt: true\n    bucketName: legacy-xmsqa1\n"),
+        classes={"data-loss", "adopted", "newly-public", "permissions-widened"},
+        status=3,
+        subjects={("newly-public", "bucket legacy-xmsqa1"), ("adopted", "bucket legacy-xmsqa1")},
+    ),
+    scenario(
+        "two adopted tenants swap their buckets: each user reaches the other's data",
+        in_base(
+            add_tenant(
+                "  - orgId: lega\n    environment: qa\n    profile: app-storage\n    adopt: true\n"
+                "    bucketName: legacy-a\n  - orgId: legb\n    environment: qa\n    profile: app-storage\n"
+                "    adopt: true\n    bucketName: legacy-b\n"
+            )
+        ),
+        replace_in("tenants.yaml", "bucketName: legacy-a", "bucketName: legacy-x"),
+        replace_in("tenants.yaml", "bucketName: legacy-b", "bucketName: legacy-a"),
+        replace_in("tenants.yaml", "bucketName: legacy-x", "bucketName: legacy-b"),
+        classes={"data-loss", "adopted", "permissions-widened"},
+        status=3,
+        message="user rms_lega may now",
     ),
     scenario(
         "fail-on none lists every risk and passes",
