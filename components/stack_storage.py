@@ -142,7 +142,10 @@ class StackStorage(pulumi.ComponentResource):
         inline policies are removed only after its group, the group's policy and its membership exist.
         """
         for profile in Profile:
-            members = [storage for storage in storages if storage.args.profile is profile]
+            # Sorted: `users` is a set to the provider, so the registry's order must not read as a change.
+            members = sorted(
+                (storage for storage in storages if storage.args.profile is profile), key=lambda s: s.args.org_id
+            )
             membership = aws.iam.GroupMembership(
                 f"{profile.value}-group-members",
                 group=self.groups[profile].name,

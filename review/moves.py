@@ -24,11 +24,13 @@ def find_moves(
             target = joined.get(org_id)
             if target is None:
                 continue
-            bucket = next((t.bucket_name for t in base.tenants if t.org_id == org_id), org_id)
+            tenant = next((t for t in base.tenants if t.org_id == org_id), None)
+            bucket = tenant.bucket_name if tenant else org_id
             component = next((r.urn for r in base.resources if r.type == COMPONENT_TYPE and r.org_id == org_id), None)
             source_accounts, target_accounts = accounts.get(diff.stack), accounts.get(target)
             same = bool(source_accounts) and set(source_accounts or ()) == set(target_accounts or ())
-            moves.append(Move(org_id, diff.stack, target, bucket, component, same))
+            suffixed = tenant is not None and tenant.mocked_suffix
+            moves.append(Move(org_id, diff.stack, target, bucket, component, same, suffixed))
     return moves
 
 

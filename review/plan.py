@@ -55,6 +55,7 @@ class TenantPlan:
     bucket_policy: dict[str, Any]
     mocked_suffix: bool
     resource_urns: list[str]
+    app_key_id: str = ""  # the (mocked) id of the newest key: the one its app uses, from the store and `credentials`
 
 
 @dataclass(frozen=True)
@@ -219,5 +220,6 @@ def _tenant_plan(
         user_policy=effective_policy(group_policy, user_tags),
         bucket_policy=policy(BUCKET_POLICY_TYPE),
         mocked_suffix=any(resource.type == RANDOM_ID_TYPE for resource in own),
+        app_key_id=str(summary.get("accessKeyId") or ""),
         resource_urns=[resource.urn for resource in own],
     )

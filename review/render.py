@@ -116,9 +116,10 @@ SUMMARY_HEADER = ("orgId", "bucket", "profile", "environment", "IAM user", "reso
 
 def change_counts(plan: StackPlan, diff: StackDiff) -> tuple[str, str]:
     """The whole stack's tenants and resources, changed and unchanged, also when only a part was planned."""
-    changed_tenants = set(diff.tenants_added) | set(diff.tenants_changed)
-    changed_tenants |= {c.org_id for c in diff.resources if c.org_id and c.org_id not in diff.tenants_removed}
-    tenants = f"{len(changed_tenants)} changed, {plan.tenant_count - len(changed_tenants)} unchanged"
+    added = set(diff.tenants_added)
+    changed = set(diff.tenants_changed) | {c.org_id for c in diff.resources if c.org_id} - added
+    changed -= set(diff.tenants_removed)
+    tenants = f"{len(added)} added, {len(changed)} changed, {plan.tenant_count - len(added) - len(changed)} unchanged"
     if diff.tenants_removed:
         tenants += f", {len(diff.tenants_removed)} removed"
     in_head = sum(1 for change in diff.resources if change.action != "delete")

@@ -180,17 +180,20 @@ def _credential_risks(stack: str, base: StackPlan, head: StackPlan, diff: StackD
     for tenant in base.tenants:
         if tenant.org_id not in kept:
             continue
-        keys = [r.urn for r in base.resources if r.org_id == tenant.org_id and r.type == ACCESS_KEY]
+        keys = [r for r in base.resources if r.org_id == tenant.org_id and r.type == ACCESS_KEY]
         users = [r.urn for r in base.resources if r.org_id == tenant.org_id and r.type == USER]
-        if (keys and all(key in destroyed for key in keys)) or any(user in destroyed for user in users):
+        # The key its app uses is the newest label's: the one the credential store and `credentials` hand out.
+        in_use = next((key for key in keys if key.id == tenant.app_key_id), keys[-1] if keys else None)
+        if (in_use is not None and in_use.urn in destroyed) or any(user in destroyed for user in users):
             risks.append(
                 Risk(
                     "credentials-revoked",
                     stack,
                     tenant.org_id,
-                    keys[0] if keys else None,
-                    "every access key it has today is deleted or replaced in this deploy; its app loses access "
-                    "(rotate in two steps: add the new label, then remove the old)",
+                    in_use.urn if in_use else None,
+                    f"the access key its app uses today ({in_use.name if in_use else 'its only key'}, the newest "
+                    "label) is deleted or replaced in this deploy; its app loses access (rotate in two steps: add the "
+                    "new label, move the app to it, then remove the old label)",
                     f"user {tenant.iam_user_name}",
                 )
             )
@@ -300,6 +303,7 @@ class Move:
     bucket_name: str
     component_urn: str | None  # the tenant's component in the source stack
     same_accounts: bool
+    suffixed: bool = False  # a random suffix: the new stack draws a new name
 
 
 def move_risks(moves: Sequence[Move]) -> list[Risk]:
@@ -320,11 +324,15 @@ def move_risks(moves: Sequence[Move]) -> list[Risk]:
                 f"pulumi up --stack {source}   # the old stack lets go of its group membership",
             )
         else:
+            create = (
+                f"{move.target} draws a new random suffix, so it creates a new, empty bucket"
+                if move.suffixed
+                else f"creating {move.bucket_name} in {move.target} fails while {move.source}'s account still holds it"
+            )
             message = (
                 f"moves from stack {move.source} to stack {move.target}, another AWS account: this cannot be done "
-                f"in one change. Bucket names are global and a bucket cannot change accounts: creating "
-                f"{move.bucket_name} in {move.target} fails while {move.source}'s account still holds it, and "
-                f"removing it from {move.source} loses its objects. Revert this change, then:"
+                f"in one change. A bucket cannot change accounts and its name is global: {create}, and removing "
+                f"it from {move.source} loses its objects. Revert this change, then:"
             )
             steps = (
                 f"aws s3 sync s3://{move.bucket_name} ./{move.org_id}-backup   # copy the data out, as the old account",

@@ -112,6 +112,12 @@ def restore(name: str) -> Edit:
     return edit
 
 
+def reverse_tenants(repo: Path) -> None:
+    registry = yaml.safe_load((repo / "tenants.yaml").read_text())
+    registry["tenants"].reverse()
+    (repo / "tenants.yaml").write_text(yaml.safe_dump(registry, sort_keys=False))
+
+
 def folder(name: str) -> Edit:
     def edit(repo: Path) -> None:
         (repo / name).unlink()
@@ -193,6 +199,20 @@ SCENARIOS = [
         classes=set(),
         status=0,
     ),
+    scenario(
+        "the newest key removed: the one its app uses (the store and `credentials` hand it out)",
+        replace_in("tenants.yaml", 'accessKeys: ["2026-05", "2026-11"]', 'accessKeys: ["2026-05"]'),
+        classes={"credentials-revoked"},
+        status=3,
+        message="acme-dev-access-key-2026-11, the newest label",
+    ),
+    scenario(
+        "the oldest key removed, the last step of a rotation",
+        replace_in("tenants.yaml", 'accessKeys: ["2026-05", "2026-11"]', 'accessKeys: ["2026-11"]'),
+        classes=set(),
+        status=0,
+    ),
+    scenario("the registry reordered", reverse_tenants, classes=set(), status=0),
     scenario(
         "a new IAM user prefix replaces every user",
         stack_setting("qa", "tenant-storage:iamUserPrefix", "pos_"),
@@ -500,6 +520,18 @@ def test_each_change_gets_exactly_its_risk_classes_and_exit_status(case, committ
     assert case.subjects <= found, found
     said = " ".join(" ".join([risk["message"], *risk["steps"]]) for risk in risks)
     assert case.message in said, json.dumps(risks, indent=1)
+
+
+def test_a_reordered_registry_is_no_change_at_all(committed_fixture, tmp_path, capsys):
+    """The provider keeps a group's users as a set: the registry's order is not a change, not even an update."""
+    repo = tmp_path / "project"
+    subprocess.run(["cp", "-a", str(committed_fixture), str(repo)], check=True)
+    reverse_tenants(repo)
+    capsys.readouterr()
+    assert main(["plan", "--base", "HEAD"], project_dir=repo) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("risks: none\n")
+    assert out.count("No changes.") == 2
 
 
 def test_the_table_covers_every_risk_class():
