@@ -100,6 +100,8 @@ class StackStorage(pulumi.ComponentResource):
                 description=f"tenant-storage {args.stack}: SSE-KMS of the private tenant buckets",
                 enable_key_rotation=True,
                 deletion_window_in_days=KMS_KEY_DELETION_WINDOW_DAYS,
+                # Its own policy (checkov CKV2_AWS_64): administered by the account, used for data only via S3.
+                policy=json.dumps(policies.kms_key_policy(args.account_id, args.region, args.partition)),
                 tags={"Purpose": "private-tenant-buckets", "AccountClass": args.account_class, "ManagedBy": "pulumi"},
                 # Without its key, every object of every private bucket is unreadable.
                 opts=pulumi.ResourceOptions(parent=self, protect=args.protect, retain_on_delete=args.protect),

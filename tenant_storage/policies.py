@@ -70,6 +70,63 @@ def group_policy(
     return {"Version": "2012-10-17", "Statement": statements}
 
 
+# What the account may do to administer the stack's key; none of it reads or writes data.
+KMS_ADMINISTRATION_ACTIONS = [
+    "kms:CancelKeyDeletion",
+    "kms:Create*",
+    "kms:Delete*",
+    "kms:Describe*",
+    "kms:Disable*",
+    "kms:Enable*",
+    "kms:Get*",
+    "kms:List*",
+    "kms:Put*",
+    "kms:Revoke*",
+    "kms:RotateKeyOnDemand",
+    "kms:ScheduleKeyDeletion",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:Update*",
+]
+# What S3 asks of the key for an SSE-KMS object (with bucket keys), on the caller's behalf.
+KMS_DATA_ACTIONS_THROUGH_S3 = ["kms:Decrypt", "kms:GenerateDataKey"]
+
+
+def kms_key_policy(account_id: str, region: str, partition: Partition = COMMERCIAL) -> PolicyDocument:
+    """The stack key's own policy (instead of KMS's default, which hands every action to the account).
+
+    The account administers the key (never locked out: it keeps kms:PutKeyPolicy), and its principals may use
+    the key for data only through S3 in the stack's region, as far as their IAM policies allow: in practice
+    the private profiles' groups (`group_policy`). Nobody may decrypt with it directly.
+    """
+    account = {"AWS": f"arn:{partition.name}:iam::{account_id}:root"}
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "AccountAdministersTheKey",
+                "Effect": "Allow",
+                "Principal": account,
+                "Action": KMS_ADMINISTRATION_ACTIONS,
+                "Resource": "*",
+            },
+            {
+                "Sid": "DataKeysOnlyThroughS3",
+                "Effect": "Allow",
+                "Principal": account,
+                "Action": KMS_DATA_ACTIONS_THROUGH_S3,
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": {
+                        "kms:ViaService": f"s3.{region}.{partition.dns_suffix}",
+                        "kms:CallerAccount": account_id,
+                    }
+                },
+            },
+        ],
+    }
+
+
 def effective_policy(document: PolicyDocument, principal_tags: dict[str, str]) -> PolicyDocument:
     """`document` as AWS evaluates it for a caller with `principal_tags`: each `${aws:PrincipalTag/K}`
     replaced by the caller's tag K (the plan shows each tenant's effective permissions this way)."""

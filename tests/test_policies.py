@@ -6,6 +6,9 @@ Users are granted through their profile's group, whose policy names the bucket t
 per-user inline policies granted before the move to groups.
 """
 
+import json
+from typing import ClassVar
+
 import pytest
 
 from tenant_storage.policies import (
@@ -186,3 +189,63 @@ class TestAccessLogBucketPolicy:
             "DenyInsecureTransport",
             "DenyOutdatedTls",
         }
+
+
+class TestKmsKeyPolicy:
+    """The stack key's own policy: the account administers it, and uses it for data only through S3."""
+
+    DATA_ACTIONS: ClassVar[list[str]] = [
+        "kms:Decrypt",
+        "kms:Encrypt",
+        "kms:GenerateDataKey",
+        "kms:GenerateDataKeyWithoutPlaintext",
+    ]
+
+    def statements(self, region: str = "us-east-1", partition=None) -> dict[str, dict]:
+        from tenant_storage.policies import kms_key_policy
+
+        document = (
+            kms_key_policy("222222222222", region, partition) if partition else kms_key_policy("222222222222", region)
+        )
+        return {statement["Sid"]: statement for statement in document["Statement"]}
+
+    def test_the_account_administers_the_key_and_cannot_lock_itself_out(self):
+        import fnmatch
+
+        admin = self.statements()["AccountAdministersTheKey"]
+        assert admin["Principal"] == {"AWS": "arn:aws:iam::222222222222:root"}
+        for action in ("kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:EnableKeyRotation", "kms:DescribeKey"):
+            assert any(fnmatch.fnmatchcase(action, pattern) for pattern in admin["Action"]), action
+
+    def test_administration_never_reads_or_writes_data(self):
+        import fnmatch
+
+        admin = self.statements()["AccountAdministersTheKey"]
+        for action in [*self.DATA_ACTIONS, "kms:ReEncryptFrom", "kms:ReEncryptTo"]:
+            assert not any(fnmatch.fnmatchcase(action, pattern) for pattern in admin["Action"]), action
+
+    def test_data_keys_only_through_s3_in_the_stacks_region_and_account(self):
+        data = self.statements("eu-west-1")["DataKeysOnlyThroughS3"]
+        assert data["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]
+        assert data["Condition"] == {
+            "StringEquals": {"kms:ViaService": "s3.eu-west-1.amazonaws.com", "kms:CallerAccount": "222222222222"}
+        }
+
+    def test_the_key_serves_exactly_what_the_private_groups_may_ask_of_it(self):
+        from tenant_storage.policies import group_policy
+
+        [through_s3] = [
+            s
+            for s in group_policy(Profile.APP_STORAGE, kms_key_arn="arn:aws:kms:us-east-1:1:key/k")["Statement"]
+            if s["Sid"] == "TenantBucketKeyThroughS3"
+        ]
+        data = self.statements()["DataKeysOnlyThroughS3"]
+        assert data["Action"] == through_s3["Action"]
+        assert (
+            data["Condition"]["StringEquals"]["kms:ViaService"]
+            == through_s3["Condition"]["StringEquals"]["kms:ViaService"]
+        )
+
+    def test_no_statement_names_anyone(self):
+        statements = self.statements("cn-north-1", CHINA).values()
+        assert {json.dumps(s["Principal"]) for s in statements} == {'{"AWS": "arn:aws-cn:iam::222222222222:root"}'}

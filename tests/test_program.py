@@ -144,6 +144,14 @@ class TestBucketGuardRails:
         assert key.inputs["enableKeyRotation"] is True
         assert key.inputs["deletionWindowInDays"] == 30
 
+    def test_the_stack_key_has_its_own_policy_for_the_callers_account(self, stack_run):
+        """Not KMS's default policy (checkov CKV2_AWS_64): the caller's account, the stack's region."""
+        from tenant_storage.policies import kms_key_policy
+
+        [key] = stack_run.by_type(KMS_KEY)
+        account = STACK_ACCOUNTS[stack_run.stack]
+        assert json.loads(key.inputs["policy"]) == kms_key_policy(account, "us-east-1")
+
     def test_a_stack_may_choose_sse_s3_for_private_buckets_and_says_so_on_them(self):
         run = run_stack("qa", config={"tenant-storage:privateBucketEncryption": "sse-s3"})
         assert run.error is None, run.error
