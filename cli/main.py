@@ -314,6 +314,7 @@ def run_plan(
     from review.render import render
     from review.risks import DEFAULT_FAIL_ON, Risk, account_risks, removed_stack_risk, stack_risks
     from tenant_storage.stacks import read_stack_file, stack_file_name, stack_names
+    from tenant_storage.yaml_reader import is_regular_file
 
     progress = progress or Progress()
     stacks = stack_names(project_dir) if stack == "all" else [stack]
@@ -337,7 +338,7 @@ def run_plan(
     risks: list[Risk] | None = None
 
     def allowed_accounts(path: Path) -> tuple[str, ...] | None:
-        settings = read_stack_file(path).settings if path.is_file() and not path.is_symlink() else None
+        settings = read_stack_file(path).settings if is_regular_file(path) else None
         return settings.allowed_account_ids if settings else None
 
     if base is not None:

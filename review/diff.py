@@ -158,6 +158,11 @@ def _unknowns(plan: StackPlan, unstable: set[str]) -> re.Pattern[str] | None:
     tokens = [token for token, producer in plan.unknowns.items() if producer in unstable]
     if ACCOUNT in unstable and plan.account_id:
         tokens.append(plan.account_id)
+    return whole_values(tokens)
+
+
+def whole_values(tokens: list[str]) -> re.Pattern[str] | None:
+    """A pattern finding any of `tokens` in an input's text (`input_text`), or None for no tokens."""
     if not tokens:
         return None
     alternatives = "|".join(re.escape(token) for token in sorted(tokens, key=len, reverse=True))
@@ -165,7 +170,7 @@ def _unknowns(plan: StackPlan, unstable: set[str]) -> re.Pattern[str] | None:
     return re.compile(f"(?<![A-Za-z0-9_.])(?:{alternatives})(?![A-Za-z0-9_.-])")
 
 
-def _text(value: Any) -> str:
+def input_text(value: Any) -> str:
     return json.dumps(value, sort_keys=True, default=str)
 
 
@@ -223,13 +228,13 @@ def _changed_inputs(
 ) -> tuple[list[str], set[str]]:
     """The input keys that change, and those of them whose change involves an unknown value."""
     keys = old.inputs.keys() | new.inputs.keys()
-    involved_before = base_unknowns is not None and base_unknowns.search(_text(old.inputs)) is not None
-    involved_after = head_unknowns is not None and head_unknowns.search(_text(new.inputs)) is not None
+    involved_before = base_unknowns is not None and base_unknowns.search(input_text(old.inputs)) is not None
+    involved_after = head_unknowns is not None and head_unknowns.search(input_text(new.inputs)) is not None
     if not (involved_before or involved_after):
         return sorted(key for key in keys if old.inputs.get(key) != new.inputs.get(key)), set()
     changed, possible = [], set()
     for key in sorted(keys):
-        was, now = _text(old.inputs.get(key)), _text(new.inputs.get(key))
+        was, now = input_text(old.inputs.get(key)), input_text(new.inputs.get(key))
         symbolic_was = base_unknowns.sub(UNKNOWN_AT_BASE, was) if base_unknowns else was
         symbolic_now = head_unknowns.sub(UNKNOWN_AT_HEAD, now) if head_unknowns else now
         if symbolic_was != symbolic_now:

@@ -39,7 +39,7 @@ from policy.tenant_storage_rules import (
 from review.diff import ResourceChange
 from review.plan import ResourcePlan, StackPlan
 from tenant_storage.access import ANONYMOUS, Caller, allowed
-from tenant_storage.anonymous_access import PublicAccessBlock
+from tenant_storage.anonymous_access import PublicAccessBlock, as_list
 from tenant_storage.policies import LOG_DELIVERY_SERVICE, effective_policy
 from tenant_storage.regions import COMMERCIAL, partition_of
 
@@ -218,10 +218,6 @@ def _statements(revision: Revision) -> Iterable[dict[str, Any]]:
         yield from user.policy.get("Statement", [])
 
 
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
-
-
 def _universe(revisions: Iterable[Revision]) -> tuple[list[str], dict[str, set[str]]]:
     """Every S3 action any Allow names, and per bucket every object scope any statement names."""
     actions: set[str] = set()
@@ -229,8 +225,8 @@ def _universe(revisions: Iterable[Revision]) -> tuple[list[str], dict[str, set[s
     for revision in revisions:
         for statement in _statements(revision):
             if statement.get("Effect") == "Allow":
-                actions |= {str(a) for a in _as_list(statement.get("Action", [])) if str(a).startswith("s3:")}
-            for resource in _as_list(statement.get("Resource", [])):
+                actions |= {str(a) for a in as_list(statement.get("Action", [])) if str(a).startswith("s3:")}
+            for resource in as_list(statement.get("Resource", [])):
                 match = _S3_ARN.fullmatch(str(resource))
                 if match and match.group("objects") and (urn := revision.bucket_urns.get(match.group("bucket"))):
                     scopes.setdefault(urn, set()).add(match.group("objects")[1:] or ANY_OBJECT)
@@ -246,7 +242,7 @@ def _named_buckets(revision: Revision, policy: Mapping[str, Any]) -> set[str]:
     """The buckets (URNs) an identity policy's S3 statements can reach."""
     reached: set[str] = set()
     for statement in policy.get("Statement", []):
-        for resource in _as_list(statement.get("Resource", [])):
+        for resource in as_list(statement.get("Resource", [])):
             match = _S3_ARN.fullmatch(str(resource))
             if match and (urn := revision.bucket_urns.get(match.group("bucket"))):
                 reached.add(urn)
@@ -279,7 +275,7 @@ def grants(
         for statement in (bucket.policy or {}).get("Statement", []):
             principal = statement.get("Principal")
             if isinstance(principal, Mapping):
-                for arn in _as_list(principal.get("AWS", [])):
+                for arn in as_list(principal.get("AWS", [])):
                     named_user.setdefault(str(arn), set()).add(urn)
     for caller_id, caller in callers.items():
         if caller is None:

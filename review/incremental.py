@@ -14,6 +14,7 @@ from tenant_storage.errors import InvalidInput
 from tenant_storage.inputs import TENANTS_FILE
 from tenant_storage.registry import Tenant, load_registry
 from tenant_storage.stacks import stack_file_name, stack_names
+from tenant_storage.yaml_reader import is_regular_file
 
 SHARED_INPUTS = ("accounts.yaml",)
 
@@ -34,7 +35,7 @@ def changed_tenants(base_dir: Path, head_dir: Path) -> frozenset[str] | None:
 
 def _bytes(path: Path) -> bytes | None:
     """The file's bytes; anything that is not a regular file differs from everything (the full plan refuses it)."""
-    if not path.is_symlink() and path.is_file():
+    if is_regular_file(path):
         return path.read_bytes()
     return None if not os.path.lexists(path) else f"not a regular file: {path}".encode()
 

@@ -12,6 +12,7 @@ import functools
 import importlib
 import inspect
 import json
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -77,7 +78,7 @@ class StackPlan:
     # The whole stack's size, also when only the changed tenants were declared.
     tenant_count: int = 0
     resource_count: int = 0
-    account_id: str = ""  # the caller as mocked: the stack's first allowed account
+    account_id: str = ""  # the caller as mocked: the stack's least allowed account
     region: str = ""
     # Values only a deploy knows (mocked ids, ARNs, random suffixes) -> the URN of the resource producing them.
     unknowns: dict[str, str] = field(default_factory=dict)
@@ -129,7 +130,8 @@ def plan_from_run(run: ProgramRun) -> StackPlan:
         for registration in sorted(run.registrations, key=lambda registration: registration.urn)
     ]
     # Tenants declared only to count the unchanged ones of their shape are counted, never shown or diffed.
-    counted = {org_id: len([r for r in resources if r.org_id == org_id]) for org_id in run.stands_for}
+    sizes = Counter(resource.org_id for resource in resources)
+    counted = {org_id: sizes[org_id] for org_id in run.stands_for}
     resources = [resource for resource in resources if resource.org_id not in counted]
     summaries = run.outputs["tenants"].value
     by_tenant: dict[str, list[ResourcePlan]] = {}
@@ -150,7 +152,7 @@ def plan_from_run(run: ProgramRun) -> StackPlan:
         tenant_count=len(tenants) if run.tenants_in_stack is None else run.tenants_in_stack,
         resource_count=len(resources) + sum(counted[org_id] * n for org_id, n in run.stands_for.items()),
         account_id=run.mocks.account_id if run.mocks else "",
-        region=run.config.get("aws:region", ""),
+        region=region,
         unknowns=run.unknowns,
     )
 

@@ -19,15 +19,13 @@ special cases:
 
 from __future__ import annotations
 
-import json
-import re
 import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from policy.tenant_storage_rules import ACCESS_KEY, USER
-from review.diff import StackDiff
+from review.diff import StackDiff, input_text, whole_values
 from review.effects import Effects, compute_effects, subject_of
 from review.plan import ResourcePlan, StackPlan
 
@@ -146,14 +144,13 @@ def _credential_holders(base: StackPlan, destroyed: set[str]) -> list[ResourcePl
     """Resources that hold a copy of an access key (a secret, a parameter) and that this deploy destroys: found
     by the key's own values in their inputs, whatever the store."""
     keys = {r.urn for r in base.resources if r.type == ACCESS_KEY}
-    tokens = sorted((t for t, producer in base.unknowns.items() if producer in keys), key=len, reverse=True)
-    if not tokens:
+    pattern = whole_values([token for token, producer in base.unknowns.items() if producer in keys])
+    if pattern is None:
         return []
-    pattern = re.compile("|".join(re.escape(token) for token in tokens))
     return [
         r
         for r in base.resources
-        if r.urn in destroyed and r.type != ACCESS_KEY and pattern.search(json.dumps(r.inputs, default=str))
+        if r.urn in destroyed and r.type != ACCESS_KEY and pattern.search(input_text(r.inputs))
     ]
 
 

@@ -10,12 +10,11 @@ match (as in IAM, for operators without `IfExists`), and an operator nobody mode
 
 from __future__ import annotations
 
-import fnmatch
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from tenant_storage.anonymous_access import PublicAccessBlock, anonymous_allowed
+from tenant_storage.anonymous_access import PublicAccessBlock, anonymous_allowed, as_list, is_anyone, matches
 
 # A request as this project's callers make it: over TLS 1.3.
 SECURE_REQUEST = {"aws:SecureTransport": "true", "s3:TlsVersion": "1.3"}
@@ -36,21 +35,13 @@ class Caller:
 ANONYMOUS = Caller("anonymous")
 
 
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
-
-
-def _matches(patterns: Any, value: str) -> bool:
-    return any(fnmatch.fnmatchcase(value, str(pattern)) for pattern in _as_list(patterns))
-
-
 def _condition_holds(conditions: Mapping[str, Any], context: Mapping[str, str]) -> bool:
     for operator, tests in conditions.items():
         for key, expected in tests.items():
             value = context.get(key)
             if value is None:
                 return False
-            wanted = [str(item) for item in _as_list(expected)]
+            wanted = [str(item) for item in as_list(expected)]
             if operator == "Bool":
                 holds = value.lower() in [item.lower() for item in wanted]
             elif operator == "NumericLessThan":
@@ -58,7 +49,7 @@ def _condition_holds(conditions: Mapping[str, Any], context: Mapping[str, str]) 
             elif operator in ("StringEquals", "ArnEquals"):
                 holds = value in wanted
             elif operator in ("StringLike", "ArnLike"):
-                holds = _matches(wanted, value)
+                holds = matches(wanted, value)
             else:
                 raise ValueError(f"the access evaluator does not model the condition operator {operator}")
             if not holds:
@@ -72,20 +63,16 @@ def _names(caller: Caller, principal: Any) -> bool:
     if not isinstance(principal, Mapping):
         return False
     if caller.kind == "user":
-        return caller.arn in [str(item) for item in _as_list(principal.get("AWS", []))]
+        return caller.arn in [str(item) for item in as_list(principal.get("AWS", []))]
     if caller.kind == "service":
-        return caller.service in [str(item) for item in _as_list(principal.get("Service", []))]
+        return caller.service in [str(item) for item in as_list(principal.get("Service", []))]
     return False
-
-
-def _is_anyone(principal: Any) -> bool:
-    return principal == "*" or (isinstance(principal, Mapping) and "*" in _as_list(principal.get("AWS", [])))
 
 
 def _applies(statement: Mapping[str, Any], action: str, resource: str, context: Mapping[str, str]) -> bool:
     return (
-        _matches(statement.get("Action", []), action)
-        and _matches(statement.get("Resource", []), resource)
+        matches(statement.get("Action", []), action)
+        and matches(statement.get("Resource", []), resource)
         and _condition_holds(statement.get("Condition", {}), context)
     )
 
@@ -104,7 +91,7 @@ def allowed(
     resource_statements = [
         statement
         for statement in (bucket_policy or {}).get("Statement", [])
-        if (_is_anyone(statement.get("Principal")) and statement.get("Effect") == "Deny")
+        if (is_anyone(statement.get("Principal")) and statement.get("Effect") == "Deny")
         or _names(caller, statement.get("Principal"))
     ]
     statements = [*resource_statements, *(caller.identity_policy or {}).get("Statement", [])]

@@ -40,16 +40,17 @@ class PolicyRefused(Exception):
     """S3 would not have stored this bucket policy."""
 
 
-def _as_list(value: Any) -> list[Any]:
+def as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-def _is_anyone(principal: Any) -> bool:
-    return principal == "*" or (isinstance(principal, Mapping) and "*" in _as_list(principal.get("AWS", [])))
+def is_anyone(principal: Any) -> bool:
+    return principal == "*" or (isinstance(principal, Mapping) and "*" in as_list(principal.get("AWS", [])))
 
 
-def _matches(patterns: Any, value: str) -> bool:
-    return any(fnmatch.fnmatchcase(value, pattern) for pattern in _as_list(patterns))
+def matches(patterns: Any, value: str) -> bool:
+    """Whether `value` matches one of the policy's patterns (`*` and `?` wildcards, case-sensitive)."""
+    return any(fnmatch.fnmatchcase(value, str(pattern)) for pattern in as_list(patterns))
 
 
 @dataclass(frozen=True)
@@ -64,11 +65,11 @@ def _conditions_hold(conditions: Mapping[str, Any], transport: Transport) -> boo
     for operator, tests in conditions.items():
         for key, expected in tests.items():
             if (operator, key) == ("Bool", "aws:SecureTransport"):
-                if str(transport.secure).lower() not in [str(value).lower() for value in _as_list(expected)]:
+                if str(transport.secure).lower() not in [str(value).lower() for value in as_list(expected)]:
                     return False
             elif (operator, key) == ("NumericLessThan", "s3:TlsVersion"):
                 # A plain-HTTP request has no TLS version, so the key is absent and the test does not match.
-                if not transport.secure or not any(transport.tls_version < float(v) for v in _as_list(expected)):
+                if not transport.secure or not any(transport.tls_version < float(v) for v in as_list(expected)):
                     return False
             else:
                 raise ValueError(f"the evaluator does not model the condition {operator} {key}")
@@ -77,9 +78,9 @@ def _conditions_hold(conditions: Mapping[str, Any], transport: Transport) -> boo
 
 def _applies(statement: Mapping[str, Any], action: str, resource: str, transport: Transport) -> bool:
     return (
-        _is_anyone(statement.get("Principal"))
-        and _matches(statement.get("Action", []), action)
-        and _matches(statement.get("Resource", []), resource)
+        is_anyone(statement.get("Principal"))
+        and matches(statement.get("Action", []), action)
+        and matches(statement.get("Resource", []), resource)
         and _conditions_hold(statement.get("Condition", {}), transport)
     )
 
@@ -87,7 +88,7 @@ def _applies(statement: Mapping[str, Any], action: str, resource: str, transport
 def is_public(policy: Mapping[str, Any]) -> bool:
     """A policy is public when it allows anyone without a narrowing condition (S3's definition, simplified)."""
     return any(
-        statement["Effect"] == "Allow" and _is_anyone(statement.get("Principal")) and not statement.get("Condition")
+        statement["Effect"] == "Allow" and is_anyone(statement.get("Principal")) and not statement.get("Condition")
         for statement in policy.get("Statement", [])
     )
 

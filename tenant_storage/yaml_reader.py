@@ -67,6 +67,11 @@ class _StrictLoader(_SafeLoader):  # type: ignore[misc, valid-type]
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _StrictLoader.construct_mapping)
 
 
+def is_regular_file(path: Path) -> bool:
+    """What the reader accepts as an input: a regular file, never a symbolic link (nor a folder)."""
+    return path.is_file() and not path.is_symlink()
+
+
 def read_text(path: Path, what: str, max_bytes: int = MAX_INPUT_BYTES) -> str:
     """The file's text, or InvalidInput naming the file when it is missing, not a regular file (a symbolic
     link could make the reviewed file say something other than what is read), too large or not UTF-8."""

@@ -250,3 +250,40 @@ def use_account(monkeypatch: pytest.MonkeyPatch, endpoint: str, account: str) ->
     for name, value in credentials.items():
         monkeypatch.setenv(name, value)
     return credentials
+
+
+# Random edits of a registry, as property tests make them: (kind, index, value) picks the tenant and the value.
+PROFILES = ["media-gallery", "app-storage", "upload-only"]
+QA_ENVIRONMENTS = ["qa", "development", "demo"]
+ENVIRONMENTS = [*QA_ENVIRONMENTS, "production", "staging"]
+REGISTRY_EDITS = ["add", "remove", "profile", "keys", "suffix", "adopt", "environment"]
+
+
+def edit_registry(registry: dict, change: tuple[str, int, int]) -> None:
+    kind, index, value = change
+    tenants = registry["tenants"]
+    if not tenants:
+        return
+    target = tenants[index % len(tenants)]
+    if kind == "add":
+        tenants.append({"orgId": f"new{index}", "environment": ENVIRONMENTS[value % 5], "profile": PROFILES[value % 3]})
+    elif kind == "remove":
+        tenants.remove(target)
+    elif kind == "profile":
+        target["profile"] = PROFILES[value % 3]
+    elif kind == "keys":
+        target["accessKeys"] = ["initial", f"2026-{value % 12 + 1:02d}"]
+    elif kind == "suffix" and not target.get("adopt"):
+        target["randomSuffix"] = not target.get("randomSuffix", False)
+    elif kind == "adopt":
+        tenants.append(
+            {
+                "orgId": f"legacy{index}",
+                "environment": QA_ENVIRONMENTS[value % 3],
+                "profile": PROFILES[value % 3],
+                "adopt": True,
+                "bucketName": f"legacy-bucket-{index}",
+            }
+        )
+    elif kind == "environment":
+        target["environment"] = ENVIRONMENTS[value % 5]

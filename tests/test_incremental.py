@@ -11,32 +11,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cli.main import main
-from tests.conftest import fixture_project
-
-PROFILES = ["media-gallery", "app-storage", "upload-only"]
-ENVIRONMENTS = ["qa", "development", "demo", "production", "staging"]
+from tests.conftest import REGISTRY_EDITS, edit_registry, fixture_project
 
 
 def git(repo: Path, *args: str) -> None:
     subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True)
-
-
-def edit(registry: dict, change: tuple) -> None:
-    kind, index, value = change
-    tenants = registry["tenants"]
-    target = tenants[index % len(tenants)]
-    if kind == "add":
-        tenants.append({"orgId": f"new{index}", "environment": ENVIRONMENTS[value % 5], "profile": PROFILES[value % 3]})
-    elif kind == "remove":
-        tenants.remove(target)
-    elif kind == "profile":
-        target["profile"] = PROFILES[value % 3]
-    elif kind == "keys":
-        target["accessKeys"] = ["initial", f"2026-{value % 12 + 1:02d}"]
-    elif kind == "suffix" and not target.get("adopt"):
-        target["randomSuffix"] = not target.get("randomSuffix", False)
-    elif kind == "adopt":
-        tenants.append({"orgId": f"old{index}", "environment": ENVIRONMENTS[value % 5], "adopt": True})
 
 
 def comparable(document: dict) -> dict:
@@ -55,7 +34,9 @@ def comparable(document: dict) -> dict:
 
 changes = st.lists(
     st.tuples(
-        st.sampled_from(["add", "remove", "profile", "keys", "suffix", "adopt"]), st.integers(0, 50), st.integers(0, 50)
+        st.sampled_from(REGISTRY_EDITS),
+        st.integers(0, 50),
+        st.integers(0, 50),
     ),
     min_size=1,
     max_size=3,
@@ -73,7 +54,7 @@ def test_the_incremental_plan_reports_what_the_full_plan_reports(capsys, registr
         git(repo, "-c", "user.name=t", "-c", "user.email=t@e", "commit", "-q", "-m", "base")
         registry = yaml.safe_load((repo / "tenants.yaml").read_text())
         for change in registry_changes:
-            edit(registry, change)
+            edit_registry(registry, change)
         (repo / "tenants.yaml").write_text(yaml.safe_dump(registry, sort_keys=False))
         capsys.readouterr()
         full_status = main(["plan", "--format", "json", "--base", "HEAD", "--full"], project_dir=repo)

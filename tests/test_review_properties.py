@@ -22,15 +22,11 @@ from review.moves import find_moves, merge_moves
 from review.plan import ResourcePlan, StackPlan, plan_stack
 from review.risks import Risk, stack_risks
 from tenant_storage.anonymous_access import PublicAccessBlock, anonymous_allowed
-from tests.conftest import BUCKET, BUCKET_POLICY, PUBLIC_ACCESS_BLOCK, fixture_project
-
-PROFILES = ["media-gallery", "app-storage", "upload-only"]
-QA_ENVIRONMENTS = ["qa", "development", "demo"]
-ENVIRONMENTS = [*QA_ENVIRONMENTS, "production", "staging"]
+from tests.conftest import BUCKET, BUCKET_POLICY, PUBLIC_ACCESS_BLOCK, REGISTRY_EDITS, edit_registry, fixture_project
 
 registry_edits = st.lists(
     st.tuples(
-        st.sampled_from(["add", "remove", "profile", "keys", "suffix", "adopt", "environment"]),
+        st.sampled_from(REGISTRY_EDITS),
         st.integers(0, 50),
         st.integers(0, 50),
     ),
@@ -45,36 +41,6 @@ qa_settings = st.fixed_dictionaries(
         "tenant-storage:accessLogRetentionDays": st.sampled_from([30, 365]),
     },
 )
-
-
-def edit_registry(registry: dict, change: tuple[str, int, int]) -> None:
-    kind, index, value = change
-    tenants = registry["tenants"]
-    if not tenants:
-        return
-    target = tenants[index % len(tenants)]
-    if kind == "add":
-        tenants.append({"orgId": f"new{index}", "environment": ENVIRONMENTS[value % 5], "profile": PROFILES[value % 3]})
-    elif kind == "remove":
-        tenants.remove(target)
-    elif kind == "profile":
-        target["profile"] = PROFILES[value % 3]
-    elif kind == "keys":
-        target["accessKeys"] = ["initial", f"2026-{value % 12 + 1:02d}"]
-    elif kind == "suffix" and not target.get("adopt"):
-        target["randomSuffix"] = not target.get("randomSuffix", False)
-    elif kind == "adopt":
-        tenants.append(
-            {
-                "orgId": f"legacy{index}",
-                "environment": QA_ENVIRONMENTS[value % 3],
-                "profile": PROFILES[value % 3],
-                "adopt": True,
-                "bucketName": f"legacy-bucket-{index}",
-            }
-        )
-    elif kind == "environment":
-        target["environment"] = ENVIRONMENTS[value % 5]
 
 
 def write_settings(repo: Path, stack: str, values: dict) -> None:
