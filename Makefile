@@ -4,13 +4,14 @@
 PYTHON ?= python3
 UV_VERSION := 0.13.9
 VENV := .venv
+POLICY_VENV := policy/venv
 BIN := $(VENV)/bin
 UV := $(or $(shell command -v uv 2>/dev/null),.tools/uv/bin/uv)
 # uv must not fetch a Python of its own: the project runs on the interpreter the user chose.
 export UV_PYTHON_DOWNLOADS := never
 POLICY_EXPORT := $(UV) export --locked --only-group policy --no-emit-project --format requirements-txt --no-header --quiet
 
-.PHONY: help install plan test lint typecheck inputs lock python-version
+.PHONY: help install policy-pack plan test lint typecheck inputs lock python-version
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F '\t' '{ printf "  make %-10s %s\n", $$1, $$2 }'
@@ -29,6 +30,16 @@ $(VENV)/.synced: pyproject.toml uv.lock | python-version $(UV)
 	touch $@
 
 install: $(VENV)/.synced ## create .venv from uv.lock (nothing to do when it is current)
+
+# The Pulumi CLI loads a local policy pack, it does not install one: its Python language host runs the pack
+# with the interpreter of the virtualenv that policy/PulumiPolicy.yaml names (policy/venv), which only this
+# target (or `pulumi install` run inside policy/) creates. CI runs it before every preview and deploy.
+$(POLICY_VENV)/.synced: policy/requirements.txt | python-version $(UV)
+	$(UV) venv --quiet --allow-existing --python $(PYTHON) $(POLICY_VENV)
+	$(UV) pip sync --quiet --python $(POLICY_VENV)/bin/python --require-hashes policy/requirements.txt
+	touch $@
+
+policy-pack: $(POLICY_VENV)/.synced ## create the policy pack's environment policy/venv from uv.lock, as `--policy-pack policy` needs
 
 plan: $(VENV)/.synced ## what each stack would deploy, offline: no AWS credentials, no Pulumi CLI
 	$(BIN)/tenant-storage plan

@@ -110,6 +110,34 @@ examples:
 
 {EXIT_CODES}"""
 
+PREFLIGHT_HELP = f"""\
+Check the live account for what real AWS refuses and the offline plan cannot see, before the first
+deploy and before every adoption or retirement: account-level S3 Block Public Access against the
+media-gallery profile, ACL grants and the region of buckets to adopt, legacy users that would pass IAM's
+two access keys, users the deploy will delete that hold what DeleteUser refuses (with the commands that
+remove it), IAM user headroom, and whether the stack's access-log bucket name is another account's.
+Read-only; checks the caller's account first. Each finding names its tenant and its fix.
+
+examples:
+  tenant-storage preflight --stack qa
+  tenant-storage preflight --stack prod --format json
+
+{EXIT_CODES}"""
+
+CI_ROLES_HELP = f"""\
+Print the roles the workflows assume in the stack's account (preview, deploy, audit): for each, the
+OpenID Connect trust policy with exactly the subjects its jobs present (read from .github/workflows)
+and a least-privilege permission policy. Preview and audit only read (the preview also the credential
+store's secret values, which `refresh: always` reads); deploy writes only the names the stack owns and
+nothing that could grant it more. Offline: no AWS credentials. The repository (owner/name) comes from
+--repository or the git remote `origin`.
+
+examples:
+  tenant-storage ci-roles --stack qa
+  tenant-storage ci-roles --stack prod --format json --repository my-org/tenant-storage
+
+{EXIT_CODES}"""
+
 
 def build_parser() -> argparse.ArgumentParser:
     formatter = argparse.RawDescriptionHelpFormatter
@@ -214,6 +242,34 @@ def build_parser() -> argparse.ArgumentParser:
     )
     audit.add_argument("--endpoint-url", help="an AWS-compatible endpoint instead of AWS (for example a moto server)")
 
+    preflight = commands.add_parser(
+        "preflight",
+        help="will the next deploy succeed in the live account? (AWS credentials, read-only)",
+        description=PREFLIGHT_HELP,
+        formatter_class=formatter,
+    )
+    preflight.add_argument("--stack", required=True, help="the stack to check")
+    preflight.add_argument(
+        "--format", choices=("text", "json"), default="text", dest="output_format", help="text, or json for machines"
+    )
+    preflight.add_argument(
+        "--endpoint-url", help="an AWS-compatible endpoint instead of AWS (for example a moto server)"
+    )
+
+    ci_roles = commands.add_parser(
+        "ci-roles",
+        help="the CI roles' trust and permission policies for a stack (offline)",
+        description=CI_ROLES_HELP,
+        formatter_class=formatter,
+    )
+    ci_roles.add_argument("--stack", required=True, help="the stack whose account the roles live in")
+    ci_roles.add_argument(
+        "--format", choices=("text", "json"), default="text", dest="output_format", help="text, or json documents"
+    )
+    ci_roles.add_argument(
+        "--repository", metavar="OWNER/NAME", help="the GitHub repository (default: git remote origin)"
+    )
+
     credentials = commands.add_parser(
         "credentials",
         help="a tenant's app variables from the stack outputs (Pulumi CLI)",
@@ -238,6 +294,14 @@ def main(argv: Sequence[str] | None = None, project_dir: Path = PROJECT_DIR) -> 
         from live.credentials import run_credentials
 
         return run_credentials(project_dir, options.stack, options.org_id, options.label)
+    if options.command == "preflight":
+        from live.preflight import run_preflight
+
+        return run_preflight(project_dir, options.stack, options.output_format, options.endpoint_url)
+    if options.command == "ci-roles":
+        from live.ci_roles import run_ci_roles
+
+        return run_ci_roles(project_dir, options.stack, options.output_format, options.repository)
     if options.command == "audit":
         from live.audit import run_audit
 

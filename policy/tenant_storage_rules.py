@@ -61,10 +61,6 @@ class RuleOptions:
     max_key_age_days: int = DEFAULT_MAX_KEY_AGE_DAYS
 
 
-# A bucket or its objects, in any partition (arn:aws, arn:aws-cn, arn:aws-us-gov).
-_BUCKET_ARN = re.compile(r"arn:aws(-[a-z]+)*:s3:::(?P<bucket>[a-z0-9.-]+)(/\*)?")
-
-
 @dataclass(frozen=True)
 class ResourceView:
     """What every rule may read of a resource, whichever engine supplied it."""
@@ -115,17 +111,45 @@ class StackResources:
         return self.siblings(bucket, resource_type)
 
 
+Judge = Callable[[ResourceView, RuleOptions], list[str]]
+StackCheck = Callable[[StackResources], list[tuple[str, str]]]
+
+
 @dataclass(frozen=True)
 class Rule:
+    """A rule judges either one resource at a time (`judge`) or the whole stack at once (`check`).
+
+    The scope decides when the engine can apply it: a resource rule runs before that resource's step (a
+    CrossGuard resource-validation policy), so `pulumi up` refuses the change before it is made; a stack
+    rule, which relates resources to each other, runs only once every step is done. A rule is therefore
+    written per resource whenever the resource alone can decide it.
+    """
+
     name: str
     description: str
     enforcement: Enforcement
-    check: Callable[[StackResources], list[tuple[str, str]]] = field(repr=False)
+    check: StackCheck | None = field(default=None, repr=False)
+    judge: Judge | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if (self.check is None) == (self.judge is None):
+            raise ValueError(f"rule {self.name} needs exactly one of check (stack) and judge (resource)")
+
+    @property
+    def scope(self) -> Literal["resource", "stack"]:
+        return "resource" if self.judge is not None else "stack"
 
     def violations(
         self, resources: Sequence[ResourceView] | StackResources, options: RuleOptions | None = None
     ) -> list[Violation]:
         stack = resources if isinstance(resources, StackResources) else StackResources(resources, options)
+        if self.judge is not None:
+            return [
+                Violation(self.name, resource.urn, message)
+                for resource in stack.all
+                for message in self.judge(resource, stack.options)
+            ]
+        assert self.check is not None
         return [Violation(self.name, urn, message) for urn, message in self.check(stack)]
 
 
@@ -158,15 +182,15 @@ def _tags(resource: ResourceView) -> Mapping[str, Any]:
     return tags if isinstance(tags, Mapping) else {}
 
 
-def check_bucket_names(stack: StackResources) -> list[tuple[str, str]]:
-    problems = []
-    for bucket in (r for r in stack.of_type(BUCKET)):
-        name, org_id = _known(bucket.props.get("bucket")), _known(_tags(bucket).get("OrgId"))
-        if name is None or org_id is None:
-            continue
-        if not re.fullmatch(rf"[a-z0-9]+(-[a-z0-9]+)*-{re.escape(org_id)}(-[0-9a-f]{{8}})?", name):
-            problems.append((bucket.urn, f"bucket {name!r} is not named <prefix>-{org_id}[-<8 hex digits>]"))
-    return problems
+def judge_bucket_name(bucket: ResourceView, _options: RuleOptions) -> list[str]:
+    if bucket.type != BUCKET:
+        return []
+    name, org_id = _known(bucket.props.get("bucket")), _known(_tags(bucket).get("OrgId"))
+    if name is None or org_id is None:
+        return []
+    if re.fullmatch(rf"[a-z0-9]+(-[a-z0-9]+)*-{re.escape(org_id)}(-[0-9a-f]{{8}})?", name):
+        return []
+    return [f"bucket {name!r} is not named <prefix>-{org_id}[-<8 hex digits>]"]
 
 
 def check_bucket_guard_rails(stack: StackResources) -> list[tuple[str, str]]:
@@ -205,107 +229,101 @@ def _denies_insecure_transport(document: Mapping[str, Any]) -> bool:
     )
 
 
-def check_public_statements(stack: StackResources) -> list[tuple[str, str]]:
+def judge_public_statements(policy: ResourceView, _options: RuleOptions) -> list[str]:
+    if policy.type != BUCKET_POLICY:
+        return []
     problems = []
-    for policy in (r for r in stack.of_type(BUCKET_POLICY)):
-        document = _policy_document(policy)
-        for statement in _statements(document or {}):
-            if statement.get("Effect") != "Allow" or statement.get("Principal") not in ("*", {"AWS": "*"}):
-                continue
-            actions, targets = _as_list(statement.get("Action")), _as_list(statement.get("Resource"))
-            if actions != ["s3:GetObject"] or not all(str(t).endswith("/pub/*") for t in targets):
-                problems.append(
-                    (policy.urn, f"public statement may only allow s3:GetObject on pub/*: {json.dumps(statement)}")
-                )
-    return problems
-
-
-def check_user_policies(stack: StackResources) -> list[tuple[str, str]]:
-    """Tenant grants: the profile groups' policies (and any user policy, which the next rule refuses)."""
-    problems = []
-    for policy in (*stack.of_type(USER_POLICY), *stack.of_type(GROUP_POLICY)):
-        document = _policy_document(policy)
-        if document is None:
+    for statement in _statements(_policy_document(policy) or {}):
+        if statement.get("Effect") != "Allow" or statement.get("Principal") not in ("*", {"AWS": "*"}):
             continue
-        # A group serves many tenants: it may name a bucket only through the caller's tag.
-        siblings = stack.siblings(policy, BUCKET) if policy.type == USER_POLICY else []
-        own = {_known(bucket.props.get("bucket")) for bucket in siblings} - {None}
-        for statement in _statements(document):
-            if "NotAction" in statement or "NotResource" in statement:
-                problems.append(
-                    (policy.urn, "policy uses NotAction or NotResource: grant by listing, never by exclusion")
-                )
-                continue
-            actions = [str(action) for action in _as_list(statement.get("Action"))]
-            for action in actions:
-                if "*" in action or action.lower().startswith("iam:"):
-                    problems.append((policy.urn, f"policy grants {action!r}: no wildcards and no IAM actions"))
-            kms = [action for action in actions if action.lower().startswith("kms:")]
-            if kms:
-                problems += _kms_statement_problems(policy.urn, statement)
-                continue
-            for target in _as_list(statement.get("Resource")):
-                if _TAGGED_BUCKET_ARN.fullmatch(str(target)):
-                    continue
-                match = _BUCKET_ARN.fullmatch(str(target))
-                if match is None or match.group("bucket") not in own:
-                    problems.append((policy.urn, f"policy names {target!r}, which is not the tenant's own bucket"))
+        actions, targets = _as_list(statement.get("Action")), _as_list(statement.get("Resource"))
+        if actions != ["s3:GetObject"] or not all(str(t).endswith("/pub/*") for t in targets):
+            problems.append(f"public statement may only allow s3:GetObject on pub/*: {json.dumps(statement)}")
     return problems
 
 
-def _kms_statement_problems(urn: str, statement: Mapping[str, Any]) -> list[tuple[str, str]]:
+def judge_grant(policy: ResourceView, _options: RuleOptions) -> list[str]:
+    """Tenant grants: the profile groups' policies (and any user policy, which no-user-attached-policies refuses).
+
+    A group serves many tenants, so a grant names a bucket only through the caller's TenantBucket tag."""
+    if policy.type not in (USER_POLICY, GROUP_POLICY):
+        return []
+    document = _policy_document(policy)
+    if document is None:
+        return []
+    problems = []
+    for statement in _statements(document):
+        if "NotAction" in statement or "NotResource" in statement:
+            problems.append("policy uses NotAction or NotResource: grant by listing, never by exclusion")
+            continue
+        actions = [str(action) for action in _as_list(statement.get("Action"))]
+        problems += [
+            f"policy grants {action!r}: no wildcards and no IAM actions"
+            for action in actions
+            if "*" in action or action.lower().startswith("iam:")
+        ]
+        if any(action.lower().startswith("kms:") for action in actions):
+            problems += _kms_statement_problems(statement)
+            continue
+        problems += [
+            f"policy names {target!r}: a grant names a tenant's bucket only through its TenantBucket tag"
+            for target in _as_list(statement.get("Resource"))
+            if not _TAGGED_BUCKET_ARN.fullmatch(str(target))
+        ]
+    return problems
+
+
+def _kms_statement_problems(statement: Mapping[str, Any]) -> list[str]:
     problems = [
-        (urn, f"policy lets a tenant use {target!r}: only the stack's KMS key")
+        f"policy lets a tenant use {target!r}: only the stack's KMS key"
         for target in _as_list(statement.get("Resource"))
         if not _KMS_KEY_ARN.fullmatch(str(target))
     ]
     problems += [
-        (urn, f"policy grants {action!r}: a tenant needs only kms:Decrypt and kms:GenerateDataKey")
+        f"policy grants {action!r}: a tenant needs only kms:Decrypt and kms:GenerateDataKey"
         for action in _as_list(statement.get("Action"))
         if str(action).lower().startswith("kms:") and action not in TENANT_KMS_ACTIONS
     ]
     via = (statement.get("Condition") or {}).get("StringEquals", {}).get("kms:ViaService")
     services = [str(value) for value in _as_list(via)] if via is not None else []
     if not services or not all(service.startswith("s3.") for service in services):
-        problems.append((urn, "policy lets a tenant use the KMS key directly: only through S3 (kms:ViaService)"))
+        problems.append("policy lets a tenant use the KMS key directly: only through S3 (kms:ViaService)")
     return problems
 
 
-def check_no_user_attached_policies(stack: StackResources) -> list[tuple[str, str]]:
-    """Security Hub IAM.2 / CIS 1.15: permissions reach users only through groups, and nothing lingers."""
-    problems = [
-        (r.urn, f"{r.type.rsplit(':', 1)[-1]} {r.name} attaches a policy to a user: grant through a group")
-        for r in (*stack.of_type(USER_POLICY), *stack.of_type(USER_POLICY_ATTACHMENT))
-    ]
-    problems += [
-        (r.urn, f"PolicyAttachment {r.name} attaches a policy to users or groups: only the profile policies grant")
-        for r in stack.of_type(POLICY_ATTACHMENT)
-        if r.props.get("users") or r.props.get("groups")
-    ]
+def judge_user_attachments(resource: ResourceView, _options: RuleOptions) -> list[str]:
+    """Security Hub IAM.2 / CIS 1.15: permissions reach users only through the profile groups."""
+    kind = resource.type.rsplit(":", 1)[-1]
+    if resource.type in (USER_POLICY, USER_POLICY_ATTACHMENT):
+        return [f"{kind} {resource.name} attaches a policy to a user: grant through a group"]
+    if resource.type == POLICY_ATTACHMENT and (resource.props.get("users") or resource.props.get("groups")):
+        return [
+            f"PolicyAttachment {resource.name} attaches a policy to users or groups: only the profile policies grant"
+        ]
     # A managed policy on a tenant group, or a user put in another group, would reach around the profiles.
-    problems += [
-        (r.urn, f"{r.type.rsplit(':', 1)[-1]} {r.name} grants outside the profile groups' own policies")
-        for r in (*stack.of_type(GROUP_POLICY_ATTACHMENT), *stack.of_type(USER_GROUP_MEMBERSHIP))
-    ]
+    if resource.type in (GROUP_POLICY_ATTACHMENT, USER_GROUP_MEMBERSHIP):
+        return [f"{kind} {resource.name} grants outside the profile groups' own policies"]
+    for resource_type, listed in EXCLUSIVE_LISTS.items():
+        if resource.type == resource_type and resource.props.get(listed):
+            return [f"{resource.name} keeps {resource.props.get(listed)!r} on the user: it must keep nothing"]
+    return []
+
+
+EXCLUSIVE_LISTS = {USER_POLICIES_EXCLUSIVE: "policyNames", USER_POLICY_ATTACHMENTS_EXCLUSIVE: "policyArns"}
+
+
+def check_user_grants_exclusive(stack: StackResources) -> list[tuple[str, str]]:
+    """Nothing added by hand lingers on a tenant user, and its tag names its own bucket."""
+    problems = []
     for user in stack.of_type(USER):
         tagged = _tags(user).get("TenantBucket")
         buckets = {_known(bucket.props.get("bucket")) for bucket in stack.siblings(user, BUCKET)}
         if _known(tagged) and None not in buckets and tagged not in buckets:
             problems.append((user.urn, f"user {user.name} is tagged for bucket {tagged!r}, which is not its own"))
-    for user in stack.of_type(USER):
-        for resource_type, listed in (
-            (USER_POLICIES_EXCLUSIVE, "policyNames"),
-            (USER_POLICY_ATTACHMENTS_EXCLUSIVE, "policyArns"),
-        ):
-            owners = stack.siblings(user, resource_type)
-            if not owners:
+        for resource_type in EXCLUSIVE_LISTS:
+            if not stack.siblings(user, resource_type):
                 kind = resource_type.rsplit(":", 1)[-1]
                 problems.append((user.urn, f"user {user.name} has no {kind}: a grant added by hand would linger"))
-            problems += [
-                (owner.urn, f"{owner.name} keeps {owner.props.get(listed)!r} on the user: it must keep nothing")
-                for owner in owners
-                if owner.props.get(listed)
-            ]
     return problems
 
 
@@ -342,12 +360,10 @@ def check_private_buckets_use_kms(stack: StackResources) -> list[tuple[str, str]
     return problems
 
 
-def check_sse_s3_opt_outs(stack: StackResources) -> list[tuple[str, str]]:
-    return [
-        (bucket.urn, f"private bucket {bucket.name} uses SSE-S3 by the stack's choice (privateBucketEncryption)")
-        for bucket in stack.of_type(BUCKET)
-        if _tags(bucket).get(PRIVATE_ENCRYPTION_TAG) == "sse-s3"
-    ]
+def judge_sse_s3_opt_out(bucket: ResourceView, _options: RuleOptions) -> list[str]:
+    if bucket.type == BUCKET and _tags(bucket).get(PRIVATE_ENCRYPTION_TAG) == "sse-s3":
+        return [f"private bucket {bucket.name} uses SSE-S3 by the stack's choice (privateBucketEncryption)"]
+    return []
 
 
 def _is_public(stack: StackResources, bucket: ResourceView) -> bool:
@@ -405,34 +421,35 @@ def check_key_hygiene(stack: StackResources) -> list[tuple[str, str]]:
     return problems
 
 
-def check_access_key_secrets(stack: StackResources) -> list[tuple[str, str]]:
-    return [
-        (key.urn, "the access key's secret is not marked secret (additionalSecretOutputs lacks 'secret')")
-        for key in stack.of_type(ACCESS_KEY)
-        if "secret" not in key.additional_secret_outputs
-    ] + [
-        (key.urn, "the access key uses pgpKey: its secret would leave Pulumi encrypted for one person instead")
-        for key in stack.of_type(ACCESS_KEY)
-        if key.props.get("pgpKey")
-    ]
+def judge_access_key_secret(key: ResourceView, _options: RuleOptions) -> list[str]:
+    if key.type != ACCESS_KEY:
+        return []
+    problems = []
+    if "secret" not in key.additional_secret_outputs:
+        problems.append("the access key's secret is not marked secret (additionalSecretOutputs lacks 'secret')")
+    if key.props.get("pgpKey"):
+        problems.append("the access key uses pgpKey: its secret would leave Pulumi encrypted for one person instead")
+    return problems
 
 
-def check_credential_parameters(stack: StackResources) -> list[tuple[str, str]]:
-    return [
-        (parameter.urn, f"SSM parameter {parameter.props.get('name')} holds credentials but is not a SecureString")
-        for parameter in stack.of_type(PARAMETER)
-        if str(parameter.props.get("name", "")).startswith("/tenant-storage/")
+def judge_credential_parameter(parameter: ResourceView, _options: RuleOptions) -> list[str]:
+    if (
+        parameter.type == PARAMETER
+        and str(parameter.props.get("name") or "").startswith("/tenant-storage/")
         and parameter.props.get("type") != "SecureString"
-    ]
+    ):
+        return [f"SSM parameter {parameter.props.get('name')} holds credentials but is not a SecureString"]
+    return []
 
 
-def check_org_id_tags(stack: StackResources) -> list[tuple[str, str]]:
-    return [
-        (r.urn, f"{r.type.rsplit(':', 1)[-1]} {r.name} has no OrgId tag (billing reports group by it)")
-        for resource_type in TAGGED_TYPES
-        for r in stack.of_type(resource_type)
-        if not _known(_tags(r).get("OrgId")) and not _is_access_log_bucket(r)
-    ]
+def judge_org_id_tag(resource: ResourceView, _options: RuleOptions) -> list[str]:
+    if (
+        resource.type in TAGGED_TYPES
+        and not _known(_tags(resource).get("OrgId"))
+        and not _is_access_log_bucket(resource)
+    ):
+        return [f"{resource.type.rsplit(':', 1)[-1]} {resource.name} has no OrgId tag (billing reports group by it)"]
+    return []
 
 
 def _is_access_log_bucket(resource: ResourceView) -> bool:
@@ -444,13 +461,15 @@ def _is_access_log_bucket(resource: ResourceView) -> bool:
     )
 
 
-def check_production_protection(stack: StackResources) -> list[tuple[str, str]]:
-    return [
-        (r.urn, f"{r.type.rsplit(':', 1)[-1]} {r.name} of a production-class stack is not protected")
-        for r in (*stack.of_type(BUCKET), *stack.of_type(KMS_KEY))
-        if (_tags(r).get("Environment") in PRODUCTION_CLASS or _tags(r).get("AccountClass") == "productionClass")
-        and not r.protect
-    ]
+def judge_production_protection(resource: ResourceView, _options: RuleOptions) -> list[str]:
+    tags = _tags(resource)
+    if (
+        resource.type in (BUCKET, KMS_KEY)
+        and (tags.get("Environment") in PRODUCTION_CLASS or tags.get("AccountClass") == "productionClass")
+        and not resource.protect
+    ):
+        return [f"{resource.type.rsplit(':', 1)[-1]} {resource.name} of a production-class stack is not protected"]
+    return []
 
 
 def check_one_tenant_per_bucket(stack: StackResources) -> list[tuple[str, str]]:
@@ -493,7 +512,9 @@ RULES = (
         "mandatory",
         check_one_tenant_per_bucket,
     ),
-    Rule("bucket-name-convention", "Buckets are named <prefix>-<OrgId>[-<suffix>].", "advisory", check_bucket_names),
+    Rule(
+        "bucket-name-convention", "Buckets are named <prefix>-<OrgId>[-<suffix>].", "advisory", judge=judge_bucket_name
+    ),
     Rule(
         "bucket-guard-rails",
         "Every bucket has BucketOwnerEnforced ownership, a public access block, SSE, versioning and a TLS-only policy.",
@@ -504,21 +525,28 @@ RULES = (
         "public-read-of-pub-only",
         "A public bucket-policy statement may only allow s3:GetObject on pub/*.",
         "mandatory",
-        check_public_statements,
+        judge=judge_public_statements,
     ),
     Rule(
         "user-policy-least-privilege",
         "Tenant grants have no wildcard or IAM actions, name only the tenant's own bucket (through its tag) "
         "and use the stack's KMS key only through S3.",
         "mandatory",
-        check_user_policies,
+        judge=judge_grant,
     ),
     Rule(
         "no-user-attached-policies",
-        "IAM.2 / CIS 1.15: no policy is attached to a tenant user, and its inline policies and attachments are "
-        "managed exclusively (nothing added by hand lingers).",
+        "IAM.2 / CIS 1.15: no policy is attached to a tenant user or its group, and the exclusive owners of a "
+        "user's inline policies and attachments keep nothing.",
         "mandatory",
-        check_no_user_attached_policies,
+        judge=judge_user_attachments,
+    ),
+    Rule(
+        "user-grants-exclusive",
+        "Each tenant user's inline policies and attachments are managed exclusively (nothing added by hand "
+        "lingers), and its TenantBucket tag names its own bucket.",
+        "mandatory",
+        check_user_grants_exclusive,
     ),
     Rule("access-logging", "S3.9: every tenant bucket has server access logging.", "mandatory", check_access_logging),
     Rule(
@@ -531,7 +559,7 @@ RULES = (
         "private-buckets-sse-s3-by-choice",
         "A stack chose SSE-S3 for its private buckets (privateBucketEncryption: sse-s3).",
         "advisory",
-        check_sse_s3_opt_outs,
+        judge=judge_sse_s3_opt_out,
     ),
     Rule("tls-1-2-minimum", "S3.5: every bucket policy denies TLS older than 1.2.", "mandatory", check_tls_minimum),
     Rule(
@@ -541,25 +569,28 @@ RULES = (
         check_key_hygiene,
     ),
     Rule(
-        "access-key-secret-is-secret", "Access key secrets stay Pulumi secrets.", "mandatory", check_access_key_secrets
+        "access-key-secret-is-secret",
+        "Access key secrets stay Pulumi secrets.",
+        "mandatory",
+        judge=judge_access_key_secret,
     ),
     Rule(
         "credential-parameters-encrypted",
         "SSM parameters holding tenant credentials are SecureStrings.",
         "mandatory",
-        check_credential_parameters,
+        judge=judge_credential_parameter,
     ),
     Rule(
         "org-id-tags",
         "Buckets, users, objects and credential secrets carry an OrgId tag.",
         "advisory",
-        check_org_id_tags,
+        judge=judge_org_id_tag,
     ),
     Rule(
         "production-buckets-protected",
         "Production and staging buckets are protected from deletion.",
         "mandatory",
-        check_production_protection,
+        judge=judge_production_protection,
     ),
 )
 

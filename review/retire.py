@@ -29,9 +29,16 @@ class Retirement:
             + shlex.quote(f'import boto3; boto3.resource("s3").Bucket("{self.bucket_name}").object_versions.delete()')
             + "   # every version and delete marker: the data is gone after this"
         )
+        # A policy, console password, group or key added to the user by hand makes its deletion fail
+        # (DeleteConflict): preflight names each one and the command that removes it.
+        preflight = (
+            f"tenant-storage preflight --stack {shlex.quote(stack)}"
+            "   # nothing added by hand blocks the user's deletion"
+        )
         if self.protected:
             return [
                 f"pulumi state unprotect --stack {shlex.quote(stack)} --yes {shlex.quote(self.bucket_urn)}",
+                preflight,
                 f"pulumi up --stack {shlex.quote(stack)}   # deletes the user and its keys; the bucket is retained: "
                 "left in AWS, forgotten by Pulumi",
                 empty,
@@ -39,6 +46,7 @@ class Retirement:
             ]
         return [
             empty,
+            preflight,
             f"pulumi up --stack {shlex.quote(stack)}   # deletes the now empty bucket, the user and its keys",
         ]
 

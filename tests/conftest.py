@@ -265,8 +265,13 @@ def edit_registry(registry: dict, change: tuple[str, int, int]) -> None:
     if not tenants:
         return
     target = tenants[index % len(tenants)]
+    taken = {tenant["orgId"] for tenant in tenants}
+    # A new orgId of its own: two edits adding "the same" tenant must not make the registry invalid.
+    fresh = next(
+        str(n) for n in range(index, index + len(taken) + 1) if f"new{n}" not in taken and f"legacy{n}" not in taken
+    )
     if kind == "add":
-        tenants.append({"orgId": f"new{index}", "environment": ENVIRONMENTS[value % 5], "profile": PROFILES[value % 3]})
+        tenants.append({"orgId": f"new{fresh}", "environment": ENVIRONMENTS[value % 5], "profile": PROFILES[value % 3]})
     elif kind == "remove":
         tenants.remove(target)
     elif kind == "profile":
@@ -278,11 +283,11 @@ def edit_registry(registry: dict, change: tuple[str, int, int]) -> None:
     elif kind == "adopt":
         tenants.append(
             {
-                "orgId": f"legacy{index}",
+                "orgId": f"legacy{fresh}",
                 "environment": QA_ENVIRONMENTS[value % 3],
                 "profile": PROFILES[value % 3],
                 "adopt": True,
-                "bucketName": f"legacy-bucket-{index}",
+                "bucketName": f"legacy-bucket-{fresh}",
             }
         )
     elif kind == "environment":

@@ -109,6 +109,7 @@ def test_security_rules_are_mandatory_and_conventions_advisory():
         "public-read-of-pub-only": "mandatory",
         "user-policy-least-privilege": "mandatory",
         "no-user-attached-policies": "mandatory",
+        "user-grants-exclusive": "mandatory",
         "access-logging": "mandatory",
         "private-buckets-sse-kms": "mandatory",
         "private-buckets-sse-s3-by-choice": "advisory",
@@ -212,7 +213,7 @@ class TestUserPolicies:
             good_tenant(), "group-policy", props={"group": "g", "policy": json.dumps(document)}, parent=PARENT
         )
         assert violations(resources, "user-policy-least-privilege") == [
-            f"policy names 'arn:aws:s3:::{NAME}/*', which is not the tenant's own bucket"
+            f"policy names 'arn:aws:s3:::{NAME}/*': a grant names a tenant's bucket only through its TenantBucket tag"
         ]
 
     @pytest.mark.parametrize(
@@ -235,27 +236,25 @@ class TestUserPolicies:
         resources = replaced(good_tenant(), "group-policy", props={"group": "g", "policy": json.dumps(document)})
         assert any(message in found for found in violations(resources, "user-policy-least-privilege"))
 
-    def test_a_china_partition_arn_of_its_own_bucket_is_fine_and_of_another_is_not(self):
+    def test_a_china_partition_grant_through_the_tag_is_fine_and_one_naming_a_bucket_is_not(self):
         from tenant_storage.policies import effective_policy
         from tenant_storage.regions import CHINA
 
-        def user_policy(profile: Profile, bucket: str, partition) -> dict:
-            return effective_policy(group_policy(profile, partition), {"TenantBucket": bucket})
-
-        own = json.dumps(user_policy(Profile.APP_STORAGE, NAME, CHINA))
+        tagged = json.dumps(group_policy(Profile.APP_STORAGE, CHINA))
         assert (
             violations(
-                [*good_tenant(), resource(USER_POLICY, "user-policy", {"user": "u", "policy": own})],
+                replaced(good_tenant(), "group-policy", props={"group": "g", "policy": tagged}),
                 "user-policy-least-privilege",
             )
             == []
         )
-        other = json.dumps(user_policy(Profile.APP_STORAGE, "fusion-rms-acme", CHINA))
+        # The same grant resolved for one bucket (as a hand-written user policy would be) names it directly.
+        named = json.dumps(effective_policy(group_policy(Profile.APP_STORAGE, CHINA), {"TenantBucket": NAME}))
         [found, *_] = violations(
-            [*good_tenant(), resource(USER_POLICY, "user-policy", {"user": "u", "policy": other})],
+            [*good_tenant(), resource(USER_POLICY, "user-policy", {"user": "u", "policy": named})],
             "user-policy-least-privilege",
         )
-        assert "names 'arn:aws-cn:s3:::fusion-rms-acme'" in found
+        assert f"names 'arn:aws-cn:s3:::{NAME}'" in found
 
 
 class TestOneTenantPerBucket:
@@ -338,20 +337,24 @@ class TestTheProgramAgainstThePack:
 
 
 class TestCrossGuardWiring:
-    def test_each_rule_becomes_a_stack_policy_with_its_enforcement_level(self):
-        from pulumi_policy import EnforcementLevel
+    def test_a_rule_that_judges_one_resource_runs_before_its_step_and_the_others_on_the_stack(self):
+        from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, StackValidationPolicy
 
-        from policy.crossguard import stack_policies
+        from policy.crossguard import policies
 
-        policies = {policy.name: policy for policy in stack_policies()}
-        assert set(policies) == set(RULE_BY_NAME)
-        assert policies["bucket-guard-rails"].enforcement_level is EnforcementLevel.MANDATORY
-        assert policies["org-id-tags"].enforcement_level is EnforcementLevel.ADVISORY
+        by_name = {policy.name: policy for policy in policies()}
+        assert set(by_name) == set(RULE_BY_NAME)
+        kinds = {"resource": ResourceValidationPolicy, "stack": StackValidationPolicy}
+        for rule in RULES:
+            assert isinstance(by_name[rule.name], kinds[rule.scope]), rule.name
+        assert isinstance(by_name["user-policy-least-privilege"], ResourceValidationPolicy)
+        assert by_name["bucket-guard-rails"].enforcement_level is EnforcementLevel.MANDATORY
+        assert by_name["org-id-tags"].enforcement_level is EnforcementLevel.ADVISORY
 
     def test_a_validation_reports_what_the_rule_finds_on_crossguard_resources(self):
         from pulumi_policy import PolicyCustomTimeouts, PolicyResource, PolicyResourceOptions, StackValidationArgs
 
-        from policy.crossguard import stack_policies
+        from policy.crossguard import policies
 
         def policy_resource(view: ResourceView, protect: bool = False) -> PolicyResource:
             options = PolicyResourceOptions(
@@ -364,13 +367,11 @@ class TestCrossGuardWiring:
             )
             return PolicyResource(view.type, view.props, view.urn, view.name, options, None, None, [], {})
 
-        production_tags = {**TAGS, "Environment": "production"}
-        tenant = replaced(good_tenant(), "bucket", props={"bucket": NAME, "tags": production_tags})
-        args = StackValidationArgs([policy_resource(view) for view in tenant])
+        args = StackValidationArgs([policy_resource(view) for view in without(good_tenant(), "logging")])
         reports = []
-        [protection] = [p for p in stack_policies() if p.name == "production-buckets-protected"]
-        protection.validate(args, lambda message, urn=None: reports.append((message, urn)))
-        assert reports == [("Bucket bucket of a production-class stack is not protected", "urn:bucket")]
+        [logging] = [p for p in policies() if p.name == "access-logging"]
+        logging.validate(args, lambda message, urn=None: reports.append((message, urn)))
+        assert reports == [(f"bucket {NAME} has no server access logging", "urn:bucket")]
 
 
 class TestComplianceControls:
@@ -385,7 +386,7 @@ class TestComplianceControls:
 
     @pytest.mark.parametrize("owner", ["inline-policies", "policy-attachments"])
     def test_a_user_without_exclusive_ownership_of_its_grants_is_reported(self, owner):
-        [found] = violations(without(good_tenant(), owner), "no-user-attached-policies")
+        [found] = violations(without(good_tenant(), owner), "user-grants-exclusive")
         assert "a grant added by hand would linger" in found
 
     def test_exclusive_ownership_that_keeps_a_policy_is_reported(self):
@@ -499,7 +500,7 @@ class TestGrantsCannotReachAroundTheProfiles:
         resources = replaced(
             good_tenant(), "user", props={"name": "rms_xmsqa1", "tags": {**TAGS, "TenantBucket": "fusion-rms-acme"}}
         )
-        assert violations(resources, "no-user-attached-policies") == [
+        assert violations(resources, "user-grants-exclusive") == [
             "user user is tagged for bucket 'fusion-rms-acme', which is not its own"
         ]
 

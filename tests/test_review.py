@@ -149,13 +149,14 @@ class TestPlanAgainstABaseRevision:
         main(["plan", "--stack", "prod", "--base", "HEAD"], project_dir=repo)
         lines = capsys.readouterr().out.splitlines()
         start = next(i for i, line in enumerate(lines) if "to retire acme-orders" in line)
-        steps = [line.strip() for line in lines[start + 1 : start + 5]]
+        steps = [line.strip() for line in lines[start + 1 : start + 6]]
         urn = PROD_BUCKET_URN.format("acme-orders")
         assert steps[0] == f"1. pulumi state unprotect --stack prod --yes '{urn}'"
-        assert steps[1].startswith("2. pulumi up --stack prod")
-        assert "object_versions.delete()" in steps[2]
-        assert "fusion-rms-acme-orders" in steps[2]
-        assert steps[3] == "4. aws s3api delete-bucket --bucket fusion-rms-acme-orders"
+        assert steps[1].startswith("2. tenant-storage preflight --stack prod")
+        assert steps[2].startswith("3. pulumi up --stack prod")
+        assert "object_versions.delete()" in steps[3]
+        assert "fusion-rms-acme-orders" in steps[3]
+        assert steps[4] == "5. aws s3api delete-bucket --bucket fusion-rms-acme-orders"
 
     def test_an_unprotected_tenant_is_emptied_then_deployed_away(self, repo, capsys):
         replace_in("tenants.yaml", "  - orgId: xmsqa2\n    environment: qa\n    profile: app-storage\n", "")(repo)
@@ -163,7 +164,8 @@ class TestPlanAgainstABaseRevision:
         out = capsys.readouterr().out
         assert "to retire xmsqa2" in out
         assert "pulumi state unprotect" not in out
-        assert "2. pulumi up --stack qa   # deletes the now empty bucket" in out
+        assert "2. tenant-storage preflight --stack qa" in out
+        assert "3. pulumi up --stack qa   # deletes the now empty bucket" in out
 
     def test_a_new_bucket_name_is_a_replacement_flagged_as_data_loss(self, repo, capsys):
         replace_in("tenants.yaml", "    profile: app-storage\n", "    profile: app-storage\n    randomSuffix: true\n")(

@@ -19,6 +19,26 @@ def steps_using(job: dict, action: str) -> list[dict]:
     return [step for step in job["steps"] if step.get("uses", "").startswith(action)]
 
 
+PULUMI_COMMAND = re.compile(r"(?:^|\s)pulumi (preview|up)\b(?P<args>[^\n]*)")
+
+
+def pulumi_steps(job: dict) -> list[tuple[str, str, dict]]:
+    """Each step that runs `pulumi preview` or `pulumi up`, through pulumi/actions or the CLI: (command, the
+    options as text, the step)."""
+    found = []
+    for step in job.get("steps", []):
+        if step.get("uses", "").startswith("pulumi/actions") and "command" in step.get("with", {}):
+            options = step["with"]
+            found.append((options["command"], f"--policy-pack {options.get('policyPacks', '')}", step))
+        for match in PULUMI_COMMAND.finditer(step.get("run", "")):
+            found.append((match.group(1), match.group("args"), step))
+    return found
+
+
+def all_jobs() -> list[dict]:
+    return [job for path in WORKFLOWS.glob("*.yml") for job in yaml.safe_load(path.read_text())["jobs"].values()]
+
+
 class TestPullRequests:
     workflow = load("pull-request.yml")
     jobs = workflow["jobs"]
@@ -98,8 +118,20 @@ class TestDeploy:
     def test_two_deploys_of_one_stack_never_overlap(self):
         for job in ("non-production", "production"):
             assert self.jobs[job]["concurrency"] == {"group": "deploy-${{ matrix.stack }}", "cancel-in-progress": False}
-            [up] = steps_using(self.jobs[job], "pulumi/actions")
-            assert (up["with"]["command"], up["with"]["stack-name"]) == ("up", "${{ matrix.stack }}")
+            for _command, options, step in pulumi_steps(self.jobs[job]):
+                assert '--stack "$STACK"' in options
+                assert step["env"]["STACK"] == "${{ matrix.stack }}"
+
+    def test_a_mandatory_violation_stops_the_deploy_before_any_change(self):
+        """pulumi/actions runs `up --skip-preview`, where stack policies run after every step: so the job
+        previews with the pack first, and `up` may do only what that preview planned."""
+        for job in ("non-production", "production"):
+            [(first, preview, _), (second, up, _)] = pulumi_steps(self.jobs[job])
+            assert (first, second) == ("preview", "up")
+            saved = re.search(r'--save-plan "([^"]+)"', preview)
+            assert saved is not None
+            assert f'--plan "{saved.group(1)}"' in up
+            assert "--skip-preview" not in up
 
 
 def test_no_workflow_uses_long_lived_aws_keys():
@@ -174,20 +206,35 @@ class TestNightlyAudit:
 
 class TestTheGateIsTheDeploysGate:
     def test_every_preview_and_up_runs_the_policy_pack(self):
-        actions = [
-            step
-            for path in WORKFLOWS.glob("*.yml")
-            for job in yaml.safe_load(path.read_text())["jobs"].values()
-            for step in steps_using(job, "pulumi/actions")
-        ]
-        assert len(actions) >= 3
-        assert all(step["with"]["policyPacks"] == "policy" for step in actions)
+        runs = [options for job in all_jobs() for _command, options, _step in pulumi_steps(job)]
+        assert len(runs) >= 3
+        assert all(re.search(r"--policy-pack policy(\s|$)", options) for options in runs), runs
+
+    def test_every_preview_and_deploy_job_runs_preflight_first(self):
+        """What real AWS refuses (account Block Public Access, ACL grants, two keys, DeleteConflict) is
+        found before the preview, with the job's own read access."""
+        for job in all_jobs():
+            runs = pulumi_steps(job)
+            if not runs:
+                continue
+            first = job["steps"].index(runs[0][2])
+            commands = [step.get("run", "") for step in job["steps"][:first]]
+            assert '.venv/bin/tenant-storage preflight --stack "$STACK"' in commands
+
+    def test_every_job_that_runs_the_pack_builds_its_environment_first(self):
+        """The CLI loads a local Python pack with policy/venv's interpreter and never creates it."""
+        for job in all_jobs():
+            runs = pulumi_steps(job)
+            if not runs:
+                continue
+            first = job["steps"].index(runs[0][2])
+            assert "make policy-pack" in [step.get("run", "") for step in job["steps"][:first]]
 
     def test_the_backend_is_pulumi_cloud_or_self_managed(self):
         for name in ("pull-request.yml", "deploy.yml"):
             workflow = load(name)
             assert workflow["env"]["PULUMI_BACKEND_URL"] == "${{ vars.PULUMI_BACKEND_URL }}"
             for job in workflow["jobs"].values():
-                for step in steps_using(job, "pulumi/actions"):
+                for _command, _options, step in pulumi_steps(job):
                     assert step["env"]["PULUMI_ACCESS_TOKEN"] == "${{ secrets.PULUMI_ACCESS_TOKEN }}"
                     assert step["env"]["PULUMI_CONFIG_PASSPHRASE"] == "${{ secrets.PULUMI_CONFIG_PASSPHRASE }}"

@@ -1,0 +1,334 @@
+"""`preflight`: will the next deploy of this stack succeed in the live account?
+
+    tenant-storage preflight --stack qa [--format text|json] [--endpoint-url URL]
+
+Read-only; run it before the first deploy and before every adoption or retirement. Each check is a
+refusal of real AWS that the emulator and the offline plan never meet, reported with the tenant and
+the fix (exit status 1):
+
+- `account-public-access-block`: account-level S3 Block Public Access refuses (BlockPublicPolicy) or
+  voids (RestrictPublicBuckets) a media-gallery bucket's public `pub/` statement;
+- `bucket-acl-grants`: a bucket to adopt that grants anyone but its owner through its ACL fails
+  BucketOwnerEnforced (`InvalidBucketAclWithObjectOwnership`);
+- `bucket-region`: a bucket to adopt outside the stack's region cannot send its access logs to the
+  stack's log bucket (server access logs go only to a bucket of the same region and account);
+- `access-key-limit`: a user the stack did not make already holds keys, and with the declared ones it
+  would pass IAM's limit of two;
+- `delete-conflict`: a user the deploy will delete (no tenant declares it any more) holds what
+  `DeleteUser` refuses (`DeleteConflict`): inline or attached policies, a login profile, MFA devices,
+  signing certificates, SSH keys, service credentials, other groups, keys made by hand;
+- `iam-user-headroom`: the users to create do not fit under the account's IAM user quota;
+- `log-bucket-name`: the stack's access-log bucket name belongs to another account.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from live.aws import Aws, StackContext, load_stack, run_command, verify_account
+from tenant_storage import naming
+from tenant_storage.registry import Profile, Tenant
+
+MANAGED_TAG = ("ManagedBy", "pulumi")
+ACCESS_KEYS_PER_USER = 2  # IAM's limit, which cannot be raised
+
+
+@dataclass(frozen=True)
+class Fix:
+    """One AWS call that removes a cause of a failure: shown as the `aws` command a person runs."""
+
+    service: str
+    operation: str  # the boto3 method name
+    parameters: dict[str, str]
+
+    def command(self) -> str:
+        """The AWS CLI's own spelling: each name through botocore's `xform_name`, as the CLI makes it."""
+        from botocore import xform_name
+
+        arguments = " ".join(
+            f"--{xform_name(name, '-')} {shlex.quote(value)}" for name, value in self.parameters.items()
+        )
+        return f"aws {self.service} {self.operation.replace('_', '-')} {arguments}"
+
+
+@dataclass(frozen=True)
+class Finding:
+    orgId: str | None  # noqa: N815 - the JSON field name
+    check: str
+    message: str
+    fixes: list[Fix] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "orgId": self.orgId,
+            "check": self.check,
+            "message": self.message,
+            "fixes": [fix.command() for fix in self.fixes],
+        }
+
+
+class Preflight:
+    def __init__(self, aws: Aws, context: StackContext, account: str, project_dir: Path) -> None:
+        from botocore.exceptions import ClientError
+
+        self.aws, self.context, self.account, self.project_dir = aws, context, account, project_dir
+        self.settings = context.settings
+        self.s3, self.iam = aws.client("s3"), aws.client("iam")
+        self.client_error = ClientError
+        self.findings: list[Finding] = []
+        self.live_buckets = {
+            bucket["Name"] for page in self.s3.get_paginator("list_buckets").paginate() for bucket in page["Buckets"]
+        }
+        self.live_users = {
+            user["UserName"] for page in self.iam.get_paginator("list_users").paginate() for user in page["Users"]
+        }
+
+    def check(self) -> list[Finding]:
+        self.account_public_access_block()
+        for tenant in self.context.tenants:
+            self.tenant(tenant)
+        self.retiring_users()
+        self.user_headroom()
+        self.log_bucket_name()
+        return self.findings
+
+    def _error_code(self, error: Exception) -> str:
+        return str(getattr(error, "response", {}).get("Error", {}).get("Code", ""))
+
+    def user_name(self, tenant: Tenant) -> str:
+        return naming.iam_user_name(self.settings.naming.iam_user_prefix, tenant.org_id)
+
+    def bucket_name(self, tenant: Tenant) -> str | None:
+        if tenant.random_suffix:
+            return None  # drawn at the first deploy: nothing exists yet
+        return tenant.bucket_name or naming.bucket_name(self.settings.naming.bucket_prefix, tenant.org_id)
+
+    def account_public_access_block(self) -> None:
+        public = [t for t in self.context.tenants if t.profile == Profile.MEDIA_GALLERY]
+        if not public:
+            return
+        try:
+            block = self.aws.client("s3control").get_public_access_block(AccountId=self.account)
+        except self.client_error as error:
+            if self._error_code(error) == "NoSuchPublicAccessBlockConfiguration":
+                return
+            raise
+        settings = block["PublicAccessBlockConfiguration"]
+        effects = {
+            "BlockPublicPolicy": "refuses its public pub/ statement (PutBucketPolicy fails with AccessDenied)",
+            "RestrictPublicBuckets": "keeps its pub/ folder private although the policy allows it",
+        }
+        for tenant in public:
+            for setting, effect in effects.items():
+                if settings.get(setting):
+                    self.findings.append(
+                        Finding(
+                            tenant.org_id,
+                            "account-public-access-block",
+                            f"the account's S3 Block Public Access has {setting} on, which {effect}: the "
+                            "media-gallery profile needs it off for this account (ask whoever owns the account's "
+                            "guardrails, often an organisation policy), or give the tenant another profile",
+                        )
+                    )
+
+    def tenant(self, tenant: Tenant) -> None:
+        bucket = self.bucket_name(tenant)
+        if tenant.adopt and bucket is not None and bucket in self.live_buckets:
+            self.adopted_bucket(tenant, bucket)
+        user = self.user_name(tenant)
+        if user in self.live_users and not self.is_the_stacks(user):
+            self.access_key_limit(tenant, user)
+
+    def adopted_bucket(self, tenant: Tenant, bucket: str) -> None:
+        acl = self.s3.get_bucket_acl(Bucket=bucket)
+        owner = acl.get("Owner", {}).get("ID")
+        others = [
+            grant
+            for grant in acl.get("Grants", [])
+            if grant.get("Grantee", {}).get("ID") != owner or grant.get("Grantee", {}).get("Type") != "CanonicalUser"
+        ]
+        if others:
+            grantees = sorted(
+                {
+                    str(g["Grantee"].get("URI") or g["Grantee"].get("ID") or g["Grantee"].get("EmailAddress"))
+                    for g in others
+                }
+            )
+            self.findings.append(
+                Finding(
+                    tenant.org_id,
+                    "bucket-acl-grants",
+                    f"bucket {bucket} grants {', '.join(grantees)} through its ACL: BucketOwnerEnforced fails "
+                    "on it (InvalidBucketAclWithObjectOwnership); reset the ACL to the owner alone first (move "
+                    "any grant that is still needed into the tenant's profile)",
+                    [Fix("s3api", "put_bucket_acl", {"Bucket": bucket, "ACL": "private"})],
+                )
+            )
+        region = self.s3.get_bucket_location(Bucket=bucket).get("LocationConstraint") or "us-east-1"
+        if region != self.settings.region:
+            self.findings.append(
+                Finding(
+                    tenant.org_id,
+                    "bucket-region",
+                    f"bucket {bucket} is in {region}, the stack in {self.settings.region}: its access logs can "
+                    "only go to a bucket of its own region; adopt it in a stack of that region",
+                )
+            )
+
+    def is_the_stacks(self, user: str) -> bool:
+        tags = {t["Key"]: t["Value"] for t in self.iam.list_user_tags(UserName=user).get("Tags", [])}
+        return tags.get(MANAGED_TAG[0]) == MANAGED_TAG[1]
+
+    def access_key_limit(self, tenant: Tenant, user: str) -> None:
+        keys = self.iam.list_access_keys(UserName=user)["AccessKeyMetadata"]
+        declared = len(tenant.access_keys or [naming.DEFAULT_KEY_LABEL])
+        if len(keys) + declared > ACCESS_KEYS_PER_USER:
+            ids = ", ".join(key["AccessKeyId"] for key in keys)
+            self.findings.append(
+                Finding(
+                    tenant.org_id,
+                    "access-key-limit",
+                    f"user {user} already has {len(keys)} access key(s) ({ids}) and {declared} are declared: IAM "
+                    f"allows {ACCESS_KEYS_PER_USER}, so creating the declared key fails (LimitExceeded). Once the "
+                    "app uses a declared key, delete the legacy one the app no longer needs",
+                    [
+                        Fix("iam", "delete_access_key", {"UserName": user, "AccessKeyId": key["AccessKeyId"]})
+                        for key in keys[: len(keys) + declared - ACCESS_KEYS_PER_USER]
+                    ],
+                )
+            )
+
+    def retiring_users(self) -> None:
+        """Users of the stack's prefix, made by the stack, that no tenant of the registry declares any more."""
+        from live.discover import declared_names
+
+        _, _, declared = declared_names(self.project_dir, self.context)
+        prefix = self.settings.naming.iam_user_prefix
+        for user in sorted(self.live_users):
+            if user.startswith(prefix) and user not in declared and self.is_the_stacks(user):
+                self.delete_conflicts(user)
+
+    def delete_conflicts(self, user: str) -> None:
+        iam, fixes, causes = self.iam, [], []
+        for name in iam.list_user_policies(UserName=user)["PolicyNames"]:
+            causes.append(f"inline policy {name}")
+            fixes.append(Fix("iam", "delete_user_policy", {"UserName": user, "PolicyName": name}))
+        for policy in iam.list_attached_user_policies(UserName=user)["AttachedPolicies"]:
+            causes.append(f"attached policy {policy['PolicyArn']}")
+            fixes.append(Fix("iam", "detach_user_policy", {"UserName": user, "PolicyArn": policy["PolicyArn"]}))
+        try:
+            iam.get_login_profile(UserName=user)
+            causes.append("a console password (login profile)")
+            fixes.append(Fix("iam", "delete_login_profile", {"UserName": user}))
+        except self.client_error as error:
+            if self._error_code(error) != "NoSuchEntity":
+                raise
+        for device in iam.list_mfa_devices(UserName=user)["MFADevices"]:
+            causes.append(f"MFA device {device['SerialNumber']}")
+            fixes.append(
+                Fix("iam", "deactivate_mfa_device", {"UserName": user, "SerialNumber": device["SerialNumber"]})
+            )
+        for certificate in iam.list_signing_certificates(UserName=user)["Certificates"]:
+            causes.append(f"signing certificate {certificate['CertificateId']}")
+            fixes.append(
+                Fix(
+                    "iam",
+                    "delete_signing_certificate",
+                    {"UserName": user, "CertificateId": certificate["CertificateId"]},
+                )
+            )
+        for ssh_key in iam.list_ssh_public_keys(UserName=user)["SSHPublicKeys"]:
+            causes.append(f"SSH key {ssh_key['SSHPublicKeyId']}")
+            fixes.append(
+                Fix("iam", "delete_ssh_public_key", {"UserName": user, "SSHPublicKeyId": ssh_key["SSHPublicKeyId"]})
+            )
+        groups = {naming.group_name(self.settings.stack, profile.value) for profile in Profile}
+        for group in iam.list_groups_for_user(UserName=user)["Groups"]:
+            if group["GroupName"] not in groups:
+                causes.append(f"membership of group {group['GroupName']}")
+                fixes.append(Fix("iam", "remove_user_from_group", {"UserName": user, "GroupName": group["GroupName"]}))
+        if causes:
+            self.findings.append(
+                Finding(
+                    None,
+                    "delete-conflict",
+                    f"user {user} (no tenant declares it: the deploy deletes it) holds {', '.join(causes)}, which "
+                    "DeleteUser refuses (DeleteConflict); remove them first (its access keys the stack deletes "
+                    "itself; delete any key made by hand too)",
+                    fixes,
+                )
+            )
+
+    def user_headroom(self) -> None:
+        to_create = [t for t in self.context.tenants if self.user_name(t) not in self.live_users]
+        summary = self.iam.get_account_summary()["SummaryMap"]
+        users, quota = int(summary.get("Users", 0)), int(summary.get("UsersQuota", naming.IAM_USERS_PER_ACCOUNT))
+        print(f"preflight: {users} of {quota} IAM users in use, {len(to_create)} to create", file=sys.stderr)
+        if users + len(to_create) > quota:
+            self.findings.append(
+                Finding(
+                    None,
+                    "iam-user-headroom",
+                    f"the account has {users} IAM users of its quota of {quota}; the {len(to_create)} users to "
+                    "create do not fit: move tenants to a stack in another account (a shard)",
+                )
+            )
+
+    def log_bucket_name(self) -> None:
+        shard = self.settings.shard.index if self.settings.shard else None
+        name = naming.access_log_bucket_name(
+            self.settings.naming.bucket_prefix, self.account, self.settings.region, shard
+        )
+        if name in self.live_buckets:
+            return
+        try:
+            self.s3.head_bucket(Bucket=name)
+        except self.client_error as error:
+            if self._error_code(error) in ("404", "NoSuchBucket", "NotFound"):
+                return
+            if self._error_code(error) not in ("403", "AccessDenied", "Forbidden"):
+                raise
+        self.findings.append(
+            Finding(
+                None,
+                "log-bucket-name",
+                f"the stack's access-log bucket name {name} belongs to another account: the deploy cannot create "
+                "it; change the stack's bucketPrefix",
+            )
+        )
+
+
+def render(document: dict[str, Any], output_format: str) -> str:
+    if output_format == "json":
+        return json.dumps(document, indent=2) + "\n"
+    findings = document["findings"]
+    count = len(findings)
+    out = [
+        f"preflight of stack {document['stack']} in account {document['account']}: "
+        + (f"{count} finding{'s' if count != 1 else ''}" if count else "ready to deploy")
+    ]
+    for finding in findings:
+        out.append(f"  {finding['orgId'] or 'stack'}: {finding['check']}: {finding['message']}")
+        out += [f"      {command}" for command in finding.get("fixes", [])]
+    return "\n".join(out) + "\n"
+
+
+def run_preflight(
+    project_dir: Path, stack: str, output_format: str, endpoint_url: str | None, session: Any = None
+) -> int:
+    aws = Aws(session, endpoint_url)
+
+    def body() -> int:
+        context = load_stack(project_dir, stack)
+        account = verify_account(aws, context, "preflight")
+        findings = Preflight(aws, context, account, project_dir).check()
+        document = {"stack": stack, "account": account, "findings": [f.to_json() for f in findings]}
+        sys.stdout.write(render(document, output_format))
+        return 1 if findings else 0
+
+    return run_command("preflight", body)

@@ -1,0 +1,382 @@
+"""The three roles the workflows assume, as IAM documents: whom each trusts, and what each may do.
+
+Plain Python, no Pulumi: `tenant-storage ci-roles` prints them, and tests prove them in moto.
+
+Whom: GitHub's OpenID Connect provider presents, as `token.actions.githubusercontent.com:sub`, a subject
+made from the job: `repo:OWNER/REPO:environment:NAME` for a job that names an `environment:`,
+`repo:OWNER/REPO:pull_request` for a pull-request job without one, and `repo:OWNER/REPO:ref:<ref>` for
+a push or scheduled job without one. Each role trusts exactly the subjects of the jobs that assume it.
+
+What, per role:
+- preview (pull requests: `pulumi preview` and `check-names`): read only. With `refresh: always`, a
+  preview reads every resource in state, the credential store's secret values included.
+- audit (the nightly audit): read only, and never a secret value.
+- deploy: the preview's reads, and writes only to the names the stack owns: buckets with its bucket
+  prefix, users with its user prefix, its profile groups, its KMS key (by tag), its credential-store
+  paths. Nothing that could grant the role itself more: no `iam:PassRole`, no roles, no managed
+  policies or policy versions, no policy put on or attached to a user, no key policy bypass.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from tenant_storage import naming
+from tenant_storage.registry import Profile, Tenant
+from tenant_storage.stacks import StackSettings
+
+OIDC_PROVIDER = "token.actions.githubusercontent.com"
+OIDC_AUDIENCE = "sts.amazonaws.com"
+CREDENTIALS_PATH = "tenant-storage"
+KMS_KEY_PURPOSE = "private-tenant-buckets"
+Role = Literal["preview", "deploy", "audit"]
+ROLES: tuple[Role, ...] = ("preview", "deploy", "audit")
+
+
+@dataclass(frozen=True)
+class Job:
+    """A workflow job that assumes one of the roles, as the subject it presents is made."""
+
+    workflow: str
+    job: str
+    role: Role
+    environment: str | None  # the job's `environment:`, with `{stack}` for `${{ matrix.stack }}`
+    trigger: Literal["pull_request", "push", "schedule"]
+    production_class: bool | None  # which stacks the job deploys (None: every stack)
+
+
+class WorkflowUnreadable(Exception):
+    """A workflow assumes a role in a way this module cannot turn into a subject; the message says where."""
+
+
+_ROLE_VARIABLE = re.compile(r"AWS_(PREVIEW|DEPLOY|AUDIT)_ROLE")
+_MATRIX_STACK = re.compile(r"^\$\{\{\s*matrix\.stack\s*\}\}$")
+
+
+def workflow_jobs(workflows: Path) -> list[Job]:
+    """Every job of the workflows that assumes an AWS role, with what makes its OIDC subject."""
+    jobs = []
+    for path in sorted(workflows.glob("*.yml")):
+        workflow = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        triggers = workflow.get(True, workflow.get("on")) or {}  # PyYAML reads the key `on` as True
+        trigger = "pull_request" if "pull_request" in triggers else "push" if "push" in triggers else "schedule"
+        for name, job in (workflow.get("jobs") or {}).items():
+            for step in job.get("steps") or []:
+                if not str(step.get("uses", "")).startswith("aws-actions/configure-aws-credentials"):
+                    continue
+                where = f"{path.name}, job {name}"
+                role = _ROLE_VARIABLE.search(str((step.get("with") or {}).get("role-to-assume", "")))
+                if role is None:
+                    raise WorkflowUnreadable(f"{where}: role-to-assume names no AWS_PREVIEW|DEPLOY|AUDIT_ROLE variable")
+                environment = job.get("environment")
+                if isinstance(environment, str) and "${{" in environment:
+                    if not _MATRIX_STACK.match(environment):
+                        raise WorkflowUnreadable(f"{where}: environment {environment} is not a stack name or a literal")
+                    environment = "{stack}"
+                include = str(((job.get("strategy") or {}).get("matrix") or {}).get("include", ""))
+                production_class = (
+                    False if "outputs.non-production" in include else True if "outputs.production" in include else None
+                )
+                jobs.append(Job(path.name, name, role.group(1).lower(), environment, trigger, production_class))  # type: ignore[arg-type]
+    return jobs
+
+
+def subjects(repository: str, jobs: list[Job], settings: StackSettings) -> dict[Role, list[str]]:
+    """Per role, the subjects of the jobs that assume it for this stack."""
+    found: dict[Role, set[str]] = {role: set() for role in ROLES}
+    for job in jobs:
+        if job.production_class is None or job.production_class == settings.production_class:
+            found[job.role].add(subject(repository, job, settings.stack))
+    return {role: sorted(values) for role, values in found.items()}
+
+
+def subject(repository: str, job: Job, stack: str, default_branch: str = "main") -> str:
+    if job.environment is not None:
+        return f"repo:{repository}:environment:{job.environment.format(stack=stack)}"
+    if job.trigger == "pull_request":
+        return f"repo:{repository}:pull_request"
+    return f"repo:{repository}:ref:refs/heads/{default_branch}"
+
+
+def trust_policy(account_id: str, partition: str, subjects: list[str]) -> dict[str, Any]:
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "GitHubActionsJobsOfThisRepository",
+                "Effect": "Allow",
+                "Principal": {"Federated": f"arn:{partition}:iam::{account_id}:oidc-provider/{OIDC_PROVIDER}"},
+                "Action": "sts:AssumeRoleWithWebIdentity",
+                "Condition": {
+                    "StringEquals": {
+                        f"{OIDC_PROVIDER}:aud": OIDC_AUDIENCE,
+                        f"{OIDC_PROVIDER}:sub": sorted(subjects) if len(subjects) > 1 else subjects[0],
+                    }
+                },
+            }
+        ],
+    }
+
+
+@dataclass(frozen=True)
+class OwnedNames:
+    """The ARNs of everything one stack creates, from its settings: the deploy role writes nowhere else."""
+
+    buckets: list[str]
+    users: str
+    groups: list[str]
+    kms_keys: str
+    secrets: str
+    parameters: str
+
+    def pub_folders(self) -> list[str]:
+        return [f"{bucket}/pub/*" for bucket in self.buckets]
+
+    @classmethod
+    def of(cls, settings: StackSettings, account_id: str, tenants: Sequence[Tenant] = ()) -> OwnedNames:
+        partition, region = settings.partition.name, settings.region
+        prefix = settings.naming.bucket_prefix
+        # Tenant buckets are <prefix>-<orgId>[-<suffix>], the log bucket <prefix>--access-logs-...: both <prefix>-*.
+        # An adopted bucket with a name of its own (bucketName) is named exactly.
+        adopted = sorted(
+            {t.bucket_name for t in tenants if t.bucket_name and not t.bucket_name.startswith(f"{prefix}-")}
+        )
+        return cls(
+            buckets=[f"arn:{partition}:s3:::{name}" for name in (f"{prefix}-*", *adopted)],
+            users=f"arn:{partition}:iam::{account_id}:user/{settings.naming.iam_user_prefix}*",
+            groups=[
+                f"arn:{partition}:iam::{account_id}:group/{naming.group_name(settings.stack, profile.value)}"
+                for profile in Profile
+            ],
+            kms_keys=f"arn:{partition}:kms:{region}:{account_id}:key/*",
+            secrets=f"arn:{partition}:secretsmanager:{region}:{account_id}:secret:{CREDENTIALS_PATH}/*",
+            parameters=f"arn:{partition}:ssm:{region}:{account_id}:parameter/{CREDENTIALS_PATH}/*",
+        )
+
+
+BUCKET_READS = [
+    "s3:GetAccelerateConfiguration",
+    "s3:GetBucketAcl",
+    "s3:GetBucketCORS",
+    "s3:GetBucketLocation",
+    "s3:GetBucketLogging",
+    "s3:GetBucketObjectLockConfiguration",
+    "s3:GetBucketOwnershipControls",
+    "s3:GetBucketPolicy",
+    "s3:GetBucketPolicyStatus",
+    "s3:GetBucketPublicAccessBlock",
+    "s3:GetBucketRequestPayment",
+    "s3:GetBucketTagging",
+    "s3:GetBucketVersioning",
+    "s3:GetBucketWebsite",
+    "s3:GetEncryptionConfiguration",
+    "s3:GetLifecycleConfiguration",
+    "s3:GetReplicationConfiguration",
+    "s3:ListBucket",
+    "s3:ListBucketVersions",
+]
+# The objects the program itself declares are the `pub/` folder markers; a role never reads tenant data.
+OBJECT_READS = ["s3:GetObject", "s3:GetObjectTagging"]
+IAM_READS = [
+    "iam:GetAccessKeyLastUsed",
+    "iam:GetGroup",
+    "iam:GetGroupPolicy",
+    "iam:GetLoginProfile",
+    "iam:GetUser",
+    "iam:GetUserPolicy",
+    "iam:ListAccessKeys",
+    "iam:ListAttachedGroupPolicies",
+    "iam:ListAttachedUserPolicies",
+    "iam:ListGroupPolicies",
+    "iam:ListGroupsForUser",
+    "iam:ListMFADevices",
+    "iam:ListSigningCertificates",
+    "iam:ListSSHPublicKeys",
+    "iam:ListServiceSpecificCredentials",
+    "iam:ListUserPolicies",
+    "iam:ListUserTags",
+]
+KMS_READS = ["kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags"]
+SECRET_METADATA_READS = ["secretsmanager:DescribeSecret", "secretsmanager:GetResourcePolicy"]
+PARAMETER_METADATA_READS = ["ssm:ListTagsForResource"]
+# Listing calls that IAM authorizes only on `*` (or on the account's whole path).
+ACCOUNT_WIDE_READS = [
+    "iam:GetAccountSummary",
+    "iam:ListUsers",
+    "iam:ListGroups",
+    "kms:ListAliases",
+    "kms:ListKeys",
+    "s3:GetAccountPublicAccessBlock",
+    "s3:ListAllMyBuckets",
+    "ssm:DescribeParameters",
+]
+
+BUCKET_WRITES = [
+    "s3:CreateBucket",
+    "s3:DeleteBucket",
+    "s3:DeleteBucketOwnershipControls",
+    "s3:DeleteBucketPolicy",
+    "s3:PutBucketLogging",
+    "s3:PutBucketOwnershipControls",
+    "s3:PutBucketPolicy",
+    "s3:PutBucketPublicAccessBlock",
+    "s3:PutBucketTagging",
+    "s3:PutBucketVersioning",
+    "s3:PutEncryptionConfiguration",
+    "s3:PutLifecycleConfiguration",
+]
+OBJECT_WRITES = ["s3:DeleteObject", "s3:PutObject", "s3:PutObjectTagging"]
+USER_WRITES = [
+    "iam:AddUserToGroup",
+    "iam:CreateAccessKey",
+    "iam:CreateUser",
+    "iam:DeleteAccessKey",
+    "iam:DeleteLoginProfile",
+    "iam:DeleteSigningCertificate",
+    "iam:DeleteSSHPublicKey",
+    "iam:DeleteServiceSpecificCredential",
+    "iam:DeactivateMFADevice",
+    "iam:DeleteUser",
+    # Only to take away: the exclusive-policy resources remove what was added by hand.
+    "iam:DeleteUserPolicy",
+    "iam:DetachUserPolicy",
+    "iam:RemoveUserFromGroup",
+    "iam:TagUser",
+    "iam:UntagUser",
+    "iam:UpdateAccessKey",
+]
+GROUP_WRITES = [
+    "iam:AddUserToGroup",
+    "iam:CreateGroup",
+    "iam:DeleteGroup",
+    "iam:DeleteGroupPolicy",
+    "iam:DetachGroupPolicy",
+    "iam:PutGroupPolicy",
+    "iam:RemoveUserFromGroup",
+]
+KMS_WRITES = [
+    "kms:EnableKeyRotation",
+    "kms:PutKeyPolicy",
+    "kms:ScheduleKeyDeletion",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:UpdateKeyDescription",
+]
+SECRET_WRITES = [
+    "secretsmanager:CreateSecret",
+    "secretsmanager:DeleteSecret",
+    "secretsmanager:PutSecretValue",
+    "secretsmanager:TagResource",
+    "secretsmanager:UntagResource",
+    "secretsmanager:UpdateSecret",
+]
+PARAMETER_WRITES = ["ssm:AddTagsToResource", "ssm:DeleteParameter", "ssm:PutParameter", "ssm:RemoveTagsFromResource"]
+
+
+def _allow(
+    sid: str, actions: list[str], resources: str | list[str], condition: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    statement: dict[str, Any] = {"Sid": sid, "Effect": "Allow", "Action": sorted(set(actions)), "Resource": resources}
+    if condition:
+        statement["Condition"] = dict(condition)
+    return statement
+
+
+def _key_tagged(settings: StackSettings) -> dict[str, Any]:
+    return {"StringEquals": {"aws:ResourceTag/Purpose": KMS_KEY_PURPOSE}}
+
+
+def read_statements(settings: StackSettings, names: OwnedNames, *, secret_values: bool) -> list[dict[str, Any]]:
+    statements = [
+        _allow("ListTheAccount", ACCOUNT_WIDE_READS, "*"),
+        _allow("ReadTheStacksBuckets", BUCKET_READS, names.buckets),
+        _allow("ReadTheDeclaredPubFolders", OBJECT_READS, names.pub_folders()),
+        _allow("ReadTheStacksUsersAndGroups", IAM_READS, [names.users, *names.groups]),
+        _allow("ReadTheStacksKey", KMS_READS, names.kms_keys, _key_tagged(settings)),
+        _allow(
+            "ReadTheCredentialStoresMetadata",
+            [*SECRET_METADATA_READS, *PARAMETER_METADATA_READS],
+            [names.secrets, names.parameters],
+        ),
+    ]
+    if secret_values:
+        # `refresh: always` reads every resource in state, secret values included.
+        statements.append(
+            _allow(
+                "RefreshReadsTheStoredCredentials",
+                ["secretsmanager:GetSecretValue", "ssm:GetParameter", "ssm:GetParameters"],
+                [names.secrets, names.parameters],
+            )
+        )
+        statements.append(
+            _allow(
+                "DecryptSecureStringsThroughSsm",
+                ["kms:Decrypt"],
+                f"arn:{settings.partition.name}:kms:{settings.region}:*:key/*",
+                {"StringEquals": {"kms:ViaService": f"ssm.{settings.region}.{settings.partition.dns_suffix}"}},
+            )
+        )
+    return statements
+
+
+def write_statements(settings: StackSettings, names: OwnedNames) -> list[dict[str, Any]]:
+    via_s3 = {"StringEquals": {"kms:ViaService": f"s3.{settings.region}.{settings.partition.dns_suffix}"}}
+    return [
+        _allow("WriteTheStacksBuckets", BUCKET_WRITES, names.buckets),
+        _allow("WriteTheDeclaredPubFolders", OBJECT_WRITES, names.pub_folders()),
+        _allow("ManageTheStacksUsers", USER_WRITES, names.users),
+        _allow("ManageTheStacksGroups", GROUP_WRITES, names.groups),
+        _allow(
+            "CreateOnlyTheStacksKey",
+            ["kms:CreateKey", "kms:TagResource"],
+            "*",
+            {
+                "StringEquals": {"aws:RequestTag/Purpose": KMS_KEY_PURPOSE},
+                "Bool": {"kms:BypassPolicyLockoutSafetyCheck": "false"},
+            },
+        ),
+        _allow("ManageTheStacksKey", KMS_WRITES, names.kms_keys, _key_tagged(settings)),
+        # The pub/ markers of private buckets are written with the stack's key.
+        _allow("EncryptTheMarkersThroughS3", ["kms:Decrypt", "kms:GenerateDataKey"], names.kms_keys, via_s3),
+        _allow("ManageTheCredentialStores", [*SECRET_WRITES, *PARAMETER_WRITES], [names.secrets, names.parameters]),
+    ]
+
+
+def permission_policy(
+    role: Role, settings: StackSettings, account_id: str, tenants: Sequence[Tenant] = ()
+) -> dict[str, Any]:
+    names = OwnedNames.of(settings, account_id, tenants)
+    statements = read_statements(settings, names, secret_values=role != "audit")
+    if role == "deploy":
+        statements += write_statements(settings, names)
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def role_documents(
+    settings: StackSettings, account_id: str, repository: str, jobs: list[Job], tenants: Sequence[Tenant] = ()
+) -> dict[Role, dict[str, dict[str, Any]]]:
+    """Per role with at least one job: its trust policy and its permission policy, complete IAM documents."""
+    by_role = subjects(repository, jobs, settings)
+    return {
+        role: {
+            "trustPolicy": trust_policy(account_id, settings.partition.name, by_role[role]),
+            "permissionPolicy": permission_policy(role, settings, account_id, tenants),
+        }
+        for role in ROLES
+        if by_role[role]
+    }
+
+
+_GITHUB_REMOTE = re.compile(r"(?:github\.com[:/])(?P<repository>[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+?)(?:\.git)?/?$")
+
+
+def repository_of_remote(url: str) -> str | None:
+    """`owner/name` of a GitHub remote URL (https, ssh or scp-like), or None."""
+    match = _GITHUB_REMOTE.search(url.strip())
+    return match.group("repository") if match else None

@@ -1,0 +1,398 @@
+"""The CI roles: whom each trusts (exactly the subjects the workflows present) and what each may do,
+proven in moto with IAM enforced: preview and audit only read, deploy writes only the stack's own names.
+
+moto enforces identity policies, but passes IAM calls to them with the resource `*` (only role calls get
+their ARN; moto's access_control.py lists resource support as a TODO). So these tests give each IAM call
+the resource AWS authorizes it against (the Service Authorization Reference: a group call on the group,
+a user call on the user, a role call on the role), and nothing else changes. moto evaluates no condition
+keys for identity policies, so the KMS statements (conditioned on the key's tag and kms:ViaService) are
+not exercised here; their documents are checked directly.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from moto import mock_aws
+from moto import settings as moto_settings
+from moto.iam.responses import IamResponse
+
+from cli.main import main
+from live.aws import load_stack
+from mock_runtime.runner import PROJECT_DIR
+from tenant_storage.ci_roles import (
+    ROLES,
+    Job,
+    Role,
+    WorkflowUnreadable,
+    permission_policy,
+    repository_of_remote,
+    role_documents,
+    workflow_jobs,
+)
+from tests.conftest import QA_ACCOUNT, fixture_project, make_project
+
+REPOSITORY = "my-org/tenant-storage"
+WORKFLOWS = PROJECT_DIR / ".github" / "workflows"
+SUB = "token.actions.githubusercontent.com:sub"
+NO_OP: dict[str, Any] = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "s3:GetObject", "Resource": "*"}],
+}
+
+
+def settings(stack: str = "qa") -> Any:
+    return load_stack(fixture_project(), stack).settings
+
+
+def trusted(documents: dict[str, Any]) -> list[str]:
+    value = documents["trustPolicy"]["Statement"][0]["Condition"]["StringEquals"][SUB]
+    return value if isinstance(value, list) else [value]
+
+
+class TestWhomEachRoleTrusts:
+    def test_each_role_trusts_exactly_the_subjects_its_jobs_present(self):
+        jobs = workflow_jobs(WORKFLOWS)
+        qa = role_documents(settings("qa"), QA_ACCOUNT, REPOSITORY, jobs)
+        prod = role_documents(settings("prod"), "111111111111", REPOSITORY, jobs)
+        assert {role: trusted(documents) for role, documents in qa.items()} == {
+            "preview": [f"repo:{REPOSITORY}:pull_request"],
+            "deploy": [f"repo:{REPOSITORY}:environment:qa"],
+            "audit": [f"repo:{REPOSITORY}:ref:refs/heads/main"],
+        }
+        assert trusted(prod["deploy"]) == [f"repo:{REPOSITORY}:environment:production"]
+
+    def test_the_trust_is_the_accounts_github_provider_for_sts_only(self):
+        [statement] = role_documents(settings(), QA_ACCOUNT, REPOSITORY, workflow_jobs(WORKFLOWS))["deploy"][
+            "trustPolicy"
+        ]["Statement"]
+        assert statement["Principal"] == {
+            "Federated": f"arn:aws:iam::{QA_ACCOUNT}:oidc-provider/token.actions.githubusercontent.com"
+        }
+        assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
+        assert statement["Condition"]["StringEquals"]["token.actions.githubusercontent.com:aud"] == "sts.amazonaws.com"
+
+    def test_a_job_given_an_environment_changes_its_roles_subject(self, tmp_path):
+        for path in WORKFLOWS.glob("*.yml"):
+            text = path.read_text()
+            if path.name == "audit.yml":
+                text = text.replace(
+                    "    timeout-minutes: 30\n", "    timeout-minutes: 30\n    environment: nightly\n", 1
+                )
+            (tmp_path / path.name).write_text(text)
+        documents = role_documents(settings(), QA_ACCOUNT, REPOSITORY, workflow_jobs(tmp_path))
+        assert trusted(documents["audit"]) == [f"repo:{REPOSITORY}:environment:nightly"]
+
+    def test_an_environment_it_cannot_read_is_refused(self, tmp_path):
+        text = (WORKFLOWS / "audit.yml").read_text()
+        text = text.replace(
+            "    timeout-minutes: 30\n", "    timeout-minutes: 30\n    environment: ${{ inputs.x }}\n", 1
+        )
+        (tmp_path / "audit.yml").write_text(text)
+        with pytest.raises(WorkflowUnreadable, match=r"audit\.yml, job audit"):
+            workflow_jobs(tmp_path)
+
+    @pytest.mark.parametrize(
+        ("url", "repository"),
+        [
+            ("https://github.com/my-org/tenant-storage.git", "my-org/tenant-storage"),
+            ("git@github.com:my-org/tenant-storage.git", "my-org/tenant-storage"),
+            ("https://github.com/my-org/tenant-storage\n", "my-org/tenant-storage"),
+            ("https://gitlab.com/my-org/tenant-storage.git", None),
+        ],
+    )
+    def test_the_repository_comes_from_a_github_remote(self, url, repository):
+        assert repository_of_remote(url) == repository
+
+
+class TestNothingToGrowFrom:
+    """No statement of any role lets it grant itself, or anyone, more."""
+
+    ESCALATIONS = (
+        "iam:PassRole",
+        "iam:CreatePolicyVersion",
+        "iam:SetDefaultPolicyVersion",
+        "iam:CreatePolicy",
+        "iam:AttachUserPolicy",
+        "iam:AttachGroupPolicy",
+        "iam:AttachRolePolicy",
+        "iam:PutUserPolicy",
+        "iam:PutRolePolicy",
+        "iam:CreateRole",
+        "iam:UpdateAssumeRolePolicy",
+        "iam:CreateLoginProfile",
+        "sts:AssumeRole",
+    )
+
+    @pytest.mark.parametrize("role", ["preview", "deploy", "audit"])
+    def test_no_escalating_action_and_no_wildcard_action(self, role):
+        statements = permission_policy(role, settings(), QA_ACCOUNT)["Statement"]
+        actions = [action for statement in statements for action in statement["Action"]]
+        assert set(actions) & set(self.ESCALATIONS) == set()
+        assert [action for action in actions if "*" in action] == []
+
+    def test_the_audit_role_reads_no_secret_value_and_the_preview_role_does(self):
+        def actions(role: Role) -> set[str]:
+            statements = permission_policy(role, settings(), QA_ACCOUNT)["Statement"]
+            return {action for statement in statements for action in statement["Action"]}
+
+        secret_reads = {"secretsmanager:GetSecretValue", "ssm:GetParameter", "ssm:GetParameters", "kms:Decrypt"}
+        assert actions("audit") & secret_reads == set()
+        assert secret_reads <= actions("preview")
+
+    def test_the_key_is_created_only_tagged_as_the_stacks_and_never_bypassing_its_lockout_check(self):
+        [create] = [
+            s
+            for s in permission_policy("deploy", settings(), QA_ACCOUNT)["Statement"]
+            if "kms:CreateKey" in s["Action"]
+        ]
+        assert create["Condition"] == {
+            "StringEquals": {"aws:RequestTag/Purpose": "private-tenant-buckets"},
+            "Bool": {"kms:BypassPolicyLockoutSafetyCheck": "false"},
+        }
+
+
+def iam_resource_as_aws_authorizes_it(self: IamResponse) -> str:
+    """The resource AWS authorizes an IAM call against, which moto leaves as `*`."""
+    params = {key: value[0] if isinstance(value, list) else value for key, value in dict(self.data).items()}
+    account = self.current_account
+    if "RoleName" in params:
+        return f"arn:aws:iam::{account}:role/{params['RoleName']}"
+    if "GroupName" in params:
+        return f"arn:aws:iam::{account}:group/{params['GroupName']}"
+    if "UserName" in params:
+        return f"arn:aws:iam::{account}:user/{params['UserName']}"
+    if "PolicyArn" in params:
+        return str(params["PolicyArn"])
+    return "*"
+
+
+@contextmanager
+def iam_enforced() -> Iterator[None]:
+    previous = moto_settings.INITIAL_NO_AUTH_ACTION_COUNT
+    moto_settings.INITIAL_NO_AUTH_ACTION_COUNT = 0
+    try:
+        yield
+    finally:
+        moto_settings.INITIAL_NO_AUTH_ACTION_COUNT = previous
+
+
+def session_of(credentials: dict[str, str]) -> boto3.session.Session:
+    return boto3.session.Session(
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+        region_name="us-east-1",
+    )
+
+
+@pytest.fixture
+def account(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[Role], boto3.session.Session]]:
+    """The qa account in moto, holding a tenant's bucket, user and group and someone else's, and a way to
+    sign in as one of the stack's CI roles."""
+    monkeypatch.setattr(IamResponse, "_determine_resource", iam_resource_as_aws_authorizes_it)
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    with mock_aws():
+        sts = boto3.client("sts", region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing")
+        operator_role = f"arn:aws:iam::{QA_ACCOUNT}:role/operator"
+        operator = session_of(sts.assume_role(RoleArn=operator_role, RoleSessionName="setup")["Credentials"])
+        s3, iam = operator.client("s3"), operator.client("iam")
+        iam.create_role(RoleName="operator", AssumeRolePolicyDocument=json.dumps(NO_OP))
+        everything = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+        iam.put_role_policy(RoleName="operator", PolicyName="all", PolicyDocument=json.dumps(everything))
+        for bucket in ("fusion-rms-xmsqa1", "someone-elses-bucket"):
+            s3.create_bucket(Bucket=bucket)
+        for user in ("rms_xmsqa1", "admin"):
+            iam.create_user(UserName=user)
+        iam.create_group(GroupName="tenant-storage-qa-app-storage")
+        iam.create_group(GroupName="administrators")
+
+        def sign_in(role: Role) -> boto3.session.Session:
+            documents = role_documents(settings(), QA_ACCOUNT, REPOSITORY, workflow_jobs(WORKFLOWS))[role]
+            name = f"github-{role}"
+            iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(documents["trustPolicy"]))
+            iam.put_role_policy(
+                RoleName=name, PolicyName="ci", PolicyDocument=json.dumps(documents["permissionPolicy"])
+            )
+            # As the job does: a web identity token for the role (moto checks no token and no trust).
+            credentials = operator.client("sts").assume_role_with_web_identity(
+                RoleArn=f"arn:aws:iam::{QA_ACCOUNT}:role/{name}", RoleSessionName=role, WebIdentityToken="github-oidc"
+            )["Credentials"]
+            return session_of(credentials)
+
+        sessions = {role: sign_in(role) for role in ROLES}
+        with iam_enforced():
+            yield sessions.__getitem__
+
+
+Call = Callable[[Any, Any], Any]
+
+WRITES_TO_THE_STACKS_NAMES: dict[str, Call] = {
+    "create a tenant bucket": lambda s3, iam: s3.create_bucket(Bucket="fusion-rms-newshop"),
+    "version a tenant bucket": lambda s3, iam: s3.put_bucket_versioning(
+        Bucket="fusion-rms-xmsqa1", VersioningConfiguration={"Status": "Enabled"}
+    ),
+    "tag a tenant bucket": lambda s3, iam: s3.put_bucket_tagging(
+        Bucket="fusion-rms-xmsqa1", Tagging={"TagSet": [{"Key": "OrgId", "Value": "xmsqa1"}]}
+    ),
+    "write a pub/ marker": lambda s3, iam: s3.put_object(Bucket="fusion-rms-xmsqa1", Key="pub/", Body=b""),
+    "create a tenant user": lambda s3, iam: iam.create_user(UserName="rms_newshop"),
+    "tag a tenant user": lambda s3, iam: iam.tag_user(UserName="rms_xmsqa1", Tags=[{"Key": "OrgId", "Value": "x"}]),
+    "put a profile group's policy": lambda s3, iam: iam.put_group_policy(
+        GroupName="tenant-storage-qa-app-storage", PolicyName="tenant-access", PolicyDocument=json.dumps(NO_OP)
+    ),
+    "add a tenant user to its group": lambda s3, iam: iam.add_user_to_group(
+        GroupName="tenant-storage-qa-app-storage", UserName="rms_xmsqa1"
+    ),
+    "give a tenant user a key": lambda s3, iam: iam.create_access_key(UserName="rms_xmsqa1"),
+}
+DELETES_OF_THE_STACKS_NAMES: dict[str, Call] = {
+    "delete a tenant user": lambda s3, iam: iam.delete_user(UserName="rms_newshop"),
+    "delete a tenant bucket": lambda s3, iam: s3.delete_bucket(Bucket="fusion-rms-newshop"),
+}
+EVERYTHING_ELSE: dict[str, Call] = {
+    "create another bucket": lambda s3, iam: s3.create_bucket(Bucket="another-bucket"),
+    "change another bucket's policy": lambda s3, iam: s3.put_bucket_policy(
+        Bucket="someone-elses-bucket", Policy=json.dumps(NO_OP)
+    ),
+    "delete another bucket": lambda s3, iam: s3.delete_bucket(Bucket="someone-elses-bucket"),
+    "read a tenant's private object": lambda s3, iam: s3.get_object(Bucket="fusion-rms-xmsqa1", Key="private/a"),
+    "create a user outside the prefix": lambda s3, iam: iam.create_user(UserName="intruder"),
+    "give another user a key": lambda s3, iam: iam.create_access_key(UserName="admin"),
+    "put a policy on a tenant user": lambda s3, iam: iam.put_user_policy(
+        UserName="rms_xmsqa1", PolicyName="more", PolicyDocument=json.dumps(NO_OP)
+    ),
+    "attach a managed policy to a tenant user": lambda s3, iam: iam.attach_user_policy(
+        UserName="rms_xmsqa1", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess"
+    ),
+    "attach a managed policy to itself": lambda s3, iam: iam.attach_role_policy(
+        RoleName="github-deploy", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess"
+    ),
+    "widen its own policy": lambda s3, iam: iam.put_role_policy(
+        RoleName="github-deploy", PolicyName="more", PolicyDocument=json.dumps(NO_OP)
+    ),
+    "create a role": lambda s3, iam: iam.create_role(RoleName="backdoor", AssumeRolePolicyDocument=json.dumps(NO_OP)),
+    "create a managed policy": lambda s3, iam: iam.create_policy(PolicyName="more", PolicyDocument=json.dumps(NO_OP)),
+    "join another group": lambda s3, iam: iam.add_user_to_group(GroupName="administrators", UserName="rms_xmsqa1"),
+    "change another group's policy": lambda s3, iam: iam.put_group_policy(
+        GroupName="administrators", PolicyName="more", PolicyDocument=json.dumps(NO_OP)
+    ),
+}
+READS: dict[str, Call] = {
+    "list the account's buckets": lambda s3, iam: s3.list_buckets(),
+    "read a tenant bucket's versioning": lambda s3, iam: s3.get_bucket_versioning(Bucket="fusion-rms-xmsqa1"),
+    "read a tenant user": lambda s3, iam: iam.get_user(UserName="rms_xmsqa1"),
+    "list a tenant user's keys": lambda s3, iam: iam.list_access_keys(UserName="rms_xmsqa1"),
+    "read a profile group": lambda s3, iam: iam.get_group(GroupName="tenant-storage-qa-app-storage"),
+}
+
+
+def outcome(session: boto3.session.Session, call: Call) -> str:
+    try:
+        call(session.client("s3"), session.client("iam"))
+    except ClientError as error:
+        code = str(error.response["Error"]["Code"])
+        return "denied" if code in ("AccessDenied", "403") else f"allowed ({code})"
+    return "allowed"
+
+
+@pytest.mark.parametrize("role", ["preview", "audit"])
+def test_the_read_roles_read_and_are_refused_every_write(account, role):
+    session = account(role)
+    assert {name: outcome(session, call) for name, call in READS.items()} == dict.fromkeys(READS, "allowed")
+    writes = {**WRITES_TO_THE_STACKS_NAMES, **DELETES_OF_THE_STACKS_NAMES, **EVERYTHING_ELSE}
+    assert {name: outcome(session, call) for name, call in writes.items()} == dict.fromkeys(writes, "denied")
+
+
+def test_the_deploy_role_creates_changes_and_deletes_the_stacks_own_names(account):
+    session = account("deploy")
+    writes = {**READS, **WRITES_TO_THE_STACKS_NAMES, **DELETES_OF_THE_STACKS_NAMES}
+    assert {name: outcome(session, call) for name, call in writes.items()} == dict.fromkeys(writes, "allowed")
+
+
+def test_the_deploy_role_is_refused_everything_else(account):
+    session = account("deploy")
+    assert {name: outcome(session, call) for name, call in EVERYTHING_ELSE.items()} == dict.fromkeys(
+        EVERYTHING_ELSE, "denied"
+    )
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """The program, the fixture inputs and the workflows, in a folder that is no git checkout."""
+    target = make_project(tmp_path / "project")
+    shutil.copytree(WORKFLOWS, target / ".github" / "workflows")
+    return target
+
+
+class TestTheCommand:
+    def test_json_has_every_role_as_complete_documents(self, capsys, project):
+        assert main(["ci-roles", "--stack", "qa", "--format", "json", "--repository", REPOSITORY], project) == 0
+        document = json.loads(capsys.readouterr().out)
+        assert (document["stack"], document["account"], document["repository"]) == ("qa", QA_ACCOUNT, REPOSITORY)
+        assert set(document["roles"]) == {"preview", "deploy", "audit"}
+        for role in document["roles"].values():
+            for policy in (role["trustPolicy"], role["permissionPolicy"]):
+                assert policy["Version"] == "2012-10-17"
+                assert policy["Statement"]
+            # IAM's quota for a role's inline policies, whitespace not counted.
+            assert len(json.dumps(role["permissionPolicy"], separators=(",", ":"))) <= 10_240
+
+    def test_text_names_each_role_its_subject_and_variable(self, capsys, project):
+        assert main(["ci-roles", "--stack", "prod", "--repository", REPOSITORY], project) == 0
+        out = capsys.readouterr().out
+        assert "deploy (repository variable AWS_DEPLOY_ROLE_ARN_PROD)" in out
+        assert f"trusts repo:{REPOSITORY}:environment:production" in out
+
+    @pytest.mark.parametrize(
+        ("argv", "message"),
+        [
+            (["--stack", "nope", "--repository", REPOSITORY], "no stack file Pulumi.nope.yaml"),
+            (["--stack", "qa", "--repository", "not a repository"], "is not OWNER/NAME"),
+            (["--stack", "qa"], "pass --repository OWNER/NAME"),
+        ],
+    )
+    def test_what_it_cannot_do_is_one_line_and_exit_2(self, capsys, project, argv, message):
+        assert main(["ci-roles", *argv], project) == 2
+        err = capsys.readouterr().err
+        assert message in err
+        assert "Traceback" not in err
+
+
+def test_the_job_model_reads_every_workflow_that_assumes_a_role():
+    jobs = workflow_jobs(WORKFLOWS)
+    assert {(job.workflow, job.job, job.role) for job in jobs} == {
+        ("pull-request.yml", "preview", "preview"),
+        ("deploy.yml", "non-production", "deploy"),
+        ("deploy.yml", "production", "deploy"),
+        ("audit.yml", "audit", "audit"),
+    }
+    assert Job("deploy.yml", "production", "deploy", "production", "push", True) in jobs
+
+
+def test_an_adopted_bucket_with_a_name_of_its_own_is_the_deploy_roles_too(tmp_path):
+    project = make_project(tmp_path / "project")
+    registry = (project / "tenants.yaml").read_text()
+    legacy = "  - orgId: legacyshop\n    environment: qa\n    adopt: true\n    bucketName: legacy-media-shop\n"
+    (project / "tenants.yaml").write_text(registry + legacy)
+    context = load_stack(project, "qa")
+    statements = {
+        s["Sid"]: s for s in permission_policy("deploy", context.settings, QA_ACCOUNT, context.tenants)["Statement"]
+    }
+    assert "arn:aws:s3:::legacy-media-shop" in statements["WriteTheStacksBuckets"]["Resource"]
+    assert "arn:aws:s3:::legacy-media-shop/pub/*" in statements["WriteTheDeclaredPubFolders"]["Resource"]
+    # Only that name: not a prefix of it.
+    resources = [
+        r for s in statements.values() for r in (s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]])
+    ]
+    assert "arn:aws:s3:::legacy-media-shop" in resources
+    assert not any("legacy-media-shop*" in r for r in resources)

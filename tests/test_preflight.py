@@ -1,0 +1,231 @@
+"""`preflight` against a moto server holding each case that real AWS refuses and the emulator accepts.
+
+moto serves S3 Control (account-level Block Public Access) at `<account>.<endpoint host>`, as AWS does;
+these tests resolve such names to loopback inside this process. moto refuses `DeleteUser` only for a
+user's policies (not for a login profile, groups or keys, which AWS also refuses), and fixes its IAM
+user quota at 5,000, which one test lowers as an account with most of its quota used would have.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+import yaml
+from botocore.exceptions import ClientError
+from moto.iam.models import AccountSummary
+
+from cli.main import main
+from tests.conftest import QA_ACCOUNT, reset_emulator, use_account
+
+LEGACY = {"orgId": "legacyshop", "environment": "qa", "profile": "app-storage", "adopt": True}
+
+
+@pytest.fixture
+def live(monkeypatch: pytest.MonkeyPatch, moto_server: str) -> dict[str, Any]:
+    """The qa account of a fresh moto server, signed in; S3 Control's account host names resolve to it."""
+    real = socket.getaddrinfo
+
+    def resolve(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(host, str) and host.endswith(".127.0.0.1"):
+            host = "127.0.0.1"
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    reset_emulator(moto_server)
+    use_account(monkeypatch, moto_server, QA_ACCOUNT)
+    session = boto3.session.Session(region_name="us-east-1")
+
+    def client(service: str, region: str = "us-east-1") -> Any:
+        return session.client(service, endpoint_url=moto_server, region_name=region)
+
+    return {"endpoint": moto_server, "client": client}
+
+
+def with_tenants(project: Path, *tenants: dict[str, Any]) -> Path:
+    registry = yaml.safe_load((project / "tenants.yaml").read_text())
+    registry["tenants"] += list(tenants)
+    (project / "tenants.yaml").write_text(yaml.safe_dump(registry, sort_keys=False))
+    return project
+
+
+def preflight(project: Path, live: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> tuple[int, list[dict]]:
+    status = main(["preflight", "--stack", "qa", "--format", "json", "--endpoint-url", live["endpoint"]], project)
+    captured = capsys.readouterr()
+    assert status != 2, captured.err
+    return status, json.loads(captured.out)["findings"]
+
+
+def run_fixes(live: dict[str, Any], finding: dict[str, Any]) -> None:
+    """Each fix the finding prints, as the `aws` command a person would run, made through boto3."""
+    from botocore import xform_name
+
+    for command in finding["fixes"]:
+        service, operation, *arguments = command.split()[1:]
+        client = live["client"]({"s3api": "s3"}.get(service, service))
+        model = client.meta.service_model.operation_model(
+            next(name for name in client.meta.service_model.operation_names if xform_name(name, "-") == operation)
+        )
+        members = {xform_name(name, "-"): name for name in model.input_shape.members}
+        parameters = {members[flag[2:]]: value for flag, value in zip(arguments[::2], arguments[1::2], strict=True)}
+        getattr(client, operation.replace("-", "_"))(**parameters)
+
+
+def checks(findings: list[dict]) -> list[tuple[str | None, str]]:
+    return sorted(((f["orgId"], f["check"]) for f in findings), key=str)
+
+
+def test_an_account_ready_for_the_stack_passes(project, live, capsys):
+    live["client"]("s3").create_bucket(Bucket="fusion-rms-legacyshop")
+    live["client"]("iam").create_user(UserName="rms_legacyshop")
+    status, findings = preflight(with_tenants(project, LEGACY), live, capsys)
+    assert (status, findings) == (0, [])
+
+
+def test_account_block_public_access_is_named_for_every_media_gallery_tenant(project, live, capsys):
+    live["client"]("s3control").put_public_access_block(
+        AccountId=QA_ACCOUNT,
+        PublicAccessBlockConfiguration={
+            "BlockPublicAcls": True,
+            "IgnorePublicAcls": True,
+            "BlockPublicPolicy": True,
+            "RestrictPublicBuckets": False,
+        },
+    )
+    status, findings = preflight(project, live, capsys)
+    media_gallery = {"xmsqa1", "tradeshow-demo"}
+    assert status == 1
+    assert checks(findings) == sorted(((org, "account-public-access-block") for org in media_gallery), key=str)
+    assert all("BlockPublicPolicy" in f["message"] for f in findings)
+
+
+def test_a_bucket_to_adopt_with_acl_grants_is_found_and_its_fix_works(project, live, capsys):
+    s3 = live["client"]("s3")
+    s3.create_bucket(Bucket="fusion-rms-legacyshop")
+    s3.put_bucket_acl(Bucket="fusion-rms-legacyshop", ACL="public-read")
+    project = with_tenants(project, LEGACY)
+    status, [finding] = preflight(project, live, capsys)
+    assert (status, finding["orgId"], finding["check"]) == (1, "legacyshop", "bucket-acl-grants")
+    assert "http://acs.amazonaws.com/groups/global/AllUsers" in finding["message"]
+    assert finding["fixes"] == ["aws s3api put-bucket-acl --bucket fusion-rms-legacyshop --acl private"]
+    run_fixes(live, finding)
+    assert preflight(project, live, capsys) == (0, [])
+
+
+def test_a_bucket_to_adopt_in_another_region_is_found(project, live, capsys):
+    live["client"]("s3", "eu-west-1").create_bucket(
+        Bucket="fusion-rms-legacyshop", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
+    )
+    status, [finding] = preflight(with_tenants(project, LEGACY), live, capsys)
+    assert (status, finding["check"]) == (1, "bucket-region")
+    assert "is in eu-west-1, the stack in us-east-1" in finding["message"]
+
+
+def test_a_legacy_user_with_two_keys_is_found_and_the_fix_leaves_room_for_the_declared_one(project, live, capsys):
+    iam = live["client"]("iam")
+    iam.create_user(UserName="rms_legacyshop")
+    keys = [iam.create_access_key(UserName="rms_legacyshop")["AccessKey"]["AccessKeyId"] for _ in range(2)]
+    project = with_tenants(project, LEGACY)
+    status, [finding] = preflight(project, live, capsys)
+    assert (status, finding["check"]) == (1, "access-key-limit")
+    assert all(key in finding["message"] for key in keys)
+    run_fixes(live, finding)
+    assert preflight(project, live, capsys) == (0, [])
+    iam.create_access_key(UserName="rms_legacyshop")  # what the deploy then does
+
+
+def retired_user(iam: Any) -> None:
+    """A user the stack made for a tenant since removed from tenants.yaml, with grants added by hand."""
+    iam.create_user(UserName="rms_gone", Tags=[{"Key": "ManagedBy", "Value": "pulumi"}])
+    iam.put_user_policy(
+        UserName="rms_gone",
+        PolicyName="by-hand",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "s3:ListAllMyBuckets", "Resource": "*"}],
+            }
+        ),
+    )
+    managed = iam.create_policy(
+        PolicyName="support-read",
+        PolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}
+        ),
+    )["Policy"]["Arn"]
+    iam.attach_user_policy(UserName="rms_gone", PolicyArn=managed)
+    iam.create_login_profile(UserName="rms_gone", Password="Not-a-real-password-1")
+    iam.create_group(GroupName="support")
+    iam.add_user_to_group(GroupName="support", UserName="rms_gone")
+
+
+def test_a_retired_user_holding_hand_made_grants_is_found_and_the_fixes_let_it_be_deleted(project, live, capsys):
+    iam = live["client"]("iam")
+    retired_user(iam)
+    with pytest.raises(ClientError, match="DeleteConflict"):
+        iam.delete_user(UserName="rms_gone")
+    status, [finding] = preflight(project, live, capsys)
+    assert (status, finding["orgId"], finding["check"]) == (1, None, "delete-conflict")
+    for cause in ("inline policy by-hand", "policy/support-read", "login profile", "group support"):
+        assert cause in finding["message"]
+    run_fixes(live, finding)
+    assert preflight(project, live, capsys) == (0, [])
+    iam.delete_user(UserName="rms_gone")  # what the deploy then does
+
+
+def test_a_user_the_stack_did_not_make_is_never_called_retiring(project, live, capsys):
+    iam = live["client"]("iam")
+    iam.create_user(UserName="rms_someone")
+    iam.create_login_profile(UserName="rms_someone", Password="Not-a-real-password-1")
+    assert preflight(project, live, capsys) == (0, [])
+
+
+def test_users_that_do_not_fit_the_quota_are_found(project, live, capsys, monkeypatch):
+    original = AccountSummary.__init__
+
+    def nearly_full(self: AccountSummary, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        self._users_quota = 3
+
+    monkeypatch.setattr(AccountSummary, "__init__", nearly_full)
+    reset_emulator(live["endpoint"])
+    use_account(monkeypatch, live["endpoint"], QA_ACCOUNT)  # a reset forgets the session too
+    status, [finding] = preflight(project, live, capsys)
+    assert (status, finding["check"]) == (1, "iam-user-headroom")
+    assert "quota of 3" in finding["message"]
+
+
+def test_a_log_bucket_name_taken_by_another_account_is_found(project, live, capsys, monkeypatch):
+    other = boto3.client(
+        "sts",
+        endpoint_url=live["endpoint"],
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    ).assume_role(RoleArn="arn:aws:iam::999999999999:role/squatter", RoleSessionName="squatter")["Credentials"]
+    squatter = boto3.client(
+        "s3",
+        endpoint_url=live["endpoint"],
+        region_name="us-east-1",
+        aws_access_key_id=other["AccessKeyId"],
+        aws_secret_access_key=other["SecretAccessKey"],
+        aws_session_token=other["SessionToken"],
+    )
+    squatter.create_bucket(Bucket=f"fusion-rms--access-logs-{QA_ACCOUNT}-us-east-1")
+    status, [finding] = preflight(project, live, capsys)
+    assert (status, finding["check"]) == (1, "log-bucket-name")
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [(["--stack", "nope"], "no stack file Pulumi.nope.yaml")],
+)
+def test_what_it_cannot_do_is_one_line_and_exit_2(project, live, capsys, argv, message):
+    assert main(["preflight", *argv, "--endpoint-url", live["endpoint"]], project) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert "Traceback" not in err
