@@ -58,12 +58,16 @@ class Aws:
             session = boto3.session.Session()
         self.session = session
         self.endpoint_url = endpoint_url
+        # The stack's region, once a command knows it: clients then need no default region of the caller's.
+        self.region: str | None = None
         self._clients: dict[str, Any] = {}
         self._caller: tuple[str, str] | None = None
 
     def client(self, service: str) -> Any:
         if service not in self._clients:
-            self._clients[service] = self.session.client(service, endpoint_url=self.endpoint_url)
+            self._clients[service] = self.session.client(
+                service, endpoint_url=self.endpoint_url, region_name=self.region or self.session.region_name
+            )
         return self._clients[service]
 
     def caller(self) -> tuple[str, str]:

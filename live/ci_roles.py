@@ -7,12 +7,15 @@ import json
 import re
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from live.aws import CommandFailed, load_stack, run_command
-from tenant_storage.ci_roles import WorkflowUnreadable, repository_of_remote, role_documents, workflow_jobs
+from tenant_storage.ci_roles import Role, WorkflowUnreadable, repository_of_remote, role_documents, workflow_jobs
 
 _REPOSITORY = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
+SUBJECT = "token.actions.githubusercontent.com:sub"
 ROLE_VARIABLES = {"preview": "AWS_PREVIEW_ROLE_ARN", "deploy": "AWS_DEPLOY_ROLE_ARN", "audit": "AWS_AUDIT_ROLE_ARN"}
 
 
@@ -33,6 +36,30 @@ def _repository(project_dir: Path, given: str | None) -> str:
     return repository
 
 
+SEPARATORS = "_-.+=,@"
+
+
+def warnings(user_prefix: str, roles: Mapping[Role, Any]) -> list[str]:
+    """What the documents cannot enforce themselves, said every time they are printed."""
+    found = []
+    if not user_prefix or user_prefix[-1] not in SEPARATORS:
+        found.append(
+            f"iamUserPrefix {user_prefix!r} ends without a separator ({SEPARATORS}): the deploy role may change "
+            f"every user whose name starts with it (user/{user_prefix}* matches more than tenants)"
+        )
+    deploy = roles.get("deploy")
+    if deploy is not None:
+        subjects = deploy["trustPolicy"]["Statement"][0]["Condition"]["StringEquals"][SUBJECT]
+        environments = sorted(
+            {subject.rsplit(":", 1)[-1] for subject in ([subjects] if isinstance(subjects, str) else subjects)}
+        )
+        found.append(
+            f"the deploy subject names an environment, not a branch: allow only main to deploy to the GitHub "
+            f"environment(s) {', '.join(environments)} (Settings > Environments > Deployment branches)"
+        )
+    return found
+
+
 def run_ci_roles(project_dir: Path, stack: str, output_format: str, repository: str | None) -> int:
     def body() -> int:
         context = load_stack(project_dir, stack)
@@ -50,16 +77,19 @@ def run_ci_roles(project_dir: Path, stack: str, output_format: str, repository: 
         if output_format == "json":
             document = {"stack": stack, "account": account, "repository": owner_name, "roles": roles}
             print(json.dumps(document, indent=2))
+            for warning in warnings(settings.naming.iam_user_prefix, roles):
+                print(f"ci-roles: {warning}", file=sys.stderr)
             return 0
         suffix = "PROD" if settings.production_class else "QA"
         print(f"stack {stack}: roles in account {account} for {owner_name}")
         for role, documents in roles.items():
-            condition = documents["trustPolicy"]["Statement"][0]["Condition"]["StringEquals"]
-            trusted = condition["token.actions.githubusercontent.com:sub"]
+            trusted = documents["trustPolicy"]["Statement"][0]["Condition"]["StringEquals"][SUBJECT]
             statements = documents["permissionPolicy"]["Statement"]
             print(f"  {role} (repository variable {ROLE_VARIABLES[role]}_{suffix}):")
             print(f"    trusts {', '.join(trusted) if isinstance(trusted, list) else trusted}")
             print(f"    may: {', '.join(statement['Sid'] for statement in statements)}")
+        for warning in warnings(settings.naming.iam_user_prefix, roles):
+            print(f"ci-roles: {warning}", file=sys.stderr)
         print(f"the complete documents: tenant-storage ci-roles --stack {stack} --format json", file=sys.stderr)
         return 0
 

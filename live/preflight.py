@@ -185,23 +185,45 @@ class Preflight:
         return tags.get(MANAGED_TAG[0]) == MANAGED_TAG[1]
 
     def access_key_limit(self, tenant: Tenant, user: str) -> None:
+        """The declared keys are created beside the legacy ones; IAM refuses a third (LimitExceeded)."""
         keys = self.iam.list_access_keys(UserName=user)["AccessKeyMetadata"]
-        declared = len(tenant.access_keys or [naming.DEFAULT_KEY_LABEL])
-        if len(keys) + declared > ACCESS_KEYS_PER_USER:
-            ids = ", ".join(key["AccessKeyId"] for key in keys)
-            self.findings.append(
-                Finding(
-                    tenant.org_id,
-                    "access-key-limit",
-                    f"user {user} already has {len(keys)} access key(s) ({ids}) and {declared} are declared: IAM "
-                    f"allows {ACCESS_KEYS_PER_USER}, so creating the declared key fails (LimitExceeded). Once the "
-                    "app uses a declared key, delete the legacy one the app no longer needs",
-                    [
-                        Fix("iam", "delete_access_key", {"UserName": user, "AccessKeyId": key["AccessKeyId"]})
-                        for key in keys[: len(keys) + declared - ACCESS_KEYS_PER_USER]
-                    ],
-                )
+        labels = tenant.access_keys or [naming.DEFAULT_KEY_LABEL]
+        if len(keys) + len(labels) <= ACCESS_KEYS_PER_USER:
+            return
+        described = ", ".join(f"{key['AccessKeyId']} ({self.key_use(user, key)})" for key in keys)
+        steps = []
+        if len(labels) > 1:
+            steps.append(f"declare one label for now (accessKeys: [{labels[0]}]) and add the next once the app moved")
+        fixes = []
+        if len(keys) + 1 > ACCESS_KEYS_PER_USER:
+            # The least used goes first: inactive, then never used, then the longest unused.
+            spare = sorted(keys, key=lambda key: self.key_order(user, key))[: len(keys) + 1 - ACCESS_KEYS_PER_USER]
+            ids = ", ".join(key["AccessKeyId"] for key in spare)
+            steps.append(f"delete {ids} once you are sure no app uses it (the app keeps its other key meanwhile)")
+            fixes = [
+                Fix("iam", "delete_access_key", {"UserName": user, "AccessKeyId": key["AccessKeyId"]}) for key in spare
+            ]
+        self.findings.append(
+            Finding(
+                tenant.org_id,
+                "access-key-limit",
+                f"user {user} already has {len(keys)} access keys ({described}) and {len(labels)} are declared: IAM "
+                f"allows {ACCESS_KEYS_PER_USER} per user, so the declared key cannot be created (LimitExceeded); "
+                + "; ".join(steps),
+                fixes,
             )
+        )
+
+    def key_use(self, user: str, key: dict[str, Any]) -> str:
+        last = self.iam.get_access_key_last_used(AccessKeyId=key["AccessKeyId"]).get("AccessKeyLastUsed", {})
+        used = last.get("LastUsedDate")
+        state = "inactive, " if key.get("Status") == "Inactive" else ""
+        return f"{state}last used {used:%Y-%m-%d}" if used else f"{state}never used"
+
+    def key_order(self, user: str, key: dict[str, Any]) -> tuple[int, str]:
+        last = self.iam.get_access_key_last_used(AccessKeyId=key["AccessKeyId"]).get("AccessKeyLastUsed", {})
+        used = last.get("LastUsedDate")
+        return (0 if key.get("Status") == "Inactive" else 1 if used is None else 2, str(used or ""))
 
     def retiring_users(self) -> None:
         """Users of the stack's prefix, made by the stack, that no tenant of the registry declares any more."""
@@ -247,10 +269,20 @@ class Preflight:
             fixes.append(
                 Fix("iam", "delete_ssh_public_key", {"UserName": user, "SSHPublicKeyId": ssh_key["SSHPublicKeyId"]})
             )
+        for credential in iam.list_service_specific_credentials(UserName=user)["ServiceSpecificCredentials"]:
+            causes.append(f"{credential['ServiceName']} credential {credential['ServiceSpecificCredentialId']}")
+            fixes.append(
+                Fix(
+                    "iam",
+                    "delete_service_specific_credential",
+                    {"UserName": user, "ServiceSpecificCredentialId": credential["ServiceSpecificCredentialId"]},
+                )
+            )
+        # The deploy removes the user from its groups itself, but its role may change only the stack's groups.
         groups = {naming.group_name(self.settings.stack, profile.value) for profile in Profile}
         for group in iam.list_groups_for_user(UserName=user)["Groups"]:
             if group["GroupName"] not in groups:
-                causes.append(f"membership of group {group['GroupName']}")
+                causes.append(f"membership of group {group['GroupName']} (not the stack's: its role may not change it)")
                 fixes.append(Fix("iam", "remove_user_from_group", {"UserName": user, "GroupName": group["GroupName"]}))
         if causes:
             self.findings.append(
@@ -258,8 +290,8 @@ class Preflight:
                     None,
                     "delete-conflict",
                     f"user {user} (no tenant declares it: the deploy deletes it) holds {', '.join(causes)}, which "
-                    "DeleteUser refuses (DeleteConflict); remove them first (its access keys the stack deletes "
-                    "itself; delete any key made by hand too)",
+                    "the deletion cannot remove (DeleteConflict, or AccessDenied for another group); remove them "
+                    "first. The stack deletes the keys it made itself; delete any key made by hand too",
                     fixes,
                 )
             )
@@ -325,6 +357,7 @@ def run_preflight(
 
     def body() -> int:
         context = load_stack(project_dir, stack)
+        aws.region = context.settings.region
         account = verify_account(aws, context, "preflight")
         findings = Preflight(aws, context, account, project_dir).check()
         document = {"stack": stack, "account": account, "findings": [f.to_json() for f in findings]}

@@ -382,6 +382,20 @@ def check_tls_minimum(stack: StackResources) -> list[tuple[str, str]]:
     return problems
 
 
+def judge_bucket_policy_transport(policy: ResourceView, _options: RuleOptions) -> list[str]:
+    """The TLS statements of one bucket policy, judged before its step (the stack rules above also need
+    every bucket to have such a policy, which only the whole stack can tell)."""
+    document = _policy_document(policy) if policy.type == BUCKET_POLICY else None
+    if document is None:
+        return []
+    problems = []
+    if not _denies_insecure_transport(document):
+        problems.append("the bucket policy does not deny requests without TLS (aws:SecureTransport false)")
+    if not _denies_old_tls(document):
+        problems.append("the bucket policy does not deny TLS older than 1.2 (s3:TlsVersion)")
+    return problems
+
+
 def _denies_old_tls(document: Mapping[str, Any]) -> bool:
     return any(
         statement.get("Effect") == "Deny"
@@ -562,6 +576,12 @@ RULES = (
         judge=judge_sse_s3_opt_out,
     ),
     Rule("tls-1-2-minimum", "S3.5: every bucket policy denies TLS older than 1.2.", "mandatory", check_tls_minimum),
+    Rule(
+        "bucket-policy-requires-tls",
+        "S3.5: each bucket policy, before it is applied, denies requests without TLS and TLS older than 1.2.",
+        "mandatory",
+        judge=judge_bucket_policy_transport,
+    ),
     Rule(
         "access-key-hygiene",
         "IAM.3 / CIS 1.13: a dated key label older than the limit (default 90 days), or two keys on one user.",

@@ -35,6 +35,7 @@ OIDC_PROVIDER = "token.actions.githubusercontent.com"
 OIDC_AUDIENCE = "sts.amazonaws.com"
 CREDENTIALS_PATH = "tenant-storage"
 KMS_KEY_PURPOSE = "private-tenant-buckets"
+KMS_KEY_TAG_KEYS = ("AccountClass", "ManagedBy", "Purpose")  # the key's tags: components/stack_storage.py
 Role = Literal["preview", "deploy", "audit"]
 ROLES: tuple[Role, ...] = ("preview", "deploy", "audit")
 
@@ -75,6 +76,10 @@ def workflow_jobs(workflows: Path) -> list[Job]:
                 if role is None:
                     raise WorkflowUnreadable(f"{where}: role-to-assume names no AWS_PREVIEW|DEPLOY|AUDIT_ROLE variable")
                 environment = job.get("environment")
+                if isinstance(environment, dict):  # the long form: `environment: {name: ..., url: ...}`
+                    environment = environment.get("name")
+                if environment is not None and not isinstance(environment, str):
+                    raise WorkflowUnreadable(f"{where}: environment is neither a name nor a mapping with a name")
                 if isinstance(environment, str) and "${{" in environment:
                     if not _MATRIX_STACK.match(environment):
                         raise WorkflowUnreadable(f"{where}: environment {environment} is not a stack name or a literal")
@@ -231,7 +236,8 @@ BUCKET_WRITES = [
     "s3:PutEncryptionConfiguration",
     "s3:PutLifecycleConfiguration",
 ]
-OBJECT_WRITES = ["s3:DeleteObject", "s3:PutObject", "s3:PutObjectTagging"]
+# A versioned bucket's object is deleted version by version (terraform-provider-aws deleteAllObjectVersions).
+OBJECT_WRITES = ["s3:DeleteObject", "s3:DeleteObjectVersion", "s3:PutObject", "s3:PutObjectTagging"]
 USER_WRITES = [
     "iam:AddUserToGroup",
     "iam:CreateAccessKey",
@@ -263,11 +269,12 @@ GROUP_WRITES = [
 KMS_WRITES = [
     "kms:EnableKeyRotation",
     "kms:PutKeyPolicy",
-    "kms:ScheduleKeyDeletion",
     "kms:TagResource",
     "kms:UntagResource",
     "kms:UpdateKeyDescription",
 ]
+# A production-class stack's key is protected: no role of its CI may schedule its deletion.
+KMS_DELETION = ["kms:ScheduleKeyDeletion"]
 SECRET_WRITES = [
     "secretsmanager:CreateSecret",
     "secretsmanager:DeleteSecret",
@@ -292,7 +299,9 @@ def _key_tagged(settings: StackSettings) -> dict[str, Any]:
     return {"StringEquals": {"aws:ResourceTag/Purpose": KMS_KEY_PURPOSE}}
 
 
-def read_statements(settings: StackSettings, names: OwnedNames, *, secret_values: bool) -> list[dict[str, Any]]:
+def read_statements(
+    settings: StackSettings, names: OwnedNames, *, secret_values: Sequence[str]
+) -> list[dict[str, Any]]:
     statements = [
         _allow("ListTheAccount", ACCOUNT_WIDE_READS, "*"),
         _allow("ReadTheStacksBuckets", BUCKET_READS, names.buckets),
@@ -305,14 +314,12 @@ def read_statements(settings: StackSettings, names: OwnedNames, *, secret_values
             [names.secrets, names.parameters],
         ),
     ]
-    if secret_values:
-        # `refresh: always` reads every resource in state, secret values included.
+    # `refresh: always` reads every resource in state, secret values included: only those of the stores read.
+    if "secretsmanager" in secret_values:
+        statements.append(_allow("RefreshReadsTheStoredSecrets", ["secretsmanager:GetSecretValue"], names.secrets))
+    if "ssm" in secret_values:
         statements.append(
-            _allow(
-                "RefreshReadsTheStoredCredentials",
-                ["secretsmanager:GetSecretValue", "ssm:GetParameter", "ssm:GetParameters"],
-                [names.secrets, names.parameters],
-            )
+            _allow("RefreshReadsTheStoredParameters", ["ssm:GetParameter", "ssm:GetParameters"], names.parameters)
         )
         statements.append(
             _allow(
@@ -334,14 +341,35 @@ def write_statements(settings: StackSettings, names: OwnedNames) -> list[dict[st
         _allow("ManageTheStacksGroups", GROUP_WRITES, names.groups),
         _allow(
             "CreateOnlyTheStacksKey",
-            ["kms:CreateKey", "kms:TagResource"],
+            ["kms:CreateKey"],
             "*",
+            {"StringEquals": {"aws:RequestTag/Purpose": KMS_KEY_PURPOSE}},
+        ),
+        # KMS authorizes CreateKey's tags as kms:TagResource on every key of the account and region (its
+        # developer guide, "Controlling access to tags"), so this could also tag another key as the stack's:
+        # see the README (a key whose policy does not delegate to IAM is immune).
+        _allow(
+            "TagTheNewKeyAsTheStacks",
+            ["kms:TagResource"],
+            names.kms_keys,
             {
                 "StringEquals": {"aws:RequestTag/Purpose": KMS_KEY_PURPOSE},
-                "Bool": {"kms:BypassPolicyLockoutSafetyCheck": "false"},
+                "ForAllValues:StringEquals": {"aws:TagKeys": list(KMS_KEY_TAG_KEYS)},
             },
         ),
-        _allow("ManageTheStacksKey", KMS_WRITES, names.kms_keys, _key_tagged(settings)),
+        _allow(
+            "ManageTheStacksKey",
+            [*KMS_WRITES, *([] if settings.production_class else KMS_DELETION)],
+            names.kms_keys,
+            _key_tagged(settings),
+        ),
+        {
+            "Sid": "NeverBypassTheKeyPolicyLockoutCheck",
+            "Effect": "Deny",
+            "Action": ["kms:CreateKey", "kms:PutKeyPolicy"],
+            "Resource": "*",
+            "Condition": {"Bool": {"kms:BypassPolicyLockoutSafetyCheck": "true"}},
+        },
         # The pub/ markers of private buckets are written with the stack's key.
         _allow("EncryptTheMarkersThroughS3", ["kms:Decrypt", "kms:GenerateDataKey"], names.kms_keys, via_s3),
         _allow("ManageTheCredentialStores", [*SECRET_WRITES, *PARAMETER_WRITES], [names.secrets, names.parameters]),
@@ -352,7 +380,10 @@ def permission_policy(
     role: Role, settings: StackSettings, account_id: str, tenants: Sequence[Tenant] = ()
 ) -> dict[str, Any]:
     names = OwnedNames.of(settings, account_id, tenants)
-    statements = read_statements(settings, names, secret_values=role != "audit")
+    # The deploy refreshes (and, on a credentialStore switch, deletes) either store; a preview only the one
+    # in use; the audit never reads a secret.
+    stores = {"audit": (), "preview": (settings.credential_store,), "deploy": ("secretsmanager", "ssm")}[role]
+    statements = read_statements(settings, names, secret_values=stores)
     if role == "deploy":
         statements += write_statements(settings, names)
     return {"Version": "2012-10-17", "Statement": statements}

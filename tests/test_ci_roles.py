@@ -11,6 +11,7 @@ not exercised here; their documents are checked directly.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 from collections.abc import Callable, Iterator
@@ -91,6 +92,15 @@ class TestWhomEachRoleTrusts:
         documents = role_documents(settings(), QA_ACCOUNT, REPOSITORY, workflow_jobs(tmp_path))
         assert trusted(documents["audit"]) == [f"repo:{REPOSITORY}:environment:nightly"]
 
+    def test_the_long_form_of_an_environment_is_read_too(self, tmp_path):
+        text = (WORKFLOWS / "audit.yml").read_text()
+        text = text.replace(
+            "    timeout-minutes: 30\n", "    timeout-minutes: 30\n    environment:\n      name: nightly\n", 1
+        )
+        (tmp_path / "audit.yml").write_text(text)
+        [job] = workflow_jobs(tmp_path)
+        assert job.environment == "nightly"
+
     def test_an_environment_it_cannot_read_is_refused(self, tmp_path):
         text = (WORKFLOWS / "audit.yml").read_text()
         text = text.replace(
@@ -139,25 +149,50 @@ class TestNothingToGrowFrom:
         assert set(actions) & set(self.ESCALATIONS) == set()
         assert [action for action in actions if "*" in action] == []
 
-    def test_the_audit_role_reads_no_secret_value_and_the_preview_role_does(self):
-        def actions(role: Role) -> set[str]:
-            statements = permission_policy(role, settings(), QA_ACCOUNT)["Statement"]
-            return {action for statement in statements for action in statement["Action"]}
+    @staticmethod
+    def actions(role: Role, store: str = "none", stack: str = "qa") -> set[str]:
+        stack_settings = dataclasses.replace(settings(stack), credential_store=store)
+        statements = permission_policy(role, stack_settings, QA_ACCOUNT)["Statement"]
+        return {action for statement in statements if statement["Effect"] == "Allow" for action in statement["Action"]}
 
-        secret_reads = {"secretsmanager:GetSecretValue", "ssm:GetParameter", "ssm:GetParameters", "kms:Decrypt"}
-        assert actions("audit") & secret_reads == set()
-        assert secret_reads <= actions("preview")
+    SECRETS = frozenset({"secretsmanager:GetSecretValue"})
+    PARAMETERS = frozenset({"ssm:GetParameter", "ssm:GetParameters", "kms:Decrypt"})
 
-    def test_the_key_is_created_only_tagged_as_the_stacks_and_never_bypassing_its_lockout_check(self):
-        [create] = [
-            s
-            for s in permission_policy("deploy", settings(), QA_ACCOUNT)["Statement"]
-            if "kms:CreateKey" in s["Action"]
+    @pytest.mark.parametrize("store", ["none", "secretsmanager", "ssm"])
+    def test_the_audit_role_never_reads_a_secret_value(self, store):
+        assert self.actions("audit", store) & (self.SECRETS | self.PARAMETERS) == set()
+
+    def test_a_preview_reads_the_values_of_the_store_in_use_only(self):
+        """`refresh: always` makes a preview read every resource in state, stored credentials included."""
+        assert self.actions("preview", "none") & (self.SECRETS | self.PARAMETERS) == set()
+        assert self.actions("preview", "secretsmanager") >= self.SECRETS
+        assert self.actions("preview", "secretsmanager") & self.PARAMETERS == set()
+        assert self.actions("preview", "ssm") >= self.PARAMETERS
+        assert self.actions("preview", "ssm") & self.SECRETS == set()
+
+    def test_the_deploy_reads_both_stores_as_a_switch_deletes_the_old_one(self):
+        assert self.actions("deploy", "none") >= self.SECRETS | self.PARAMETERS
+
+    def test_the_key_is_created_only_tagged_as_the_stacks_and_its_lockout_check_never_bypassed(self):
+        statements = permission_policy("deploy", settings(), QA_ACCOUNT)["Statement"]
+        [create] = [s for s in statements if "kms:CreateKey" in s["Action"] and s["Effect"] == "Allow"]
+        assert create["Condition"] == {"StringEquals": {"aws:RequestTag/Purpose": "private-tenant-buckets"}}
+        [deny] = [s for s in statements if s["Effect"] == "Deny"]
+        assert set(deny["Action"]) == {"kms:CreateKey", "kms:PutKeyPolicy"}
+        assert deny["Condition"] == {"Bool": {"kms:BypassPolicyLockoutSafetyCheck": "true"}}
+        # Tagging: a key already tagged as the stack's, or (as CreateKey's tags need) only with the stack's tags.
+        conditions = [s["Condition"] for s in statements if "kms:TagResource" in s["Action"]]
+        assert conditions == [
+            {
+                "StringEquals": {"aws:RequestTag/Purpose": "private-tenant-buckets"},
+                "ForAllValues:StringEquals": {"aws:TagKeys": ["AccountClass", "ManagedBy", "Purpose"]},
+            },
+            {"StringEquals": {"aws:ResourceTag/Purpose": "private-tenant-buckets"}},
         ]
-        assert create["Condition"] == {
-            "StringEquals": {"aws:RequestTag/Purpose": "private-tenant-buckets"},
-            "Bool": {"kms:BypassPolicyLockoutSafetyCheck": "false"},
-        }
+
+    def test_no_ci_role_of_a_production_class_stack_may_delete_its_key(self):
+        assert "kms:ScheduleKeyDeletion" in self.actions("deploy", stack="qa")
+        assert "kms:ScheduleKeyDeletion" not in self.actions("deploy", stack="prod")
 
 
 def iam_resource_as_aws_authorizes_it(self: IamResponse) -> str:
@@ -211,6 +246,8 @@ def account(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[Role], boto3.
         iam.put_role_policy(RoleName="operator", PolicyName="all", PolicyDocument=json.dumps(everything))
         for bucket in ("fusion-rms-xmsqa1", "someone-elses-bucket"):
             s3.create_bucket(Bucket=bucket)
+        s3.put_bucket_versioning(Bucket="fusion-rms-xmsqa1", VersioningConfiguration={"Status": "Enabled"})
+        s3.put_object(Bucket="fusion-rms-xmsqa1", Key="pub/", Body=b"")
         for user in ("rms_xmsqa1", "admin"):
             iam.create_user(UserName=user)
         iam.create_group(GroupName="tenant-storage-qa-app-storage")
@@ -256,6 +293,12 @@ WRITES_TO_THE_STACKS_NAMES: dict[str, Call] = {
     "give a tenant user a key": lambda s3, iam: iam.create_access_key(UserName="rms_xmsqa1"),
 }
 DELETES_OF_THE_STACKS_NAMES: dict[str, Call] = {
+    # Deleting a versioned bucket's object deletes each version (terraform-provider-aws deleteAllObjectVersions).
+    "delete a pub/ marker's version": lambda s3, iam: s3.delete_object(
+        Bucket="fusion-rms-xmsqa1",
+        Key="pub/",
+        VersionId=s3.list_object_versions(Bucket="fusion-rms-xmsqa1", Prefix="pub/")["Versions"][0]["VersionId"],
+    ),
     "delete a tenant user": lambda s3, iam: iam.delete_user(UserName="rms_newshop"),
     "delete a tenant bucket": lambda s3, iam: s3.delete_bucket(Bucket="fusion-rms-newshop"),
 }
@@ -396,3 +439,23 @@ def test_an_adopted_bucket_with_a_name_of_its_own_is_the_deploy_roles_too(tmp_pa
     ]
     assert "arn:aws:s3:::legacy-media-shop" in resources
     assert not any("legacy-media-shop*" in r for r in resources)
+
+
+def test_what_the_documents_cannot_enforce_is_said_each_time(project, capsys):
+    assert main(["ci-roles", "--stack", "prod", "--repository", REPOSITORY], project) == 0
+    err = capsys.readouterr().err
+    assert "allow only main to deploy to the GitHub environment(s) production" in err
+    stack_file = project / "Pulumi.qa.yaml"
+    stack_file.write_text(stack_file.read_text() + "  tenant-storage:iamUserPrefix: a\n")
+    assert main(["ci-roles", "--stack", "qa", "--format", "json", "--repository", REPOSITORY], project) == 0
+    captured = capsys.readouterr()
+    assert "iamUserPrefix 'a' ends without a separator" in captured.err
+    assert json.loads(captured.out)["stack"] == "qa"
+
+
+def test_the_key_tags_the_deploy_role_may_set_are_the_ones_the_program_declares(qa_run):
+    from tenant_storage.ci_roles import KMS_KEY_PURPOSE, KMS_KEY_TAG_KEYS
+
+    [key] = qa_run.by_type("aws:kms/key:Key")
+    assert tuple(sorted(key.inputs["tags"])) == KMS_KEY_TAG_KEYS
+    assert key.inputs["tags"]["Purpose"] == KMS_KEY_PURPOSE

@@ -114,6 +114,7 @@ def test_security_rules_are_mandatory_and_conventions_advisory():
         "private-buckets-sse-kms": "mandatory",
         "private-buckets-sse-s3-by-choice": "advisory",
         "tls-1-2-minimum": "mandatory",
+        "bucket-policy-requires-tls": "mandatory",
         "access-key-hygiene": "advisory",
         "access-key-secret-is-secret": "mandatory",
         "credential-parameters-encrypted": "mandatory",
@@ -517,3 +518,17 @@ class TestGrantsCannotReachAroundTheProfiles:
         assert violations(resources, "user-policy-least-privilege") == [
             "policy grants 'kms:CreateGrant': a tenant needs only kms:Decrypt and kms:GenerateDataKey"
         ]
+
+
+def test_a_bucket_policy_without_its_tls_statements_is_refused_on_its_own_before_its_step():
+    """A suffixed tenant's policy is unknown in a preview; at `up` the resource rule judges it alone."""
+    document = bucket_policy(Profile.APP_STORAGE, NAME)
+    document["Statement"] = [s for s in document["Statement"] if "Condition" not in s]
+    policy = resource(BUCKET_POLICY, "policy", {"bucket": NAME, "policy": json.dumps(document)})
+    rule = RULE_BY_NAME["bucket-policy-requires-tls"]
+    assert rule.scope == "resource"
+    assert [v.message for v in rule.violations([policy])] == [
+        "the bucket policy does not deny requests without TLS (aws:SecureTransport false)",
+        "the bucket policy does not deny TLS older than 1.2 (s3:TlsVersion)",
+    ]
+    assert rule.violations(good_tenant()) == []

@@ -325,6 +325,7 @@ def breaks(stack: str, org_id: str) -> dict[str, Callable[[list[Sent]], list[Sen
         "access-logging": owned(BUCKET_LOGGING),
         "private-buckets-sse-kms": sse_s3,
         "tls-1-2-minimum": old_tls_allowed,
+        "bucket-policy-requires-tls": old_tls_allowed,
         "access-key-secret-is-secret": key_secret_in_the_clear,
         "credential-parameters-encrypted": plain_parameter,
         "production-buckets-protected": unprotected,

@@ -1,7 +1,8 @@
 """`preflight` against a moto server holding each case that real AWS refuses and the emulator accepts.
 
 moto serves S3 Control (account-level Block Public Access) at `<account>.<endpoint host>`, as AWS does;
-these tests resolve such names to loopback inside this process. moto refuses `DeleteUser` only for a
+these tests resolve such names to loopback inside this process. moto does not implement
+ListServiceSpecificCredentials; the tests answer it with none. moto refuses `DeleteUser` only for a
 user's policies (not for a login profile, groups or keys, which AWS also refuses), and fixes its IAM
 user quota at 5,000, which one test lowers as an account with most of its quota used would have.
 """
@@ -17,7 +18,9 @@ import boto3
 import pytest
 import yaml
 from botocore.exceptions import ClientError
+from moto.core.responses import ActionResult
 from moto.iam.models import AccountSummary
+from moto.iam.responses import IamResponse
 
 from cli.main import main
 from tests.conftest import QA_ACCOUNT, reset_emulator, use_account
@@ -36,6 +39,13 @@ def live(monkeypatch: pytest.MonkeyPatch, moto_server: str) -> dict[str, Any]:
         return real(host, *args, **kwargs)
 
     monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    # moto does not implement ListServiceSpecificCredentials: here, as in most accounts, there are none.
+    monkeypatch.setattr(
+        IamResponse,
+        "list_service_specific_credentials",
+        lambda self: ActionResult({"ServiceSpecificCredentials": []}),
+        raising=False,
+    )
     reset_emulator(moto_server)
     use_account(monkeypatch, moto_server, QA_ACCOUNT)
     session = boto3.session.Session(region_name="us-east-1")
@@ -125,17 +135,29 @@ def test_a_bucket_to_adopt_in_another_region_is_found(project, live, capsys):
     assert "is in eu-west-1, the stack in us-east-1" in finding["message"]
 
 
-def test_a_legacy_user_with_two_keys_is_found_and_the_fix_leaves_room_for_the_declared_one(project, live, capsys):
+def test_a_legacy_user_with_two_keys_is_told_to_delete_the_unused_one_only(project, live, capsys):
     iam = live["client"]("iam")
     iam.create_user(UserName="rms_legacyshop")
-    keys = [iam.create_access_key(UserName="rms_legacyshop")["AccessKey"]["AccessKeyId"] for _ in range(2)]
+    used, idle = (iam.create_access_key(UserName="rms_legacyshop")["AccessKey"]["AccessKeyId"] for _ in range(2))
+    iam.update_access_key(UserName="rms_legacyshop", AccessKeyId=idle, Status="Inactive")
     project = with_tenants(project, LEGACY)
     status, [finding] = preflight(project, live, capsys)
     assert (status, finding["check"]) == (1, "access-key-limit")
-    assert all(key in finding["message"] for key in keys)
+    assert f"{idle} (inactive, never used)" in finding["message"]
+    assert finding["fixes"] == [f"aws iam delete-access-key --user-name rms_legacyshop --access-key-id {idle}"]
     run_fixes(live, finding)
     assert preflight(project, live, capsys) == (0, [])
+    assert [k["AccessKeyId"] for k in iam.list_access_keys(UserName="rms_legacyshop")["AccessKeyMetadata"]] == [used]
     iam.create_access_key(UserName="rms_legacyshop")  # what the deploy then does
+
+
+def test_a_legacy_key_in_use_is_never_the_fix_when_declaring_fewer_labels_is(project, live, capsys):
+    iam = live["client"]("iam")
+    iam.create_user(UserName="rms_legacyshop")
+    iam.create_access_key(UserName="rms_legacyshop")
+    status, [finding] = preflight(with_tenants(project, {**LEGACY, "accessKeys": ["2026-11", "2026-12"]}), live, capsys)
+    assert (status, finding["check"], finding["fixes"]) == (1, "access-key-limit", [])
+    assert "declare one label for now (accessKeys: [2026-11])" in finding["message"]
 
 
 def retired_user(iam: Any) -> None:
