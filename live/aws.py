@@ -64,6 +64,10 @@ class Aws:
         self._caller: tuple[str, str] | None = None
 
     def client(self, service: str) -> Any:
+        if self.endpoint_url is not None and not self.endpoint_url.startswith(("http://", "https://")):
+            raise CommandFailed(
+                f"--endpoint-url {self.endpoint_url!r} is not a URL: give its scheme, for example http://127.0.0.1:5000"
+            )
         if service not in self._clients:
             self._clients[service] = self.session.client(
                 service, endpoint_url=self.endpoint_url, region_name=self.region or self.session.region_name

@@ -4,7 +4,6 @@ workflows themselves. Offline; the documents are built by `tenant_storage/ci_rol
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -12,16 +11,24 @@ from pathlib import Path
 from typing import Any
 
 from live.aws import CommandFailed, load_stack, run_command
-from tenant_storage.ci_roles import Role, WorkflowUnreadable, repository_of_remote, role_documents, workflow_jobs
+from tenant_storage.ci_roles import (
+    REPOSITORY,
+    ROLES,
+    Role,
+    WorkflowUnreadable,
+    repository_of_remote,
+    role_documents,
+    workflow_jobs,
+)
+from tenant_storage.stacks import StackSettings, read_stack_files
 
-_REPOSITORY = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
 SUBJECT = "token.actions.githubusercontent.com:sub"
 ROLE_VARIABLES = {"preview": "AWS_PREVIEW_ROLE_ARN", "deploy": "AWS_DEPLOY_ROLE_ARN", "audit": "AWS_AUDIT_ROLE_ARN"}
 
 
 def _repository(project_dir: Path, given: str | None) -> str:
     if given is not None:
-        if not _REPOSITORY.fullmatch(given):
+        if not REPOSITORY.fullmatch(given) or given.endswith(".git"):
             raise CommandFailed(f"--repository {given!r} is not OWNER/NAME, for example my-org/tenant-storage")
         return given
     remote = subprocess.run(  # noqa: S603 - fixed git arguments
@@ -37,25 +44,48 @@ def _repository(project_dir: Path, given: str | None) -> str:
 
 
 SEPARATORS = "_-.+=,@"
+INLINE_ROLE_POLICIES_LIMIT = 10_240  # IAM: a role's inline policies together, whitespace not counted
 
 
-def warnings(user_prefix: str, roles: Mapping[Role, Any]) -> list[str]:
+def warnings(settings: StackSettings, roles: Mapping[Role, Any], sharing: list[str]) -> list[str]:
     """What the documents cannot enforce themselves, said every time they are printed."""
     found = []
-    if not user_prefix or user_prefix[-1] not in SEPARATORS:
+    prefix = settings.naming.iam_user_prefix
+    if not prefix or prefix[-1] not in SEPARATORS:
         found.append(
-            f"iamUserPrefix {user_prefix!r} ends without a separator ({SEPARATORS}): the deploy role may change "
-            f"every user whose name starts with it (user/{user_prefix}* matches more than tenants)"
+            f"iamUserPrefix {prefix!r} ends without a separator ({SEPARATORS}): the deploy role may change "
+            f"every user whose name starts with it (user/{prefix}* matches more than tenants)"
         )
-    deploy = roles.get("deploy")
-    if deploy is not None:
-        subjects = deploy["trustPolicy"]["Statement"][0]["Condition"]["StringEquals"][SUBJECT]
+    found += [f"no workflow job assumes the {role} role" for role in ROLES if role not in roles]
+    if "deploy" in roles:
+        subjects = roles["deploy"]["trustPolicy"]["Statement"][0]["Condition"]["StringEquals"][SUBJECT]
         environments = sorted(
             {subject.rsplit(":", 1)[-1] for subject in ([subjects] if isinstance(subjects, str) else subjects)}
         )
         found.append(
             f"the deploy subject names an environment, not a branch: allow only main to deploy to the GitHub "
             f"environment(s) {', '.join(environments)} (Settings > Environments > Deployment branches)"
+        )
+    if "preview" in roles:
+        found.append(
+            "a pull request from a branch of this repository runs its own workflow file with the preview role: "
+            "whoever can push a branch can read what it reads"
+            + (" (the stored credentials too)" if settings.credential_store != "none" else "")
+        )
+    for role, documents in roles.items():
+        size = len(json.dumps(documents["permissionPolicy"], separators=(",", ":")))
+        if size > INLINE_ROLE_POLICIES_LIMIT:
+            found.append(
+                f"the {role} permission policy is {size} characters, over IAM's {INLINE_ROLE_POLICIES_LIMIT} for a "
+                "role's inline policies: split it into managed policies (6,144 each), or rename adopted buckets "
+                "to the stack's prefix"
+            )
+    if sharing:
+        suffix = "PROD" if settings.production_class else "QA"
+        found.append(
+            f"stacks {', '.join(sharing)} use the same repository variables (*_ROLE_ARN_{suffix}): one role then "
+            "serves them all and needs every stack's subjects and names; run ci-roles for each and merge, or give "
+            "them variables of their own"
         )
     return found
 
@@ -72,12 +102,25 @@ def run_ci_roles(project_dir: Path, stack: str, output_format: str, repository: 
             jobs = workflow_jobs(project_dir / ".github" / "workflows")
         except WorkflowUnreadable as error:
             raise CommandFailed(str(error)) from error
+        if not jobs:
+            raise CommandFailed(
+                f"no workflow in {project_dir / '.github' / 'workflows'} assumes an AWS role "
+                "(aws-actions/configure-aws-credentials with an AWS_PREVIEW|DEPLOY|AUDIT_ROLE variable)"
+            )
         owner_name = _repository(project_dir, repository)
         roles = role_documents(settings, account, owner_name, jobs, context.tenants)
+        sharing = sorted(
+            name
+            for name, stack_file in read_stack_files(project_dir).items()
+            if name != stack
+            and stack_file.settings is not None
+            and stack_file.settings.production_class == settings.production_class
+        )
+        said = warnings(settings, roles, sharing)
         if output_format == "json":
             document = {"stack": stack, "account": account, "repository": owner_name, "roles": roles}
             print(json.dumps(document, indent=2))
-            for warning in warnings(settings.naming.iam_user_prefix, roles):
+            for warning in said:
                 print(f"ci-roles: {warning}", file=sys.stderr)
             return 0
         suffix = "PROD" if settings.production_class else "QA"
@@ -88,7 +131,7 @@ def run_ci_roles(project_dir: Path, stack: str, output_format: str, repository: 
             print(f"  {role} (repository variable {ROLE_VARIABLES[role]}_{suffix}):")
             print(f"    trusts {', '.join(trusted) if isinstance(trusted, list) else trusted}")
             print(f"    may: {', '.join(statement['Sid'] for statement in statements)}")
-        for warning in warnings(settings.naming.iam_user_prefix, roles):
+        for warning in said:
             print(f"ci-roles: {warning}", file=sys.stderr)
         print(f"the complete documents: tenant-storage ci-roles --stack {stack} --format json", file=sys.stderr)
         return 0

@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import shlex
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -81,6 +82,8 @@ class Preflight:
         self.s3, self.iam = aws.client("s3"), aws.client("iam")
         self.client_error = ClientError
         self.findings: list[Finding] = []
+        # What an emulator could not answer: said, never silently skipped (real AWS answers every call).
+        self.unchecked: list[str] = []
         self.live_buckets = {
             bucket["Name"] for page in self.s3.get_paginator("list_buckets").paginate() for bucket in page["Buckets"]
         }
@@ -108,41 +111,101 @@ class Preflight:
             return None  # drawn at the first deploy: nothing exists yet
         return tenant.bucket_name or naming.bucket_name(self.settings.naming.bucket_prefix, tenant.org_id)
 
+    def on_an_emulator(self, check: str, call: Callable[[], Any]) -> Any:
+        """`call`, or None when an emulator (--endpoint-url) cannot answer it: the check is then reported
+        as not made. Against AWS every error stands."""
+        from botocore.exceptions import EndpointConnectionError
+        from botocore.parsers import ResponseParserError
+
+        try:
+            return call()
+        except (EndpointConnectionError, ResponseParserError) as error:
+            if self.aws.endpoint_url is None:
+                raise
+            self.unchecked.append(f"{check}: the endpoint could not answer ({type(error).__name__}: {error})")
+            return None
+
     def account_public_access_block(self) -> None:
         public = [t for t in self.context.tenants if t.profile == Profile.MEDIA_GALLERY]
         if not public:
             return
+        s3control = self.aws.client("s3control")
         try:
-            block = self.aws.client("s3control").get_public_access_block(AccountId=self.account)
+            # S3 Control puts the account id in the host name (<account>.s3-control...), also for an endpoint.
+            block = self.on_an_emulator(
+                "account-public-access-block", lambda: s3control.get_public_access_block(AccountId=self.account)
+            )
         except self.client_error as error:
             if self._error_code(error) == "NoSuchPublicAccessBlockConfiguration":
                 return
             raise
+        if block is None:
+            return
         settings = block["PublicAccessBlockConfiguration"]
         effects = {
             "BlockPublicPolicy": "refuses its public pub/ statement (PutBucketPolicy fails with AccessDenied)",
             "RestrictPublicBuckets": "keeps its pub/ folder private although the policy allows it",
         }
-        for tenant in public:
-            for setting, effect in effects.items():
-                if settings.get(setting):
-                    self.findings.append(
-                        Finding(
-                            tenant.org_id,
-                            "account-public-access-block",
-                            f"the account's S3 Block Public Access has {setting} on, which {effect}: the "
-                            "media-gallery profile needs it off for this account (ask whoever owns the account's "
-                            "guardrails, often an organisation policy), or give the tenant another profile",
-                        )
-                    )
+        found = [f"{setting} on, which {effect}" for setting, effect in effects.items() if settings.get(setting)]
+        for tenant in public if found else []:
+            self.findings.append(
+                Finding(
+                    tenant.org_id,
+                    "account-public-access-block",
+                    f"the account's S3 Block Public Access has {' and '.join(found)}: the media-gallery profile "
+                    "needs both off for this account (ask whoever owns the account's guardrails, often an "
+                    "organisation policy), or give the tenant another profile",
+                )
+            )
 
     def tenant(self, tenant: Tenant) -> None:
-        bucket = self.bucket_name(tenant)
-        if tenant.adopt and bucket is not None and bucket in self.live_buckets:
-            self.adopted_bucket(tenant, bucket)
-        user = self.user_name(tenant)
+        bucket, user = self.bucket_name(tenant), self.user_name(tenant)
+        if tenant.adopt:
+            missing = [f"bucket {bucket}"] if bucket is not None and bucket not in self.live_buckets else []
+            missing += [f"user {user}"] if user not in self.live_users else []
+            if missing:
+                self.findings.append(
+                    Finding(
+                        tenant.org_id,
+                        "adopt-missing",
+                        f"{' and '.join(missing)} to adopt {'do' if len(missing) > 1 else 'does'} not exist in this "
+                        "account: the import fails; fix bucketName, or remove adopt: true to create them anew",
+                    )
+                )
+            if bucket is not None and bucket in self.live_buckets:
+                self.adopted_bucket(tenant, bucket)
+            if user in self.live_users and not self.is_the_stacks(user):
+                self.access_key_limit(tenant, user)
+            return
         if user in self.live_users and not self.is_the_stacks(user):
-            self.access_key_limit(tenant, user)
+            self.findings.append(
+                Finding(
+                    tenant.org_id,
+                    "user-exists",
+                    f"user {user} exists and the stack did not make it: creating it fails (EntityAlreadyExists); "
+                    "adopt the tenant (adopt: true; `tenant-storage discover --stack "
+                    f"{self.settings.stack}` prints the entry) or give the stack another iamUserPrefix",
+                )
+            )
+        if bucket is not None and bucket in self.live_buckets and not self.bucket_is_the_stacks(bucket):
+            self.findings.append(
+                Finding(
+                    tenant.org_id,
+                    "bucket-exists",
+                    f"bucket {bucket} exists in this account and the stack did not make it: creating it fails "
+                    "(BucketAlreadyOwnedByYou); adopt the tenant (adopt: true; `tenant-storage discover --stack "
+                    f"{self.settings.stack}` prints the entry)",
+                )
+            )
+
+    def bucket_is_the_stacks(self, bucket: str) -> bool:
+        try:
+            tags = self.s3.get_bucket_tagging(Bucket=bucket).get("TagSet", [])
+        except self.client_error as error:
+            if self._error_code(error) == "NoSuchTagSet":
+                return False
+            raise
+        return {t["Key"]: t["Value"] for t in tags}.get(MANAGED_TAG[0]) == MANAGED_TAG[1]
 
     def adopted_bucket(self, tenant: Tenant, bucket: str) -> None:
         acl = self.s3.get_bucket_acl(Bucket=bucket)
@@ -181,8 +244,7 @@ class Preflight:
             )
 
     def is_the_stacks(self, user: str) -> bool:
-        tags = {t["Key"]: t["Value"] for t in self.iam.list_user_tags(UserName=user).get("Tags", [])}
-        return tags.get(MANAGED_TAG[0]) == MANAGED_TAG[1]
+        return self.user_tags(user).get(MANAGED_TAG[0]) == MANAGED_TAG[1]
 
     def access_key_limit(self, tenant: Tenant, user: str) -> None:
         """The declared keys are created beside the legacy ones; IAM refuses a third (LimitExceeded)."""
@@ -207,7 +269,8 @@ class Preflight:
             Finding(
                 tenant.org_id,
                 "access-key-limit",
-                f"user {user} already has {len(keys)} access keys ({described}) and {len(labels)} are declared: IAM "
+                f"user {user} already has {_count(len(keys), 'access key')} ({described}) and "
+                f"{_count(len(labels), 'label')} declared: IAM "
                 f"allows {ACCESS_KEYS_PER_USER} per user, so the declared key cannot be created (LimitExceeded); "
                 + "; ".join(steps),
                 fixes,
@@ -226,14 +289,26 @@ class Preflight:
         return (0 if key.get("Status") == "Inactive" else 1 if used is None else 2, str(used or ""))
 
     def retiring_users(self) -> None:
-        """Users of the stack's prefix, made by the stack, that no tenant of the registry declares any more."""
+        """Users the next deploy deletes: tagged as a tenant of this stack's environments by this program,
+        and declared by no tenant any more. (Inferred from the tags: the stack's state needs the Pulumi CLI.)"""
         from live.discover import declared_names
 
         _, _, declared = declared_names(self.project_dir, self.context)
         prefix = self.settings.naming.iam_user_prefix
+        environments = {environment.value for environment in self.settings.environments}
         for user in sorted(self.live_users):
-            if user.startswith(prefix) and user not in declared and self.is_the_stacks(user):
+            if not user.startswith(prefix) or user in declared:
+                continue
+            tags = self.user_tags(user)
+            if (
+                tags.get(MANAGED_TAG[0]) == MANAGED_TAG[1]
+                and tags.get("OrgId")
+                and tags.get("Environment") in environments
+            ):
                 self.delete_conflicts(user)
+
+    def user_tags(self, user: str) -> dict[str, str]:
+        return {t["Key"]: t["Value"] for t in self.iam.list_user_tags(UserName=user).get("Tags", [])}
 
     def delete_conflicts(self, user: str) -> None:
         iam, fixes, causes = self.iam, [], []
@@ -269,7 +344,11 @@ class Preflight:
             fixes.append(
                 Fix("iam", "delete_ssh_public_key", {"UserName": user, "SSHPublicKeyId": ssh_key["SSHPublicKeyId"]})
             )
-        for credential in iam.list_service_specific_credentials(UserName=user)["ServiceSpecificCredentials"]:
+        listed = self.on_an_emulator(
+            "delete-conflict (service-specific credentials)",
+            lambda: iam.list_service_specific_credentials(UserName=user),
+        )
+        for credential in (listed or {}).get("ServiceSpecificCredentials", []):
             causes.append(f"{credential['ServiceName']} credential {credential['ServiceSpecificCredentialId']}")
             fixes.append(
                 Fix(
@@ -289,7 +368,8 @@ class Preflight:
                 Finding(
                     None,
                     "delete-conflict",
-                    f"user {user} (no tenant declares it: the deploy deletes it) holds {', '.join(causes)}, which "
+                    f"user {user} (tagged as this stack's tenant, which no entry declares any more: the deploy "
+                    f"deletes it) holds {', '.join(causes)}, which "
                     "the deletion cannot remove (DeleteConflict, or AccessDenied for another group); remove them "
                     "first. The stack deletes the keys it made itself; delete any key made by hand too",
                     fixes,
@@ -335,6 +415,10 @@ class Preflight:
         )
 
 
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
 def render(document: dict[str, Any], output_format: str) -> str:
     if output_format == "json":
         return json.dumps(document, indent=2) + "\n"
@@ -347,6 +431,7 @@ def render(document: dict[str, Any], output_format: str) -> str:
     for finding in findings:
         out.append(f"  {finding['orgId'] or 'stack'}: {finding['check']}: {finding['message']}")
         out += [f"      {command}" for command in finding.get("fixes", [])]
+    out += [f"  not checked: {reason}" for reason in document.get("unchecked", [])]
     return "\n".join(out) + "\n"
 
 
@@ -359,8 +444,14 @@ def run_preflight(
         context = load_stack(project_dir, stack)
         aws.region = context.settings.region
         account = verify_account(aws, context, "preflight")
-        findings = Preflight(aws, context, account, project_dir).check()
-        document = {"stack": stack, "account": account, "findings": [f.to_json() for f in findings]}
+        checker = Preflight(aws, context, account, project_dir)
+        findings = checker.check()
+        document = {
+            "stack": stack,
+            "account": account,
+            "findings": [f.to_json() for f in findings],
+            "unchecked": checker.unchecked,
+        }
         sys.stdout.write(render(document, output_format))
         return 1 if findings else 0
 

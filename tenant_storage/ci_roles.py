@@ -60,35 +60,68 @@ _ROLE_VARIABLE = re.compile(r"AWS_(PREVIEW|DEPLOY|AUDIT)_ROLE")
 _MATRIX_STACK = re.compile(r"^\$\{\{\s*matrix\.stack\s*\}\}$")
 
 
+def _read_workflow(path: Path) -> dict[str, Any]:
+    try:
+        workflow = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+        raise WorkflowUnreadable(f"{path.name}: not a readable YAML workflow ({type(error).__name__})") from error
+    if not isinstance(workflow, dict) or not isinstance(workflow.get("jobs", {}), dict):
+        raise WorkflowUnreadable(f"{path.name}: a workflow is a mapping whose jobs are a mapping")
+    return workflow
+
+
+def _environment(job: dict[str, Any], where: str) -> str | None:
+    """The job's environment as a subject part: `{stack}` for the stack's own, a literal name, or None."""
+    environment = job.get("environment")
+    if isinstance(environment, dict):  # the long form: `environment: {name: ..., url: ...}`
+        if "name" not in environment:
+            raise WorkflowUnreadable(f"{where}: environment is a mapping without a name")
+        environment = environment["name"]
+    if environment is None:
+        return None
+    if not isinstance(environment, str) or not environment.strip():
+        raise WorkflowUnreadable(f"{where}: environment is neither a name nor a mapping with a name")
+    if "${{" in environment:
+        if not _MATRIX_STACK.match(environment):
+            raise WorkflowUnreadable(f"{where}: environment {environment} is not a stack name or a literal")
+        return "{stack}"
+    return environment
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def workflow_jobs(workflows: Path) -> list[Job]:
     """Every job of the workflows that assumes an AWS role, with what makes its OIDC subject."""
     jobs = []
-    for path in sorted(workflows.glob("*.yml")):
-        workflow = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    for path in sorted([*workflows.glob("*.yml"), *workflows.glob("*.yaml")]):
+        workflow: dict[Any, Any] = _read_workflow(path)
         triggers = workflow.get(True, workflow.get("on")) or {}  # PyYAML reads the key `on` as True
-        trigger = "pull_request" if "pull_request" in triggers else "push" if "push" in triggers else "schedule"
+        if isinstance(triggers, str):
+            triggers = [triggers]
+        trigger: Literal["pull_request", "push", "schedule"] = (
+            "pull_request" if "pull_request" in triggers else "push" if "push" in triggers else "schedule"
+        )
         for name, job in (workflow.get("jobs") or {}).items():
+            where = f"{path.name}, job {name}"
+            if not isinstance(job, dict) or not isinstance(job.get("steps", []), list):
+                raise WorkflowUnreadable(f"{where}: a job is a mapping whose steps are a list")
             for step in job.get("steps") or []:
+                if not isinstance(step, dict):
+                    raise WorkflowUnreadable(f"{where}: a step is a mapping")
                 if not str(step.get("uses", "")).startswith("aws-actions/configure-aws-credentials"):
                     continue
-                where = f"{path.name}, job {name}"
-                role = _ROLE_VARIABLE.search(str((step.get("with") or {}).get("role-to-assume", "")))
+                options = _mapping(step.get("with"))
+                role = _ROLE_VARIABLE.search(str(options.get("role-to-assume", "")))
                 if role is None:
                     raise WorkflowUnreadable(f"{where}: role-to-assume names no AWS_PREVIEW|DEPLOY|AUDIT_ROLE variable")
-                environment = job.get("environment")
-                if isinstance(environment, dict):  # the long form: `environment: {name: ..., url: ...}`
-                    environment = environment.get("name")
-                if environment is not None and not isinstance(environment, str):
-                    raise WorkflowUnreadable(f"{where}: environment is neither a name nor a mapping with a name")
-                if isinstance(environment, str) and "${{" in environment:
-                    if not _MATRIX_STACK.match(environment):
-                        raise WorkflowUnreadable(f"{where}: environment {environment} is not a stack name or a literal")
-                    environment = "{stack}"
-                include = str(((job.get("strategy") or {}).get("matrix") or {}).get("include", ""))
+                include = str(_mapping(_mapping(job.get("strategy")).get("matrix")).get("include", ""))
                 production_class = (
                     False if "outputs.non-production" in include else True if "outputs.production" in include else None
                 )
-                jobs.append(Job(path.name, name, role.group(1).lower(), environment, trigger, production_class))  # type: ignore[arg-type]
+                role_name: Role = role.group(1).lower()  # type: ignore[assignment]
+                jobs.append(Job(path.name, name, role_name, _environment(job, where), trigger, production_class))
     return jobs
 
 
@@ -404,10 +437,16 @@ def role_documents(
     }
 
 
-_GITHUB_REMOTE = re.compile(r"(?:github\.com[:/])(?P<repository>[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+?)(?:\.git)?/?$")
+# https://github.com/o/r(.git), ssh://git@github.com/o/r.git, git@github.com:o/r.git: the host exactly github.com.
+_GITHUB_REMOTE = re.compile(
+    r"^(?:https://(?:[^@/]+@)?github\.com/|ssh://git@github\.com/|git@github\.com:)"
+    r"(?P<repository>[A-Za-z0-9-]+/[A-Za-z0-9_.-]+?)(?:\.git)?/?$"
+)
+REPOSITORY = re.compile(r"[A-Za-z0-9-]+/(?!\.{1,2}$)[A-Za-z0-9_.-]+")
 
 
 def repository_of_remote(url: str) -> str | None:
     """`owner/name` of a GitHub remote URL (https, ssh or scp-like), or None."""
-    match = _GITHUB_REMOTE.search(url.strip())
-    return match.group("repository") if match else None
+    match = _GITHUB_REMOTE.match(url.strip())
+    repository = match.group("repository") if match else None
+    return repository if repository and REPOSITORY.fullmatch(repository) else None

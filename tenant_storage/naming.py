@@ -15,9 +15,21 @@ ORG_ID_RULE = (
 
 BUCKET_NAME_MIN_LENGTH = 3
 BUCKET_NAME_MAX_LENGTH = 63
-# S3 reserves these for access points, Object Lambda, Multi-Region Access Points, directory and table buckets.
-RESERVED_BUCKET_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
-RESERVED_BUCKET_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
+# Every prefix and suffix S3 reserves, with what it reserves it for: the one place these rules live.
+# https://docs.aws.amazon.com/AmazonS3/latest/userguide/general-purpose-bucket-naming-rules.html
+RESERVED_BUCKET_PREFIXES = {
+    "xn--": "internationalized domain names",
+    "sthree-": "S3's own use",
+    "amzn-s3-demo-": "AWS documentation examples",
+}
+RESERVED_BUCKET_SUFFIXES = {
+    "-s3alias": "access point aliases",
+    "--ol-s3": "Object Lambda access point aliases",
+    ".mrap": "Multi-Region Access Points",
+    "--x-s3": "directory buckets",
+    "--table-s3": "table buckets",
+    "-an": "the account regional namespace (<name>-<account>-<region>-an)",
+}
 
 IAM_USER_NAME_MAX_LENGTH = 64
 IAM_USERS_PER_ACCOUNT = 5_000  # an IAM quota that cannot be raised
@@ -58,13 +70,13 @@ def bucket_name_problems(name: str) -> list[str]:
     if _looks_like_ip_address(name):
         problems.append(f"bucket name {name!r} must not look like an IP address")
     problems += [
-        f"bucket name {name!r} must not start with the reserved prefix {prefix!r}"
-        for prefix in RESERVED_BUCKET_PREFIXES
+        f"bucket name {name!r} must not start with {prefix!r}, which S3 reserves for {purpose}"
+        for prefix, purpose in RESERVED_BUCKET_PREFIXES.items()
         if name.startswith(prefix)
     ]
     problems += [
-        f"bucket name {name!r} must not end with the reserved suffix {suffix!r}"
-        for suffix in RESERVED_BUCKET_SUFFIXES
+        f"bucket name {name!r} must not end with {suffix!r}, which S3 reserves for {purpose}"
+        for suffix, purpose in RESERVED_BUCKET_SUFFIXES.items()
         if name.endswith(suffix)
     ]
     return problems

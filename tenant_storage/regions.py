@@ -2,14 +2,19 @@
 
 A bucket ARN is `arn:aws:s3:::name` in the commercial partition but `arn:aws-cn:s3:::name` in China,
 and a policy naming the wrong partition grants nothing (or fails to apply). The partition is derived
-from the stack's region, so no setting can disagree with it; regions of partitions this program has
-not been written for (the ISO and sovereign clouds) are refused instead of guessed.
+from the stack's region, so no setting can disagree with it.
+
+The partitions, their regions and DNS suffixes are botocore's own data (`botocore/data/partitions.json`,
+the endpoint rules every AWS SDK ships), not a table written here: a partition or region AWS adds
+arrives with a botocore upgrade (a reviewed `uv.lock` change), and a region nobody listed is refused.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -18,32 +23,70 @@ class Partition:
     dns_suffix: str
 
 
-COMMERCIAL = Partition("aws", "amazonaws.com")
-CHINA = Partition("aws-cn", "amazonaws.com.cn")
-GOVCLOUD = Partition("aws-us-gov", "amazonaws.com")
-
+# The partitions this program is written for: those with the public S3, IAM, KMS and STS endpoints it
+# calls. The isolated partitions (aws-iso*) are refused rather than guessed.
+SUPPORTED_PARTITIONS = ("aws", "aws-cn", "aws-us-gov", "aws-eusc")
 _REGION_SHAPE = re.compile(r"[a-z]{2,4}(-[a-z]+)+-[0-9]{1,2}")
-# Every region name so far is <area>-<direction>-<n>; a made-up word (us-fake-9) is refused.
-_DIRECTION = r"(east|west|north|south|central|northeast|northwest|southeast|southwest)"
-_PARTITIONS = (
-    (re.compile(rf"us-gov-{_DIRECTION}-[0-9]{{1,2}}"), GOVCLOUD),
-    (re.compile(rf"cn-{_DIRECTION}-[0-9]{{1,2}}"), CHINA),
-    (re.compile(rf"(af|ap|ca|eu|il|me|mx|sa|us)-{_DIRECTION}-[0-9]{{1,2}}"), COMMERCIAL),
-)
-SUPPORTED = "commercial regions such as us-east-1, China (cn-*) and GovCloud (us-gov-*)"
+
+
+@functools.cache
+def _partitions() -> tuple[dict[str, Any], ...]:
+    from botocore.loaders import Loader
+
+    return tuple(Loader().load_data("partitions")["partitions"])
+
+
+@functools.cache
+def partition(name: str) -> Partition:
+    [found] = [p for p in _partitions() if p["id"] == name]
+    return Partition(found["id"], found["outputs"]["dnsSuffix"])
+
+
+@functools.cache
+def regions(name: str) -> frozenset[str]:
+    """The regions botocore lists for the partition (its `*-global` pseudo-regions left out)."""
+    [found] = [p for p in _partitions() if p["id"] == name]
+    return frozenset(region for region in found["regions"] if not region.endswith("-global"))
+
+
+COMMERCIAL = partition("aws")
+CHINA = partition("aws-cn")
+GOVCLOUD = partition("aws-us-gov")
+EUROPEAN_SOVEREIGN_CLOUD = partition("aws-eusc")
 
 
 def partition_of(region: str) -> Partition | None:
     """The partition of `region`, or None when it is not a region of a supported partition."""
-    for pattern, partition in _PARTITIONS:
-        if pattern.fullmatch(region):
-            return partition
+    for name in SUPPORTED_PARTITIONS:
+        if region in regions(name):
+            return partition(name)
     return None
+
+
+def _claimed_by(region: str) -> str | None:
+    """The partition whose region pattern `region` has, listed or not."""
+    for found in _partitions():
+        if re.fullmatch(found["regionRegex"], region):
+            return str(found["id"])
+    return None
+
+
+def supported() -> str:
+    return "; ".join(f"{name}: {', '.join(sorted(regions(name)))}" for name in SUPPORTED_PARTITIONS)
 
 
 def region_problem(region: str) -> str | None:
     if not _REGION_SHAPE.fullmatch(region):
         return f"{region!r} is not an AWS region name (for example us-east-1)"
-    if partition_of(region) is None:
-        return f"{region!r} is not a region of a partition tenant-storage supports; supported: {SUPPORTED}"
-    return None
+    if partition_of(region) is not None:
+        return None
+    claimed = _claimed_by(region)
+    if claimed is not None and claimed not in SUPPORTED_PARTITIONS:
+        return (
+            f"{region!r} is a region of the {claimed} partition, which tenant-storage does not support; "
+            f"supported: {', '.join(SUPPORTED_PARTITIONS)}"
+        )
+    return (
+        f"{region!r} is not a region botocore knows (a region AWS added since? upgrade botocore with "
+        "make lock); for example us-east-1, eu-west-1, cn-north-1, us-gov-west-1 or eusc-de-east-1"
+    )

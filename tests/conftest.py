@@ -23,6 +23,7 @@ from mock_runtime.runner import (
     run_program,
     run_under_mocks,
 )
+from tenant_storage.regions import COMMERCIAL, partition_of
 
 PROD_ACCOUNT = "111111111111"
 QA_ACCOUNT = "222222222222"
@@ -124,7 +125,10 @@ def run_stack(
             values.pop(key, None)
         else:
             values[key] = value
-    return run_program(stack, values, OfflineMocks(account_id or STACK_ACCOUNTS[stack], caller_arn), project_dir)
+    # What the engine's provider returns carries the region's partition (a key's ARN), as in the offline plan.
+    partition = (partition_of(values.get("aws:region", "")) or COMMERCIAL).name
+    mocks = OfflineMocks(account_id or STACK_ACCOUNTS[stack], caller_arn, partition)
+    return run_program(stack, values, mocks, project_dir)
 
 
 def run_component(storage_factory: object, stack: str = "qa") -> ProgramRun:

@@ -202,8 +202,12 @@ CASES = {
         replace_in(TENANTS, "orgId: tradeshow-demo", "orgId: tradeshow-demo-" + "x" * 29),
     ),
     "reserved suffix -s3alias": BadInput(
-        ("tenants.yaml:5 tenants[0] (orgId 'shop-s3alias') field 'orgId'", "reserved suffix '-s3alias'"),
+        ("tenants.yaml:5 tenants[0] (orgId 'shop-s3alias') field 'orgId'", "must not end with '-s3alias'"),
         org_id("shop-s3alias"),
+    ),
+    "reserved suffix -an (the account regional namespace)": BadInput(
+        ("tenants.yaml:5 tenants[0] (orgId 'shop-an') field 'orgId'", "which S3 reserves for the account regional"),
+        org_id("shop-an"),
     ),
     "reserved prefix from the bucket prefix": BadInput(
         (
@@ -348,8 +352,8 @@ CASES = {
     ),
     "region of an unsupported partition": BadInput(
         (
-            "Pulumi.qa.yaml:3 field 'aws:region': 'us-iso-east-1' is not a region of a partition tenant-storage "
-            "supports",
+            "Pulumi.qa.yaml:3 field 'aws:region': 'us-iso-east-1' is a region of the aws-iso partition, which "
+            "tenant-storage does not support",
         ),
         replace_in(QA_FILE, "aws:region: us-east-1", "aws:region: us-iso-east-1"),
     ),
@@ -358,7 +362,7 @@ CASES = {
         replace_in(QA_FILE, "aws:region: us-east-1", "aws:region: moon"),
     ),
     "a made-up region": BadInput(
-        ("Pulumi.qa.yaml:3 field 'aws:region': 'us-fake-9' is not a region of a partition",),
+        ("Pulumi.qa.yaml:3 field 'aws:region': 'us-fake-9' is not a region botocore knows",),
         replace_in(QA_FILE, "aws:region: us-east-1", "aws:region: us-fake-9"),
     ),
     "an empty bucket prefix": BadInput(

@@ -459,3 +459,60 @@ def test_the_key_tags_the_deploy_role_may_set_are_the_ones_the_program_declares(
     [key] = qa_run.by_type("aws:kms/key:Key")
     assert tuple(sorted(key.inputs["tags"])) == KMS_KEY_TAG_KEYS
     assert key.inputs["tags"]["Purpose"] == KMS_KEY_PURPOSE
+
+
+class TestWhatItRefusesOrWarns:
+    @pytest.mark.parametrize(
+        ("content", "message"),
+        [
+            (b"jobs: [\n", "not a readable YAML workflow"),
+            (b"\xff\xfe not utf-8", "not a readable YAML workflow"),
+            (b"- a list\n", "a workflow is a mapping whose jobs are a mapping"),
+            (b"jobs:\n  audit: just text\n", "audit.yml, job audit: a job is a mapping whose steps are a list"),
+            (b"jobs:\n  audit:\n    steps: [run this]\n", "audit.yml, job audit: a step is a mapping"),
+            (
+                b"jobs:\n  audit:\n    environment: {url: x}\n    steps:\n"
+                b"      - uses: aws-actions/configure-aws-credentials@v4\n"
+                b"        with: {role-to-assume: '${{ vars.AWS_AUDIT_ROLE_ARN_QA }}'}\n",
+                "environment is a mapping without a name",
+            ),
+        ],
+    )
+    def test_a_workflow_it_cannot_read_is_named_in_one_line(self, project, capsys, content, message):
+        (project / ".github" / "workflows" / "audit.yml").write_bytes(content)
+        assert main(["ci-roles", "--stack", "qa", "--repository", REPOSITORY], project) == 2
+        err = capsys.readouterr().err
+        assert message in err
+        assert "Traceback" not in err
+
+    def test_no_workflow_assuming_a_role_is_refused(self, project, capsys):
+        shutil.rmtree(project / ".github")
+        assert main(["ci-roles", "--stack", "qa", "--repository", REPOSITORY], project) == 2
+        assert "assumes an AWS role" in capsys.readouterr().err
+
+    def test_a_role_no_job_assumes_is_said(self, project, capsys):
+        (project / ".github" / "workflows" / "audit.yml").unlink()
+        assert main(["ci-roles", "--stack", "qa", "--repository", REPOSITORY], project) == 0
+        assert "no workflow job assumes the audit role" in capsys.readouterr().err
+
+    @pytest.mark.parametrize("given", ["owner/name.git", "./.", "../..", "a/b/c", "owner/.."])
+    def test_a_repository_that_is_not_owner_slash_name_is_refused(self, project, capsys, given):
+        assert main(["ci-roles", "--stack", "qa", "--repository", given], project) == 2
+        assert "is not OWNER/NAME" in capsys.readouterr().err
+
+    @pytest.mark.parametrize(
+        "url",
+        ["https://notgithub.com/o/r", "https://gitlab.com/github.com/x/y", "../local/repo", "git@github.com:o/.."],
+    )
+    def test_a_remote_that_is_not_a_github_repository_gives_none(self, url):
+        assert repository_of_remote(url) is None
+
+    def test_stacks_sharing_the_role_variables_and_an_oversized_policy_are_said(self):
+        from live.ci_roles import warnings
+
+        documents = role_documents(settings(), QA_ACCOUNT, REPOSITORY, workflow_jobs(WORKFLOWS))
+        big = {**documents, "deploy": {**documents["deploy"], "permissionPolicy": {"Statement": ["x" * 11_000]}}}
+        said = warnings(settings(), big, ["qa-b"])
+        assert any("the deploy permission policy is 11018 characters, over IAM's 10240" in w for w in said)
+        assert any(w.startswith("stacks qa-b use the same repository variables (*_ROLE_ARN_QA)") for w in said)
+        assert any("runs its own workflow file with the preview role" in w for w in said)

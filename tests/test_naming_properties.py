@@ -17,7 +17,7 @@ from tenant_storage.errors import InvalidInput
 from tenant_storage.registry import NamingRules, parse_registry
 
 AWS_RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
-AWS_RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
+AWS_RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3", "-an")
 
 
 def aws_accepts_bucket_name(name: str) -> bool:
@@ -61,6 +61,7 @@ hex_suffixes = st.text(alphabet="0123456789abcdef", min_size=8, max_size=8)
 @given(org_id=org_ids, random_suffix=st.booleans(), prefix=prefixes, suffix=hex_suffixes)
 @example(org_id="xmsqa1", random_suffix=False, prefix="fusion-rms", suffix="0a1b2c3d")
 @example(org_id="shop-s3alias", random_suffix=False, prefix="fusion-rms", suffix="0a1b2c3d")
+@example(org_id="shop-an", random_suffix=False, prefix="fusion-rms", suffix="0a1b2c3d")
 @example(org_id="x" * 52, random_suffix=False, prefix="fusion-rms", suffix="0a1b2c3d")
 @example(org_id="x" * 44, random_suffix=True, prefix="fusion-rms", suffix="0a1b2c3d")
 def test_an_accepted_org_id_makes_names_aws_accepts(org_id, random_suffix, prefix, suffix):

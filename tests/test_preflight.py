@@ -26,6 +26,8 @@ from cli.main import main
 from tests.conftest import QA_ACCOUNT, reset_emulator, use_account
 
 LEGACY = {"orgId": "legacyshop", "environment": "qa", "profile": "app-storage", "adopt": True}
+# The tags the program gives a tenant's user (components/tenant_storage.py): how preflight knows its own.
+STACK_TENANT_TAGS = {"OrgId": "gone", "Environment": "qa", "ManagedBy": "pulumi"}
 
 
 @pytest.fixture
@@ -117,6 +119,7 @@ def test_a_bucket_to_adopt_with_acl_grants_is_found_and_its_fix_works(project, l
     s3 = live["client"]("s3")
     s3.create_bucket(Bucket="fusion-rms-legacyshop")
     s3.put_bucket_acl(Bucket="fusion-rms-legacyshop", ACL="public-read")
+    live["client"]("iam").create_user(UserName="rms_legacyshop")
     project = with_tenants(project, LEGACY)
     status, [finding] = preflight(project, live, capsys)
     assert (status, finding["orgId"], finding["check"]) == (1, "legacyshop", "bucket-acl-grants")
@@ -130,6 +133,7 @@ def test_a_bucket_to_adopt_in_another_region_is_found(project, live, capsys):
     live["client"]("s3", "eu-west-1").create_bucket(
         Bucket="fusion-rms-legacyshop", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
     )
+    live["client"]("iam").create_user(UserName="rms_legacyshop")
     status, [finding] = preflight(with_tenants(project, LEGACY), live, capsys)
     assert (status, finding["check"]) == (1, "bucket-region")
     assert "is in eu-west-1, the stack in us-east-1" in finding["message"]
@@ -138,6 +142,7 @@ def test_a_bucket_to_adopt_in_another_region_is_found(project, live, capsys):
 def test_a_legacy_user_with_two_keys_is_told_to_delete_the_unused_one_only(project, live, capsys):
     iam = live["client"]("iam")
     iam.create_user(UserName="rms_legacyshop")
+    live["client"]("s3").create_bucket(Bucket="fusion-rms-legacyshop")
     used, idle = (iam.create_access_key(UserName="rms_legacyshop")["AccessKey"]["AccessKeyId"] for _ in range(2))
     iam.update_access_key(UserName="rms_legacyshop", AccessKeyId=idle, Status="Inactive")
     project = with_tenants(project, LEGACY)
@@ -154,6 +159,7 @@ def test_a_legacy_user_with_two_keys_is_told_to_delete_the_unused_one_only(proje
 def test_a_legacy_key_in_use_is_never_the_fix_when_declaring_fewer_labels_is(project, live, capsys):
     iam = live["client"]("iam")
     iam.create_user(UserName="rms_legacyshop")
+    live["client"]("s3").create_bucket(Bucket="fusion-rms-legacyshop")
     iam.create_access_key(UserName="rms_legacyshop")
     status, [finding] = preflight(with_tenants(project, {**LEGACY, "accessKeys": ["2026-11", "2026-12"]}), live, capsys)
     assert (status, finding["check"], finding["fixes"]) == (1, "access-key-limit", [])
@@ -162,7 +168,7 @@ def test_a_legacy_key_in_use_is_never_the_fix_when_declaring_fewer_labels_is(pro
 
 def retired_user(iam: Any) -> None:
     """A user the stack made for a tenant since removed from tenants.yaml, with grants added by hand."""
-    iam.create_user(UserName="rms_gone", Tags=[{"Key": "ManagedBy", "Value": "pulumi"}])
+    iam.create_user(UserName="rms_gone", Tags=[{"Key": k, "Value": v} for k, v in STACK_TENANT_TAGS.items()])
     iam.put_user_policy(
         UserName="rms_gone",
         PolicyName="by-hand",
@@ -199,11 +205,46 @@ def test_a_retired_user_holding_hand_made_grants_is_found_and_the_fixes_let_it_b
     iam.delete_user(UserName="rms_gone")  # what the deploy then does
 
 
-def test_a_user_the_stack_did_not_make_is_never_called_retiring(project, live, capsys):
+@pytest.mark.parametrize(
+    "tags",
+    [
+        {},
+        {"ManagedBy": "pulumi"},  # another Pulumi project's user
+        {**STACK_TENANT_TAGS, "Environment": "production"},  # another stack's tenant
+    ],
+    ids=["untagged", "another project", "another stack"],
+)
+def test_a_user_the_stack_did_not_make_is_never_called_retiring(project, live, capsys, tags):
     iam = live["client"]("iam")
-    iam.create_user(UserName="rms_someone")
+    iam.create_user(UserName="rms_someone", Tags=[{"Key": k, "Value": v} for k, v in tags.items()])
     iam.create_login_profile(UserName="rms_someone", Password="Not-a-real-password-1")
     assert preflight(project, live, capsys) == (0, [])
+
+
+def test_a_tenant_to_adopt_whose_bucket_or_user_is_missing_is_found(project, live, capsys):
+    live["client"]("iam").create_user(UserName="rms_legacyshop")
+    status, [finding] = preflight(with_tenants(project, LEGACY), live, capsys)
+    assert (status, finding["orgId"], finding["check"]) == (1, "legacyshop", "adopt-missing")
+    assert finding["message"].startswith("bucket fusion-rms-legacyshop to adopt does not exist in this account")
+
+
+def test_a_new_tenant_whose_user_or_bucket_was_made_by_hand_is_sent_to_adoption(project, live, capsys):
+    live["client"]("iam").create_user(UserName="rms_xmsqa2")
+    live["client"]("s3").create_bucket(Bucket="fusion-rms-xmsqa2")
+    status, findings = preflight(project, live, capsys)
+    assert (status, checks(findings)) == (1, [("xmsqa2", "bucket-exists"), ("xmsqa2", "user-exists")])
+    assert all("tenant-storage discover --stack qa" in f["message"] for f in findings)
+
+
+def test_what_a_plain_emulator_cannot_answer_is_reported_as_not_checked(project, moto_server, monkeypatch, capsys):
+    """Without a resolver for `<account>.127.0.0.1`, S3 Control is out of reach: said, not skipped."""
+    reset_emulator(moto_server)
+    use_account(monkeypatch, moto_server, QA_ACCOUNT)
+    status = main(["preflight", "--stack", "qa", "--format", "json", "--endpoint-url", moto_server], project)
+    document = json.loads(capsys.readouterr().out)
+    assert (status, document["findings"]) == (0, [])
+    [unchecked] = document["unchecked"]
+    assert unchecked.startswith("account-public-access-block: the endpoint could not answer (EndpointConnectionError")
 
 
 def test_users_that_do_not_fit_the_quota_are_found(project, live, capsys, monkeypatch):
@@ -244,10 +285,15 @@ def test_a_log_bucket_name_taken_by_another_account_is_found(project, live, caps
 
 @pytest.mark.parametrize(
     ("argv", "message"),
-    [(["--stack", "nope"], "no stack file Pulumi.nope.yaml")],
+    [
+        (["--stack", "nope", "--endpoint-url", "{endpoint}"], "no stack file Pulumi.nope.yaml"),
+        (["--stack", "qa", "--endpoint-url", "127.0.0.1:5000"], "is not a URL: give its scheme"),
+        (["--stack", "qa", "--endpoint-url", ""], "is not a URL: give its scheme"),
+    ],
 )
 def test_what_it_cannot_do_is_one_line_and_exit_2(project, live, capsys, argv, message):
-    assert main(["preflight", *argv, "--endpoint-url", live["endpoint"]], project) == 2
+    argv = [argument.format(endpoint=live["endpoint"]) for argument in argv]
+    assert main(["preflight", *argv], project) == 2
     err = capsys.readouterr().err
     assert message in err
     assert "Traceback" not in err

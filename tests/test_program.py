@@ -427,6 +427,24 @@ class TestPartitions:
             "arn:aws-us-gov:s3"
         )
 
+    def test_the_european_sovereign_cloud_gets_aws_eusc_arns_and_its_dns_suffix(self):
+        """aws-eusc comes from botocore's partition data like every partition: no table here knows it."""
+        run = run_stack("qa", config={"aws:region": "eusc-de-east-1"})
+        assert run.error is None, run.error
+        statements = policy_of(group_policy_of(run, "app-storage"))["Statement"]
+        resources = [arn for statement in statements for arn in _list(statement["Resource"])]
+        assert {arn.split(":")[1] for arn in resources} == {"aws-eusc"}
+        via = {s["Condition"]["StringEquals"]["kms:ViaService"] for s in statements if "Condition" in s}
+        assert via == {"s3.eusc-de-east-1.amazonaws.eu"}
+        summary = run.outputs["tenants"].value["xmsqa1"]
+        assert summary["publicBaseUrl"] == "https://fusion-rms-xmsqa1.s3.eusc-de-east-1.amazonaws.eu/pub/"
+        [key] = run.by_type("aws:kms/key:Key")
+        assert all(
+            principal.startswith("arn:aws-eusc:iam::")
+            for statement in json.loads(key.inputs["policy"])["Statement"]
+            for principal in _list(statement["Principal"]["AWS"])
+        )
+
 
 def group_policy_of(run, profile: str):
     [policy] = [p for p in run.by_type(GROUP_POLICY) if p.inputs["group"].endswith(f"-{profile}")]

@@ -117,7 +117,11 @@ class TestAwsNamingLimits:
 
     def test_reserved_suffixes_are_refused(self):
         [problem] = problems_in("tenants:\n  - orgId: shop-s3alias\n    environment: qa\n")
-        assert "must not end with the reserved suffix '-s3alias'" in problem
+        assert "must not end with '-s3alias', which S3 reserves for access point aliases" in problem
+
+    def test_the_account_regional_namespace_suffix_is_refused_with_its_rule(self):
+        [problem] = problems_in("tenants:\n  - orgId: shop-an\n    environment: qa\n")
+        assert "'fusion-rms-shop-an' must not end with '-an', which S3 reserves for the account regional" in problem
 
     def test_iam_user_name_length_depends_on_the_configured_prefix(self):
         rules = NamingRules(bucket_prefix="f", iam_user_prefix="tenant-storage-user-")
