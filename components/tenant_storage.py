@@ -19,7 +19,7 @@ import pulumi_random as random
 
 from components.stack_storage import SharedServices
 from tenant_storage import naming, policies
-from tenant_storage.naming import access_key_resource_name, child_resource_name
+from tenant_storage.naming import GLOBAL_NAMESPACE, access_key_resource_name, child_resource_name
 from tenant_storage.regions import COMMERCIAL, Partition
 from tenant_storage.registry import DEFAULT_KEY_LABEL, Environment, NamingRules, Profile, Tenant
 from tenant_storage.stacks import StackSettings
@@ -45,6 +45,7 @@ class TenantStorageArgs:
     private_encryption: str = "sse-kms"
     adopt: bool = False
     pinned_bucket_name: str | None = None
+    bucket_namespace: str = GLOBAL_NAMESPACE
 
     @classmethod
     def for_tenant(cls, tenant: Tenant, settings: StackSettings) -> TenantStorageArgs:
@@ -63,6 +64,7 @@ class TenantStorageArgs:
             private_encryption=settings.private_bucket_encryption,
             adopt=tenant.adopt,
             pinned_bucket_name=tenant.bucket_name,
+            bucket_namespace=settings.naming.namespace_of(tenant),
         )
 
     @property
@@ -98,9 +100,12 @@ class TenantStorage(pulumi.ComponentResource):
         org, profile = args.org_id, args.profile
         child = pulumi.ResourceOptions(parent=self)
 
+        regional = args.bucket_namespace == naming.ACCOUNT_REGIONAL_NAMESPACE
         bucket = aws.s3.Bucket(
             child_resource_name(org, "bucket"),
             bucket=self._declared_bucket_name(),
+            # Only in the account regional namespace: a global bucket keeps the inputs it always had.
+            bucket_namespace=naming.ACCOUNT_REGIONAL_NAMESPACE if regional else None,
             tags=args.bucket_tags,
             opts=pulumi.ResourceOptions(
                 parent=self,
@@ -288,7 +293,13 @@ class TenantStorage(pulumi.ComponentResource):
     def _bucket_name(self) -> str:
         """The bucket's name when it is known before the deploy (no random suffix)."""
         args = self.args
-        return args.pinned_bucket_name or naming.bucket_name(args.naming.bucket_prefix, args.org_id)
+        return args.pinned_bucket_name or self._tenant_bucket_name()
+
+    def _tenant_bucket_name(self, suffix: str | None = None) -> str:
+        rules = self.args.naming
+        return naming.tenant_bucket_name(
+            rules.bucket_prefix, self.args.org_id, self.args.bucket_namespace, rules.account_id, rules.region, suffix
+        )
 
     def _declared_bucket_name(self) -> pulumi.Input[str]:
         args = self.args
@@ -301,9 +312,7 @@ class TenantStorage(pulumi.ComponentResource):
             keepers={"orgId": args.org_id},
             opts=pulumi.ResourceOptions(parent=self),
         )
-        return suffix.hex.apply(
-            lambda hex_suffix: naming.bucket_name(args.naming.bucket_prefix, args.org_id, hex_suffix)
-        )
+        return suffix.hex.apply(self._tenant_bucket_name)
 
     @property
     def newest_key_label(self) -> str:
@@ -322,6 +331,7 @@ class TenantStorage(pulumi.ComponentResource):
             "accessKeyIds": self.access_key_ids,
             "profile": self.args.profile.value,
             "environment": self.args.environment.value,
+            "bucketNamespace": self.args.bucket_namespace,
         }
         if self.public_base_url is not None:
             summary["publicBaseUrl"] = self.public_base_url

@@ -188,9 +188,10 @@ def judge_bucket_name(bucket: ResourceView, _options: RuleOptions) -> list[str]:
     name, org_id = _known(bucket.props.get("bucket")), _known(_tags(bucket).get("OrgId"))
     if name is None or org_id is None:
         return []
-    if re.fullmatch(rf"[a-z0-9]+(-[a-z0-9]+)*-{re.escape(org_id)}(-[0-9a-f]{{8}})?", name):
+    regional = r"-[0-9]{12}-[a-z]{2,4}(-[a-z]+)+-[0-9]{1,2}-an"  # S3's account regional namespace
+    if re.fullmatch(rf"[a-z0-9]+(-[a-z0-9]+)*-{re.escape(org_id)}(-[0-9a-f]{{8}}|{regional})?", name):
         return []
-    return [f"bucket {name!r} is not named <prefix>-{org_id}[-<8 hex digits>]"]
+    return [f"bucket {name!r} is not named <prefix>-{org_id}[-<8 hex digits> | -<account>-<region>-an]"]
 
 
 def check_bucket_guard_rails(stack: StackResources) -> list[tuple[str, str]]:

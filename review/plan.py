@@ -57,6 +57,7 @@ class TenantPlan:
     mocked_suffix: bool
     resource_urns: list[str]
     app_key_id: str = ""  # the (mocked) id of the newest key: the one its app uses, from the store and `credentials`
+    bucket_namespace: str = "global"
 
 
 @dataclass(frozen=True)
@@ -223,5 +224,6 @@ def _tenant_plan(
         bucket_policy=policy(BUCKET_POLICY_TYPE),
         mocked_suffix=any(resource.type == RANDOM_ID_TYPE for resource in own),
         app_key_id=str(summary.get("accessKeyId") or ""),
+        bucket_namespace=str(summary.get("bucketNamespace") or "global"),
         resource_urns=[resource.urn for resource in own],
     )

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 from review.diff import ACTIONS, ResourceChange, StackDiff
 from review.plan import StackPlan, TenantPlan
 from review.risks import Risk, summary_counts
+from tenant_storage.naming import ACCOUNT_REGIONAL_NAMESPACE
 
 INCREMENTAL_NOTE = (
     "incremental: only tenants.yaml changed, so only the tenants that changed were planned, at both revisions "
@@ -20,6 +21,7 @@ JSON_SCHEMA_VERSION = 2
 MOCKED_SUFFIX_NOTE = "* random suffix mocked offline; the real one is chosen at the first deploy and then kept"
 # Shown instead of a line ending inside a Markdown value: a real one would end the list item, table row or HTML block.
 NEWLINE_MARKER = "\u2424"  # ␤
+REGIONAL_NOTE = "^ in S3's account regional namespace: a name only this account can create"
 
 _LINE_ENDING = re.compile(r"\r\n|\r|\n")
 _BACKTICK_RUN = re.compile(r"`+")
@@ -101,7 +103,12 @@ def render_json(plans: Sequence[StackPlan], diffs: Sequence[StackDiff], risks: S
 
 
 def _bucket_cell(tenant: TenantPlan) -> str:
-    return tenant.bucket_name + ("*" if tenant.mocked_suffix else "")
+    regional = tenant.bucket_namespace == ACCOUNT_REGIONAL_NAMESPACE
+    return tenant.bucket_name + ("*" if tenant.mocked_suffix else "") + ("^" if regional else "")
+
+
+def _any_regional(plan: StackPlan) -> bool:
+    return any(tenant.bucket_namespace == ACCOUNT_REGIONAL_NAMESPACE for tenant in plan.tenants)
 
 
 def _summary_rows(plan: StackPlan) -> list[tuple[str, ...]]:
@@ -186,6 +193,8 @@ def render_text(plans: Sequence[StackPlan], diffs: Sequence[StackDiff], detail: 
         out += ["  " + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows]
         if any(tenant.mocked_suffix for tenant in plan.tenants):
             out.append(f"  {MOCKED_SUFFIX_NOTE}")
+        if _any_regional(plan):
+            out.append(f"  {REGIONAL_NOTE}")
         out += _violation_lines(plan, "  ", detail)
         if plan.stack in diff_by_stack:
             out += ["", f"  changes against the base revision ({plan.stack}):"]
@@ -308,6 +317,8 @@ def _markdown_body(plans: Sequence[StackPlan], diffs: Sequence[StackDiff]) -> st
             out += [f"{len(plan.tenants) - len(shown)} unchanged tenants are not shown.", ""]
         if any(tenant.mocked_suffix for tenant in plan.tenants):
             out += ["\\" + MOCKED_SUFFIX_NOTE, ""]
+        if _any_regional(plan):
+            out += ["\\" + REGIONAL_NOTE, ""]
         out += [*_markdown_violation_lines(plan), ""] if plan.violations else []
         for tenant in shown:
             summary = f"<code>{markdown_html(tenant.org_id)}</code>: policies and resources"

@@ -65,7 +65,8 @@ def fleet_problems(registry: TenantRegistry, stacks: Mapping[str, StackSettings]
 
     for index, tenant, stack, rules in hosted:
         claim = _Claim(index, tenant.org_id, stack)
-        stem = tenant.bucket_name or naming.bucket_name(rules.bucket_prefix, tenant.org_id)
+        # A suffixed tenant is in the global namespace (the two exclude each other): its stem is global too.
+        stem = rules.bucket_name_of(tenant)
         claims = suffixed_stems if tenant.random_suffix else bucket_names
         if (other := claims.setdefault(stem, claim)) is not claim:
             clash(

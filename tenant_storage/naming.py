@@ -31,6 +31,17 @@ RESERVED_BUCKET_SUFFIXES = {
     "-an": "the account regional namespace (<name>-<account>-<region>-an)",
 }
 
+# S3's bucket namespaces. In the account regional namespace (March 2026) a general purpose bucket named
+# `<name>-<account>-<region>-an`, created with `x-amz-bucket-namespace: account-regional`, can only ever be
+# created by that account in that region: nobody can take it first. pulumi-aws: Bucket(bucket_namespace=...).
+GLOBAL_NAMESPACE = "global"
+ACCOUNT_REGIONAL_NAMESPACE = "account-regional"
+BUCKET_NAMESPACES = (GLOBAL_NAMESPACE, ACCOUNT_REGIONAL_NAMESPACE)
+ACCOUNT_REGIONAL_SUFFIX = "-an"
+_ACCOUNT_REGIONAL_NAME = re.compile(
+    r"(?P<stem>.+)-(?P<account>[0-9]{12})-(?P<region>[a-z]{2,4}(-[a-z]+)+-[0-9]{1,2})-an"
+)
+
 IAM_USER_NAME_MAX_LENGTH = 64
 IAM_USERS_PER_ACCOUNT = 5_000  # an IAM quota that cannot be raised
 IAM_USER_NAME_PATTERN = r"^[A-Za-z0-9+=,.@_-]+$"
@@ -55,7 +66,27 @@ def bucket_name(prefix: str, org_id: str, suffix: str | None = None) -> str:
     return "-".join(part for part in (prefix, org_id, suffix) if part)
 
 
-def bucket_name_problems(name: str) -> list[str]:
+def account_regional_bucket_name(stem: str, account_id: str, region: str) -> str:
+    """`<stem>-<account>-<region>-an`: the name of `stem` in `account_id`'s namespace in `region`."""
+    return f"{stem}-{account_id}-{region}{ACCOUNT_REGIONAL_SUFFIX}"
+
+
+def is_account_regional_name(name: str) -> bool:
+    return _ACCOUNT_REGIONAL_NAME.fullmatch(name) is not None
+
+
+def tenant_bucket_name(
+    prefix: str, org_id: str, namespace: str, account_id: str, region: str, suffix: str | None = None
+) -> str:
+    """The one rule for a tenant's bucket name: `<prefix>-<orgId>[-<suffix>]`, in the account regional
+    namespace `<prefix>-<orgId>-<account>-<region>-an` (never with a suffix: nobody else can take it)."""
+    stem = bucket_name(prefix, org_id, suffix)
+    if namespace == ACCOUNT_REGIONAL_NAMESPACE:
+        return account_regional_bucket_name(stem, account_id, region)
+    return stem
+
+
+def bucket_name_problems(name: str, namespace: str = GLOBAL_NAMESPACE) -> list[str]:
     """Every S3 naming rule `name` breaks. Dots are refused too: they break virtual-host TLS."""
     problems = []
     if not BUCKET_NAME_MIN_LENGTH <= len(name) <= BUCKET_NAME_MAX_LENGTH:
@@ -77,7 +108,7 @@ def bucket_name_problems(name: str) -> list[str]:
     problems += [
         f"bucket name {name!r} must not end with {suffix!r}, which S3 reserves for {purpose}"
         for suffix, purpose in RESERVED_BUCKET_SUFFIXES.items()
-        if name.endswith(suffix)
+        if name.endswith(suffix) and not (suffix == ACCOUNT_REGIONAL_SUFFIX and namespace == ACCOUNT_REGIONAL_NAMESPACE)
     ]
     return problems
 

@@ -10,7 +10,7 @@ import difflib
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -63,6 +63,20 @@ KEY_LABEL_PATTERN = r"^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$"
 KEY_LABEL_RULE = f"1 to 32 lowercase letters, digits and inner hyphens, never containing {naming.ACCESS_KEY_PART!r}"
 MAX_ACCESS_KEYS = 2  # what IAM allows per user, and what a zero-downtime rotation needs
 
+
+class AcrossFields(ValueError):
+    """A rule relating fields, blamed on the field named."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+NAMESPACE_WITH_SUFFIX = (
+    "randomSuffix and the account regional namespace exclude each other: nobody else can take a name there, so "
+    "it never needs a suffix; remove randomSuffix, or set bucketNamespace: global on this tenant to keep its name"
+)
+
 KeyLabel = Annotated[str, StringConstraints(strict=True, pattern=KEY_LABEL_PATTERN)]
 
 
@@ -101,6 +115,13 @@ class Tenant(BaseModel):
         strict=True,
         description="With adopt: the existing bucket's name, when it does not follow <prefix>-<orgId>.",
     )
+    bucket_namespace: Literal["global", "account-regional"] | None = Field(
+        default=None,
+        alias="bucketNamespace",
+        description="The S3 bucket namespace of this tenant's bucket, when it differs from the stack's "
+        "bucketNamespace: global, or account-regional (<prefix>-<orgId>-<account>-<region>-an, a name only "
+        "the stack's account can create). Changing it renames, so replaces, the bucket.",
+    )
     access_keys: list[KeyLabel] | None = Field(
         default=None,
         alias="accessKeys",
@@ -131,11 +152,23 @@ class Tenant(BaseModel):
                 raise ValueError("bucketName pins the name of an existing bucket: it needs adopt: true")
             if self.random_suffix:
                 raise ValueError("bucketName and randomSuffix exclude each other: the pinned name is the whole name")
-            if problems := naming.bucket_name_problems(self.bucket_name):
+            if self.bucket_namespace is not None:
+                raise ValueError(
+                    "bucketName and bucketNamespace exclude each other: the pinned name is the whole name, and "
+                    "a name ending -<account>-<region>-an is in the account regional namespace"
+                )
+            namespace = (
+                naming.ACCOUNT_REGIONAL_NAMESPACE
+                if naming.is_account_regional_name(self.bucket_name)
+                else naming.GLOBAL_NAMESPACE
+            )
+            if problems := naming.bucket_name_problems(self.bucket_name, namespace):
                 raise ValueError(problems[0])
             if reserved := naming.reserved_name_problem(self.bucket_name):
                 raise ValueError(reserved)
-        elif self.adopt and self.random_suffix:
+        if self.random_suffix and self.bucket_namespace == naming.ACCOUNT_REGIONAL_NAMESPACE:
+            raise AcrossFields("randomSuffix", NAMESPACE_WITH_SUFFIX)
+        if self.bucket_name is None and self.adopt and self.random_suffix:
             raise ValueError("an adopted bucket's suffix is not ours to choose: give its whole name with bucketName")
         return self
 
@@ -163,6 +196,24 @@ class NamingRules:
 
     bucket_prefix: str = "fusion-rms"
     iam_user_prefix: str = "rms_"
+    bucket_namespace: str = naming.GLOBAL_NAMESPACE
+    # The stack's one account and its region: a name in the account regional namespace carries both.
+    account_id: str = ""
+    region: str = ""
+
+    def namespace_of(self, tenant: Tenant) -> str:
+        """The tenant's own bucketNamespace, else the stack's; a pinned (adopted) name carries its own."""
+        if tenant.bucket_name is not None:
+            regional = naming.is_account_regional_name(tenant.bucket_name)
+            return naming.ACCOUNT_REGIONAL_NAMESPACE if regional else naming.GLOBAL_NAMESPACE
+        return tenant.bucket_namespace or self.bucket_namespace
+
+    def bucket_name_of(self, tenant: Tenant, suffix: str | None = None) -> str:
+        if tenant.bucket_name is not None:
+            return tenant.bucket_name
+        return naming.tenant_bucket_name(
+            self.bucket_prefix, tenant.org_id, self.namespace_of(tenant), self.account_id, self.region, suffix
+        )
 
 
 _TENANT_FIELDS = [field.alias or name for name, field in Tenant.model_fields.items()]
@@ -252,8 +303,15 @@ def _parse_tenant(item: Any, index: int, source: str) -> tuple[Tenant | None, li
         return (None if unknown else tenant), problems
     except ValidationError as error:
         for detail in error.errors():
-            # Rules across fields (adoption) have no location: they are about bucketName, else adopt.
-            field = str(detail["loc"][0]) if detail["loc"] else ("bucketName" if "bucketName" in item else "adopt")
+            # Rules across fields have no location: the rule names its field, else bucketName, else adopt.
+            cause = (detail.get("ctx") or {}).get("error")
+            field = (
+                str(detail["loc"][0])
+                if detail["loc"]
+                else cause.field
+                if isinstance(cause, AcrossFields)
+                else ("bucketName" if "bucketName" in item else "adopt")
+            )
             problems.append(
                 Problem(
                     source,
@@ -342,13 +400,20 @@ def tenant_name_problems(
     tenant: Tenant, index: int, line: int | None, source: str, rules: NamingRules
 ) -> list[Problem]:
     """Every AWS naming rule the tenant's bucket and IAM user names break under `rules`."""
-    bucket = tenant.bucket_name or naming.longest_bucket_name(rules.bucket_prefix, tenant.org_id, tenant.random_suffix)
-    messages = naming.bucket_name_problems(bucket)
+    namespace = rules.namespace_of(tenant)
+    if tenant.random_suffix and namespace == naming.ACCOUNT_REGIONAL_NAMESPACE:
+        # The stack's namespace, not the tenant's own field (the model refuses that pair itself).
+        message = f"{NAMESPACE_WITH_SUFFIX} (the stack's bucketNamespace is {namespace})"
+        return [Problem(source, message, line=line, tenant_index=index, org_id=tenant.org_id, field="randomSuffix")]
+    placeholder = "0" * naming.RANDOM_SUFFIX_LENGTH if tenant.random_suffix else None
+    messages = naming.bucket_name_problems(rules.bucket_name_of(tenant, placeholder), namespace)
     messages += naming.iam_user_name_problems(naming.iam_user_name(rules.iam_user_prefix, tenant.org_id))
     if tenant.random_suffix:
         messages = [
             f"{message} (with the {naming.RANDOM_SUFFIX_LENGTH}-character random suffix)" for message in messages
         ]
+    elif namespace == naming.ACCOUNT_REGIONAL_NAMESPACE and tenant.bucket_name is None:
+        messages = [f"{message} (in the account regional namespace)" for message in messages]
     return [
         Problem(source, message, line=line, tenant_index=index, org_id=tenant.org_id, field="orgId")
         for message in messages

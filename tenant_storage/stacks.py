@@ -32,6 +32,7 @@ ENVIRONMENTS = f"{PROJECT}:environments"
 PROTECT_BUCKETS = f"{PROJECT}:protectBuckets"
 BUCKET_PREFIX = f"{PROJECT}:bucketPrefix"
 IAM_USER_PREFIX = f"{PROJECT}:iamUserPrefix"
+BUCKET_NAMESPACE = f"{PROJECT}:bucketNamespace"
 NONCURRENT_VERSION_EXPIRATION_DAYS = f"{PROJECT}:noncurrentVersionExpirationDays"
 SHARD = f"{PROJECT}:shard"
 CREDENTIAL_STORE = f"{PROJECT}:credentialStore"
@@ -55,6 +56,7 @@ CONFIG_KEYS = (
     ACCESS_LOG_RETENTION_DAYS,
     PRIVATE_BUCKET_ENCRYPTION,
     ACCESS_KEY_MAX_AGE_DAYS,
+    BUCKET_NAMESPACE,
 )
 
 # Provider settings that can send the AWS calls elsewhere or skip checking who the caller is: the live
@@ -208,9 +210,21 @@ def parse_stack_settings(
         if values.get(key) == "":
             problem(key, "is empty; remove the setting for its default, or give it a value")
     defaults = NamingRules()
+    namespace = values.get(BUCKET_NAMESPACE) or naming.GLOBAL_NAMESPACE
+    if namespace not in naming.BUCKET_NAMESPACES:
+        problem(BUCKET_NAMESPACE, f"{namespace!r} is not one of {', '.join(naming.BUCKET_NAMESPACES)}")
+    elif namespace == naming.ACCOUNT_REGIONAL_NAMESPACE and len(account_ids or []) > 1:
+        problem(
+            BUCKET_NAMESPACE,
+            "the account regional namespace names one account in every bucket name: allowedAccountIds must "
+            "hold exactly one account",
+        )
     rules = NamingRules(
         bucket_prefix=values.get(BUCKET_PREFIX) or defaults.bucket_prefix,
         iam_user_prefix=values.get(IAM_USER_PREFIX) or defaults.iam_user_prefix,
+        bucket_namespace=namespace,
+        account_id=str(account_ids[0]) if account_ids and len(account_ids) == 1 else "",
+        region=region,
     )
     # A prefix follows the orgId alphabet, so that prefix-orgId is a valid bucket name whenever the orgId is.
     if not re.fullmatch(naming.ORG_ID_PATTERN, rules.bucket_prefix):

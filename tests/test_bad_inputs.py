@@ -256,6 +256,47 @@ CASES = {
             new_tenant("orgId: xmsqa1-access-key-foo", "environment: qa"),
         ),
     ),
+    # S3's account regional namespace
+    "randomSuffix in an account regional stack": BadInput(
+        (
+            "tenants.yaml:14 tenants[3] (orgId 'tradeshow-demo') field 'randomSuffix': randomSuffix and the account "
+            "regional namespace exclude each other",
+            "(the stack's bucketNamespace is account-regional)",
+        ),
+        settings={"tenant-storage:bucketNamespace": "account-regional"},
+    ),
+    "randomSuffix with the tenant's own account regional namespace": BadInput(
+        (
+            "tenants.yaml:7 tenants[0] (orgId 'xmsqa1') field 'randomSuffix': randomSuffix and the account regional "
+            "namespace exclude each other",
+        ),
+        xmsqa1_field("randomSuffix: true\n    bucketNamespace: account-regional"),
+    ),
+    "bucketName with bucketNamespace": BadInput(
+        ("tenants.yaml:8 tenants[0] (orgId 'xmsqa1') field 'bucketName': bucketName and bucketNamespace exclude",),
+        xmsqa1_field("adopt: true\n    bucketName: old-media\n    bucketNamespace: global"),
+    ),
+    "an unknown bucketNamespace": BadInput(
+        ("tenants.yaml:7 tenants[0] (orgId 'xmsqa1') field 'bucketNamespace'",),
+        xmsqa1_field("bucketNamespace: regional"),
+    ),
+    "an unknown stack bucketNamespace": BadInput(
+        ("Pulumi.qa.yaml:9 field 'tenant-storage:bucketNamespace': 'regional' is not one of global, account-regional",),
+        settings={"tenant-storage:bucketNamespace": "regional"},
+    ),
+    "the account regional namespace with two accounts": BadInput(
+        ("field 'tenant-storage:bucketNamespace': the account regional namespace names one account",),
+        replace_in(QA_FILE, '    - "222222222222"\n', '    - "222222222222"\n    - "333333333333"\n'),
+        settings={"tenant-storage:bucketNamespace": "account-regional"},
+    ),
+    "an orgId too long for the account regional namespace": BadInput(
+        (
+            "tenants.yaml:5 tenants[0] (orgId 'xmsqa1" + "x" * 21 + "') field 'orgId'",
+            "is 64 characters; S3 allows 3 to 63 (in the account regional namespace)",
+        ),
+        org_id("xmsqa1" + "x" * 21),
+        settings={"tenant-storage:bucketNamespace": "account-regional"},
+    ),
     # Adoption
     "bucketName without adopt": BadInput(
         ("tenants.yaml:7 tenants[0] (orgId 'xmsqa1') field 'bucketName': bucketName pins the name of an existing",),

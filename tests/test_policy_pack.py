@@ -127,7 +127,7 @@ class TestBucketNameConvention:
     def test_a_name_without_the_org_id_is_reported(self):
         resources = replaced(good_tenant(), "bucket", props={"bucket": "my-bucket", "tags": TAGS})
         assert violations(resources, "bucket-name-convention") == [
-            "bucket 'my-bucket' is not named <prefix>-xmsqa1[-<8 hex digits>]"
+            "bucket 'my-bucket' is not named <prefix>-xmsqa1[-<8 hex digits> | -<account>-<region>-an]"
         ]
 
     def test_a_random_suffix_is_accepted(self):

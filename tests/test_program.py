@@ -2,10 +2,12 @@
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 from pulumi.runtime import rpc
 
+from mock_runtime.runner import ProgramRun
 from tenant_storage.policies import effective_policy
 from tests.conftest import (
     ACCESS_KEY,
@@ -363,6 +365,7 @@ class TestOutputs:
             "iamUserArn": "arn:aws:iam::222222222222:user/rms_xmsqa1",
             "profile": "media-gallery",
             "environment": "qa",
+            "bucketNamespace": "global",
         }
         assert "publicBaseUrl" not in tenants["xmsqa2"]
 
@@ -485,3 +488,42 @@ class TestDataSafety:
         protected = {r.type for r in prod_run.registrations if r.protect}
         assert protected == {BUCKET, KMS_KEY}
         assert all(r.retain_on_delete for r in prod_run.registrations if r.protect)
+
+
+class TestAccountRegionalNamespace:
+    """S3's account regional namespace: `<prefix>-<orgId>-<account>-<region>-an`, a name only the stack's
+    account can create, declared with the Bucket's `bucket_namespace` input (pulumi-aws 7)."""
+
+    @staticmethod
+    def regional_run(project: Path) -> ProgramRun:
+        # The suffixed demo tenant keeps its global name: a suffix and the namespace exclude each other.
+        replace_in("tenants.yaml", "    randomSuffix: true\n", "    randomSuffix: true\n    bucketNamespace: global\n")(
+            project
+        )
+        replace_in("Pulumi.qa.yaml", "config:\n", "config:\n  tenant-storage:bucketNamespace: account-regional\n")(
+            project
+        )
+        run = run_stack("qa", project)
+        assert run.error is None, run.error
+        return run
+
+    def test_every_profile_gets_a_name_in_the_stacks_account_and_region_with_the_namespace_set(self, project):
+        run = self.regional_run(project)
+        summaries = run.outputs["tenants"].value
+        regional = {"xmsqa1": "media-gallery", "xmsqa2": "app-storage", "acme-dev": "upload-only"}
+        for org_id, profile in regional.items():
+            bucket = child(run, org_id, BUCKET).inputs
+            assert bucket["bucket"] == f"fusion-rms-{org_id}-222222222222-us-east-1-an"
+            assert bucket["bucketNamespace"] == "account-regional"
+            assert (summaries[org_id]["profile"], summaries[org_id]["bucketNamespace"]) == (profile, "account-regional")
+            policy = policy_of(child(run, org_id, BUCKET_POLICY))
+            assert f"arn:aws:s3:::fusion-rms-{org_id}-222222222222-us-east-1-an/*" in json.dumps(policy)
+
+    def test_a_tenant_may_keep_the_global_namespace_and_its_inputs_stay_as_they_were(self, project):
+        run = self.regional_run(project)
+        demo = child(run, "tradeshow-demo", BUCKET).inputs
+        assert "bucketNamespace" not in demo
+        assert run.outputs["tenants"].value["tradeshow-demo"]["bucketNamespace"] == "global"
+
+    def test_a_global_stack_declares_no_namespace_input_so_nothing_existing_changes(self, qa_run):
+        assert all("bucketNamespace" not in bucket.inputs for bucket in qa_run.by_type(BUCKET))

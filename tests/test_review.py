@@ -167,6 +167,24 @@ class TestPlanAgainstABaseRevision:
         assert "2. tenant-storage preflight --stack qa" in out
         assert "3. pulumi up --stack qa   # deletes the now empty bucket" in out
 
+    def test_moving_a_tenant_into_the_account_regional_namespace_renames_so_replaces_its_bucket(self, repo, capsys):
+        replace_in(
+            "tenants.yaml",
+            "    profile: app-storage\n",
+            "    profile: app-storage\n    bucketNamespace: account-regional\n",
+        )(repo)
+        status, document = plan_json(capsys, "--stack", "qa", "--base", "HEAD", project_dir=repo)
+        diff = document["diff"]["qa"]
+        [bucket] = [change for change in diff["resources"] if change["urn"] == QA_BUCKET_URN.format("xmsqa2")]
+        assert bucket["action"] == "replace"
+        assert set(bucket["properties"]) >= {"bucket", "bucketNamespace"}
+        assert bucket["dataLoss"] is True
+        assert diff["tenantsChanged"]["xmsqa2"]["bucketName"] == [
+            "fusion-rms-xmsqa2",
+            "fusion-rms-xmsqa2-222222222222-us-east-1-an",
+        ]
+        assert status == 3  # data-loss is a risk class the gate fails on by default
+
     def test_a_new_bucket_name_is_a_replacement_flagged_as_data_loss(self, repo, capsys):
         replace_in("tenants.yaml", "    profile: app-storage\n", "    profile: app-storage\n    randomSuffix: true\n")(
             repo
