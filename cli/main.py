@@ -62,10 +62,11 @@ example:
 
 CHECK_NAMES_HELP = f"""\
 Ask S3 about every bucket name the stack would create: `ours` (this account's ListBuckets lists it),
-`free` (HeadBucket 404) or `taken` (it exists but is not ours; the tenants.yaml entry with
-`randomSuffix: true` to paste is printed). An `ours` bucket is `managed` or `made by hand` (adopt it with
-`discover`). Tenants with a random suffix are skipped. Uses the standard AWS credential chain: the
-caller's account is checked against the stack first; needs s3:ListAllMyBuckets.
+`free` (HeadBucket 404) or `taken` (it exists but is not ours; the tenants.yaml entry to paste is
+printed, in the account regional namespace or with `randomSuffix: true`). A name in the account regional
+namespace only this account can create: it is ours or free. An `ours` bucket is `managed` or
+`made by hand` (adopt it with `discover`). Tenants with a random suffix are skipped. Uses the standard
+AWS credential chain: the caller's account is checked against the stack first; needs s3:ListAllMyBuckets.
 
 examples:
   tenant-storage check-names --stack qa

@@ -9,7 +9,10 @@ else. Each name is classified with the standard AWS credential chain:
   tag every bucket of this program has, else `made by hand`: adopt it (`tenant-storage discover`);
 - free: HeadBucket answers 404;
 - taken: it exists (HeadBucket 200, 403 or a redirect to another region) but is not ours. The fix is
-  printed as the exact tenants.yaml entry with `randomSuffix: true`.
+  printed as the exact tenants.yaml entry, in the account regional namespace or with `randomSuffix: true`.
+
+A name in S3's account regional namespace (`<prefix>-<orgId>-<account>-<region>-an`) only this account
+can create: it is ours or free, and no other account is asked about.
 
 The caller's account is checked first (and printed): it must be one the stack may use. With
 `--stack all`, the stacks of the caller's account are checked and the others skipped.
@@ -28,6 +31,7 @@ from typing import Any, Literal
 import yaml
 
 from live.aws import THROTTLING_CODES
+from tenant_storage import naming
 from tenant_storage.registry import Profile
 
 Status = Literal["ours", "free", "taken"]
@@ -45,8 +49,13 @@ class NameCheck:
     detail: str = ""
 
 
-def classify(buckets: Iterable[tuple[str, str]], s3: Any) -> list[NameCheck]:
-    """(orgId, bucket name) pairs -> their status, using one ListBuckets and a HeadBucket per unowned name."""
+def classify(
+    buckets: Iterable[tuple[str, str]], s3: Any, account_regional: frozenset[str] = frozenset()
+) -> list[NameCheck]:
+    """(orgId, bucket name) pairs -> their status, using one ListBuckets and a HeadBucket per unowned name.
+
+    A name in `account_regional` (S3's account regional namespace) only this account can create: it is
+    ours or free, and no other account is asked about."""
     from botocore.exceptions import ClientError
 
     ours = _own_bucket_names(s3)
@@ -54,6 +63,11 @@ def classify(buckets: Iterable[tuple[str, str]], s3: Any) -> list[NameCheck]:
     for org_id, bucket in buckets:
         if bucket in ours:
             checks.append(NameCheck(org_id, bucket, "ours"))
+            continue
+        if bucket in account_regional:
+            checks.append(
+                NameCheck(org_id, bucket, "free", "in this account's regional namespace: nobody else can take it")
+            )
             continue
         try:
             s3.head_bucket(Bucket=bucket)
@@ -91,12 +105,15 @@ def _raise_if_throttled(error: Any) -> None:
         raise CheckFailed(f"AWS is throttling the requests ({error.response['Error']['Code']}); retry in a minute")
 
 
-def suggested_entry(org_id: str, environment: str, profile: str) -> str:
-    """The tenant's tenants.yaml entry with `randomSuffix: true`, ready to paste."""
+def suggested_entry(org_id: str, environment: str, profile: str, namespace: bool = False) -> str:
+    """The tenant's tenants.yaml entry with `randomSuffix: true` (or in the account regional namespace)."""
     entry: dict[str, Any] = {"orgId": org_id, "environment": environment}
     if profile != Profile.MEDIA_GALLERY.value:
         entry["profile"] = profile
-    entry["randomSuffix"] = True
+    if namespace:
+        entry["bucketNamespace"] = naming.ACCOUNT_REGIONAL_NAMESPACE
+    else:
+        entry["randomSuffix"] = True
     return yaml.safe_dump([entry], sort_keys=False).rstrip()
 
 
@@ -135,9 +152,12 @@ def _check_stack(plan: Any, aws: Any) -> int:
     tenants = {tenant.org_id: tenant for tenant in plan.tenants}
     skipped = [tenant for tenant in plan.tenants if tenant.mocked_suffix]
     wanted = [(tenant.org_id, tenant.bucket_name) for tenant in plan.tenants if not tenant.mocked_suffix]
+    regional = frozenset(
+        tenant.bucket_name for tenant in plan.tenants if tenant.bucket_namespace == naming.ACCOUNT_REGIONAL_NAMESPACE
+    )
     s3 = aws.client("s3")
     try:
-        checks = classify(wanted, s3)
+        checks = classify(wanted, s3, regional)
     except CheckFailed as error:
         raise CommandFailed(str(error)) from error
     for check in checks:
@@ -149,9 +169,13 @@ def _check_stack(plan: Any, aws: Any) -> int:
         print(f"skip   {tenant.org_id}: random suffix, chosen at the first deploy")
     taken = [check for check in checks if check.status == "taken"]
     for check in taken:
+        tenant = tenants[check.org_id]
         print(
-            f"\n{check.bucket} is taken. In tenants.yaml, give tenant {check.org_id} a random suffix:\n"
-            f"{suggested_entry(check.org_id, tenants[check.org_id].environment, tenants[check.org_id].profile)}"
+            f"\n{check.bucket} is taken. In tenants.yaml, move tenant {check.org_id} into this account's regional "
+            "namespace, where nobody else can take its name:\n"
+            f"{suggested_entry(check.org_id, tenant.environment, tenant.profile, namespace=True)}\n"
+            "or give it a random suffix:\n"
+            f"{suggested_entry(check.org_id, tenant.environment, tenant.profile)}"
         )
     return len(taken)
 

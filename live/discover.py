@@ -220,7 +220,7 @@ def declared_names(project_dir: Path, context: StackContext) -> tuple[set[str], 
         if tenant.random_suffix:
             patterns.append(naming.suffixed_bucket_pattern(rules.bucket_prefix, tenant.org_id))
         else:
-            fixed.add(tenant.bucket_name or naming.bucket_name(rules.bucket_prefix, tenant.org_id))
+            fixed.add(rules.bucket_name_of(tenant))
     return fixed, patterns, users
 
 
@@ -264,7 +264,15 @@ def discover(aws: Aws, project_dir: Path, context: StackContext) -> tuple[list[D
         if profile is not Profile.MEDIA_GALLERY:
             entry["profile"] = profile.value
         entry["adopt"] = True
-        if bucket.name != naming.bucket_name(rules.bucket_prefix, org_id):
+        by_namespace = {
+            namespace: naming.tenant_bucket_name(rules.bucket_prefix, org_id, namespace, rules.account_id, rules.region)
+            for namespace in naming.BUCKET_NAMESPACES
+        }
+        if bucket.name == by_namespace[rules.bucket_namespace]:
+            pass  # the stack's own rule names it
+        elif bucket.name in by_namespace.values():  # the other namespace's name for this orgId
+            entry["bucketNamespace"] = next(ns for ns, name in by_namespace.items() if name == bucket.name)
+        else:
             entry["bucketName"] = bucket.name
         found.append(
             Discovered(entry, bucket.name, user.name, tagged not in hosted, first_deploy_changes(bucket, user, profile))

@@ -109,7 +109,7 @@ class Preflight:
     def bucket_name(self, tenant: Tenant) -> str | None:
         if tenant.random_suffix:
             return None  # drawn at the first deploy: nothing exists yet
-        return tenant.bucket_name or naming.bucket_name(self.settings.naming.bucket_prefix, tenant.org_id)
+        return self.settings.naming.bucket_name_of(tenant)
 
     def on_an_emulator(self, check: str, call: Callable[[], Any]) -> Any:
         """`call`, or None when an emulator (--endpoint-url) cannot answer it: the check is then reported

@@ -49,9 +49,35 @@ def test_each_name_is_ours_free_or_taken_with_the_fix_for_a_taken_one(endpoint, 
     assert "free   fusion-rms-acme-dev  (acme-dev)" in out
     assert "skip   tradeshow-demo: random suffix, chosen at the first deploy" in out
     assert (
-        "fusion-rms-xmsqa2 is taken. In tenants.yaml, give tenant xmsqa2 a random suffix:\n"
+        "fusion-rms-xmsqa2 is taken. In tenants.yaml, move tenant xmsqa2 into this account's regional namespace, "
+        "where nobody else can take its name:\n"
+        "- orgId: xmsqa2\n  environment: qa\n  profile: app-storage\n  bucketNamespace: account-regional\n"
+        "or give it a random suffix:\n"
         "- orgId: xmsqa2\n  environment: qa\n  profile: app-storage\n  randomSuffix: true"
     ) in out
+
+
+def test_a_name_in_the_account_regional_namespace_is_ours_or_free_never_taken(endpoint, project, capsys):
+    """moto does not model the namespace: another account could create such a name there, which AWS refuses.
+    So the command never asks about one: only this account can ever hold it."""
+    from tests.conftest import replace_in
+
+    replace_in(
+        "tenants.yaml",
+        "    profile: app-storage\n",
+        "    profile: app-storage\n    bucketNamespace: account-regional\n",
+    )(project)
+    assert main(["check-names", "--stack", "qa", "--endpoint-url", endpoint], project_dir=project) == 0
+    out = capsys.readouterr().out
+    assert (
+        "free   fusion-rms-xmsqa2-222222222222-us-east-1-an  (xmsqa2): in this account's regional namespace: "
+        "nobody else can take it"
+    ) in out
+    boto3.session.Session().client("s3", endpoint_url=endpoint).create_bucket(
+        Bucket="fusion-rms-xmsqa2-222222222222-us-east-1-an"
+    )
+    main(["check-names", "--stack", "qa", "--endpoint-url", endpoint], project_dir=project)
+    assert "ours   fusion-rms-xmsqa2-222222222222-us-east-1-an  (xmsqa2): made by hand" in capsys.readouterr().out
 
 
 def test_a_bucket_this_program_made_is_ours_and_managed(endpoint, capsys):

@@ -93,3 +93,57 @@ def test_the_wrong_account_is_refused_before_anything_is_read(legacy, monkeypatc
     use_account(monkeypatch, legacy, PROD_ACCOUNT)
     assert discover(legacy) == 2
     assert f"discover: the credentials are for account {PROD_ACCOUNT}" in capsys.readouterr().err
+
+
+def test_a_bucket_in_the_account_regional_namespace_is_adopted_with_its_namespace(moto_server, monkeypatch, capsys):
+    """Made by hand as `<prefix>-<orgId>-<account>-<region>-an` (moto holds the name without modelling the
+    namespace): the entry says bucketNamespace, so the adoption keeps the name and imports it as such."""
+    import boto3
+
+    reset_emulator(moto_server)
+    use_account(monkeypatch, moto_server, QA_ACCOUNT)
+    session = boto3.session.Session(region_name="us-east-1")
+    bucket = f"fusion-rms-newgallery-{QA_ACCOUNT}-us-east-1-an"
+    session.client("s3", endpoint_url=moto_server).create_bucket(Bucket=bucket)
+    session.client("s3", endpoint_url=moto_server).put_bucket_tagging(
+        Bucket=bucket, Tagging={"TagSet": [{"Key": "OrgId", "Value": "newgallery"}]}
+    )
+    session.client("iam", endpoint_url=moto_server).create_user(UserName="rms_newgallery")
+    assert discover(moto_server, "--format", "json") == 1
+    [item] = json.loads(capsys.readouterr().out)["tenants"]
+    assert item["entry"] == {
+        "orgId": "newgallery",
+        "environment": "qa",
+        "profile": "app-storage",
+        "adopt": True,
+        "bucketNamespace": "account-regional",
+    }
+    # Pasted, the entry names that very bucket.
+    registry = parse_registry(yaml.safe_dump({"tenants": [item["entry"]]}), "tenants.yaml")
+    from tenant_storage.stacks import read_stack_files
+
+    rules = read_stack_files(fixture_project())["qa"].settings.naming
+    assert rules.bucket_name_of(registry.tenants[0]) == bucket
+
+
+def test_a_declared_tenant_in_the_account_regional_namespace_is_not_rediscovered(
+    moto_server, monkeypatch, project, capsys
+):
+    import boto3
+
+    from tests.conftest import replace_in
+
+    replace_in(
+        "tenants.yaml",
+        "    profile: app-storage\n",
+        "    profile: app-storage\n    bucketNamespace: account-regional\n",
+    )(project)
+    reset_emulator(moto_server)
+    use_account(monkeypatch, moto_server, QA_ACCOUNT)
+    session = boto3.session.Session(region_name="us-east-1")
+    session.client("s3", endpoint_url=moto_server).create_bucket(Bucket=f"fusion-rms-xmsqa2-{QA_ACCOUNT}-us-east-1-an")
+    session.client("iam", endpoint_url=moto_server).create_user(UserName="rms_xmsqa2")
+    assert (
+        main(["discover", "--stack", "qa", "--endpoint-url", moto_server, "--format", "json"], project_dir=project) == 0
+    )
+    assert json.loads(capsys.readouterr().out)["tenants"] == []
