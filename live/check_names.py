@@ -163,7 +163,7 @@ def _check_stack(plan: Any, aws: Any) -> int:
     for check in checks:
         detail = check.detail
         if check.status == "ours":
-            detail = "managed" if _managed(s3, check.bucket) else "made by hand: adopt it (tenant-storage discover)"
+            detail = "managed" if is_managed(s3, check.bucket) else "made by hand: adopt it (tenant-storage discover)"
         print(f"{check.status:5}  {check.bucket}  ({check.org_id})" + (f": {detail}" if detail else ""))
     for tenant in skipped:
         print(f"skip   {tenant.org_id}: random suffix, chosen at the first deploy")
@@ -180,7 +180,7 @@ def _check_stack(plan: Any, aws: Any) -> int:
     return len(taken)
 
 
-def _managed(s3: Any, bucket: str) -> bool:
+def is_managed(s3: Any, bucket: str) -> bool:
     """Whether the bucket carries the tag every bucket this program creates has."""
     from botocore.exceptions import ClientError
 

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from live.aws import Aws, StackContext, load_stack, run_command, verify_account
+from live.check_names import is_managed
 from tenant_storage import naming
 from tenant_storage.registry import Profile, Tenant
 
@@ -187,7 +188,7 @@ class Preflight:
                     f"{self.settings.stack}` prints the entry) or give the stack another iamUserPrefix",
                 )
             )
-        if bucket is not None and bucket in self.live_buckets and not self.bucket_is_the_stacks(bucket):
+        if bucket is not None and bucket in self.live_buckets and not is_managed(self.s3, bucket):
             self.findings.append(
                 Finding(
                     tenant.org_id,
@@ -197,15 +198,6 @@ class Preflight:
                     f"{self.settings.stack}` prints the entry)",
                 )
             )
-
-    def bucket_is_the_stacks(self, bucket: str) -> bool:
-        try:
-            tags = self.s3.get_bucket_tagging(Bucket=bucket).get("TagSet", [])
-        except self.client_error as error:
-            if self._error_code(error) == "NoSuchTagSet":
-                return False
-            raise
-        return {t["Key"]: t["Value"] for t in tags}.get(MANAGED_TAG[0]) == MANAGED_TAG[1]
 
     def adopted_bucket(self, tenant: Tenant, bucket: str) -> None:
         acl = self.s3.get_bucket_acl(Bucket=bucket)
@@ -252,14 +244,21 @@ class Preflight:
         labels = tenant.access_keys or [naming.DEFAULT_KEY_LABEL]
         if len(keys) + len(labels) <= ACCESS_KEYS_PER_USER:
             return
-        described = ", ".join(f"{key['AccessKeyId']} ({self.key_use(user, key)})" for key in keys)
+        last_used = {
+            key["AccessKeyId"]: self.iam.get_access_key_last_used(AccessKeyId=key["AccessKeyId"])
+            .get("AccessKeyLastUsed", {})
+            .get("LastUsedDate")
+            for key in keys
+        }
+        described = ", ".join(f"{key['AccessKeyId']} ({_key_use(key, last_used[key['AccessKeyId']])})" for key in keys)
         steps = []
         if len(labels) > 1:
             steps.append(f"declare one label for now (accessKeys: [{labels[0]}]) and add the next once the app moved")
         fixes = []
         if len(keys) + 1 > ACCESS_KEYS_PER_USER:
             # The least used goes first: inactive, then never used, then the longest unused.
-            spare = sorted(keys, key=lambda key: self.key_order(user, key))[: len(keys) + 1 - ACCESS_KEYS_PER_USER]
+            spare = sorted(keys, key=lambda key: _key_order(key, last_used[key["AccessKeyId"]]))
+            spare = spare[: len(keys) + 1 - ACCESS_KEYS_PER_USER]
             ids = ", ".join(key["AccessKeyId"] for key in spare)
             steps.append(f"delete {ids} once you are sure no app uses it (the app keeps its other key meanwhile)")
             fixes = [
@@ -276,17 +275,6 @@ class Preflight:
                 fixes,
             )
         )
-
-    def key_use(self, user: str, key: dict[str, Any]) -> str:
-        last = self.iam.get_access_key_last_used(AccessKeyId=key["AccessKeyId"]).get("AccessKeyLastUsed", {})
-        used = last.get("LastUsedDate")
-        state = "inactive, " if key.get("Status") == "Inactive" else ""
-        return f"{state}last used {used:%Y-%m-%d}" if used else f"{state}never used"
-
-    def key_order(self, user: str, key: dict[str, Any]) -> tuple[int, str]:
-        last = self.iam.get_access_key_last_used(AccessKeyId=key["AccessKeyId"]).get("AccessKeyLastUsed", {})
-        used = last.get("LastUsedDate")
-        return (0 if key.get("Status") == "Inactive" else 1 if used is None else 2, str(used or ""))
 
     def retiring_users(self) -> None:
         """Users the next deploy deletes: tagged as a tenant of this stack's environments by this program,
@@ -413,6 +401,15 @@ class Preflight:
                 "it; change the stack's bucketPrefix",
             )
         )
+
+
+def _key_use(key: dict[str, Any], used: Any) -> str:
+    state = "inactive, " if key.get("Status") == "Inactive" else ""
+    return f"{state}last used {used:%Y-%m-%d}" if used else f"{state}never used"
+
+
+def _key_order(key: dict[str, Any], used: Any) -> tuple[int, str]:
+    return (0 if key.get("Status") == "Inactive" else 1 if used is None else 2, str(used or ""))
 
 
 def _count(number: int, noun: str) -> str:

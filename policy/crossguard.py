@@ -51,27 +51,18 @@ def _known_item(container: Any, key: Any) -> Any:
         return None
 
 
-def view(resource: PolicyResource) -> ResourceView:
+def view(resource: PolicyResource | ResourceValidationArgs) -> ResourceView:
+    """What a rule sees of a resource, from a stack policy's resource or a resource policy's arguments
+    (which name the parent only by URN)."""
+    parent = getattr(resource, "parent", None)
     return ResourceView(
         type=resource.resource_type,
         urn=resource.urn,
         name=resource.name,
         props=known(resource.props),
         protect=bool(resource.opts.protect),
-        parent=resource.parent.urn if resource.parent is not None else None,
+        parent=parent.urn if parent is not None else resource.opts.parent or None,
         additional_secret_outputs=tuple(resource.opts.additional_secret_outputs or ()),
-    )
-
-
-def resource_view(args: ResourceValidationArgs) -> ResourceView:
-    return ResourceView(
-        type=args.resource_type,
-        urn=args.urn,
-        name=args.name,
-        props=known(args.props),
-        protect=bool(args.opts.protect),
-        parent=args.opts.parent or None,
-        additional_secret_outputs=tuple(args.opts.additional_secret_outputs or ()),
     )
 
 
@@ -88,7 +79,7 @@ def _resource_validator(rule: Rule) -> Callable[[ResourceValidationArgs, Callabl
     judge = rule.judge
 
     def validate(args: ResourceValidationArgs, report_violation: Callable[..., None]) -> None:
-        for message in judge(resource_view(args), RuleOptions()):
+        for message in judge(view(args), RuleOptions()):
             report_violation(message)
 
     return validate

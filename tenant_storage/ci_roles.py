@@ -328,8 +328,7 @@ def _allow(
     return statement
 
 
-def _key_tagged(settings: StackSettings) -> dict[str, Any]:
-    return {"StringEquals": {"aws:ResourceTag/Purpose": KMS_KEY_PURPOSE}}
+KEY_TAGGED_AS_THE_STACKS = {"StringEquals": {"aws:ResourceTag/Purpose": KMS_KEY_PURPOSE}}
 
 
 def read_statements(
@@ -340,7 +339,7 @@ def read_statements(
         _allow("ReadTheStacksBuckets", BUCKET_READS, names.buckets),
         _allow("ReadTheDeclaredPubFolders", OBJECT_READS, names.pub_folders()),
         _allow("ReadTheStacksUsersAndGroups", IAM_READS, [names.users, *names.groups]),
-        _allow("ReadTheStacksKey", KMS_READS, names.kms_keys, _key_tagged(settings)),
+        _allow("ReadTheStacksKey", KMS_READS, names.kms_keys, KEY_TAGGED_AS_THE_STACKS),
         _allow(
             "ReadTheCredentialStoresMetadata",
             [*SECRET_METADATA_READS, *PARAMETER_METADATA_READS],
@@ -394,7 +393,7 @@ def write_statements(settings: StackSettings, names: OwnedNames) -> list[dict[st
             "ManageTheStacksKey",
             [*KMS_WRITES, *([] if settings.production_class else KMS_DELETION)],
             names.kms_keys,
-            _key_tagged(settings),
+            KEY_TAGGED_AS_THE_STACKS,
         ),
         {
             "Sid": "NeverBypassTheKeyPolicyLockoutCheck",

@@ -184,9 +184,8 @@ def iam_user_name_problems(name: str) -> list[str]:
     return problems
 
 
-def longest_bucket_name(prefix: str, org_id: str, random_suffix: bool) -> str:
-    """The name to check before the suffix exists: a placeholder of the suffix's exact length."""
-    return bucket_name(prefix, org_id, "0" * RANDOM_SUFFIX_LENGTH if random_suffix else None)
+# What a name is checked with before its random suffix exists: a placeholder of the suffix's exact length.
+SUFFIX_PLACEHOLDER = "0" * RANDOM_SUFFIX_LENGTH
 
 
 # Child resource names are `<orgId>-<part>`: injective for each resource type, because every part is a

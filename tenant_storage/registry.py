@@ -405,7 +405,7 @@ def tenant_name_problems(
         # The stack's namespace, not the tenant's own field (the model refuses that pair itself).
         message = f"{NAMESPACE_WITH_SUFFIX} (the stack's bucketNamespace is {namespace})"
         return [Problem(source, message, line=line, tenant_index=index, org_id=tenant.org_id, field="randomSuffix")]
-    placeholder = "0" * naming.RANDOM_SUFFIX_LENGTH if tenant.random_suffix else None
+    placeholder = naming.SUFFIX_PLACEHOLDER if tenant.random_suffix else None
     messages = naming.bucket_name_problems(rules.bucket_name_of(tenant, placeholder), namespace)
     messages += naming.iam_user_name_problems(naming.iam_user_name(rules.iam_user_prefix, tenant.org_id))
     if tenant.random_suffix:

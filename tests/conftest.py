@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import contextlib
 import functools
 import json
 import shutil
@@ -225,6 +226,19 @@ def moto_server() -> Iterator[str]:
     host, port = server.get_host_and_port()
     yield f"http://{host}:{port}"
     server.stop()
+
+
+@contextlib.contextmanager
+def iam_enforced() -> Iterator[None]:
+    """In-process moto judges every request by the caller's identity policies, from the first one on."""
+    from moto import settings as moto_settings
+
+    previous = moto_settings.INITIAL_NO_AUTH_ACTION_COUNT
+    moto_settings.INITIAL_NO_AUTH_ACTION_COUNT = 0
+    try:
+        yield
+    finally:
+        moto_settings.INITIAL_NO_AUTH_ACTION_COUNT = previous
 
 
 def reset_emulator(endpoint: str) -> None:

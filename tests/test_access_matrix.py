@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,7 +31,6 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
-from moto import settings as moto_settings
 
 from mock_runtime.runner import ProgramRun
 from tenant_storage.anonymous_access import Decision, PublicAccessBlock, bucket_policy_decision, check_policy_accepted
@@ -47,6 +45,7 @@ from tests.conftest import (
     PUBLIC_ACCESS_BLOCK,
     USER,
     child,
+    iam_enforced,
 )
 
 PUB_OBJECT, PRIVATE_OBJECT = "pub/probe.png", "private/data.bin"
@@ -114,16 +113,6 @@ OWN_USER = {
 # pub/ is public by design: another tenant's user gets exactly what an anonymous caller gets, nothing more.
 ANONYMOUS = OTHER_TENANTS_USER = {"media-gallery": {"get pub/"}, "app-storage": set(), "upload-only": set()}
 DENIED_CODES = {"AccessDenied", "403"}
-
-
-@contextmanager
-def iam_enforced() -> Iterator[None]:
-    previous = moto_settings.INITIAL_NO_AUTH_ACTION_COUNT
-    moto_settings.INITIAL_NO_AUTH_ACTION_COUNT = 0
-    try:
-        yield
-    finally:
-        moto_settings.INITIAL_NO_AUTH_ACTION_COUNT = previous
 
 
 def declared_tenants(run: ProgramRun) -> list[Tenant]:

@@ -15,7 +15,6 @@ import dataclasses
 import json
 import shutil
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +22,6 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
-from moto import settings as moto_settings
 from moto.iam.responses import IamResponse
 
 from cli.main import main
@@ -39,7 +37,7 @@ from tenant_storage.ci_roles import (
     role_documents,
     workflow_jobs,
 )
-from tests.conftest import QA_ACCOUNT, fixture_project, make_project
+from tests.conftest import QA_ACCOUNT, fixture_project, iam_enforced, make_project
 
 REPOSITORY = "my-org/tenant-storage"
 WORKFLOWS = PROJECT_DIR / ".github" / "workflows"
@@ -208,16 +206,6 @@ def iam_resource_as_aws_authorizes_it(self: IamResponse) -> str:
     if "PolicyArn" in params:
         return str(params["PolicyArn"])
     return "*"
-
-
-@contextmanager
-def iam_enforced() -> Iterator[None]:
-    previous = moto_settings.INITIAL_NO_AUTH_ACTION_COUNT
-    moto_settings.INITIAL_NO_AUTH_ACTION_COUNT = 0
-    try:
-        yield
-    finally:
-        moto_settings.INITIAL_NO_AUTH_ACTION_COUNT = previous
 
 
 def session_of(credentials: dict[str, str]) -> boto3.session.Session:

@@ -44,8 +44,8 @@ class TestBucketNames:
         assert any(fragment in problem for problem in naming.bucket_name_problems(name))
 
     def test_the_suffix_placeholder_has_the_real_suffix_length(self):
-        assert naming.longest_bucket_name("fusion-rms", "x", True) == "fusion-rms-x-" + "0" * 8
-        assert naming.longest_bucket_name("fusion-rms", "x", False) == "fusion-rms-x"
+        assert naming.bucket_name("fusion-rms", "x", naming.SUFFIX_PLACEHOLDER) == "fusion-rms-x-" + "0" * 8
+        assert naming.bucket_name("fusion-rms", "x", None) == "fusion-rms-x"
 
 
 class TestOrgIds:
