@@ -29,5 +29,7 @@ for tenant in inputs.tenants:  # a loop, not a comprehension: one stack frame fe
     )
 shared.grant(storages)
 
+for name, value in shared.outputs.items():
+    pulumi.export(name, value)
 pulumi.export("tenants", {storage.args.org_id: storage.summary() for storage in storages})
 pulumi.export("secretAccessKeys", pulumi.Output.secret({s.args.org_id: s.secret_access_keys for s in storages}))

@@ -32,6 +32,8 @@ STACK_COMPONENT_TYPE = "tenant-storage:index:StackStorage"
 GROUP_POLICY_NAME = "tenant-bucket-access"
 ABORT_INCOMPLETE_UPLOADS_AFTER_DAYS = 7
 KMS_KEY_DELETION_WINDOW_DAYS = 30
+# The stem of the log bucket's resource names, by namespace: global keeps the names every stack deployed.
+ACCESS_LOGS_STEM = {naming.GLOBAL_NAMESPACE: "access-logs", naming.ACCOUNT_REGIONAL_NAMESPACE: "access-logs-an"}
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,9 @@ class StackStorageArgs:
     private_bucket_encryption: str
     account_class: str
     partition: Partition = COMMERCIAL
+    log_bucket_namespace: str = naming.GLOBAL_NAMESPACE
+    # The log bucket of the stack before its log bucket moved to another namespace: kept as it was declared.
+    retained_log_bucket_namespace: str | None = None
     # Adopted buckets whose names do not start with `<prefix>-`: the log delivery must accept them too.
     unconventional_buckets: tuple[str, ...] = ()
 
@@ -68,11 +73,18 @@ class StackStorageArgs:
             private_bucket_encryption=settings.private_bucket_encryption,
             account_class=account_class,
             partition=settings.partition,
+            log_bucket_namespace=settings.access_log_bucket_namespace,
+            retained_log_bucket_namespace=settings.retained_access_log_bucket_namespace,
         )
 
     @property
     def log_bucket_name(self) -> str:
-        return naming.access_log_bucket_name(self.bucket_prefix, self.account_id, self.region, self.shard_index)
+        return self.log_bucket_name_in(self.log_bucket_namespace)
+
+    def log_bucket_name_in(self, namespace: str) -> str:
+        return naming.access_log_bucket_name(
+            self.bucket_prefix, self.account_id, self.region, self.shard_index, namespace
+        )
 
     @property
     def tags(self) -> dict[str, str]:
@@ -92,7 +104,13 @@ class StackStorage(pulumi.ComponentResource):
         super().__init__(STACK_COMPONENT_TYPE, name, None, opts)
         self.args = args
         child = pulumi.ResourceOptions(parent=self)
-        log_bucket, log_policy = self._access_log_bucket()
+        log_bucket, log_policy = self._access_log_bucket(args.log_bucket_namespace)
+        retained = None
+        if args.retained_log_bucket_namespace is not None:
+            # Declared exactly as before the move, so the deploy changes nothing of it: its logs stay, expiring
+            # as its lifecycle always said, and its policy still admits the logs S3 delivers late (a changed
+            # logging target takes effect over about an hour) before the tenants' logs go only elsewhere.
+            retained, _ = self._access_log_bucket(args.retained_log_bucket_namespace)
         key = None
         if args.private_bucket_encryption == "sse-kms":
             key = aws.kms.Key(
@@ -135,7 +153,11 @@ class StackStorage(pulumi.ComponentResource):
             aws.iam.GroupPolicyAttachmentsExclusive(
                 f"{profile.value}-group-policy-attachments", group_name=group.name, policy_arns=[], opts=child
             )
-        self.register_outputs({"accessLogBucket": log_bucket.bucket})
+        # Stack outputs too: where the tenants' access logs go, and the log bucket kept from before a move.
+        self.outputs: dict[str, pulumi.Output[str]] = {"accessLogBucket": log_bucket.bucket}
+        if retained is not None:
+            self.outputs["retainedAccessLogBucket"] = retained.bucket
+        self.register_outputs(self.outputs)
 
     def grant(self, storages: Sequence[TenantStorage]) -> None:
         """Put each tenant's user in its profile's group, then let each tenant own its grants exclusively.
@@ -157,20 +179,26 @@ class StackStorage(pulumi.ComponentResource):
             for storage in members:
                 storage.own_grants(after=[self.group_policies[profile], membership])
 
-    def _access_log_bucket(self) -> tuple[aws.s3.Bucket, aws.s3.BucketPolicy]:
+    def _access_log_bucket(self, namespace: str) -> tuple[aws.s3.Bucket, aws.s3.BucketPolicy]:
+        """The log bucket of `namespace`, its settings named by the namespace: a stack whose log bucket moves
+        declares both, and the global one keeps the names (so the URNs) it always had."""
         args = self.args
         child = pulumi.ResourceOptions(parent=self)
+        stem = ACCESS_LOGS_STEM[namespace]
+        name = args.log_bucket_name_in(namespace)
+        regional = namespace == naming.ACCOUNT_REGIONAL_NAMESPACE
         bucket = aws.s3.Bucket(
-            "access-logs-bucket",
-            bucket=args.log_bucket_name,
+            f"{stem}-bucket",
+            bucket=name,
+            bucket_namespace=naming.ACCOUNT_REGIONAL_NAMESPACE if regional else None,
             tags=args.tags,
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect, retain_on_delete=args.protect),
         )
         ownership = aws.s3.BucketOwnershipControls(
-            "access-logs-ownership", bucket=bucket.bucket, rule={"object_ownership": "BucketOwnerEnforced"}, opts=child
+            f"{stem}-ownership", bucket=bucket.bucket, rule={"object_ownership": "BucketOwnerEnforced"}, opts=child
         )
         block = aws.s3.BucketPublicAccessBlock(
-            "access-logs-public-access-block",
+            f"{stem}-public-access-block",
             bucket=bucket.bucket,
             block_public_acls=True,
             ignore_public_acls=True,
@@ -179,17 +207,17 @@ class StackStorage(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[ownership]),
         )
         aws.s3.BucketServerSideEncryptionConfiguration(
-            "access-logs-encryption",
+            f"{stem}-encryption",
             bucket=bucket.bucket,
             rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}}],
             opts=child,
         )
         versioning = aws.s3.BucketVersioning(
-            "access-logs-versioning", bucket=bucket.bucket, versioning_configuration={"status": "Enabled"}, opts=child
+            f"{stem}-versioning", bucket=bucket.bucket, versioning_configuration={"status": "Enabled"}, opts=child
         )
         days = args.access_log_retention_days
         aws.s3.BucketLifecycleConfiguration(
-            "access-logs-lifecycle",
+            f"{stem}-lifecycle",
             bucket=bucket.bucket,
             rules=[
                 {
@@ -211,11 +239,11 @@ class StackStorage(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning]),
         )
         policy = aws.s3.BucketPolicy(
-            "access-logs-bucket-policy",
+            f"{stem}-bucket-policy",
             bucket=bucket.bucket,
             policy=json.dumps(
                 policies.access_log_bucket_policy(
-                    args.log_bucket_name,
+                    name,
                     args.account_id,
                     args.bucket_prefix,
                     args.partition,

@@ -18,7 +18,10 @@ the fix (exit status 1):
   `DeleteUser` refuses (`DeleteConflict`): inline or attached policies, a login profile, MFA devices,
   signing certificates, SSH keys, service credentials, other groups, keys made by hand;
 - `iam-user-headroom`: the users to create do not fit under the account's IAM user quota;
-- `log-bucket-name`: the stack's access-log bucket name belongs to another account.
+- `log-bucket-name`: the stack's access-log bucket name belongs to another account (only a global name
+  can: the fix is the account regional namespace);
+- `log-bucket-move`: the stack's log bucket moved to another namespace while the earlier one still exists
+  and is not kept (`retainedAccessLogBucketNamespace`): the deploy would delete it with its logs.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from live.aws import Aws, StackContext, load_stack, run_command, verify_account
 from live.check_names import is_managed
 from tenant_storage import naming
 from tenant_storage.registry import Profile, Tenant
+from tenant_storage.stacks import ACCESS_LOG_BUCKET_NAMESPACE, RETAINED_ACCESS_LOG_BUCKET_NAMESPACE
 
 MANAGED_TAG = ("ManagedBy", "pulumi")
 ACCESS_KEYS_PER_USER = 2  # IAM's limit, which cannot be raised
@@ -98,7 +102,7 @@ class Preflight:
             self.tenant(tenant)
         self.retiring_users()
         self.user_headroom()
-        self.log_bucket_name()
+        self.log_bucket_names()
         return self.findings
 
     def _error_code(self, error: Exception) -> str:
@@ -379,28 +383,55 @@ class Preflight:
                 )
             )
 
-    def log_bucket_name(self) -> None:
-        shard = self.settings.shard.index if self.settings.shard else None
-        name = naming.access_log_bucket_name(
-            self.settings.naming.bucket_prefix, self.account, self.settings.region, shard
-        )
+    def log_bucket_names(self) -> None:
+        settings = self.settings
+        shard = settings.shard.index if settings.shard else None
+
+        def name_in(namespace: str) -> str:
+            return naming.access_log_bucket_name(
+                settings.naming.bucket_prefix, self.account, settings.region, shard, namespace
+            )
+
+        name = name_in(settings.access_log_bucket_namespace)
+        # In the account regional namespace nobody else can hold the name: only a global one can be squatted.
+        if settings.access_log_bucket_namespace == naming.GLOBAL_NAMESPACE and self.held_elsewhere(name):
+            self.findings.append(
+                Finding(
+                    None,
+                    "log-bucket-name",
+                    f"the stack's access-log bucket name {name} belongs to another account: the deploy cannot create "
+                    f"it; set {ACCESS_LOG_BUCKET_NAMESPACE}: {naming.ACCOUNT_REGIONAL_NAMESPACE} in "
+                    f"Pulumi.{settings.stack}.yaml (a name only this account can create), or change its bucketPrefix",
+                )
+            )
+        others = [
+            namespace for namespace in naming.BUCKET_NAMESPACES if namespace != settings.access_log_bucket_namespace
+        ]
+        for namespace in others:
+            previous = name_in(namespace)
+            if previous in self.live_buckets and namespace != settings.retained_access_log_bucket_namespace:
+                self.findings.append(
+                    Finding(
+                        None,
+                        "log-bucket-move",
+                        f"the stack's access logs go to {name} now, and its earlier access-log bucket {previous} "
+                        f"still exists: a deploy would delete it with its logs (or fail on it); keep it with "
+                        f"{RETAINED_ACCESS_LOG_BUCKET_NAMESPACE}: {namespace} in Pulumi.{settings.stack}.yaml",
+                    )
+                )
+
+    def held_elsewhere(self, name: str) -> bool:
+        """Whether bucket `name` exists in another account (S3 answers 403 to a name it holds for someone else)."""
         if name in self.live_buckets:
-            return
+            return False
         try:
             self.s3.head_bucket(Bucket=name)
         except self.client_error as error:
             if self._error_code(error) in ("404", "NoSuchBucket", "NotFound"):
-                return
+                return False
             if self._error_code(error) not in ("403", "AccessDenied", "Forbidden"):
                 raise
-        self.findings.append(
-            Finding(
-                None,
-                "log-bucket-name",
-                f"the stack's access-log bucket name {name} belongs to another account: the deploy cannot create "
-                "it; change the stack's bucketPrefix",
-            )
-        )
+        return True
 
 
 def _key_use(key: dict[str, Any], used: Any) -> str:

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from review.jsonfields import camel_case, json_fields
 from review.plan import ResourcePlan, StackPlan, TenantPlan
 from review.retire import Retirement, retirements
+from tenant_storage.naming import ACCOUNT_REGIONAL_NAMESPACE, GLOBAL_NAMESPACE, is_account_regional_name
+from tenant_storage.stacks import RETAINED_ACCESS_LOG_BUCKET_NAMESPACE
 
 BUCKET_TYPE = "aws:s3/bucket:Bucket"
 _BUCKET_SETTINGS_REPLACE_ON = frozenset({"bucket", "expectedBucketOwner"})
@@ -57,6 +60,26 @@ class ResourceChange:
 
 
 @dataclass(frozen=True)
+class LogBucketMove:
+    """The stack's access logs go to another bucket (it moved to another namespace, or was renamed)."""
+
+    old: str
+    new: str
+    old_urn: str
+    kept: bool  # the old bucket stays declared, with its logs
+    # The setting that keeps the old bucket, when one can: it was in the other namespace.
+    keep_setting: str = ""
+
+    def summary(self, name: Callable[[str], str] = str) -> str:
+        """One line for people; `name` formats a bucket name (as code in Markdown)."""
+        moved = f"access logs move from {name(self.old)} to {name(self.new)}"
+        if self.kept:
+            return f"{moved}; {name(self.old)} stays with its logs (retained) and receives no new ones"
+        keep = f"; to keep it, set {name(self.keep_setting)}" if self.keep_setting else ""
+        return f"{moved}; {name(self.old)} is deleted with its logs{keep}"
+
+
+@dataclass(frozen=True)
 class StatementChange:
     org_id: str
     policy: PolicyKind
@@ -74,6 +97,7 @@ class StackDiff:
     resources: list[ResourceChange]
     statements: list[StatementChange]
     retirements: list[Retirement] = field(default_factory=list)
+    log_bucket_move: LogBucketMove | None = None
 
     @property
     def base_unreadable(self) -> bool:
@@ -120,6 +144,23 @@ def diff_plans(base: StackPlan, head: StackPlan) -> StackDiff:
         resources=resource_changes(base, head),
         statements=_statement_changes(base_tenants, head_tenants),
         retirements=retirements(base, head),
+        log_bucket_move=_log_bucket_move(base, head),
+    )
+
+
+def _log_bucket_move(base: StackPlan, head: StackPlan) -> LogBucketMove | None:
+    old, new = base.access_log_bucket, head.access_log_bucket
+    if not (old and new) or old == new:
+        return None
+    old_urn = next((r.urn for r in base.resources if r.type == BUCKET_TYPE and r.inputs.get("bucket") == old), "")
+    old_namespace = ACCOUNT_REGIONAL_NAMESPACE if is_account_regional_name(old) else GLOBAL_NAMESPACE
+    moved_namespace = is_account_regional_name(old) != is_account_regional_name(new)
+    return LogBucketMove(
+        old,
+        new,
+        old_urn,
+        kept=head.retained_access_log_bucket == old,
+        keep_setting=f"{RETAINED_ACCESS_LOG_BUCKET_NAMESPACE}: {old_namespace}" if moved_namespace else "",
     )
 
 

@@ -83,6 +83,9 @@ class StackPlan:
     region: str = ""
     # Values only a deploy knows (mocked ids, ARNs, random suffixes) -> the URN of the resource producing them.
     unknowns: dict[str, str] = field(default_factory=dict)
+    # Where the tenants' access logs go, and the log bucket kept from before a move (the stack's outputs).
+    access_log_bucket: str = ""
+    retained_access_log_bucket: str = ""
 
     @property
     def refused(self) -> bool:
@@ -155,7 +158,14 @@ def plan_from_run(run: ProgramRun) -> StackPlan:
         account_id=run.mocks.account_id if run.mocks else "",
         region=region,
         unknowns=run.unknowns,
+        access_log_bucket=_output(run, "accessLogBucket"),
+        retained_access_log_bucket=_output(run, "retainedAccessLogBucket"),
     )
+
+
+def _output(run: ProgramRun, name: str) -> str:
+    output = run.outputs.get(name)
+    return str(output.value) if output is not None else ""
 
 
 @functools.cache

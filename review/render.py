@@ -149,6 +149,8 @@ def _diff_lines(plan: StackPlan, diff: StackDiff, detail: bool = True) -> list[s
     lines += [
         f"WILL FAIL: {change.action} of protected {change.urn}; `pulumi up` stops here" for change in diff.blocked
     ]
+    if diff.log_bucket_move:
+        lines.append(diff.log_bucket_move.summary())
     lines += [f"tenant added: {org_id}" for org_id in diff.tenants_added]
     lines += [f"tenant removed: {org_id}" for org_id in diff.tenants_removed]
     for retirement in diff.retirements:
@@ -384,6 +386,9 @@ def _markdown_diff(plan: StackPlan, diff: StackDiff) -> list[str]:
         " `pulumi up` stops here"
         for change in diff.blocked
     ]
+    if diff.log_bucket_move:
+        summary = diff.log_bucket_move.summary(markdown_code)
+        out.append(f"> **{summary[:1].upper()}{summary[1:]}**")
     out.append("")
     tenants, resources = change_counts(plan, diff)
     out += [f"Tenants: {tenants}. Resources: {resources}.", ""]

@@ -96,7 +96,7 @@ def stack_risks(base: StackPlan, head: StackPlan, diff: StackDiff) -> list[Risk]
         ]
     effects = compute_effects(base, head, diff.resources)
     return [
-        *_data_risks(stack, effects),
+        *_data_risks(stack, effects, diff),
         *_protection_risks(stack, base, head),
         *_credential_risks(stack, base, head, diff),
         *_access_risks(stack, effects),
@@ -104,9 +104,24 @@ def stack_risks(base: StackPlan, head: StackPlan, diff: StackDiff) -> list[Risk]
     ]
 
 
-def _data_risks(stack: str, effects: Effects) -> list[Risk]:
+def _data_risks(stack: str, effects: Effects, diff: StackDiff) -> list[Risk]:
+    move = diff.log_bucket_move
+    keep = (
+        (f"keep the old access-log bucket and its logs: set {move.keep_setting} in Pulumi.{stack}.yaml",)
+        if move and not move.kept and move.keep_setting
+        else ()
+    )
     return [
-        Risk("data-loss", stack, effect.org_id, effect.urn, effect.message, effect.subject, effect.possible)
+        Risk(
+            "data-loss",
+            stack,
+            effect.org_id,
+            effect.urn,
+            effect.message,
+            effect.subject,
+            effect.possible,
+            steps=keep if move and effect.urn == move.old_urn else (),
+        )
         for effect in effects.data
     ]
 

@@ -58,7 +58,7 @@ def fleet_problems(registry: TenantRegistry, stacks: Mapping[str, StackSettings]
             )
             continue
         rules = stacks[stack].naming
-        name_problems = tenant_name_problems(tenant, index, registry.org_id_line(index), source, rules)
+        name_problems = tenant_name_problems(tenant, index, registry.key_lines(index), source, rules)
         problems += name_problems
         if not name_problems:
             hosted.append((index, tenant, stack, rules))

@@ -143,9 +143,14 @@ def shared_bucket_name(prefix: str, part: str, *qualifiers: str) -> str:
     return f"{prefix}{SHARED_NAME_MARK}" + "-".join((part, *qualifiers))
 
 
-def access_log_bucket_name(prefix: str, account_id: str, region: str, shard_index: int | None = None) -> str:
-    """The stack's access-log bucket: `<prefix>--access-logs-<account>-<region>[-shard<i>]`."""
+def access_log_bucket_name(
+    prefix: str, account_id: str, region: str, shard_index: int | None = None, namespace: str = GLOBAL_NAMESPACE
+) -> str:
+    """The stack's access-log bucket: `<prefix>--access-logs-<account>-<region>[-shard<i>]`, in the account
+    regional namespace `<prefix>--access-logs[-shard<i>]-<account>-<region>-an` (a name nobody can take first)."""
     shard = (f"shard{shard_index}",) if shard_index is not None else ()
+    if namespace == ACCOUNT_REGIONAL_NAMESPACE:
+        return account_regional_bucket_name(shared_bucket_name(prefix, ACCESS_LOG_PART, *shard), account_id, region)
     return shared_bucket_name(prefix, ACCESS_LOG_PART, account_id, region, *shard)
 
 

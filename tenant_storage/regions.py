@@ -90,3 +90,19 @@ def region_problem(region: str) -> str | None:
         f"{region!r} is not a region botocore knows (a region AWS added since? upgrade botocore with "
         "make lock); for example us-east-1, eu-west-1, cn-north-1, us-gov-west-1 or eusc-de-east-1"
     )
+
+
+# The regions where S3 has no account regional namespace, as AWS's user guide lists them ("Namespaces for
+# general purpose buckets": every Region except these); botocore carries no data on it.
+# https://docs.aws.amazon.com/AmazonS3/latest/userguide/gpbucketnamespaces.html
+WITHOUT_ACCOUNT_REGIONAL_NAMESPACE = {"me-south-1": "Middle East (Bahrain)", "me-central-1": "Middle East (UAE)"}
+
+
+def account_regional_namespace_problem(region: str) -> str | None:
+    """Why buckets of `region` cannot be in the account regional namespace, or None when they can."""
+    if region in WITHOUT_ACCOUNT_REGIONAL_NAMESPACE:
+        return (
+            f"S3 has no account regional namespace in {region} ({WITHOUT_ACCOUNT_REGIONAL_NAMESPACE[region]}); "
+            "use global there"
+        )
+    return None

@@ -7,6 +7,7 @@ Every problem in the file is collected and reported together, each naming the fi
 from __future__ import annotations
 
 import difflib
+from collections import abc
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -25,6 +26,7 @@ from pydantic import (
 
 from tenant_storage import naming
 from tenant_storage.errors import InvalidInput, Problem
+from tenant_storage.regions import account_regional_namespace_problem
 from tenant_storage.yaml_reader import (
     Mapping,
     duplicate_key_problems,
@@ -183,11 +185,14 @@ class TenantRegistry(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     tenants: list[Tenant] = Field(description="Every tenant of every environment; each stack deploys its own.")
-    _org_id_lines: tuple[int | None, ...] = PrivateAttr(default=())
+    _key_lines: tuple[dict[Any, int], ...] = PrivateAttr(default=())
+
+    def key_lines(self, index: int) -> dict[Any, int]:
+        """The line of each field of tenants[index] in the file it was read from, when it was read from one."""
+        return self._key_lines[index] if index < len(self._key_lines) else {}
 
     def org_id_line(self, index: int) -> int | None:
-        """The line of tenants[index]'s orgId in the file it was read from, when it was read from one."""
-        return self._org_id_lines[index] if index < len(self._org_id_lines) else None
+        return self.key_lines(index).get("orgId")
 
 
 @dataclass(frozen=True)
@@ -245,12 +250,12 @@ def parse_registry(text: str, source: str, rules: NamingRules | None = None) -> 
             problem
             for index, tenant in enumerate(tenants)
             if tenant is not None
-            for problem in tenant_name_problems(tenant, index, items[index].key_lines.get("orgId"), source, rules)
+            for problem in tenant_name_problems(tenant, index, items[index].key_lines, source, rules)
         ]
     if problems:
         raise InvalidInput(sorted(problems, key=lambda problem: problem.line or 0))
     registry = TenantRegistry(tenants=[tenant for tenant in tenants if tenant is not None])
-    registry._org_id_lines = tuple(item.key_lines.get("orgId") for item in items)
+    registry._key_lines = tuple(dict(item.key_lines) for item in items)
     return registry
 
 
@@ -397,14 +402,22 @@ def _duplicate_org_id_problems(items: list[Any], source: str) -> list[Problem]:
 
 
 def tenant_name_problems(
-    tenant: Tenant, index: int, line: int | None, source: str, rules: NamingRules
+    tenant: Tenant, index: int, key_lines: abc.Mapping[Any, int], source: str, rules: NamingRules
 ) -> list[Problem]:
     """Every AWS naming rule the tenant's bucket and IAM user names break under `rules`."""
+
+    def problem(field: str, message: str) -> Problem:
+        line = key_lines.get(field, key_lines.get("orgId"))
+        return Problem(source, message, line=line, tenant_index=index, org_id=tenant.org_id, field=field)
+
     namespace = rules.namespace_of(tenant)
     if tenant.random_suffix and namespace == naming.ACCOUNT_REGIONAL_NAMESPACE:
         # The stack's namespace, not the tenant's own field (the model refuses that pair itself).
-        message = f"{NAMESPACE_WITH_SUFFIX} (the stack's bucketNamespace is {namespace})"
-        return [Problem(source, message, line=line, tenant_index=index, org_id=tenant.org_id, field="randomSuffix")]
+        return [problem("randomSuffix", f"{NAMESPACE_WITH_SUFFIX} (the stack's bucketNamespace is {namespace})")]
+    if tenant.bucket_namespace == naming.ACCOUNT_REGIONAL_NAMESPACE and (
+        message := account_regional_namespace_problem(rules.region)
+    ):
+        return [problem("bucketNamespace", message)]
     placeholder = naming.SUFFIX_PLACEHOLDER if tenant.random_suffix else None
     messages = naming.bucket_name_problems(rules.bucket_name_of(tenant, placeholder), namespace)
     messages += naming.iam_user_name_problems(naming.iam_user_name(rules.iam_user_prefix, tenant.org_id))
@@ -414,7 +427,4 @@ def tenant_name_problems(
         ]
     elif namespace == naming.ACCOUNT_REGIONAL_NAMESPACE and tenant.bucket_name is None:
         messages = [f"{message} (in the account regional namespace)" for message in messages]
-    return [
-        Problem(source, message, line=line, tenant_index=index, org_id=tenant.org_id, field="orgId")
-        for message in messages
-    ]
+    return [problem("orgId", message) for message in messages]

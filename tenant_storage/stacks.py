@@ -19,7 +19,14 @@ from typing import Any
 
 from tenant_storage import naming
 from tenant_storage.errors import InvalidInput, Problem
-from tenant_storage.regions import COMMERCIAL, Partition, partition_of, region_problem
+from tenant_storage.naming import GLOBAL_NAMESPACE
+from tenant_storage.regions import (
+    COMMERCIAL,
+    Partition,
+    account_regional_namespace_problem,
+    partition_of,
+    region_problem,
+)
 from tenant_storage.registry import Environment, NamingRules, Tenant, TenantRegistry
 from tenant_storage.yaml_reader import Mapping as YamlMapping
 from tenant_storage.yaml_reader import duplicate_key_problems, load_yaml, read_text
@@ -33,6 +40,8 @@ PROTECT_BUCKETS = f"{PROJECT}:protectBuckets"
 BUCKET_PREFIX = f"{PROJECT}:bucketPrefix"
 IAM_USER_PREFIX = f"{PROJECT}:iamUserPrefix"
 BUCKET_NAMESPACE = f"{PROJECT}:bucketNamespace"
+ACCESS_LOG_BUCKET_NAMESPACE = f"{PROJECT}:accessLogBucketNamespace"
+RETAINED_ACCESS_LOG_BUCKET_NAMESPACE = f"{PROJECT}:retainedAccessLogBucketNamespace"
 NONCURRENT_VERSION_EXPIRATION_DAYS = f"{PROJECT}:noncurrentVersionExpirationDays"
 SHARD = f"{PROJECT}:shard"
 CREDENTIAL_STORE = f"{PROJECT}:credentialStore"
@@ -57,6 +66,8 @@ CONFIG_KEYS = (
     PRIVATE_BUCKET_ENCRYPTION,
     ACCESS_KEY_MAX_AGE_DAYS,
     BUCKET_NAMESPACE,
+    ACCESS_LOG_BUCKET_NAMESPACE,
+    RETAINED_ACCESS_LOG_BUCKET_NAMESPACE,
 )
 
 # Provider settings that can send the AWS calls elsewhere or skip checking who the caller is: the live
@@ -122,6 +133,10 @@ class StackSettings:
     access_log_retention_days: int = DEFAULT_ACCESS_LOG_RETENTION_DAYS
     private_bucket_encryption: str = "sse-kms"
     access_key_max_age_days: int = DEFAULT_ACCESS_KEY_MAX_AGE_DAYS
+    access_log_bucket_namespace: str = GLOBAL_NAMESPACE
+    # The namespace of the access-log bucket this stack had before its log bucket moved: that bucket stays
+    # declared as it was, with its logs, and receives no new logs.
+    retained_access_log_bucket_namespace: str | None = None
 
     @property
     def partition(self) -> Partition:
@@ -210,14 +225,38 @@ def parse_stack_settings(
         if values.get(key) == "":
             problem(key, "is empty; remove the setting for its default, or give it a value")
     defaults = NamingRules()
-    namespace = values.get(BUCKET_NAMESPACE) or naming.GLOBAL_NAMESPACE
-    if namespace not in naming.BUCKET_NAMESPACES:
-        problem(BUCKET_NAMESPACE, f"{namespace!r} is not one of {', '.join(naming.BUCKET_NAMESPACES)}")
-    elif namespace == naming.ACCOUNT_REGIONAL_NAMESPACE and len(account_ids or []) > 1:
+
+    def namespace_setting(key: str, default: str) -> str:
+        namespace = values.get(key) or default
+        if namespace not in naming.BUCKET_NAMESPACES:
+            problem(key, f"{namespace!r} is not one of {', '.join(naming.BUCKET_NAMESPACES)}")
+            return default
+        if namespace == naming.ACCOUNT_REGIONAL_NAMESPACE and values.get(key) is not None:
+            if len(account_ids or []) > 1:
+                problem(
+                    key,
+                    "the account regional namespace names one account in every bucket name: allowedAccountIds "
+                    "must hold exactly one account",
+                )
+            elif region and (message := account_regional_namespace_problem(region)):
+                problem(key, message)
+        return namespace
+
+    namespace = namespace_setting(BUCKET_NAMESPACE, naming.GLOBAL_NAMESPACE)
+    # The log bucket follows the stack's namespace unless its own setting says otherwise: an existing stack
+    # (global, nothing set) keeps its log bucket; a stack made in the namespace has it there too.
+    log_namespace = namespace_setting(ACCESS_LOG_BUCKET_NAMESPACE, namespace)
+    retained_namespace = (
+        namespace_setting(RETAINED_ACCESS_LOG_BUCKET_NAMESPACE, naming.GLOBAL_NAMESPACE)
+        if values.get(RETAINED_ACCESS_LOG_BUCKET_NAMESPACE) is not None
+        else None
+    )
+    if retained_namespace is not None and retained_namespace == log_namespace:
         problem(
-            BUCKET_NAMESPACE,
-            "the account regional namespace names one account in every bucket name: allowedAccountIds must "
-            "hold exactly one account",
+            RETAINED_ACCESS_LOG_BUCKET_NAMESPACE,
+            f"the access-log bucket is in the {log_namespace} namespace itself: this setting names the namespace "
+            "of the log bucket the stack had before a move (kept with its logs); remove it, or set "
+            f"{ACCESS_LOG_BUCKET_NAMESPACE} to the namespace the log bucket moves to",
         )
     rules = NamingRules(
         bucket_prefix=values.get(BUCKET_PREFIX) or defaults.bucket_prefix,
@@ -241,11 +280,14 @@ def parse_stack_settings(
         problem(SHARD, f'must be "<index>/<count>" with 0 <= index < count <= {MAX_SHARDS}, not {values.get(SHARD)!r}')
 
     if not problems:
-        log_bucket = naming.access_log_bucket_name(
-            rules.bucket_prefix, "0" * 12, region, shard.index if shard else None
-        )
-        if messages := naming.bucket_name_problems(log_bucket):
-            problem(BUCKET_PREFIX, f"the stack's access-log bucket would break S3's rules: {messages[0]}")
+        for log_bucket_namespace in dict.fromkeys((log_namespace, retained_namespace)):
+            if log_bucket_namespace is None:
+                continue
+            log_bucket = naming.access_log_bucket_name(
+                rules.bucket_prefix, "0" * 12, region, shard.index if shard else None, log_bucket_namespace
+            )
+            if messages := naming.bucket_name_problems(log_bucket, log_bucket_namespace):
+                problem(BUCKET_PREFIX, f"the stack's access-log bucket would break S3's rules: {messages[0]}")
 
     credential_store = values.get(CREDENTIAL_STORE) or "none"
     if credential_store not in CREDENTIAL_STORES:
@@ -266,6 +308,8 @@ def parse_stack_settings(
         access_log_retention_days=log_days,
         private_bucket_encryption=private_encryption,
         access_key_max_age_days=key_age_days,
+        access_log_bucket_namespace=log_namespace,
+        retained_access_log_bucket_namespace=retained_namespace,
     )
 
 

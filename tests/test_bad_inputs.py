@@ -259,7 +259,7 @@ CASES = {
     # S3's account regional namespace
     "randomSuffix in an account regional stack": BadInput(
         (
-            "tenants.yaml:14 tenants[3] (orgId 'tradeshow-demo') field 'randomSuffix': randomSuffix and the account "
+            "tenants.yaml:16 tenants[3] (orgId 'tradeshow-demo') field 'randomSuffix': randomSuffix and the account "
             "regional namespace exclude each other",
             "(the stack's bucketNamespace is account-regional)",
         ),
@@ -296,6 +296,50 @@ CASES = {
         ),
         org_id("xmsqa1" + "x" * 21),
         settings={"tenant-storage:bucketNamespace": "account-regional"},
+    ),
+    "the account regional namespace where S3 has none": BadInput(
+        (
+            "field 'tenant-storage:bucketNamespace': S3 has no account regional namespace in me-south-1 "
+            "(Middle East (Bahrain)); use global there",
+        ),
+        replace_in(QA_FILE, "aws:region: us-east-1", "aws:region: me-south-1"),
+        settings={"tenant-storage:bucketNamespace": "account-regional"},
+    ),
+    "a tenant in the account regional namespace where S3 has none": BadInput(
+        (
+            "tenants.yaml:7 tenants[0] (orgId 'xmsqa1') field 'bucketNamespace': S3 has no account regional "
+            "namespace in me-central-1",
+        ),
+        both(
+            replace_in(QA_FILE, "aws:region: us-east-1", "aws:region: me-central-1"),
+            xmsqa1_field("bucketNamespace: account-regional"),
+        ),
+    ),
+    "an unknown accessLogBucketNamespace": BadInput(
+        ("field 'tenant-storage:accessLogBucketNamespace': 'an' is not one of global, account-regional",),
+        settings={"tenant-storage:accessLogBucketNamespace": "an"},
+    ),
+    "the log bucket in the account regional namespace with two accounts": BadInput(
+        ("field 'tenant-storage:accessLogBucketNamespace': the account regional namespace names one account",),
+        replace_in(QA_FILE, '    - "222222222222"\n', '    - "222222222222"\n    - "333333333333"\n'),
+        settings={"tenant-storage:accessLogBucketNamespace": "account-regional"},
+    ),
+    "a retained log bucket in the namespace the log bucket is in": BadInput(
+        (
+            "field 'tenant-storage:retainedAccessLogBucketNamespace': the access-log bucket is in the global "
+            "namespace itself",
+        ),
+        settings={"tenant-storage:retainedAccessLogBucketNamespace": "global"},
+    ),
+    "a bucket prefix too long for the log bucket in the namespace": BadInput(
+        (
+            "field 'tenant-storage:bucketPrefix': the stack's access-log bucket would break S3's rules: bucket name",
+            "is 64 characters",
+        ),
+        settings={
+            "tenant-storage:bucketPrefix": "f" * 25,
+            "tenant-storage:accessLogBucketNamespace": "account-regional",
+        },
     ),
     # Adoption
     "bucketName without adopt": BadInput(

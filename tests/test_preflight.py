@@ -23,7 +23,7 @@ from moto.iam.models import AccountSummary
 from moto.iam.responses import IamResponse
 
 from cli.main import main
-from tests.conftest import QA_ACCOUNT, reset_emulator, use_account
+from tests.conftest import QA_ACCOUNT, reset_emulator, use_account, with_settings
 
 LEGACY = {"orgId": "legacyshop", "environment": "qa", "profile": "app-storage", "adopt": True}
 # The tags the program gives a tenant's user (components/tenant_storage.py): how preflight knows its own.
@@ -262,7 +262,8 @@ def test_users_that_do_not_fit_the_quota_are_found(project, live, capsys, monkey
     assert "quota of 3" in finding["message"]
 
 
-def test_a_log_bucket_name_taken_by_another_account_is_found(project, live, capsys, monkeypatch):
+def squatter(live: dict[str, Any]) -> Any:
+    """An S3 client of another account (999999999999) on the same emulator."""
     other = boto3.client(
         "sts",
         endpoint_url=live["endpoint"],
@@ -270,7 +271,7 @@ def test_a_log_bucket_name_taken_by_another_account_is_found(project, live, caps
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
     ).assume_role(RoleArn="arn:aws:iam::999999999999:role/squatter", RoleSessionName="squatter")["Credentials"]
-    squatter = boto3.client(
+    return boto3.client(
         "s3",
         endpoint_url=live["endpoint"],
         region_name="us-east-1",
@@ -278,9 +279,47 @@ def test_a_log_bucket_name_taken_by_another_account_is_found(project, live, caps
         aws_secret_access_key=other["SecretAccessKey"],
         aws_session_token=other["SessionToken"],
     )
-    squatter.create_bucket(Bucket=f"fusion-rms--access-logs-{QA_ACCOUNT}-us-east-1")
+
+
+def test_a_log_bucket_name_taken_by_another_account_is_found(project, live, capsys):
+    squatter(live).create_bucket(Bucket=f"fusion-rms--access-logs-{QA_ACCOUNT}-us-east-1")
     status, [finding] = preflight(project, live, capsys)
     assert (status, finding["check"]) == (1, "log-bucket-name")
+    assert "tenant-storage:accessLogBucketNamespace: account-regional in Pulumi.qa.yaml" in finding["message"]
+
+
+def test_in_the_account_regional_namespace_the_log_bucket_name_cannot_be_squatted(project, live, capsys):
+    other = squatter(live)
+    other.create_bucket(Bucket=f"fusion-rms--access-logs-{QA_ACCOUNT}-us-east-1")
+    # S3 (and moto) refuses a name in the qa account's namespace to anyone else. (moto does not refuse such a
+    # name created without the namespace header, which AWS does: `-an` is a reserved suffix.)
+    with pytest.raises(ClientError, match="InvalidNamespaceHeader"):
+        other.create_bucket(
+            Bucket=f"fusion-rms--access-logs-{QA_ACCOUNT}-us-east-1-an", BucketNamespace="account-regional"
+        )
+    regional = with_settings(project, "qa", {"tenant-storage:accessLogBucketNamespace": "account-regional"})
+    status, findings = preflight(regional, live, capsys)
+    assert (status, findings) == (0, [])
+
+
+@pytest.mark.parametrize("retained", [None, "global"])
+def test_a_log_bucket_moved_to_the_namespace_keeps_the_earlier_one_or_is_stopped(project, live, capsys, retained):
+    live["client"]("s3").create_bucket(Bucket=f"fusion-rms--access-logs-{QA_ACCOUNT}-us-east-1")
+    moved = with_settings(
+        project,
+        "qa",
+        {
+            "tenant-storage:accessLogBucketNamespace": "account-regional",
+            "tenant-storage:retainedAccessLogBucketNamespace": retained,
+        },
+    )
+    status, findings = preflight(moved, live, capsys)
+    if retained:
+        assert (status, findings) == (0, [])
+    else:
+        [finding] = findings
+        assert (status, finding["check"]) == (1, "log-bucket-move")
+        assert "tenant-storage:retainedAccessLogBucketNamespace: global in Pulumi.qa.yaml" in finding["message"]
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,7 @@
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pulumi.runtime import rpc
@@ -37,9 +38,11 @@ from tests.conftest import (
     child,
     children,
     deployed_org_ids,
+    fixture_project,
     policy_of,
     replace_in,
     run_stack,
+    with_settings,
 )
 
 QA_TENANTS = {
@@ -527,3 +530,117 @@ class TestAccountRegionalNamespace:
 
     def test_a_global_stack_declares_no_namespace_input_so_nothing_existing_changes(self, qa_run):
         assert all("bucketNamespace" not in bucket.inputs for bucket in qa_run.by_type(BUCKET))
+
+    def test_a_stack_in_the_namespace_has_its_access_log_bucket_there_too(self, project):
+        run = self.regional_run(project)
+        [log_bucket] = [bucket for bucket in run.by_type(BUCKET) if bucket.parent.endswith("::shared")]
+        name = "fusion-rms--access-logs-222222222222-us-east-1-an"
+        assert (log_bucket.name, log_bucket.inputs["bucket"]) == ("access-logs-an-bucket", name)
+        assert log_bucket.inputs["bucketNamespace"] == "account-regional"
+        assert {logging.inputs["targetBucket"] for logging in run.by_type(LOGGING)} == {name}
+        assert run.outputs["accessLogBucket"].value == name
+        assert "retainedAccessLogBucket" not in run.outputs
+
+    def test_on_a_moto_server_only_the_stacks_account_can_create_the_declared_buckets(
+        self, project, moto_server, monkeypatch
+    ):
+        """Each declared bucket is created as the provider would (its name, with the namespace header when the
+        input is set), first by another account, which S3 refuses, then by the stack's. (moto does not refuse a
+        `-an` name created without the header, which AWS does; the program never declares one so.)"""
+        import boto3
+        from botocore.exceptions import ClientError
+
+        from tests.conftest import PROD_ACCOUNT, QA_ACCOUNT, reset_emulator, use_account
+
+        buckets = [bucket.inputs for bucket in self.regional_run(project).by_type(BUCKET)]
+        regional = [inputs for inputs in buckets if inputs.get("bucketNamespace") == "account-regional"]
+        assert len(regional) == 4  # three tenants and the access-log bucket
+
+        def signed_in(account: str) -> Any:
+            use_account(monkeypatch, moto_server, account)
+            return boto3.session.Session().client("s3", endpoint_url=moto_server, region_name="us-east-1")
+
+        def create_all(account: str) -> list[str]:
+            s3 = signed_in(account)
+            refused = []
+            for inputs in regional:
+                try:
+                    s3.create_bucket(Bucket=inputs["bucket"], BucketNamespace=inputs["bucketNamespace"])
+                except ClientError as error:
+                    refused.append(error.response["Error"]["Code"])
+            return refused
+
+        reset_emulator(moto_server)
+        assert create_all(PROD_ACCOUNT) == ["InvalidNamespaceHeader"] * 4
+        assert create_all(QA_ACCOUNT) == []
+        listed = signed_in(QA_ACCOUNT).list_buckets()["Buckets"]
+        assert {bucket["Name"] for bucket in listed} == {inputs["bucket"] for inputs in regional}
+
+    def test_a_global_stack_keeps_its_log_bucket_and_its_resource_names(self, qa_run):
+        shared = [r for r in qa_run.registrations if r.parent.endswith("::shared") and "access-logs" in r.name]
+        assert {r.name for r in shared} == {
+            "access-logs-bucket",
+            "access-logs-ownership",
+            "access-logs-public-access-block",
+            "access-logs-encryption",
+            "access-logs-versioning",
+            "access-logs-lifecycle",
+            "access-logs-bucket-policy",
+        }
+        assert qa_run.outputs["accessLogBucket"].value == "fusion-rms--access-logs-222222222222-us-east-1"
+
+
+MOVED_LOG_BUCKET = {
+    "tenant-storage:accessLogBucketNamespace": "account-regional",
+    "tenant-storage:retainedAccessLogBucketNamespace": "global",
+}
+
+
+@pytest.fixture(scope="module")
+def moved() -> ProgramRun:
+    run = run_stack("qa", with_settings(fixture_project(), "qa", MOVED_LOG_BUCKET))
+    assert run.error is None, run.error
+    return run
+
+
+class TestMovingTheAccessLogBucket:
+    """An existing stack moves its log bucket into the account regional namespace only when its owner says so,
+    and keeps the old bucket, declared exactly as before, with its logs; new logs go to the new bucket."""
+
+    def test_the_old_log_bucket_and_its_settings_stay_exactly_as_they_were(self, moved, qa_run):
+        before = {r.urn: r for r in qa_run.registrations if r.parent.endswith("::shared") and "access-logs" in r.name}
+        after = {r.urn: r for r in moved.registrations}
+        assert len(before) == 7
+        for urn, old in before.items():
+            assert urn in after, f"{urn} is no longer declared: the deploy would delete it"
+            new = after[urn]
+            assert (new.inputs, new.protect, new.retain_on_delete) == (old.inputs, old.protect, old.retain_on_delete)
+
+    def test_new_logs_go_to_the_bucket_in_the_namespace(self, moved):
+        name = "fusion-rms--access-logs-222222222222-us-east-1-an"
+        [new] = [bucket for bucket in moved.by_type(BUCKET) if bucket.name == "access-logs-an-bucket"]
+        assert (new.inputs["bucket"], new.inputs["bucketNamespace"]) == (name, "account-regional")
+        assert {logging.inputs["targetBucket"] for logging in moved.by_type(LOGGING)} == {name}
+        assert moved.outputs["accessLogBucket"].value == name
+        assert moved.outputs["retainedAccessLogBucket"].value == "fusion-rms--access-logs-222222222222-us-east-1"
+
+    def test_the_new_bucket_has_every_guard_rail_of_the_old(self, moved):
+        def settings_of(stem: str) -> dict[str, dict]:
+            return {
+                r.type: {key: value for key, value in r.inputs.items() if key != "bucket"}
+                for r in moved.registrations
+                if r.name.startswith(f"{stem}-") and r.type != BUCKET
+            }
+
+        old, new = settings_of("access-logs"), settings_of("access-logs-an")
+        old = {t: v for t, v in old.items() if t != BUCKET_POLICY}
+        new_policy = policy_of(
+            next(r for r in moved.by_type(BUCKET_POLICY) if r.name == "access-logs-an-bucket-policy")
+        )
+        assert {t: v for t, v in new.items() if t != BUCKET_POLICY} == old
+        assert "fusion-rms--access-logs-222222222222-us-east-1-an/*" in json.dumps(new_policy)
+
+    def test_the_policy_pack_accepts_the_moved_stack(self, moved):
+        from review.plan import policy_violations
+
+        assert [v for v in policy_violations(moved.registrations) if v.enforcement == "mandatory"] == []

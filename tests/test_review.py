@@ -185,6 +185,57 @@ class TestPlanAgainstABaseRevision:
         ]
         assert status == 3  # data-loss is a risk class the gate fails on by default
 
+    QA_LOG_BUCKET = "fusion-rms--access-logs-222222222222-us-east-1"
+    MOVE_LOGS = "config:\n  tenant-storage:accessLogBucketNamespace: account-regional\n"
+    KEEP_OLD_LOGS = "  tenant-storage:retainedAccessLogBucketNamespace: global\n"
+
+    def test_moving_the_log_bucket_with_the_old_one_kept_creates_the_new_and_changes_no_old_resource(
+        self, repo, capsys
+    ):
+        replace_in("Pulumi.qa.yaml", "config:\n", self.MOVE_LOGS + self.KEEP_OLD_LOGS)(repo)
+        status, document = plan_json(capsys, "--stack", "qa", "--base", "HEAD", project_dir=repo)
+        diff = document["diff"]["qa"]
+        assert diff["logBucketMove"] == {
+            "old": self.QA_LOG_BUCKET,
+            "new": f"{self.QA_LOG_BUCKET}-an",
+            "oldUrn": diff["logBucketMove"]["oldUrn"],
+            "kept": True,
+            "keepSetting": "tenant-storage:retainedAccessLogBucketNamespace: global",
+        }
+        actions = {(c["action"], c["urn"].rsplit("::", 1)[1]) for c in diff["resources"]}
+        assert {name for action, name in actions if action == "create"} == {
+            f"access-logs-an-{part}"
+            for part in ("bucket", "ownership", "public-access-block", "encryption", "versioning", "lifecycle")
+        } | {"access-logs-an-bucket-policy"}
+        assert {action for action, name in actions if not name.startswith("access-logs-an-")} == {"update"}
+        assert {name for _, name in actions if not name.startswith("access-logs-an-")} == {
+            f"{org_id}-access-logging" for org_id in ("xmsqa1", "xmsqa2", "acme-dev", "tradeshow-demo")
+        }
+        assert [risk["class"] for risk in document["risks"] if risk["class"] == "data-loss"] == []
+        assert status == 0
+        main(["plan", "--stack", "qa", "--base", "HEAD"], project_dir=repo)
+        assert (
+            f"access logs move from {self.QA_LOG_BUCKET} to {self.QA_LOG_BUCKET}-an; {self.QA_LOG_BUCKET} stays "
+            "with its logs (retained) and receives no new ones" in capsys.readouterr().out
+        )
+
+    def test_moving_the_log_bucket_without_keeping_the_old_one_is_data_loss_with_the_fix(self, repo, capsys):
+        replace_in("Pulumi.qa.yaml", "config:\n", self.MOVE_LOGS)(repo)
+        status, document = plan_json(capsys, "--stack", "qa", "--base", "HEAD", project_dir=repo)
+        [risk] = [risk for risk in document["risks"] if risk["class"] == "data-loss"]
+        assert risk["subject"] == f"bucket {self.QA_LOG_BUCKET}"
+        assert risk["steps"] == [
+            "keep the old access-log bucket and its logs: set "
+            "tenant-storage:retainedAccessLogBucketNamespace: global in Pulumi.qa.yaml"
+        ]
+        assert document["diff"]["qa"]["logBucketMove"]["kept"] is False
+        assert status == 3
+        main(["plan", "--stack", "qa", "--base", "HEAD", "--format", "markdown"], project_dir=repo)
+        assert (
+            "is deleted with its logs; to keep it, set `tenant-storage:retainedAccessLogBucketNamespace: global`"
+            in (capsys.readouterr().out)
+        )
+
     def test_a_new_bucket_name_is_a_replacement_flagged_as_data_loss(self, repo, capsys):
         replace_in("tenants.yaml", "    profile: app-storage\n", "    profile: app-storage\n    randomSuffix: true\n")(
             repo
