@@ -111,6 +111,40 @@ examples:
 
 {EXIT_CODES}"""
 
+RESTORE_HELP = """\
+Bring every object of a tenant's bucket under --prefix back to its state at --to (ISO 8601 with a
+zone). Nothing is deleted: an object overwritten or deleted since gets its version from then copied
+back on top (server-side, metadata kept, the bucket's default encryption), so the restore can itself be
+undone; objects created since are listed and kept unless --delete-newer hides them under delete
+markers. A dry run unless --apply. Running it again (or after an interruption) changes nothing already
+restored. A JSON report of every key is written (--report). Versions older than the stack's
+noncurrent-version retention may be gone: a --to before it draws a warning.
+
+examples:
+  tenant-storage restore xmsqa1 --stack qa --to 2026-11-30T10:00:00Z
+  tenant-storage restore xmsqa1 --stack qa --to 2026-11-30T10:00:00Z --prefix pub/ --apply
+
+exit status:
+  0  done (the dry run, or every key restored)
+  1  some keys could not be restored (the report names them), or the bucket is not versioned
+  2  could not run: a usage error, no AWS credentials, the wrong account, throttling"""
+
+USAGE_HELP = """\
+What each tenant stores: bytes per storage class and objects from S3's free daily storage metrics
+(CloudWatch AWS/S3; no object is listed), the totals, and the tenants that grew most over 30 days.
+--cost adds each tenant's cost of a month from Cost Explorer, grouped by the OrgId tag (an active cost
+allocation tag in the paying account). --stack all covers the stacks of the caller's account.
+
+examples:
+  tenant-storage usage --stack qa
+  tenant-storage usage --stack all --format markdown >> "$GITHUB_STEP_SUMMARY"
+  tenant-storage usage --stack prod --cost --month 2026-11 --format csv
+
+exit status:
+  0  done
+  1  figures missing: --cost and OrgId is not an active cost allocation tag (the fix is printed)
+  2  could not run: a usage error, no AWS credentials, the wrong account, throttling"""
+
 PREFLIGHT_HELP = f"""\
 Check the live account for what real AWS refuses and the offline plan cannot see, before the first
 deploy and before every adoption or retirement: account-level S3 Block Public Access against the
@@ -271,6 +305,46 @@ def build_parser() -> argparse.ArgumentParser:
         "--repository", metavar="OWNER/NAME", help="the GitHub repository (default: git remote origin)"
     )
 
+    restore = commands.add_parser(
+        "restore",
+        help="bring a tenant's files back to a point in time, never deleting a version (AWS credentials)",
+        description=RESTORE_HELP,
+        formatter_class=formatter,
+    )
+    restore.add_argument("org_id", metavar="orgId", help="the tenant whose bucket to restore")
+    restore.add_argument("--stack", required=True, help="the stack that deploys the tenant")
+    restore.add_argument("--to", required=True, metavar="TIME", help="ISO 8601 with a zone: 2026-11-30T10:00:00Z")
+    restore.add_argument("--prefix", default="", help="only the keys under this prefix (default: the whole bucket)")
+    restore.add_argument(
+        "--delete-newer", action="store_true", help="hide objects created since under delete markers (default: keep)"
+    )
+    restore.add_argument("--apply", action="store_true", help="restore (default: a dry run that changes nothing)")
+    restore.add_argument(
+        "--report",
+        type=Path,
+        metavar="FILE",
+        help="where to write the JSON report (default: restore-<orgId>-<time>.json)",
+    )
+    restore.add_argument("--endpoint-url", help="an AWS-compatible endpoint instead of AWS (for example a moto server)")
+
+    usage = commands.add_parser(
+        "usage",
+        help="what each tenant stores, and with --cost what it costs (AWS credentials, read-only)",
+        description=USAGE_HELP,
+        formatter_class=formatter,
+    )
+    usage.add_argument("--stack", required=True, help="a stack, or all (the stacks of the caller's account)")
+    usage.add_argument(
+        "--format",
+        choices=("text", "json", "csv", "markdown"),
+        default="text",
+        dest="output_format",
+        help="text for people, json or csv for machines, markdown (with a chart) for a job summary",
+    )
+    usage.add_argument("--cost", action="store_true", help="add each tenant's cost from Cost Explorer")
+    usage.add_argument("--month", metavar="YYYY-MM", help="the month of --cost (default: the last full month)")
+    usage.add_argument("--endpoint-url", help="an AWS-compatible endpoint instead of AWS (for example a moto server)")
+
     credentials = commands.add_parser(
         "credentials",
         help="a tenant's app variables from the stack outputs (Pulumi CLI)",
@@ -311,6 +385,26 @@ def main(argv: Sequence[str] | None = None, project_dir: Path = PROJECT_DIR) -> 
         from live.discover import run_discover
 
         return run_discover(project_dir, options.stack, options.output_format, options.endpoint_url)
+    if options.command == "restore":
+        from live.restore import run_restore
+
+        return run_restore(
+            project_dir,
+            options.stack,
+            options.org_id,
+            options.to,
+            options.prefix,
+            options.delete_newer,
+            options.apply,
+            options.report,
+            options.endpoint_url,
+        )
+    if options.command == "usage":
+        from live.usage import run_usage
+
+        return run_usage(
+            project_dir, options.stack, options.output_format, options.cost, options.month, options.endpoint_url
+        )
     if options.command == "check-names":
         from live.check_names import run_check_names
 

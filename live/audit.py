@@ -5,7 +5,8 @@
 Read-only. What is declared comes from the offline plan of the stack (the real program under the mock
 monitor); what is live, from S3 and IAM. Per tenant: the bucket exists and is ours; its ownership
 controls, public access block, encryption, versioning, lifecycle, logging, bucket-policy statements
-and tags match; the user exists, gets its permissions only through its profile's group (no inline or
+and tags match, and no lifecycle rule expires replaced or deleted versions sooner than declared (restore
+reaches back that far); the user exists, gets its permissions only through its profile's group (no inline or
 attached policy of its own), and its access keys are the declared ones, younger than the stack's
 `accessKeyMaxAgeDays` (IAM.3) and used within 45 days (IAM.22). For the account: orphans, buckets and
 users with the stack's prefixes that no tenant declares. Exit status: 0 clean, 1 findings, 2 could not run.
@@ -124,13 +125,14 @@ class Auditor:
         if s3.get_bucket_versioning(Bucket=bucket).get("Status") != "Enabled":
             self.finding(org, "versioning", f"{bucket}: versioning is not enabled")
 
-        wanted_rules = {rule["id"] for rule in _declared(resources, LIFECYCLE).get("rules", [])}
+        declared_rules = _declared(resources, LIFECYCLE).get("rules", [])
         try:
-            live_ids = {rule["ID"] for rule in s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]}
+            live_rules = s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
         except self._client_error():
-            live_ids = set()
-        if missing := sorted(wanted_rules - live_ids):
+            live_rules = []
+        if missing := sorted({rule["id"] for rule in declared_rules} - {rule["ID"] for rule in live_rules}):
             self.finding(org, "lifecycle", f"{bucket}: lifecycle rules missing: {', '.join(missing)}")
+        self.audit_noncurrent_retention(org, bucket, declared_rules, live_rules)
 
         declared_logging = _declared(resources, LOGGING)
         live_logging = s3.get_bucket_logging(Bucket=bucket).get("LoggingEnabled") or {}
@@ -158,6 +160,31 @@ class Auditor:
         for key, value in (_declared(resources, BUCKET).get("tags") or {}).items():
             if tags.get(key) != value:
                 self.finding(org, "tags", f"{bucket}: tag {key} is {tags.get(key)!r}, declared {value!r}")
+
+    def audit_noncurrent_retention(
+        self, org: str, bucket: str, declared_rules: list[dict[str, Any]], live_rules: list[dict[str, Any]]
+    ) -> None:
+        """`restore` reaches back as far as replaced and deleted versions are kept: a live rule (any rule, on any
+        prefix) that expires them sooner than the stack declares shortens that."""
+        declared = [
+            int(days)
+            for rule in declared_rules
+            if (days := (rule.get("noncurrentVersionExpiration") or {}).get("noncurrentDays")) is not None
+        ]
+        live = [
+            (int(days), rule.get("ID", ""))
+            for rule in live_rules
+            if rule.get("Status") == "Enabled"
+            and (days := (rule.get("NoncurrentVersionExpiration") or {}).get("NoncurrentDays")) is not None
+        ]
+        if declared and live and min(live)[0] < min(declared):
+            days, rule_id = min(live)
+            self.finding(
+                org,
+                "noncurrent-retention",
+                f"{bucket}: lifecycle rule {rule_id or '(no id)'} expires replaced and deleted versions after {days} "
+                f"days, the stack declares {min(declared)}: restore reaches back only {days} days",
+            )
 
     def audit_user(self, org: str, tenant: TenantPlan, resources: list[ResourcePlan], bucket: str | None) -> None:
         iam, user = self.iam, tenant.iam_user_name

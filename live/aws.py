@@ -20,6 +20,8 @@ from tenant_storage.inputs import load_stack_inputs
 from tenant_storage.registry import Tenant
 from tenant_storage.stacks import StackSettings, read_stack_files
 
+# Services with one endpoint in one region, whatever the stack's region (Cost Explorer's is us-east-1).
+SERVICE_REGIONS = {"ce": "us-east-1"}
 THROTTLING_CODES = {"SlowDown", "Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequests"}
 DENIED_CODES = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "403", "Forbidden"}
 
@@ -69,8 +71,19 @@ class Aws:
                 f"--endpoint-url {self.endpoint_url!r} is not a URL: give its scheme, for example http://127.0.0.1:5000"
             )
         if service not in self._clients:
+            from botocore.config import Config
+
+            # Throttling is retried with backoff before it becomes the one-line error of aws_errors; a
+            # session's own client settings (a caller's, a test's) take precedence.
+            config = Config(retries={"mode": "adaptive", "max_attempts": 10})
+            botocore_session = getattr(self.session, "_session", None)
+            if botocore_session is not None and (default := botocore_session.get_default_client_config()):
+                config = config.merge(default)
             self._clients[service] = self.session.client(
-                service, endpoint_url=self.endpoint_url, region_name=self.region or self.session.region_name
+                service,
+                endpoint_url=self.endpoint_url,
+                region_name=SERVICE_REGIONS.get(service) or self.region or self.session.region_name,
+                config=config,
             )
         return self._clients[service]
 
@@ -95,8 +108,11 @@ def verify_account(aws: Aws, context: StackContext, command: str) -> str:
     return account
 
 
+READ_ACCESS = "read access to S3 and IAM (for example the ReadOnlyAccess managed policy)"
+
+
 @contextmanager
-def aws_errors() -> Iterator[None]:
+def aws_errors(access: str = READ_ACCESS) -> Iterator[None]:
     """AWS and network errors as CommandFailed, each with what to do about it."""
     from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError, NoCredentialsError
 
@@ -113,10 +129,7 @@ def aws_errors() -> Iterator[None]:
         if code in THROTTLING_CODES:
             raise CommandFailed(f"AWS is throttling the requests ({code} on {operation}); retry in a minute") from error
         if code in DENIED_CODES:
-            raise CommandFailed(
-                f"access denied to {operation} ({code}): the command needs read access to S3 and IAM "
-                "(for example the ReadOnlyAccess managed policy)"
-            ) from error
+            raise CommandFailed(f"access denied to {operation} ({code}): the command needs {access}") from error
         raise CommandFailed(f"{operation} failed: {error}") from error
     except EndpointConnectionError as error:
         raise CommandFailed(f"cannot reach AWS: {error}") from error
@@ -124,10 +137,10 @@ def aws_errors() -> Iterator[None]:
         raise CommandFailed(f"the command could not run: {error}") from error
 
 
-def run_command(command: str, body: Callable[[], int]) -> int:
+def run_command(command: str, body: Callable[[], int], access: str = READ_ACCESS) -> int:
     """Run `body`, turning CommandFailed into a message on stderr and exit status 2."""
     try:
-        with aws_errors():
+        with aws_errors(access):
             return body()
     except CommandFailed as error:
         print(f"{command}: {error}", file=sys.stderr)

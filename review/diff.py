@@ -74,7 +74,7 @@ class LogBucketMove:
         """One line for people; `name` formats a bucket name (as code in Markdown)."""
         moved = f"access logs move from {name(self.old)} to {name(self.new)}"
         if self.kept:
-            return f"{moved}; {name(self.old)} stays with its logs (retained) and receives no new ones"
+            return f"{moved}; {name(self.old)} stays, with its logs and its policy (retained)"
         keep = f"; to keep it, set {name(self.keep_setting)}" if self.keep_setting else ""
         return f"{moved}; {name(self.old)} is deleted with its logs{keep}"
 

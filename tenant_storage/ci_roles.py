@@ -245,6 +245,8 @@ SECRET_METADATA_READS = ["secretsmanager:DescribeSecret", "secretsmanager:GetRes
 PARAMETER_METADATA_READS = ["ssm:ListTagsForResource"]
 # Listing calls that IAM authorizes only on `*` (or on the account's whole path).
 ACCOUNT_WIDE_READS = [
+    "cloudwatch:GetMetricData",  # usage: S3's daily storage metrics
+    "cloudwatch:ListMetrics",
     "iam:GetAccountSummary",
     "iam:ListUsers",
     "iam:ListGroups",

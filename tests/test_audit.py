@@ -161,6 +161,22 @@ DRIFTS = {
         ("xmsqa1", "versioning"),
     ),
     "an extra key": (lambda e: client(e, "iam").create_access_key(UserName="rms_xmsqa2"), ("xmsqa2", "access-keys")),
+    "replaced versions kept a week, not 30 days": (
+        lambda e: client(e, "s3").put_bucket_lifecycle_configuration(
+            Bucket="fusion-rms-xmsqa1",
+            LifecycleConfiguration={
+                "Rules": [
+                    {
+                        "ID": "expire-noncurrent-versions",
+                        "Status": "Enabled",
+                        "Filter": {"Prefix": "pub/"},
+                        "NoncurrentVersionExpiration": {"NoncurrentDays": 7},
+                    }
+                ]
+            },
+        ),
+        ("xmsqa1", "noncurrent-retention"),
+    ),
 }
 
 
@@ -205,3 +221,22 @@ def test_the_wrong_account_is_refused(deployed, monkeypatch, capsys):
     use_account(monkeypatch, deployed, PROD_ACCOUNT)
     assert audit(deployed) == 2
     assert f"audit: the credentials are for account {PROD_ACCOUNT}" in capsys.readouterr().err
+
+
+def test_versions_kept_as_long_as_declared_or_longer_are_no_finding(deployed, capsys):
+    for days in (30, 90):
+        client(deployed, "s3").put_bucket_lifecycle_configuration(
+            Bucket="fusion-rms-xmsqa1",
+            LifecycleConfiguration={
+                "Rules": [
+                    {
+                        "ID": "expire-noncurrent-versions",
+                        "Status": "Enabled",
+                        "Filter": {"Prefix": ""},
+                        "NoncurrentVersionExpiration": {"NoncurrentDays": days},
+                    }
+                ]
+            },
+        )
+        audit(deployed, "--format", "json")
+        assert not {check for _, check in findings(capsys)} & {"noncurrent-retention"}

@@ -9,6 +9,7 @@ from botocore.config import Config
 from live.audit import run_audit
 from live.check_names import run_check_names
 from live.discover import run_discover
+from live.restore import run_restore
 from tests.conftest import PROD_ACCOUNT, QA_ACCOUNT, fixture_project, reset_emulator, use_account
 
 
@@ -24,7 +25,14 @@ def audit(endpoint, session):
     return run_audit(fixture_project(), "qa", "text", endpoint, session=session)
 
 
-COMMANDS = {"check-names": check_names, "discover": discover, "audit": audit}
+def restore(endpoint, session):
+    # The suffixed tenant: its bucket is looked up first (ListBuckets), as the other commands list buckets.
+    return run_restore(
+        fixture_project(), "qa", "tradeshow-demo", "2026-11-30T10:00:00Z", "", False, False, None, endpoint, session
+    )
+
+
+COMMANDS = {"check-names": check_names, "discover": discover, "audit": audit, "restore": restore}
 
 
 class _Raw:

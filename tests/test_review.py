@@ -215,8 +215,8 @@ class TestPlanAgainstABaseRevision:
         assert status == 0
         main(["plan", "--stack", "qa", "--base", "HEAD"], project_dir=repo)
         assert (
-            f"access logs move from {self.QA_LOG_BUCKET} to {self.QA_LOG_BUCKET}-an; {self.QA_LOG_BUCKET} stays "
-            "with its logs (retained) and receives no new ones" in capsys.readouterr().out
+            f"access logs move from {self.QA_LOG_BUCKET} to {self.QA_LOG_BUCKET}-an; {self.QA_LOG_BUCKET} stays, "
+            "with its logs and its policy (retained)" in capsys.readouterr().out
         )
 
     def test_moving_the_log_bucket_without_keeping_the_old_one_is_data_loss_with_the_fix(self, repo, capsys):

@@ -1,0 +1,127 @@
+"""What each tenant stores and costs: figures from S3's daily storage metrics and Cost Explorer.
+
+Pure: the live command (`live/usage.py`) fetches the series and renders the report; this module turns
+the series into per-tenant figures. S3 publishes `BucketSizeBytes` per storage class (the `StorageType` dimension) and
+`NumberOfObjects` (`AllStorageTypes`) once a day, free; which storage classes a bucket has is whatever
+metrics S3 published for it, so a class nobody listed here is still counted.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+GROWTH_DAYS = 30
+LARGEST_GROWTH_SHOWN = 5
+
+
+@dataclass(frozen=True)
+class TenantUsage:
+    stack: str
+    org_id: str
+    bucket: str
+    # storage type (S3's StorageType dimension, for example StandardStorage) -> bytes, the latest day
+    bytes_by_storage_type: Mapping[str, int]
+    objects: int
+    growth: int | None  # bytes more (or fewer) than GROWTH_DAYS days before the latest day; None: no such day
+    day: str  # the latest day with figures, YYYY-MM-DD ("" when S3 has published none yet)
+    cost: float | None = None
+
+    @property
+    def bytes(self) -> int:
+        return sum(self.bytes_by_storage_type.values())
+
+    def to_json(self) -> dict[str, Any]:
+        document: dict[str, Any] = {
+            "stack": self.stack,
+            "orgId": self.org_id,
+            "bucket": self.bucket,
+            "bytes": self.bytes,
+            "objects": self.objects,
+            "bytesByStorageType": dict(sorted(self.bytes_by_storage_type.items())),
+            "growth30Days": self.growth,
+            "day": self.day,
+        }
+        if self.cost is not None:
+            document["cost"] = round(self.cost, 2)
+        return document
+
+
+def daily_series(points: Sequence[tuple[datetime.datetime, float]]) -> dict[str, int]:
+    """Datapoints as whole numbers per UTC day (S3's daily metrics: one a day; the later one wins)."""
+    return {f"{when.astimezone(datetime.UTC):%Y-%m-%d}": round(value) for when, value in sorted(points)}
+
+
+def tenant_usage(
+    stack: str,
+    org_id: str,
+    bucket: str,
+    size_by_storage_type: Mapping[str, Mapping[str, int]],
+    objects_by_day: Mapping[str, int],
+) -> TenantUsage:
+    """One tenant's figures from its daily series: the latest day's bytes per storage type and objects, and
+    the growth of its total bytes over GROWTH_DAYS days (from the nearest day at or before then)."""
+    days = sorted({day for series in size_by_storage_type.values() for day in series} | set(objects_by_day))
+    if not days:
+        return TenantUsage(stack, org_id, bucket, {}, 0, None, "")
+    latest = days[-1]
+
+    def total(day: str) -> int:
+        return sum(series.get(day, 0) for series in size_by_storage_type.values())
+
+    by_type = {
+        storage_type: series[latest] for storage_type, series in size_by_storage_type.items() if series.get(latest)
+    }
+    then = f"{datetime.date.fromisoformat(latest) - datetime.timedelta(days=GROWTH_DAYS):%Y-%m-%d}"
+    earlier = [day for day in days if day <= then]
+    growth = total(latest) - total(earlier[-1]) if earlier else None
+    return TenantUsage(stack, org_id, bucket, by_type, objects_by_day.get(latest, 0), growth, latest)
+
+
+@dataclass
+class UsageReport:
+    tenants: list[TenantUsage] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what the figures leave out, and why
+    month: str = ""  # the month of the costs, YYYY-MM, when asked for
+    untagged_cost: float | None = None  # cost in the month without an OrgId tag (shared resources, untagged)
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(tenant.bytes for tenant in self.tenants)
+
+    @property
+    def total_objects(self) -> int:
+        return sum(tenant.objects for tenant in self.tenants)
+
+    def largest_growth(self) -> list[TenantUsage]:
+        grown = [tenant for tenant in self.tenants if tenant.growth]
+        return sorted(grown, key=lambda tenant: (-(tenant.growth or 0), tenant.org_id))[:LARGEST_GROWTH_SHOWN]
+
+    def to_json(self) -> dict[str, Any]:
+        document: dict[str, Any] = {
+            "tenants": [tenant.to_json() for tenant in self.tenants],
+            "totals": {"bytes": self.total_bytes, "objects": self.total_objects},
+            "largestGrowth30Days": [tenant.org_id for tenant in self.largest_growth()],
+            "notes": self.notes,
+        }
+        if self.month:
+            document["costMonth"] = self.month
+            document["totals"]["cost"] = round(sum(t.cost or 0.0 for t in self.tenants), 2)
+            document["untaggedCost"] = None if self.untagged_cost is None else round(self.untagged_cost, 2)
+        return document
+
+
+def tag_values(groups: Sequence[Mapping[str, Any]], tag: str = "OrgId") -> tuple[dict[str, float], float]:
+    """Cost Explorer's groups by a tag (`Keys: ["OrgId$acme"]`) as {orgId: cost} and the untagged cost (`OrgId$`)."""
+    costs: dict[str, float] = {}
+    untagged = 0.0
+    for group in groups:
+        value = str(group["Keys"][0]).removeprefix(f"{tag}$")
+        amount = float(group["Metrics"]["UnblendedCost"]["Amount"])
+        if value:
+            costs[value] = costs.get(value, 0.0) + amount
+        else:
+            untagged += amount
+    return costs, untagged
