@@ -137,13 +137,13 @@ def run_check_names(project_dir: Path, stack: str, endpoint_url: str | None, ses
         taken = 0
         for name in usable or stacks:
             verify_account(aws, contexts[name], "check-names")
-            taken += _check_stack(plan_stack(name, project_dir), aws)
+            taken += _check_stack(plan_stack(name, project_dir), aws, contexts[name].settings)
         return 1 if taken else 0
 
     return run_command("check-names", body)
 
 
-def _check_stack(plan: Any, aws: Any) -> int:
+def _check_stack(plan: Any, aws: Any, settings: Any) -> int:
     """Print each name's status; return how many are taken."""
     from live.aws import CommandFailed
 
@@ -170,14 +170,37 @@ def _check_stack(plan: Any, aws: Any) -> int:
     taken = [check for check in checks if check.status == "taken"]
     for check in taken:
         tenant = tenants[check.org_id]
+        suffix = f"{suggested_entry(check.org_id, tenant.environment, tenant.profile)}"
+        if why_not := namespace_problem(settings, check.org_id):
+            print(
+                f"\n{check.bucket} is taken ({why_not}). In tenants.yaml, give tenant {check.org_id} a random suffix:"
+            )
+            print(suffix)
+            continue
         print(
             f"\n{check.bucket} is taken. In tenants.yaml, move tenant {check.org_id} into this account's regional "
             "namespace, where nobody else can take its name:\n"
             f"{suggested_entry(check.org_id, tenant.environment, tenant.profile, namespace=True)}\n"
-            "or give it a random suffix:\n"
-            f"{suggested_entry(check.org_id, tenant.environment, tenant.profile)}"
+            f"or give it a random suffix:\n{suffix}"
         )
     return len(taken)
+
+
+def namespace_problem(settings: Any, org_id: str) -> str | None:
+    """Why the tenant cannot move into the account regional namespace of its stack, or None when it can."""
+    from tenant_storage.regions import account_regional_namespace_problem
+
+    if message := account_regional_namespace_problem(settings.region):
+        return message
+    if len(settings.allowed_account_ids) != 1:
+        return "the account regional namespace needs a stack of exactly one account"
+    rules = settings.naming
+    name = naming.tenant_bucket_name(
+        rules.bucket_prefix, org_id, naming.ACCOUNT_REGIONAL_NAMESPACE, rules.account_id, rules.region
+    )
+    if problems := naming.bucket_name_problems(name, naming.ACCOUNT_REGIONAL_NAMESPACE):
+        return f"not the account regional namespace either: {problems[0]}"
+    return None
 
 
 def is_managed(s3: Any, bucket: str) -> bool:

@@ -404,6 +404,16 @@ class Preflight:
                     f"Pulumi.{settings.stack}.yaml (a name only this account can create), or change its bucketPrefix",
                 )
             )
+        retained = settings.retained_access_log_bucket_namespace
+        if retained == naming.GLOBAL_NAMESPACE and self.held_elsewhere(previous := name_in(retained)):
+            self.findings.append(
+                Finding(
+                    None,
+                    "log-bucket-name",
+                    f"the retained access-log bucket {previous} belongs to another account, so it was never this "
+                    f"stack's: remove {RETAINED_ACCESS_LOG_BUCKET_NAMESPACE} from Pulumi.{settings.stack}.yaml",
+                )
+            )
         others = [
             namespace for namespace in naming.BUCKET_NAMESPACES if namespace != settings.access_log_bucket_namespace
         ]

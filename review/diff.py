@@ -98,6 +98,8 @@ class StackDiff:
     statements: list[StatementChange]
     retirements: list[Retirement] = field(default_factory=list)
     log_bucket_move: LogBucketMove | None = None
+    # A log bucket to keep that the base revision did not have: the deploy creates it, empty.
+    retained_log_bucket_created: str = ""
 
     @property
     def base_unreadable(self) -> bool:
@@ -145,6 +147,12 @@ def diff_plans(base: StackPlan, head: StackPlan) -> StackDiff:
         statements=_statement_changes(base_tenants, head_tenants),
         retirements=retirements(base, head),
         log_bucket_move=_log_bucket_move(base, head),
+        retained_log_bucket_created=(
+            head.retained_access_log_bucket
+            if head.retained_access_log_bucket
+            and head.retained_access_log_bucket not in (base.access_log_bucket, base.retained_access_log_bucket)
+            else ""
+        ),
     )
 
 

@@ -151,6 +151,11 @@ def _diff_lines(plan: StackPlan, diff: StackDiff, detail: bool = True) -> list[s
     ]
     if diff.log_bucket_move:
         lines.append(diff.log_bucket_move.summary())
+    if diff.retained_log_bucket_created:
+        lines.append(
+            f"the access-log bucket to keep, {diff.retained_log_bucket_created}, was not the stack's at the base "
+            "revision: the deploy creates it, empty; remove retainedAccessLogBucketNamespace unless you mean that"
+        )
     lines += [f"tenant added: {org_id}" for org_id in diff.tenants_added]
     lines += [f"tenant removed: {org_id}" for org_id in diff.tenants_removed]
     for retirement in diff.retirements:

@@ -75,6 +75,12 @@ def is_account_regional_name(name: str) -> bool:
     return _ACCOUNT_REGIONAL_NAME.fullmatch(name) is not None
 
 
+def namespace_owner(name: str) -> tuple[str, str] | None:
+    """The (account, region) whose regional namespace `name` is in, or None for a name of no namespace."""
+    match = _ACCOUNT_REGIONAL_NAME.fullmatch(name)
+    return (match.group("account"), match.group("region")) if match else None
+
+
 def tenant_bucket_name(
     prefix: str, org_id: str, namespace: str, account_id: str, region: str, suffix: str | None = None
 ) -> str:

@@ -418,6 +418,23 @@ def tenant_name_problems(
         message := account_regional_namespace_problem(rules.region)
     ):
         return [problem("bucketNamespace", message)]
+    if namespace == naming.ACCOUNT_REGIONAL_NAMESPACE and tenant.bucket_name is None and not rules.account_id:
+        return [
+            problem(
+                "bucketNamespace",
+                "the account regional namespace names one account in the bucket name: the stack's "
+                "allowedAccountIds must hold exactly one account",
+            )
+        ]
+    owner = naming.namespace_owner(tenant.bucket_name) if tenant.bucket_name else None
+    if owner is not None and rules.account_id and owner != (rules.account_id, rules.region):
+        return [
+            problem(
+                "bucketName",
+                f"{tenant.bucket_name!r} is in the regional namespace of account {owner[0]} in {owner[1]}, not this "
+                f"stack's ({rules.account_id} in {rules.region}): a stack adopts only its own account's buckets",
+            )
+        ]
     placeholder = naming.SUFFIX_PLACEHOLDER if tenant.random_suffix else None
     messages = naming.bucket_name_problems(rules.bucket_name_of(tenant, placeholder), namespace)
     messages += naming.iam_user_name_problems(naming.iam_user_name(rules.iam_user_prefix, tenant.org_id))

@@ -315,6 +315,24 @@ CASES = {
             xmsqa1_field("bucketNamespace: account-regional"),
         ),
     ),
+    "a tenant in the namespace of a stack of two accounts": BadInput(
+        (
+            "tenants.yaml:7 tenants[0] (orgId 'xmsqa1') field 'bucketNamespace': the account regional namespace "
+            "names one account",
+        ),
+        both(
+            replace_in(QA_FILE, '    - "222222222222"\n', '    - "222222222222"\n    - "333333333333"\n'),
+            xmsqa1_field("bucketNamespace: account-regional"),
+        ),
+    ),
+    "an adopted name in another account's namespace": BadInput(
+        (
+            "tenants.yaml:8 tenants[0] (orgId 'xmsqa1') field 'bucketName': 'legacy-xmsqa1-999999999999-eu-west-1-an' "
+            "is in the regional namespace of account 999999999999 in eu-west-1, not this stack's (222222222222 in "
+            "us-east-1)",
+        ),
+        xmsqa1_field("adopt: true\n    bucketName: legacy-xmsqa1-999999999999-eu-west-1-an"),
+    ),
     "an unknown accessLogBucketNamespace": BadInput(
         ("field 'tenant-storage:accessLogBucketNamespace': 'an' is not one of global, account-regional",),
         settings={"tenant-storage:accessLogBucketNamespace": "an"},

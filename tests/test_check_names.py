@@ -58,8 +58,8 @@ def test_each_name_is_ours_free_or_taken_with_the_fix_for_a_taken_one(endpoint, 
 
 
 def test_a_name_in_the_account_regional_namespace_is_ours_or_free_never_taken(endpoint, project, capsys):
-    """moto does not model the namespace: another account could create such a name there, which AWS refuses.
-    So the command never asks about one: only this account can ever hold it."""
+    """Only this account can ever hold a name of its namespace, so the command never asks another about one.
+    (moto refuses such a name to another account only when it sends the namespace header; AWS always does.)"""
     from tests.conftest import replace_in
 
     replace_in(
@@ -201,3 +201,14 @@ def test_a_stack_with_its_own_bucket_prefix_is_checked_with_it(endpoint, project
     (project / "accounts.yaml").write_text('productionClass: []\nnonProductionClass: ["222222222222"]\n')
     assert main(["check-names", "--stack", "qa", "--endpoint-url", endpoint], project_dir=project) == 0
     assert f"free   f-{long_org}  ({long_org})" in capsys.readouterr().out
+
+
+def test_the_namespace_is_offered_only_where_it_works_for_that_tenant(endpoint, project, capsys):
+    """In me-south-1 S3 has no account regional namespace: a taken name gets the random suffix alone."""
+    from tests.conftest import replace_in
+
+    replace_in("Pulumi.qa.yaml", "aws:region: us-east-1", "aws:region: me-south-1")(project)
+    main(["check-names", "--stack", "qa", "--endpoint-url", endpoint], project_dir=project)
+    out = capsys.readouterr().out
+    assert "fusion-rms-xmsqa2 is taken (S3 has no account regional namespace in me-south-1" in out
+    assert "bucketNamespace" not in out

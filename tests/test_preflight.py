@@ -302,6 +302,21 @@ def test_in_the_account_regional_namespace_the_log_bucket_name_cannot_be_squatte
     assert (status, findings) == (0, [])
 
 
+def test_a_retained_log_bucket_that_is_another_accounts_was_never_the_stacks(project, live, capsys):
+    squatter(live).create_bucket(Bucket=f"fusion-rms--access-logs-{QA_ACCOUNT}-us-east-1")
+    moved = with_settings(
+        project,
+        "qa",
+        {
+            "tenant-storage:accessLogBucketNamespace": "account-regional",
+            "tenant-storage:retainedAccessLogBucketNamespace": "global",
+        },
+    )
+    status, [finding] = preflight(moved, live, capsys)
+    assert (status, finding["check"]) == (1, "log-bucket-name")
+    assert "remove tenant-storage:retainedAccessLogBucketNamespace from Pulumi.qa.yaml" in finding["message"]
+
+
 @pytest.mark.parametrize("retained", [None, "global"])
 def test_a_log_bucket_moved_to_the_namespace_keeps_the_earlier_one_or_is_stopped(project, live, capsys, retained):
     live["client"]("s3").create_bucket(Bucket=f"fusion-rms--access-logs-{QA_ACCOUNT}-us-east-1")

@@ -236,6 +236,18 @@ class TestPlanAgainstABaseRevision:
             in (capsys.readouterr().out)
         )
 
+    def test_keeping_a_log_bucket_the_base_never_had_says_the_deploy_creates_it(self, repo, capsys):
+        replace_in("Pulumi.qa.yaml", "config:\n", "config:\n  tenant-storage:bucketNamespace: account-regional\n")(repo)
+        replace_in("tenants.yaml", "    randomSuffix: true\n", "    randomSuffix: true\n    bucketNamespace: global\n")(
+            repo
+        )
+        git(repo, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qam", "a stack in the namespace")
+        replace_in("Pulumi.qa.yaml", "config:\n", "config:\n" + self.KEEP_OLD_LOGS)(repo)
+        _, document = plan_json(capsys, "--stack", "qa", "--base", "HEAD", project_dir=repo)
+        assert document["diff"]["qa"]["retainedLogBucketCreated"] == self.QA_LOG_BUCKET
+        main(["plan", "--stack", "qa", "--base", "HEAD"], project_dir=repo)
+        assert f"the access-log bucket to keep, {self.QA_LOG_BUCKET}, was not the stack's" in capsys.readouterr().out
+
     def test_a_new_bucket_name_is_a_replacement_flagged_as_data_loss(self, repo, capsys):
         replace_in("tenants.yaml", "    profile: app-storage\n", "    profile: app-storage\n    randomSuffix: true\n")(
             repo
