@@ -241,7 +241,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=formatter,
     )
     names.add_argument("--stack", required=True, help="the stack whose bucket names to check, or all")
-    names.add_argument("--endpoint-url", help="an S3-compatible endpoint instead of AWS (for example a moto server)")
+    _endpoint_url_option(names)
 
     discover = commands.add_parser(
         "discover",
@@ -257,9 +257,7 @@ def build_parser() -> argparse.ArgumentParser:
         dest="output_format",
         help="yaml to paste, json for machines",
     )
-    discover.add_argument(
-        "--endpoint-url", help="an AWS-compatible endpoint instead of AWS (for example a moto server)"
-    )
+    _endpoint_url_option(discover)
 
     audit = commands.add_parser(
         "audit",
@@ -275,7 +273,7 @@ def build_parser() -> argparse.ArgumentParser:
         dest="output_format",
         help="text for people, json for machines, markdown for a job summary",
     )
-    audit.add_argument("--endpoint-url", help="an AWS-compatible endpoint instead of AWS (for example a moto server)")
+    _endpoint_url_option(audit)
 
     preflight = commands.add_parser(
         "preflight",
@@ -287,9 +285,7 @@ def build_parser() -> argparse.ArgumentParser:
     preflight.add_argument(
         "--format", choices=("text", "json"), default="text", dest="output_format", help="text, or json for machines"
     )
-    preflight.add_argument(
-        "--endpoint-url", help="an AWS-compatible endpoint instead of AWS (for example a moto server)"
-    )
+    _endpoint_url_option(preflight)
 
     ci_roles = commands.add_parser(
         "ci-roles",
@@ -325,7 +321,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="where to write the JSON report (default: restore-<orgId>-<time>.json)",
     )
-    restore.add_argument("--endpoint-url", help="an AWS-compatible endpoint instead of AWS (for example a moto server)")
+    _endpoint_url_option(restore)
 
     usage = commands.add_parser(
         "usage",
@@ -343,7 +339,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     usage.add_argument("--cost", action="store_true", help="add each tenant's cost from Cost Explorer")
     usage.add_argument("--month", metavar="YYYY-MM", help="the month of --cost (default: the last full month)")
-    usage.add_argument("--endpoint-url", help="an AWS-compatible endpoint instead of AWS (for example a moto server)")
+    _endpoint_url_option(usage)
 
     credentials = commands.add_parser(
         "credentials",
@@ -355,6 +351,11 @@ def build_parser() -> argparse.ArgumentParser:
     credentials.add_argument("--stack", required=True, help="the stack that deploys the tenant")
     credentials.add_argument("--label", help="the access key label (default: the tenant's newest key)")
     return parser
+
+
+def _endpoint_url_option(parser: argparse.ArgumentParser) -> None:
+    """The one spelling of every live command's --endpoint-url."""
+    parser.add_argument("--endpoint-url", help="an AWS-compatible endpoint instead of AWS (for example a moto server)")
 
 
 def main(argv: Sequence[str] | None = None, project_dir: Path = PROJECT_DIR) -> int:

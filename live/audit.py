@@ -61,9 +61,7 @@ class Auditor:
         self.aws, self.context, self.plan, self.now = aws, context, plan, now
         self.s3, self.iam = aws.client("s3"), aws.client("iam")
         self.findings: list[Finding] = []
-        self.live_buckets = {
-            b["Name"] for page in self.s3.get_paginator("list_buckets").paginate() for b in page["Buckets"]
-        }
+        self.live_buckets = set(aws.bucket_names())
 
     def finding(self, org_id: str, check: str, message: str) -> None:
         self.findings.append(Finding(org_id, check, message))
@@ -79,8 +77,8 @@ class Auditor:
     def bucket_of(self, tenant: TenantPlan) -> str | None:
         if not tenant.mocked_suffix:
             return tenant.bucket_name if tenant.bucket_name in self.live_buckets else None
-        pattern = naming.suffixed_bucket_pattern(self.context.settings.naming.bucket_prefix, tenant.org_id)
-        return next((name for name in sorted(self.live_buckets) if pattern.fullmatch(name)), None)
+        found = naming.suffixed_buckets(self.context.settings.naming.bucket_prefix, tenant.org_id, self.live_buckets)
+        return found[0] if found else None
 
     def audit_tenant(self, tenant: TenantPlan, resources: list[ResourcePlan]) -> None:
         org = tenant.org_id

@@ -62,15 +62,18 @@ class Aws:
         self.endpoint_url = endpoint_url
         # The stack's region, once a command knows it: clients then need no default region of the caller's.
         self.region: str | None = None
-        self._clients: dict[str, Any] = {}
+        self._clients: dict[tuple[str, str | None], Any] = {}
         self._caller: tuple[str, str] | None = None
+        self._bucket_names: list[str] | None = None
 
     def client(self, service: str) -> Any:
         if self.endpoint_url is not None and not self.endpoint_url.startswith(("http://", "https://")):
             raise CommandFailed(
                 f"--endpoint-url {self.endpoint_url!r} is not a URL: give its scheme, for example http://127.0.0.1:5000"
             )
-        if service not in self._clients:
+        region = SERVICE_REGIONS.get(service) or self.region or self.session.region_name
+        # Keyed by region too: a command that goes through stacks of several regions keeps one session.
+        if (service, region) not in self._clients:
             from botocore.config import Config
 
             # Throttling is retried with backoff before it becomes the one-line error of aws_errors; a
@@ -79,13 +82,17 @@ class Aws:
             botocore_session = getattr(self.session, "_session", None)
             if botocore_session is not None and (default := botocore_session.get_default_client_config()):
                 config = config.merge(default)
-            self._clients[service] = self.session.client(
-                service,
-                endpoint_url=self.endpoint_url,
-                region_name=SERVICE_REGIONS.get(service) or self.region or self.session.region_name,
-                config=config,
+            self._clients[service, region] = self.session.client(
+                service, endpoint_url=self.endpoint_url, region_name=region, config=config
             )
-        return self._clients[service]
+        return self._clients[service, region]
+
+    def bucket_names(self) -> list[str]:
+        """Every bucket of the caller's account (ListBuckets, paginated), listed once per session."""
+        if self._bucket_names is None:
+            pages = self.client("s3").get_paginator("list_buckets").paginate()
+            self._bucket_names = [bucket["Name"] for page in pages for bucket in page["Buckets"]]
+        return self._bucket_names
 
     def caller(self) -> tuple[str, str]:
         """The caller's account and ARN, asked of STS once per session."""
@@ -145,3 +152,19 @@ def run_command(command: str, body: Callable[[], int], access: str = READ_ACCESS
     except CommandFailed as error:
         print(f"{command}: {error}", file=sys.stderr)
         return 2
+
+
+def counted(number: int, noun: str) -> str:
+    """`1 key`, `2 keys`: a count for people, in the messages of every live command."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def human_bytes(count: int) -> str:
+    """A size (or a change of size) for people, in binary units: `512 B`, `-1.5 GiB`."""
+    size = float(abs(count))
+    sign = "-" if count < 0 else ""
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if size < 1024 or unit == "PiB":
+            return f"{sign}{int(size)} B" if unit == "B" else f"{sign}{size:.1f} {unit}"
+        size /= 1024
+    raise AssertionError("unreachable")

@@ -137,13 +137,13 @@ def run_check_names(project_dir: Path, stack: str, endpoint_url: str | None, ses
         taken = 0
         for name in usable or stacks:
             verify_account(aws, contexts[name], "check-names")
-            taken += _check_stack(plan_stack(name, project_dir), aws, contexts[name].settings)
+            taken += _check_stack(plan_stack(name, project_dir), aws, contexts[name])
         return 1 if taken else 0
 
     return run_command("check-names", body)
 
 
-def _check_stack(plan: Any, aws: Any, settings: Any) -> int:
+def _check_stack(plan: Any, aws: Any, context: Any) -> int:
     """Print each name's status; return how many are taken."""
     from live.aws import CommandFailed
 
@@ -171,7 +171,7 @@ def _check_stack(plan: Any, aws: Any, settings: Any) -> int:
     for check in taken:
         tenant = tenants[check.org_id]
         suffix = f"{suggested_entry(check.org_id, tenant.environment, tenant.profile)}"
-        if why_not := namespace_problem(settings, check.org_id):
+        if why_not := namespace_problem(context, check.org_id):
             print(
                 f"\n{check.bucket} is taken ({why_not}). In tenants.yaml, give tenant {check.org_id} a random suffix:"
             )
@@ -186,21 +186,17 @@ def _check_stack(plan: Any, aws: Any, settings: Any) -> int:
     return len(taken)
 
 
-def namespace_problem(settings: Any, org_id: str) -> str | None:
-    """Why the tenant cannot move into the account regional namespace of its stack, or None when it can."""
-    from tenant_storage.regions import account_regional_namespace_problem
+def namespace_problem(context: Any, org_id: str) -> str | None:
+    """Why the tenant cannot move into its stack's account regional namespace (the validator's own verdict on
+    the entry check-names would suggest), or None when it can."""
+    from tenant_storage.registry import tenant_name_problems
 
-    if message := account_regional_namespace_problem(settings.region):
-        return message
-    if len(settings.allowed_account_ids) != 1:
-        return "the account regional namespace needs a stack of exactly one account"
-    rules = settings.naming
-    name = naming.tenant_bucket_name(
-        rules.bucket_prefix, org_id, naming.ACCOUNT_REGIONAL_NAMESPACE, rules.account_id, rules.region
+    [tenant] = [tenant for tenant in context.tenants if tenant.org_id == org_id]
+    moved = tenant.model_copy(
+        update={"bucket_namespace": naming.ACCOUNT_REGIONAL_NAMESPACE, "random_suffix": False, "bucket_name": None}
     )
-    if problems := naming.bucket_name_problems(name, naming.ACCOUNT_REGIONAL_NAMESPACE):
-        return f"not the account regional namespace either: {problems[0]}"
-    return None
+    problems = tenant_name_problems(moved, 0, {}, "tenants.yaml", context.settings.naming)
+    return problems[0].message if problems else None
 
 
 def is_managed(s3: Any, bucket: str) -> bool:

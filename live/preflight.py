@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from live.aws import Aws, StackContext, load_stack, run_command, verify_account
+from live.aws import Aws, StackContext, counted, load_stack, run_command, verify_account
 from live.check_names import is_managed
 from tenant_storage import naming
 from tenant_storage.registry import Profile, Tenant
@@ -89,9 +89,7 @@ class Preflight:
         self.findings: list[Finding] = []
         # What an emulator could not answer: said, never silently skipped (real AWS answers every call).
         self.unchecked: list[str] = []
-        self.live_buckets = {
-            bucket["Name"] for page in self.s3.get_paginator("list_buckets").paginate() for bucket in page["Buckets"]
-        }
+        self.live_buckets = set(aws.bucket_names())
         self.live_users = {
             user["UserName"] for page in self.iam.get_paginator("list_users").paginate() for user in page["Users"]
         }
@@ -272,8 +270,8 @@ class Preflight:
             Finding(
                 tenant.org_id,
                 "access-key-limit",
-                f"user {user} already has {_count(len(keys), 'access key')} ({described}) and "
-                f"{_count(len(labels), 'label')} declared: IAM "
+                f"user {user} already has {counted(len(keys), 'access key')} ({described}) and "
+                f"{counted(len(labels), 'label')} declared: IAM "
                 f"allows {ACCESS_KEYS_PER_USER} per user, so the declared key cannot be created (LimitExceeded); "
                 + "; ".join(steps),
                 fixes,
@@ -451,10 +449,6 @@ def _key_use(key: dict[str, Any], used: Any) -> str:
 
 def _key_order(key: dict[str, Any], used: Any) -> tuple[int, str]:
     return (0 if key.get("Status") == "Inactive" else 1 if used is None else 2, str(used or ""))
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def render(document: dict[str, Any], output_format: str) -> str:

@@ -24,8 +24,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from live.aws import Aws, CommandFailed, load_stack, run_command, verify_account
+from live.aws import Aws, CommandFailed, counted, human_bytes, load_stack, run_command, verify_account
 from tenant_storage import naming
+from tenant_storage.registry import Tenant
 from tenant_storage.restore import (
     ACTION_TEXT,
     ACTIONS,
@@ -63,18 +64,16 @@ class Restore:
     def s3(self) -> Any:
         return self.aws.client("s3")
 
-    def drop_already_restored(self) -> int:
+    def drop_already_restored(self) -> None:
         """Keys whose current version is this restore's copy from an earlier run: unchanged now."""
-        done = []
-        for change in self.plan.changes:
-            if change.action != "restore-overwritten":
-                continue
-            tags = self.tags(change.key, change.current_version_id)
-            if is_restored_copy(tags, change):
-                done.append(change)
-        self.plan.changes = [change for change in self.plan.changes if change not in done]
+        done = {
+            change.key
+            for change in self.plan.changes
+            if change.action == "restore-overwritten"
+            and is_restored_copy(self.tags(change.key, change.current_version_id), change)
+        }
+        self.plan.changes = [change for change in self.plan.changes if change.key not in done]
         self.plan.unchanged += len(done)
-        return len(done)
 
     def tags(self, key: str, version_id: str) -> dict[str, str]:
         response = self.s3.get_object_tagging(Bucket=self.bucket, Key=key, VersionId=version_id)
@@ -147,21 +146,16 @@ class Progress:
             print(file=sys.stderr)
 
 
-def tenant_bucket(aws: Aws, settings: StackSettings, org_id: str, random_suffix: bool, name: str) -> str:
+def tenant_bucket(aws: Aws, settings: StackSettings, tenant: Tenant) -> str:
     """The tenant's live bucket: its declared name, or for a random suffix the one name of that pattern."""
-    s3 = aws.client("s3")
-    if not random_suffix:
-        return name
-    pattern = naming.suffixed_bucket_pattern(settings.naming.bucket_prefix, org_id)
-    found = [
-        bucket["Name"]
-        for page in s3.get_paginator("list_buckets").paginate()
-        for bucket in page["Buckets"]
-        if pattern.fullmatch(bucket["Name"])
-    ]
+    rules = settings.naming
+    if not tenant.random_suffix:
+        return rules.bucket_name_of(tenant)
+    found = naming.suffixed_buckets(rules.bucket_prefix, tenant.org_id, aws.bucket_names())
     if len(found) != 1:
+        pattern = naming.suffixed_bucket_pattern(rules.bucket_prefix, tenant.org_id)
         raise CommandFailed(
-            f"tenant {org_id!r} has a random suffix and {len(found)} buckets in this account match "
+            f"tenant {tenant.org_id!r} has a random suffix and {len(found)} buckets in this account match "
             f"{pattern.pattern}: {', '.join(found) or 'none (is it deployed?)'}"
         )
     return found[0]
@@ -220,7 +214,7 @@ def render_text(document: dict[str, Any]) -> str:
         summary = document["summary"][action]
         if not summary["keys"]:
             continue
-        out.append(f"  {summary['keys']} {_keys(summary['keys'])} {ACTION_TEXT[action]} ({_bytes(summary['bytes'])})")
+        out.append(f"  {counted(summary['keys'], 'key')} {ACTION_TEXT[action]} ({human_bytes(summary['bytes'])})")
         keys = [change for change in document["changes"] if change["action"] == action]
         for change in keys[:KEYS_SHOWN]:
             result = f"  [{change['result']}]" if "result" in change else ""
@@ -231,19 +225,6 @@ def render_text(document: dict[str, Any]) -> str:
     out += [f"  FAILED {change['key']}: {change['result']}" for change in failed[:KEYS_SHOWN]]
     out += [f"  warning: {warning}" for warning in document["warnings"]]
     return "\n".join(out) + "\n"
-
-
-def _keys(count: int) -> str:
-    return "key" if count == 1 else "keys"
-
-
-def _bytes(count: int) -> str:
-    size = float(count)
-    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB"):
-        if size < 1024 or unit == "TiB":
-            return f"{count} bytes" if unit == "bytes" else f"{size:.1f} {unit}"
-        size /= 1024
-    raise AssertionError("unreachable")
 
 
 def run_restore(
@@ -279,7 +260,7 @@ def run_restore(
             raise CommandFailed(f"--to {refusal}")
         aws.region = settings.region
         verify_account(aws, context, "restore")
-        bucket = tenant_bucket(aws, settings, org_id, tenant.random_suffix, settings.naming.bucket_name_of(tenant))
+        bucket = tenant_bucket(aws, settings, tenant)
         s3 = aws.client("s3")
         if s3.get_bucket_versioning(Bucket=bucket).get("Status") != "Enabled":
             print(f"restore: bucket {bucket} is not versioned: there is no earlier version to restore", file=sys.stderr)
@@ -291,7 +272,7 @@ def run_restore(
             restore.warnings.append(warning)
         if ambiguous := restore.plan.ambiguous:
             restore.warnings.append(
-                f"{len(ambiguous)} {_keys(len(ambiguous))} got a version and a delete marker within one second before "
+                f"{counted(len(ambiguous), 'key')} got a version and a delete marker within one second before "
                 f"--to (S3 times them to the second), so which came last is unknown; the version is restored: "
                 f"{', '.join(ambiguous[:KEYS_SHOWN])}{' ...' if len(ambiguous) > KEYS_SHOWN else ''}"
             )

@@ -19,14 +19,15 @@ import io
 import json
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from live.aws import Aws, CommandFailed, StackContext, load_stack, run_command, verify_account
+from live.aws import Aws, CommandFailed, StackContext, human_bytes, load_stack, run_command, verify_account
 from tenant_storage import naming
 from tenant_storage.accounts import caller_problems
 from tenant_storage.stacks import stack_names
-from tenant_storage.usage import GROWTH_DAYS, TenantUsage, UsageReport, daily_series, tag_values, tenant_usage
+from tenant_storage.usage import GROWTH_DAYS, UsageReport, daily_series, tag_values, tenant_usage
 
 WINDOW_DAYS = GROWTH_DAYS + 3  # S3 publishes a day's figures the next day: a margin for the oldest one
 QUERIES_PER_CALL = 500  # GetMetricData's limit
@@ -48,13 +49,9 @@ def tenant_buckets(aws: Aws, context: StackContext) -> dict[str, str]:
     """orgId -> the tenant's live bucket name (a random suffix is looked up; a missing one is left out)."""
     rules = context.settings.naming
     names = {t.org_id: rules.bucket_name_of(t) for t in context.tenants if not t.random_suffix}
-    suffixed = [t for t in context.tenants if t.random_suffix]
-    if suffixed:
-        live = [b["Name"] for p in aws.client("s3").get_paginator("list_buckets").paginate() for b in p["Buckets"]]
-        for tenant in suffixed:
-            pattern = naming.suffixed_bucket_pattern(rules.bucket_prefix, tenant.org_id)
-            if found := [name for name in live if pattern.fullmatch(name)]:
-                names[tenant.org_id] = found[0]
+    for tenant in (t for t in context.tenants if t.random_suffix):
+        if found := naming.suffixed_buckets(rules.bucket_prefix, tenant.org_id, aws.bucket_names()):
+            names[tenant.org_id] = found[0]
     return names
 
 
@@ -70,8 +67,8 @@ def storage_metrics(aws: Aws, buckets: Sequence[str], now: datetime.datetime) ->
             storage_types[dimensions["BucketName"]].append(dimensions["StorageType"])
     queries: list[tuple[str, str, str | None]] = []  # (id, bucket, storage type; None: the object count)
     for bucket in buckets:
-        queries += [(f"q{len(queries) + i}", bucket, st) for i, st in enumerate(sorted(set(storage_types[bucket])))]
-        queries.append((f"q{len(queries)}", bucket, None))
+        for storage_type in [*sorted(set(storage_types[bucket])), None]:
+            queries.append((f"q{len(queries)}", bucket, storage_type))
     figures: dict[str, dict[str, Any]] = {bucket: {"size": {}, "objects": {}} for bucket in buckets}
     # Whole UTC days: S3 stamps each day's figure at midnight, so each period holds one day's figure.
     midnight = now.astimezone(datetime.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -153,7 +150,7 @@ def add_costs(aws: Aws, report: UsageReport, month: str) -> bool:
             f"{COST_TAG} is not an active cost allocation tag, so no cost is grouped by tenant: {ACTIVATE_TAG}"
         )
         return False
-    report.tenants = [_with_cost(tenant, costs.get(tenant.org_id, 0.0)) for tenant in report.tenants]
+    report.tenants = [replace(tenant, cost=costs.get(tenant.org_id, 0.0)) for tenant in report.tenants]
     report.notes.append(
         f"costs are {month}'s unblended costs of everything tagged {COST_TAG}=<orgId> (the tenant's bucket: storage, "
         f"requests, data transfer); the stack's shared log bucket and KMS key are untagged: {untagged:.2f} USD untagged"
@@ -177,22 +174,6 @@ def _cost_pages(ce: Any, period: dict[str, str]) -> list[dict[str, Any]]:
         token = page.get("NextPageToken")
         if not token:
             return pages
-
-
-def _with_cost(tenant: TenantUsage, cost: float) -> TenantUsage:
-    from dataclasses import replace
-
-    return replace(tenant, cost=cost)
-
-
-def human_bytes(count: int) -> str:
-    size = float(abs(count))
-    sign = "-" if count < 0 else ""
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
-        if size < 1024 or unit == "PiB":
-            return f"{sign}{int(size)} B" if unit == "B" else f"{sign}{size:.1f} {unit}"
-        size /= 1024
-    raise AssertionError("unreachable")
 
 
 def _growth_text(growth: int | None) -> str:
@@ -317,8 +298,8 @@ def run_usage(
         names = stack_names(project_dir) if stack == "all" else [stack]
         contexts = [load_stack(project_dir, name) for name in names]
         report = UsageReport()
-        first = Aws(session, endpoint_url)
-        account, arn = first.caller()
+        aws = Aws(session, endpoint_url)
+        account, arn = aws.caller()
         for context in contexts:
             if stack == "all" and caller_problems(context.settings, context.classes, account, arn):
                 report.notes.append(
@@ -326,7 +307,6 @@ def run_usage(
                     f"tenant-storage usage --stack {context.settings.stack}"
                 )
                 continue
-            aws = Aws(first.session, endpoint_url)
             aws.region = context.settings.region
             verify_account(aws, context, "usage")
             buckets = tenant_buckets(aws, context)
@@ -344,7 +324,7 @@ def run_usage(
             report.notes.append(
                 f"S3 publishes storage metrics once a day: no figures yet for {', '.join(silent)} (a new bucket)"
             )
-        complete = add_costs(first, report, month or previous_month(moment)) if cost else True
+        complete = add_costs(aws, report, month or previous_month(moment)) if cost else True
         sys.stdout.write(RENDERERS[output_format](report))
         return 0 if complete else 1
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Iterable
 
 ORG_ID_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 ORG_ID_RULE = (
@@ -38,6 +39,10 @@ GLOBAL_NAMESPACE = "global"
 ACCOUNT_REGIONAL_NAMESPACE = "account-regional"
 BUCKET_NAMESPACES = (GLOBAL_NAMESPACE, ACCOUNT_REGIONAL_NAMESPACE)
 ACCOUNT_REGIONAL_SUFFIX = "-an"
+ONE_ACCOUNT_RULE = (
+    "the account regional namespace names one account in every bucket name: the stack's allowedAccountIds must "
+    "hold exactly one account"
+)
 _ACCOUNT_REGIONAL_NAME = re.compile(
     r"(?P<stem>.+)-(?P<account>[0-9]{12})-(?P<region>[a-z]{2,4}(-[a-z]+)+-[0-9]{1,2})-an"
 )
@@ -163,6 +168,12 @@ def access_log_bucket_name(
 def suffixed_bucket_pattern(prefix: str, org_id: str) -> re.Pattern[str]:
     """Every name a tenant with `randomSuffix: true` may have: `<prefix>-<orgId>-<8 hex digits>`."""
     return re.compile(rf"{re.escape(bucket_name(prefix, org_id))}-[0-9a-f]{{{RANDOM_SUFFIX_LENGTH}}}")
+
+
+def suffixed_buckets(prefix: str, org_id: str, names: Iterable[str]) -> list[str]:
+    """Of `names`, those a tenant with `randomSuffix: true` may have, sorted."""
+    pattern = suffixed_bucket_pattern(prefix, org_id)
+    return sorted(name for name in names if pattern.fullmatch(name))
 
 
 def is_shared_resource_name(name: str) -> bool:

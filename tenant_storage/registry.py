@@ -419,13 +419,7 @@ def tenant_name_problems(
     ):
         return [problem("bucketNamespace", message)]
     if namespace == naming.ACCOUNT_REGIONAL_NAMESPACE and tenant.bucket_name is None and not rules.account_id:
-        return [
-            problem(
-                "bucketNamespace",
-                "the account regional namespace names one account in the bucket name: the stack's "
-                "allowedAccountIds must hold exactly one account",
-            )
-        ]
+        return [problem("bucketNamespace", naming.ONE_ACCOUNT_RULE)]
     owner = naming.namespace_owner(tenant.bucket_name) if tenant.bucket_name else None
     if owner is not None and rules.account_id and owner != (rules.account_id, rules.region):
         return [

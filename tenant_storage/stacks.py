@@ -233,11 +233,7 @@ def parse_stack_settings(
             return default
         if namespace == naming.ACCOUNT_REGIONAL_NAMESPACE and values.get(key) is not None:
             if len(account_ids or []) > 1:
-                problem(
-                    key,
-                    "the account regional namespace names one account in every bucket name: allowedAccountIds "
-                    "must hold exactly one account",
-                )
+                problem(key, naming.ONE_ACCOUNT_RULE)
             elif region and (message := account_regional_namespace_problem(region)):
                 problem(key, message)
         return namespace

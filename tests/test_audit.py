@@ -123,6 +123,23 @@ def client(endpoint: str, service: str):
     return boto3.session.Session(region_name="us-east-1").client(service, endpoint_url=endpoint)
 
 
+def keep_replaced_versions(endpoint: str, days: int, prefix: str) -> None:
+    """xmsqa1's lifecycle, replaced by one rule keeping replaced and deleted versions `days` days under `prefix`."""
+    client(endpoint, "s3").put_bucket_lifecycle_configuration(
+        Bucket="fusion-rms-xmsqa1",
+        LifecycleConfiguration={
+            "Rules": [
+                {
+                    "ID": "expire-noncurrent-versions",
+                    "Status": "Enabled",
+                    "Filter": {"Prefix": prefix},
+                    "NoncurrentVersionExpiration": {"NoncurrentDays": days},
+                }
+            ]
+        },
+    )
+
+
 DRIFTS = {
     "a stray inline policy": (
         lambda e: client(e, "iam").put_user_policy(
@@ -162,19 +179,7 @@ DRIFTS = {
     ),
     "an extra key": (lambda e: client(e, "iam").create_access_key(UserName="rms_xmsqa2"), ("xmsqa2", "access-keys")),
     "replaced versions kept a week, not 30 days": (
-        lambda e: client(e, "s3").put_bucket_lifecycle_configuration(
-            Bucket="fusion-rms-xmsqa1",
-            LifecycleConfiguration={
-                "Rules": [
-                    {
-                        "ID": "expire-noncurrent-versions",
-                        "Status": "Enabled",
-                        "Filter": {"Prefix": "pub/"},
-                        "NoncurrentVersionExpiration": {"NoncurrentDays": 7},
-                    }
-                ]
-            },
-        ),
+        lambda e: keep_replaced_versions(e, days=7, prefix="pub/"),
         ("xmsqa1", "noncurrent-retention"),
     ),
 }
@@ -225,18 +230,6 @@ def test_the_wrong_account_is_refused(deployed, monkeypatch, capsys):
 
 def test_versions_kept_as_long_as_declared_or_longer_are_no_finding(deployed, capsys):
     for days in (30, 90):
-        client(deployed, "s3").put_bucket_lifecycle_configuration(
-            Bucket="fusion-rms-xmsqa1",
-            LifecycleConfiguration={
-                "Rules": [
-                    {
-                        "ID": "expire-noncurrent-versions",
-                        "Status": "Enabled",
-                        "Filter": {"Prefix": ""},
-                        "NoncurrentVersionExpiration": {"NoncurrentDays": days},
-                    }
-                ]
-            },
-        )
+        keep_replaced_versions(deployed, days=days, prefix="")
         audit(deployed, "--format", "json")
         assert not {check for _, check in findings(capsys)} & {"noncurrent-retention"}

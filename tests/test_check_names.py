@@ -212,3 +212,17 @@ def test_the_namespace_is_offered_only_where_it_works_for_that_tenant(endpoint, 
     out = capsys.readouterr().out
     assert "fusion-rms-xmsqa2 is taken (S3 has no account regional namespace in me-south-1" in out
     assert "bucketNamespace" not in out
+
+
+def test_the_namespace_verdict_is_the_validators_own(project):
+    """An orgId too long for the `-an` name is not offered the namespace: the validator would refuse the entry."""
+    from live.aws import load_stack
+    from live.check_names import namespace_problem
+    from tests.conftest import replace_in
+
+    replace_in("tenants.yaml", "orgId: xmsqa2", "orgId: a-very-long-organisation-name-x")(project)
+    context = load_stack(project, "qa")
+    assert namespace_problem(context, "xmsqa1") is None
+    assert "is 68 characters; S3 allows 3 to 63 (in the account regional namespace)" in (
+        namespace_problem(context, "a-very-long-organisation-name-x") or ""
+    )
