@@ -126,8 +126,11 @@ examples:
 
 exit status:
   0  done (the dry run, or every key restored)
-  1  some keys could not be restored (the report names them), or the bucket is not versioned
-  2  could not run: a usage error, no AWS credentials, the wrong account, throttling"""
+  1  some keys could not be restored (the report names them), the bucket is not versioned, or the
+     report could not be written (the summary is printed)
+  2  could not run, or stopped partway (the report counts what was done; run it again to resume):
+     a usage error, no AWS credentials, the wrong account, access denied, throttling
+  130  interrupted (Ctrl-C); the report counts what was done"""
 
 USAGE_HELP = """\
 What each tenant stores: bytes per storage class and objects from S3's free daily storage metrics
@@ -142,7 +145,8 @@ examples:
 
 exit status:
   0  done
-  1  figures missing: --cost and OrgId is not an active cost allocation tag (the fix is printed)
+  1  figures missing: --cost and OrgId is not an active cost allocation tag (the fix is printed), or
+     a random-suffix tenant matches several buckets
   2  could not run: a usage error, no AWS credentials, the wrong account, throttling"""
 
 PREFLIGHT_HELP = f"""\
@@ -317,7 +321,6 @@ def build_parser() -> argparse.ArgumentParser:
     restore.add_argument("--apply", action="store_true", help="restore (default: a dry run that changes nothing)")
     restore.add_argument(
         "--report",
-        type=Path,
         metavar="FILE",
         help="where to write the JSON report (default: restore-<orgId>-<time>.json)",
     )
@@ -360,6 +363,15 @@ def _endpoint_url_option(parser: argparse.ArgumentParser) -> None:
 
 def main(argv: Sequence[str] | None = None, project_dir: Path = PROJECT_DIR) -> int:
     options = build_parser().parse_args(argv)
+    try:
+        return _run(options, project_dir)
+    except KeyboardInterrupt:
+        # A command with partial work to account for (restore) has said what it did before this.
+        print(f"{options.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+def _run(options: argparse.Namespace, project_dir: Path) -> int:
     if options.command == "stacks":
         return run_stacks(project_dir, options.output_format)
     if options.command == "validate":

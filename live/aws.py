@@ -155,8 +155,8 @@ def run_command(command: str, body: Callable[[], int], access: str = READ_ACCESS
 
 
 def counted(number: int, noun: str) -> str:
-    """`1 key`, `2 keys`: a count for people, in the messages of every live command."""
-    return f"{number} {noun}{'' if number == 1 else 's'}"
+    """`1 key`, `2 keys`, `1,500 keys`: a count for people, in the messages of every live command."""
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"
 
 
 def human_bytes(count: int) -> str:
@@ -168,3 +168,8 @@ def human_bytes(count: int) -> str:
             return f"{sign}{int(size)} B" if unit == "B" else f"{sign}{size:.1f} {unit}"
         size /= 1024
     raise AssertionError("unreachable")
+
+
+def printable(text: str) -> str:
+    """`text` safe on a terminal: a control character (a tenant's key may hold ESC or CR) escaped, as `\\x1b`."""
+    return "".join(char if char.isprintable() else char.encode("unicode_escape").decode("ascii") for char in text)

@@ -18,13 +18,25 @@ from __future__ import annotations
 
 import datetime
 import json
+import os
 import sys
 import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from live.aws import Aws, CommandFailed, counted, human_bytes, load_stack, run_command, verify_account
+from live.aws import (
+    DENIED_CODES,
+    THROTTLING_CODES,
+    Aws,
+    CommandFailed,
+    counted,
+    human_bytes,
+    load_stack,
+    printable,
+    run_command,
+    verify_account,
+)
 from tenant_storage import naming
 from tenant_storage.registry import Tenant
 from tenant_storage.restore import (
@@ -40,7 +52,7 @@ from tenant_storage.restore import (
     plan_restore,
     time_problem,
 )
-from tenant_storage.stacks import StackSettings
+from tenant_storage.stacks import StackSettings, stack_names
 
 RESTORE_ACCESS = (
     "s3:GetBucketVersioning, s3:ListBucketVersions, s3:GetObjectVersion and s3:GetObjectVersionTagging on the "
@@ -49,7 +61,26 @@ RESTORE_ACCESS = (
 )
 COPY_OBJECT_LIMIT = 5 * 1024**3  # larger objects are copied in parts (S3's CopyObject limit)
 KEYS_SHOWN = 10
-PROGRESS_EVERY = 1000
+FAILED = "failed: "  # a key's result when its restore failed, before the error
+# Errors that would fail every key alike: the run stops (the report keeps what was done) rather than try each.
+STOPPING_CODES = {
+    "InvalidAccessKeyId",
+    "SignatureDoesNotMatch",
+    "ExpiredToken",
+    "NoSuchBucket",
+    "KMS.DisabledException",
+}
+# What to do about an error of one key, where S3's message does not say. CopyObject says an archived source
+# with ObjectNotInActiveTierError, GetObject with InvalidObjectState.
+ARCHIVED_HINT = (
+    " (the version is archived in Glacier Flexible Retrieval or Deep Archive: bring it back first with "
+    "`aws s3api restore-object --version-id`, then run this restore again)"
+)
+FAILURE_HINTS = {
+    "ObjectNotInActiveTierError": ARCHIVED_HINT,
+    "InvalidObjectState": ARCHIVED_HINT,
+    "NoSuchVersion": " (the version is gone since the listing: a lifecycle expiry or a permanent delete)",
+}
 
 
 @dataclass
@@ -80,6 +111,8 @@ class Restore:
         return {tag["Key"]: tag["Value"] for tag in response.get("TagSet", [])}
 
     def apply(self, progress: Progress) -> None:
+        """Restore each change in turn; an error of one key is its result, one that stops every key (access,
+        credentials, throttling beyond the retries) ends the run, with the results so far kept."""
         from botocore.exceptions import ClientError
 
         for number, change in enumerate(self.plan.changes, 1):
@@ -93,10 +126,15 @@ class Restore:
                 else:
                     self.results[change.key] = "kept"
             except ClientError as error:
-                if str(error.response.get("Error", {}).get("Code")) in ("AccessDenied", "InvalidAccessKeyId"):
+                code = str(error.response.get("Error", {}).get("Code"))
+                if code in DENIED_CODES | THROTTLING_CODES | STOPPING_CODES:
                     raise
-                self.results[change.key] = f"failed: {error.response.get('Error', {}).get('Code')}: {error}"
+                self.results[change.key] = f"{FAILED}{code}: {error}{FAILURE_HINTS.get(code, '')}"
             progress.show(f"restored {number} of {len(self.plan.changes)} keys")
+
+    @property
+    def failed(self) -> list[str]:
+        return [key for key, result in self.results.items() if result.startswith(FAILED)]
 
     def copy_back(self, change: KeyChange) -> None:
         source = {"Bucket": self.bucket, "Key": change.key, "VersionId": change.version_id}
@@ -177,7 +215,14 @@ def list_versions(s3: Any, bucket: str, prefix: str, progress: Progress) -> list
 
 
 def report_document(
-    stack: str, org_id: str, bucket: str, to: datetime.datetime, prefix: str, applied: bool, restore: Restore
+    stack: str,
+    org_id: str,
+    bucket: str,
+    to: datetime.datetime,
+    prefix: str,
+    applied: bool,
+    restore: Restore,
+    aborted: str | None = None,
 ) -> dict[str, Any]:
     plan = restore.plan
     return {
@@ -187,6 +232,7 @@ def report_document(
         "to": f"{to:%Y-%m-%dT%H:%M:%SZ}",
         "prefix": prefix,
         "applied": applied,
+        **({"aborted": aborted} if aborted else {}),
         "keys": plan.keys,
         "unchanged": plan.unchanged,
         "summary": {action: {"keys": plan.count(action), "bytes": plan.bytes(action)} for action in ACTIONS},
@@ -205,26 +251,103 @@ def report_document(
 
 
 def render_text(document: dict[str, Any]) -> str:
-    verb = "restored" if document["applied"] else "dry run, nothing changed; --apply to restore"
+    changes = document["changes"]
+    failed = [change for change in changes if str(change.get("result", "")).startswith(FAILED)]
+    done = sum(1 for change in changes if change.get("result", "not done") != "not done")
+    if not document["applied"]:
+        verb = "dry run, nothing changed; --apply to restore"
+    elif aborted := document.get("aborted"):
+        verb = f"stopped after {done} of {counted(len(changes), 'key')}: {aborted}; run it again to resume"
+    elif failed:
+        verb = f"applied: {len(failed)} of {counted(len(changes), 'key')} failed"
+    else:
+        verb = "restored"
     out = [
         f"restore of {document['bucket']}/{document['prefix']} to {document['to']} ({verb}): "
-        f"{document['keys']} keys, {document['unchanged']} as they were then"
+        f"{counted(document['keys'], 'key')}, {document['unchanged']} as they were then"
     ]
     for action in ACTIONS:
         summary = document["summary"][action]
         if not summary["keys"]:
             continue
         out.append(f"  {counted(summary['keys'], 'key')} {ACTION_TEXT[action]} ({human_bytes(summary['bytes'])})")
-        keys = [change for change in document["changes"] if change["action"] == action]
+        keys = [change for change in changes if change["action"] == action]
         for change in keys[:KEYS_SHOWN]:
-            result = f"  [{change['result']}]" if "result" in change else ""
-            out.append(f"      {change['key']}{result}")
-        if len(keys) > KEYS_SHOWN:
-            out.append(f"      ... and {len(keys) - KEYS_SHOWN} more (see the report)")
-    failed = [change for change in document["changes"] if str(change.get("result", "")).startswith("failed")]
-    out += [f"  FAILED {change['key']}: {change['result']}" for change in failed[:KEYS_SHOWN]]
+            result = change.get("result", "")
+            shown = f"  [{'failed' if result.startswith(FAILED) else result}]" if result else ""
+            out.append(f"      {change['key']}{shown}")
+        out += _more(len(keys))
+    for change in failed[:KEYS_SHOWN]:
+        out.append(f"  FAILED {change['key']}: {change['result'].removeprefix(FAILED)}")
+    out += _more(len(failed))
     out += [f"  warning: {warning}" for warning in document["warnings"]]
-    return "\n".join(out) + "\n"
+    # Keys are the tenant's: a control character in one must not rewrite the reader's terminal.
+    return "\n".join(printable(line) for line in out) + "\n"
+
+
+def _more(count: int) -> list[str]:
+    return [f"      ... and {count - KEYS_SHOWN} more (see the report)"] if count > KEYS_SHOWN else []
+
+
+def report_problem(path: Path) -> str | None:
+    """Why the report cannot be written at `path`, found before anything is asked of AWS."""
+    if path.is_dir():
+        return f"--report {path} is a folder: give a file name"
+    if not path.parent.is_dir():
+        return f"--report {path}: the folder {path.parent} does not exist"
+    if not os.access(path if path.exists() else path.parent, os.W_OK):
+        return f"--report {path} cannot be written: permission denied"
+    return None
+
+
+def tenant_of(project_dir: Path, stack: str, org_id: str, tenants: list[Tenant]) -> Tenant:
+    """The tenant `org_id` of the stack; when the stack has none, the error names the stacks that do."""
+    tenant = next((t for t in tenants if t.org_id == org_id), None)
+    if tenant is not None:
+        return tenant
+    elsewhere = []
+    for other in (name for name in stack_names(project_dir) if name != stack):
+        try:
+            if any(t.org_id == org_id for t in load_stack(project_dir, other).tenants):
+                elsewhere.append(other)
+        except CommandFailed:
+            continue  # another stack's invalid inputs are `validate`'s to report, not this command's
+    if elsewhere:
+        raise CommandFailed(f"no tenant {org_id!r} in stack {stack}; it is in stack {', '.join(elsewhere)}")
+    hosted = ", ".join(sorted(t.org_id for t in tenants))
+    raise CommandFailed(f"no tenant {org_id!r} in stack {stack} (its tenants: {hosted})")
+
+
+def versioned(s3: Any, bucket: str, org_id: str, stack: str) -> bool:
+    """Whether the bucket keeps versions; a missing bucket or versioning not enabled is said with its fix."""
+    from botocore.exceptions import ClientError
+
+    try:
+        status = s3.get_bucket_versioning(Bucket=bucket).get("Status")
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") == "NoSuchBucket":
+            raise CommandFailed(
+                f"bucket {bucket} does not exist in this account: is tenant {org_id} deployed "
+                f"(pulumi up --stack {stack})?"
+            ) from None
+        raise
+    if status == "Enabled":
+        return True
+    enable = f"aws s3api put-bucket-versioning --bucket {bucket} --versioning-configuration Status=Enabled"
+    if status == "Suspended":
+        print(
+            f"restore: bucket {bucket} has versioning suspended: objects written since then replaced their only "
+            f"version, so the bucket cannot be brought back to a point in time; re-enable versioning (the stack "
+            f"declares it: pulumi up --stack {stack}, or `{enable}`)",
+            file=sys.stderr,
+        )
+    else:
+        print(
+            f"restore: bucket {bucket} is not versioned: there is no earlier version to restore "
+            f"(the stack declares versioning: pulumi up --stack {stack}, or `{enable}`)",
+            file=sys.stderr,
+        )
+    return False
 
 
 def run_restore(
@@ -235,7 +358,7 @@ def run_restore(
     prefix: str,
     delete_newer: bool,
     apply: bool,
-    report: Path | None,
+    report: str | None,
     endpoint_url: str | None,
     session: Any = None,
     now: datetime.datetime | None = None,
@@ -247,11 +370,13 @@ def run_restore(
             to = parse_time(to_text)
         except ValueError as bad_time:
             raise CommandFailed(f"--to {bad_time}") from None
+        if report == "":
+            raise CommandFailed("--report is empty: give a file name")
+        path = Path(report or f"restore-{org_id}-{datetime.datetime.now(datetime.UTC):%Y%m%dT%H%M%SZ}.json")
+        if problem := report_problem(path):
+            raise CommandFailed(problem)
         context = load_stack(project_dir, stack)
-        tenant = next((t for t in context.tenants if t.org_id == org_id), None)
-        if tenant is None:
-            hosted = ", ".join(sorted(t.org_id for t in context.tenants))
-            raise CommandFailed(f"no tenant {org_id!r} in stack {stack} (its tenants: {hosted})")
+        tenant = tenant_of(project_dir, stack, org_id, context.tenants)
         settings = context.settings
         refusal, warning = time_problem(
             to, now or datetime.datetime.now(datetime.UTC), settings.noncurrent_version_expiration_days
@@ -262,14 +387,19 @@ def run_restore(
         verify_account(aws, context, "restore")
         bucket = tenant_bucket(aws, settings, tenant)
         s3 = aws.client("s3")
-        if s3.get_bucket_versioning(Bucket=bucket).get("Status") != "Enabled":
-            print(f"restore: bucket {bucket} is not versioned: there is no earlier version to restore", file=sys.stderr)
+        if not versioned(s3, bucket, org_id, stack):
             return 1
         progress = Progress()
         versions = list_versions(s3, bucket, prefix, progress)
         restore = Restore(aws, bucket, plan_restore(versions, to, delete_newer))
         if warning:
             restore.warnings.append(warning)
+        if not versions:
+            restore.warnings.append(
+                f"no key is under the prefix {prefix!r} (a prefix is case-sensitive and matches from the key's start)"
+                if prefix
+                else "the bucket holds no object and no version"
+            )
         if ambiguous := restore.plan.ambiguous:
             restore.warnings.append(
                 f"{counted(len(ambiguous), 'key')} got a version and a delete marker within one second before "
@@ -277,15 +407,30 @@ def run_restore(
                 f"{', '.join(ambiguous[:KEYS_SHOWN])}{' ...' if len(ambiguous) > KEYS_SHOWN else ''}"
             )
         restore.drop_already_restored()
+
+        def finish(aborted: str | None = None) -> bool:
+            """Say what was done and write the report; whether the report was written."""
+            progress.done()
+            document = report_document(stack, org_id, bucket, to, prefix, apply, restore, aborted)
+            sys.stdout.write(render_text(document))
+            try:
+                path.write_text(json.dumps(document, indent=2) + "\n")
+            except OSError as error:
+                print(f"restore: could not write the report to {path}: {error.strerror or error}", file=sys.stderr)
+                return False
+            print(f"restore: report written to {path}", file=sys.stderr)
+            return True
+
         if apply:
-            restore.apply(progress)
-        progress.done()
-        document = report_document(stack, org_id, bucket, to, prefix, apply, restore)
-        path = report or Path(f"restore-{org_id}-{datetime.datetime.now(datetime.UTC):%Y%m%dT%H%M%SZ}.json")
-        path.write_text(json.dumps(document, indent=2) + "\n")
-        sys.stdout.write(render_text(document))
-        print(f"restore: report written to {path}", file=sys.stderr)
-        failed = [key for key, result in restore.results.items() if result.startswith("failed")]
-        return 1 if failed else 0
+            try:
+                restore.apply(progress)
+            except KeyboardInterrupt:
+                finish("interrupted")
+                raise
+            except Exception as error:  # any abort keeps the count of what was done, then is reported as before
+                finish(type(error).__name__ if not str(error) else str(error).splitlines()[0])
+                raise
+        written = finish()
+        return 1 if restore.failed or not written else 0
 
     return run_command("restore", body, RESTORE_ACCESS)

@@ -8,7 +8,7 @@ per storage class S3 published for it) and `NumberOfObjects`, daily, over the la
 each tenant's cost of the month from Cost Explorer grouped by the `OrgId` tag, which counts only once the
 tag is an active cost allocation tag in the paying account. With `--stack all`, the stacks of the
 caller's account; the others are named, to run there. Exit status: 0 done, 1 figures missing (the tag
-not active for --cost), 2 could not run.
+not active for --cost, a random-suffix tenant matching several buckets), 2 could not run.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from live.aws import Aws, CommandFailed, StackContext, human_bytes, load_stack, run_command, verify_account
+from live.aws import Aws, CommandFailed, StackContext, counted, human_bytes, load_stack, run_command, verify_account
 from tenant_storage import naming
 from tenant_storage.accounts import caller_problems
 from tenant_storage.stacks import stack_names
@@ -45,14 +45,19 @@ ACTIVATE_TAG = (
 )
 
 
-def tenant_buckets(aws: Aws, context: StackContext) -> dict[str, str]:
-    """orgId -> the tenant's live bucket name (a random suffix is looked up; a missing one is left out)."""
+def tenant_buckets(aws: Aws, context: StackContext) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """orgId -> the tenant's live bucket name (a random suffix is looked up; a tenant without a bucket is left
+    out), and orgId -> the buckets of a random-suffix tenant whose pattern matches several, so which is unknown."""
     rules = context.settings.naming
     names = {t.org_id: rules.bucket_name_of(t) for t in context.tenants if not t.random_suffix}
+    ambiguous = {}
     for tenant in (t for t in context.tenants if t.random_suffix):
-        if found := naming.suffixed_buckets(rules.bucket_prefix, tenant.org_id, aws.bucket_names()):
+        found = naming.suffixed_buckets(rules.bucket_prefix, tenant.org_id, aws.bucket_names())
+        if len(found) == 1:
             names[tenant.org_id] = found[0]
-    return names
+        elif found:
+            ambiguous[tenant.org_id] = found
+    return names, ambiguous
 
 
 def storage_metrics(aws: Aws, buckets: Sequence[str], now: datetime.datetime) -> dict[str, dict[str, Any]]:
@@ -113,23 +118,29 @@ def previous_month(now: datetime.datetime) -> str:
     return f"{first - datetime.timedelta(days=1):%Y-%m}"
 
 
-def month_period(month: str) -> dict[str, str]:
+def month_period(month: str, now: datetime.datetime) -> dict[str, str]:
+    """Cost Explorer's period of `month` (YYYY-MM, not after the current month: its cost so far)."""
     try:
-        start = datetime.date.fromisoformat(f"{month}-01")
+        start = datetime.date.fromisoformat(f"{month}-01") if len(month) == 7 else None
     except ValueError:
-        raise CommandFailed(f"--month {month!r} is not a month: give YYYY-MM, for example 2026-11") from None
+        start = None
+    if start is None:
+        raise CommandFailed(f"--month {month!r} is not a month: give YYYY-MM, for example {previous_month(now)}")
+    if start > now.date():
+        raise CommandFailed(f"--month {month} is in the future (now {now:%Y-%m}): it has no cost yet")
+    # Cost Explorer's end is exclusive and may be the first day of the next month, even for the current one.
     end = (start.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
     return {"Start": f"{start:%Y-%m-%d}", "End": f"{end:%Y-%m-%d}"}
 
 
-def add_costs(aws: Aws, report: UsageReport, month: str) -> bool:
+def add_costs(aws: Aws, report: UsageReport, month: str, period: dict[str, str]) -> bool:
     """Each tenant's cost of `month` by its OrgId tag; False (and a note with the fix) when the tag is not active."""
     from botocore.exceptions import ClientError
 
     ce = aws.client("ce")
     report.month = month
     groups = []
-    for page in _cost_pages(ce, month_period(month)):
+    for page in _cost_pages(ce, period):
         for result in page["ResultsByTime"]:
             groups += result.get("Groups", [])
     costs, untagged = tag_values(groups, COST_TAG)
@@ -182,6 +193,14 @@ def _growth_text(growth: int | None) -> str:
     return ("+" if growth > 0 else "") + human_bytes(growth)
 
 
+def _bytes_text(count: int | None) -> str:
+    return "n/a" if count is None else human_bytes(count)
+
+
+def _objects_text(count: int | None) -> str:
+    return "n/a" if count is None else f"{count:,}"
+
+
 def _rows(report: UsageReport) -> list[list[str]]:
     costs = bool(report.month)
     rows = [["stack", "orgId", "bucket", "bytes", "objects", f"growth {GROWTH_DAYS}d", *(["cost"] if costs else [])]]
@@ -192,8 +211,8 @@ def _rows(report: UsageReport) -> list[list[str]]:
                 tenant.stack,
                 tenant.org_id,
                 tenant.bucket,
-                human_bytes(tenant.bytes),
-                f"{tenant.objects:,}",
+                _bytes_text(tenant.bytes),
+                _objects_text(tenant.objects),
                 _growth_text(tenant.growth),
                 *cost,
             ]
@@ -201,14 +220,21 @@ def _rows(report: UsageReport) -> list[list[str]]:
     return rows
 
 
+def _headline(report: UsageReport) -> str:
+    return (
+        f"{counted(len(report.tenants), 'tenant')}: {human_bytes(report.total_bytes)} in "
+        f"{counted(report.total_objects, 'object')}"
+    )
+
+
+def _total_cost(report: UsageReport) -> float:
+    return sum(tenant.cost or 0.0 for tenant in report.tenants)
+
+
 def render_text(report: UsageReport) -> str:
     rows = _rows(report)
     widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
-    out = [
-        f"{len(report.tenants)} {'tenant' if len(report.tenants) == 1 else 'tenants'}: "
-        f"{human_bytes(report.total_bytes)} in {report.total_objects:,} objects"
-        + (f"; cost in {report.month}: {sum(t.cost or 0.0 for t in report.tenants):.2f} USD" if report.month else "")
-    ]
+    out = [_headline(report) + (f"; cost in {report.month}: {_total_cost(report):.2f} USD" if report.month else "")]
     out += [
         "  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows
     ]
@@ -217,7 +243,7 @@ def render_text(report: UsageReport) -> str:
             f"largest growth over {GROWTH_DAYS} days: "
             + ", ".join(f"{t.org_id} ({_growth_text(t.growth)})" for t in grown)
         )
-    out += [f"note: {note}" for note in report.notes]
+    out += [f"note: {note}" for note in report.all_notes()]
     return "\n".join(out) + "\n"
 
 
@@ -232,8 +258,8 @@ def render_csv(report: UsageReport) -> str:
     writer.writerow(["stack", "orgId", "bucket", "bytes", "objects", "growth30Days", *(["cost"] if costs else [])])
     for tenant in report.tenants:
         cost = [f"{tenant.cost:.2f}" if tenant.cost is not None else ""] if costs else []
-        growth = "" if tenant.growth is None else str(tenant.growth)
-        writer.writerow([tenant.stack, tenant.org_id, tenant.bucket, tenant.bytes, tenant.objects, growth, *cost])
+        figures = ["" if figure is None else str(figure) for figure in (tenant.bytes, tenant.objects, tenant.growth)]
+        writer.writerow([tenant.stack, tenant.org_id, tenant.bucket, *figures, *cost])
     return buffer.getvalue()
 
 
@@ -242,20 +268,22 @@ def render_markdown(report: UsageReport) -> str:
 
     out = ["## Storage per tenant", ""]
     out.append(
-        f"{len(report.tenants)} tenants, **{human_bytes(report.total_bytes)}** in {report.total_objects:,} objects"
-        + (f", **{sum(t.cost or 0.0 for t in report.tenants):.2f} USD** in {report.month}" if report.month else "")
+        f"{_headline(report)}"
+        + (f", **{_total_cost(report):.2f} USD** in {report.month}" if report.month else "")
         + "."
     )
-    largest = sorted(report.tenants, key=lambda tenant: (-tenant.bytes, tenant.org_id))[:CHART_TENANTS]
+    measured = [tenant for tenant in report.tenants if tenant.bytes is not None]
+    largest = sorted(measured, key=lambda tenant: (-(tenant.bytes or 0), tenant.org_id))[:CHART_TENANTS]
     if largest:
         # Mermaid's xychart: GitHub draws it from the text, no image service involved.
         labels = ", ".join(json.dumps(tenant.org_id) for tenant in largest)
-        values = ", ".join(f"{tenant.bytes / 1024**2:.1f}" for tenant in largest)
+        values = ", ".join(f"{(tenant.bytes or 0) / 1024**2:.1f}" for tenant in largest)
+        title = "The tenant" if len(largest) == 1 else f"Largest {len(largest)} tenants"
         out += [
             "",
             "```mermaid",
             "xychart-beta",
-            f'    title "Largest {len(largest)} tenants (MiB)"',
+            f'    title "{title} (MiB)"',
             f"    x-axis [{labels}]",
             '    y-axis "MiB"',
             f"    bar [{values}]",
@@ -274,7 +302,8 @@ def render_markdown(report: UsageReport) -> str:
             + ", ".join(f"{markdown_code(t.org_id)} ({_growth_text(t.growth)})" for t in grown)
             + ".",
         ]
-    out += ["", *[f"> {note}" for note in report.notes]] if report.notes else []
+    notes = report.all_notes()
+    out += ["", *[f"> {note}" for note in notes]] if notes else []
     return "\n".join(out) + "\n"
 
 
@@ -295,37 +324,49 @@ def run_usage(
         moment = now or datetime.datetime.now(datetime.UTC)
         if month is not None and not cost:
             raise CommandFailed("--month needs --cost")
+        cost_month = previous_month(moment) if month is None else month
+        period = month_period(cost_month, moment) if cost else None
         names = stack_names(project_dir) if stack == "all" else [stack]
         contexts = [load_stack(project_dir, name) for name in names]
         report = UsageReport()
         aws = Aws(session, endpoint_url)
         account, arn = aws.caller()
-        for context in contexts:
-            if stack == "all" and caller_problems(context.settings, context.classes, account, arn):
+        if stack == "all":
+            here = [not caller_problems(c.settings, c.classes, account, arn) for c in contexts]
+            if not any(here):
+                used = "; ".join(f"{c.settings.stack}: {', '.join(c.settings.allowed_account_ids)}" for c in contexts)
+                raise CommandFailed(
+                    f"the credentials are for account {account} ({arn}), which none of the stacks uses ({used}); "
+                    "sign in to one of those accounts"
+                )
+            for context in (c for c, is_here in zip(contexts, here, strict=True) if not is_here):
                 report.notes.append(
                     f"stack {context.settings.stack} is not in account {account}: sign in to its account and run "
                     f"tenant-storage usage --stack {context.settings.stack}"
                 )
-                continue
+            contexts = [c for c, is_here in zip(contexts, here, strict=True) if is_here]
+        for context in contexts:
             aws.region = context.settings.region
             verify_account(aws, context, "usage")
-            buckets = tenant_buckets(aws, context)
+            buckets, ambiguous = tenant_buckets(aws, context)
             figures = storage_metrics(aws, sorted(set(buckets.values())), moment)
             for tenant in context.tenants:
                 bucket = buckets.get(tenant.org_id)
-                if bucket is None:
+                if tenant.org_id in ambiguous:
+                    report.missing.append(
+                        f"{tenant.org_id}: its random suffix matches {len(ambiguous[tenant.org_id])} buckets "
+                        f"({', '.join(ambiguous[tenant.org_id])}), so which is its own is unknown; left out "
+                        "(`tenant-storage audit` names the one the stack manages)"
+                    )
+                elif bucket is None:
                     report.notes.append(f"{tenant.org_id}: no bucket in this account (not deployed yet?)")
-                    continue
-                series = figures[bucket]
-                report.tenants.append(
-                    tenant_usage(context.settings.stack, tenant.org_id, bucket, series["size"], series["objects"])
-                )
-        if silent := [t.org_id for t in report.tenants if not t.day]:
-            report.notes.append(
-                f"S3 publishes storage metrics once a day: no figures yet for {', '.join(silent)} (a new bucket)"
-            )
-        complete = add_costs(aws, report, month or previous_month(moment)) if cost else True
+                else:
+                    series = figures[bucket]
+                    report.tenants.append(
+                        tenant_usage(context.settings.stack, tenant.org_id, bucket, series["size"], series["objects"])
+                    )
+        complete = add_costs(aws, report, cost_month, period) if period else True
         sys.stdout.write(RENDERERS[output_format](report))
-        return 0 if complete else 1
+        return 0 if complete and not report.missing else 1
 
     return run_command("usage", body, USAGE_ACCESS)

@@ -26,10 +26,10 @@ MAX_TAGS_PER_OBJECT = 10  # S3's limit
 Action = Literal["restore-overwritten", "restore-deleted", "newer-kept", "newer-deleted"]
 ACTIONS: tuple[Action, ...] = ("restore-overwritten", "restore-deleted", "newer-kept", "newer-deleted")
 ACTION_TEXT: Mapping[Action, str] = {
-    "restore-overwritten": "overwritten since: its version from then is copied back on top",
-    "restore-deleted": "deleted since: its version from then is copied back on top",
-    "newer-kept": "created since: kept (--delete-newer would hide it under a delete marker)",
-    "newer-deleted": "created since: hidden under a delete marker (its versions stay)",
+    "restore-overwritten": "overwritten since then: each gets its version from then copied back on top",
+    "restore-deleted": "deleted since then: each gets its version from then copied back on top",
+    "newer-kept": "created since then: kept (--delete-newer would hide each under a delete marker)",
+    "newer-deleted": "created since then: each hidden under a delete marker (its versions stay)",
 }
 
 
@@ -83,7 +83,10 @@ def parse_time(text: str) -> datetime.datetime:
         raise ValueError(f"{text!r} is not an ISO 8601 time, for example 2026-11-30T10:00:00Z") from None
     if value.tzinfo is None:
         raise ValueError(f"{text!r} has no zone: add Z for UTC or an offset, for example 2026-11-30T10:00:00Z")
-    return value.astimezone(datetime.UTC)
+    try:
+        return value.astimezone(datetime.UTC)
+    except OverflowError:
+        raise ValueError(f"{text!r} is out of range: in UTC it falls outside years 1 to 9999") from None
 
 
 def time_problem(to: datetime.datetime, now: datetime.datetime, retention_days: int) -> tuple[str | None, str | None]:

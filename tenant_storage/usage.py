@@ -22,25 +22,27 @@ class TenantUsage:
     stack: str
     org_id: str
     bucket: str
-    # storage type (S3's StorageType dimension, for example StandardStorage) -> bytes, the latest day
-    bytes_by_storage_type: Mapping[str, int]
-    objects: int
+    # storage type (S3's StorageType dimension, for example StandardStorage) -> bytes, the latest day; None: S3
+    # published no size for it (a new or empty bucket), which is unknown, not zero
+    bytes_by_storage_type: Mapping[str, int] | None
+    objects: int | None  # the latest day's object count; None: not published for that day
     growth: int | None  # bytes more (or fewer) than GROWTH_DAYS days before the latest day; None: no such day
     day: str  # the latest day with figures, YYYY-MM-DD ("" when S3 has published none yet)
     cost: float | None = None
 
     @property
-    def bytes(self) -> int:
-        return sum(self.bytes_by_storage_type.values())
+    def bytes(self) -> int | None:
+        return None if self.bytes_by_storage_type is None else sum(self.bytes_by_storage_type.values())
 
     def to_json(self) -> dict[str, Any]:
+        by_type = self.bytes_by_storage_type
         document: dict[str, Any] = {
             "stack": self.stack,
             "orgId": self.org_id,
             "bucket": self.bucket,
             "bytes": self.bytes,
             "objects": self.objects,
-            "bytesByStorageType": dict(sorted(self.bytes_by_storage_type.items())),
+            "bytesByStorageType": None if by_type is None else dict(sorted(by_type.items())),
             "growth30Days": self.growth,
             "day": self.day,
         }
@@ -63,48 +65,67 @@ def tenant_usage(
 ) -> TenantUsage:
     """One tenant's figures from its daily series: the latest day's bytes per storage type and objects, and
     the growth of its total bytes over GROWTH_DAYS days (from the nearest day at or before then)."""
-    days = sorted({day for series in size_by_storage_type.values() for day in series} | set(objects_by_day))
+    size_days = {day for series in size_by_storage_type.values() for day in series}
+    days = sorted(size_days | set(objects_by_day))
     if not days:
-        return TenantUsage(stack, org_id, bucket, {}, 0, None, "")
+        return TenantUsage(stack, org_id, bucket, None, None, None, "")
     latest = days[-1]
 
     def total(day: str) -> int:
         return sum(series.get(day, 0) for series in size_by_storage_type.values())
 
-    by_type = {
-        storage_type: series[latest] for storage_type, series in size_by_storage_type.items() if series.get(latest)
-    }
+    by_type = (
+        {storage_type: series[latest] for storage_type, series in size_by_storage_type.items() if series.get(latest)}
+        if latest in size_days
+        else None
+    )
     then = f"{datetime.date.fromisoformat(latest) - datetime.timedelta(days=GROWTH_DAYS):%Y-%m-%d}"
-    earlier = [day for day in days if day <= then]
-    growth = total(latest) - total(earlier[-1]) if earlier else None
-    return TenantUsage(stack, org_id, bucket, by_type, objects_by_day.get(latest, 0), growth, latest)
+    earlier = [day for day in sorted(size_days) if day <= then]
+    growth = total(latest) - total(earlier[-1]) if earlier and by_type is not None else None
+    return TenantUsage(stack, org_id, bucket, by_type, objects_by_day.get(latest), growth, latest)
 
 
 @dataclass
 class UsageReport:
     tenants: list[TenantUsage] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # what the figures leave out, and why
+    missing: list[str] = field(default_factory=list)  # tenants whose figures could not be found (exit status 1)
     month: str = ""  # the month of the costs, YYYY-MM, when asked for
     untagged_cost: float | None = None  # cost in the month without an OrgId tag (shared resources, untagged)
 
     @property
     def total_bytes(self) -> int:
-        return sum(tenant.bytes for tenant in self.tenants)
+        """The bytes of the tenants with figures (a tenant without is named in a note, not counted as zero)."""
+        return sum(tenant.bytes or 0 for tenant in self.tenants)
 
     @property
     def total_objects(self) -> int:
-        return sum(tenant.objects for tenant in self.tenants)
+        return sum(tenant.objects or 0 for tenant in self.tenants)
 
     def largest_growth(self) -> list[TenantUsage]:
-        grown = [tenant for tenant in self.tenants if tenant.growth]
+        grown = [tenant for tenant in self.tenants if (tenant.growth or 0) > 0]
         return sorted(grown, key=lambda tenant: (-(tenant.growth or 0), tenant.org_id))[:LARGEST_GROWTH_SHOWN]
+
+    def all_notes(self) -> list[str]:
+        """The notes, the tenants left out, and what S3 has not published per tenant."""
+        notes = [*self.notes, *self.missing]
+        if silent := [t.org_id for t in self.tenants if not t.day]:
+            notes.append(
+                f"S3 publishes storage metrics once a day: no figures yet for {', '.join(silent)} (a new bucket)"
+            )
+        for tenant in self.tenants:
+            if tenant.day and tenant.bytes is None:
+                notes.append(f"{tenant.org_id}: S3 published no size for {tenant.day}, only the object count")
+            if tenant.day and tenant.objects is None:
+                notes.append(f"{tenant.org_id}: S3 published no object count for {tenant.day}, only the size")
+        return notes
 
     def to_json(self) -> dict[str, Any]:
         document: dict[str, Any] = {
             "tenants": [tenant.to_json() for tenant in self.tenants],
             "totals": {"bytes": self.total_bytes, "objects": self.total_objects},
             "largestGrowth30Days": [tenant.org_id for tenant in self.largest_growth()],
-            "notes": self.notes,
+            "notes": self.all_notes(),
         }
         if self.month:
             document["costMonth"] = self.month

@@ -11,14 +11,16 @@ from __future__ import annotations
 import datetime
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import EndpointConnectionError
 
 from cli.main import main
+from live.restore import Restore, render_text, report_document
 from tenant_storage.restore import RESTORED_FROM_TAG, Version, parse_time, plan_restore, time_problem
 from tests.conftest import PROD_ACCOUNT, QA_ACCOUNT, reset_emulator, use_account
 
@@ -260,6 +262,170 @@ class TestRestoreOnAMotoServer:
         assert "30 days of noncurrent-version retention" in out
         assert document["warnings"]
 
+    def test_an_object_over_the_copy_limit_is_copied_back_in_parts_with_its_metadata_and_mark(
+        self, project, live, moto_server, capsys, monkeypatch
+    ):
+        """S3's CopyObject stops at 5 GiB; above it the restore copies in parts. Lowered here to 1 MiB, so a
+        12 MiB object takes the multipart path (two parts of s3transfer's 8 MiB) on a moto server."""
+        monkeypatch.setattr("live.restore.COPY_OBJECT_LIMIT", 1024**2)
+        s3 = versioned_bucket(live)
+        s3.put_bucket_encryption(
+            Bucket=BUCKET,
+            ServerSideEncryptionConfiguration={
+                "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+            },
+        )
+        original = bytes(range(256)) * (12 * 1024**2 // 256)
+        key = "pub/video/launch.mp4"
+        s3.put_object(Bucket=BUCKET, Key=key, Body=original, ContentType="video/mp4", Metadata={"shot-by": "camera-1"})
+        to = wait_for_next_second()
+        wait_for_next_second()
+        s3.put_object(Bucket=BUCKET, Key=key, Body=b"damaged", ContentType="text/plain")
+        versions_before = all_versions(s3)
+        when = f"{to:%Y-%m-%dT%H:%M:%SZ}"
+
+        status, applied, _ = restore(project, capsys, "--to", when, "--apply", "--endpoint-url", moto_server)
+        assert status == 0
+        assert [(change["key"], change["result"]) for change in applied["changes"]] == [(key, "restored")]
+        head = s3.head_object(Bucket=BUCKET, Key=key)
+        assert head["ETag"].strip('"').endswith("-2")  # a multipart object of two parts, not a CopyObject
+        assert (head["ContentType"], head["Metadata"]) == ("video/mp4", {"shot-by": "camera-1"})
+        assert head.get("ServerSideEncryption") == "AES256"
+        assert s3.get_object(Bucket=BUCKET, Key=key)["Body"].read() == original
+        tags = s3.get_object_tagging(Bucket=BUCKET, Key=key)["TagSet"]
+        assert [tag["Key"] for tag in tags] == [RESTORED_FROM_TAG]
+        assert versions_before < all_versions(s3)
+
+        versions_after = all_versions(s3)
+        status, again, _ = restore(project, capsys, "--to", when, "--apply", "--endpoint-url", moto_server)
+        assert (status, again["changes"]) == (0, [])
+        assert all_versions(s3) == versions_after
+
+
+def small_scenario(live: Callable[[str], Any], keys: Sequence[str], **put: Any) -> tuple[Any, str]:
+    """`keys` written before `to` (with `put`'s arguments) and each overwritten after it."""
+    s3 = versioned_bucket(live)
+    for key in keys:
+        s3.put_object(Bucket=BUCKET, Key=key, Body=b"then", **put)
+    to = wait_for_next_second()
+    wait_for_next_second()
+    for key in keys:
+        s3.put_object(Bucket=BUCKET, Key=key, Body=b"damaged")
+    return s3, f"{to:%Y-%m-%dT%H:%M:%SZ}"
+
+
+def failing_on_call(monkeypatch: pytest.MonkeyPatch, call: int, error: BaseException) -> None:
+    """`copy_back` raises `error` on its `call`th call, as a network failure or Ctrl-C partway would."""
+    real = Restore.copy_back
+    calls = []
+
+    def copy_back(self: Restore, change: Any) -> None:
+        calls.append(change.key)
+        if len(calls) == call:
+            raise error
+        real(self, change)
+
+    monkeypatch.setattr(Restore, "copy_back", copy_back)
+
+
+class TestWhatARunSays:
+    KEYS = ("pub/a.jpg", "pub/b.jpg", "pub/c.jpg")
+
+    @pytest.mark.parametrize(
+        ("report", "message"),
+        [
+            (
+                "missing/report.json",
+                "--report {project}/missing/report.json: the folder {project}/missing does not exist",
+            ),
+            ("", "--report is empty: give a file name"),
+            (".", "--report {project} is a folder: give a file name"),
+        ],
+    )
+    def test_a_report_that_cannot_be_written_is_refused_before_aws_is_asked(
+        self, project, live, moto_server, capsys, report, message
+    ):
+        live(PROD_ACCOUNT)  # asking AWS anything would meet the wrong-account error first
+        path = "" if report == "" else str((project / report).resolve())
+        arguments = ["--to", "2026-11-30T10:00:00Z", "--apply", "--report", path, "--endpoint-url", moto_server]
+        status = main(["restore", "xmsqa1", "--stack", "qa", *arguments], project)
+        err = capsys.readouterr().err
+        assert status == 2
+        assert err.splitlines() == [f"restore: {message.format(project=project.resolve())}"]
+
+    @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full, a file every write to fails")
+    def test_a_report_that_fails_to_write_after_the_apply_still_says_what_was_done(
+        self, project, live, moto_server, capsys
+    ):
+        s3, to = small_scenario(live, self.KEYS)
+        arguments = ["--to", to, "--apply", "--report", "/dev/full", "--endpoint-url", moto_server]
+        status = main(["restore", "xmsqa1", "--stack", "qa", *arguments], project)
+        captured = capsys.readouterr()
+        assert status == 1
+        assert "(restored): 3 keys, 0 as they were then" in captured.out
+        assert "restore: could not write the report to /dev/full: No space left on device" in captured.err
+        assert current_state(s3) == dict.fromkeys(self.KEYS, b"then")
+
+    @pytest.mark.parametrize(
+        ("error", "status", "reason"),
+        [
+            (KeyboardInterrupt(), 130, "interrupted"),
+            (EndpointConnectionError(endpoint_url="http://127.0.0.1:9"), 2, "Could not connect to the endpoint URL"),
+        ],
+    )
+    def test_a_run_stopped_partway_reports_what_was_done_and_a_rerun_does_the_rest(
+        self, project, live, moto_server, capsys, monkeypatch, error, status, reason
+    ):
+        s3, to = small_scenario(live, self.KEYS)
+        failing_on_call(monkeypatch, 2, error)
+        stopped, document, out = restore(project, capsys, "--to", to, "--apply", "--endpoint-url", moto_server)
+        assert stopped == status
+        assert reason in document["aborted"]
+        assert [change["result"] for change in document["changes"]] == ["restored", "not done", "not done"]
+        assert f"(stopped after 1 of 3 keys: {document['aborted']}; run it again to resume)" in out
+        assert current_state(s3) == {"pub/a.jpg": b"then", "pub/b.jpg": b"damaged", "pub/c.jpg": b"damaged"}
+
+        monkeypatch.undo()
+        use_account(monkeypatch, moto_server, QA_ACCOUNT)
+        status, rest, _ = restore(project, capsys, "--to", to, "--apply", "--endpoint-url", moto_server)
+        assert (status, [change["key"] for change in rest["changes"]]) == (0, ["pub/b.jpg", "pub/c.jpg"])
+        assert current_state(s3) == dict.fromkeys(self.KEYS, b"then")
+
+    def test_an_archived_version_fails_with_what_to_do_and_exit_1(self, project, live, moto_server, capsys):
+        s3, to = small_scenario(live, ["pub/archived.jpg"], StorageClass="GLACIER")
+        status, document, out = restore(project, capsys, "--to", to, "--apply", "--endpoint-url", moto_server)
+        assert status == 1
+        assert "(applied: 1 of 1 key failed): 1 key, 0 as they were then" in out
+        assert "      pub/archived.jpg  [failed]" in out
+        # S3's CopyObject says ObjectNotInActiveTierError; moto refuses the tags before the copy (InvalidObjectState).
+        failure = next(line for line in out.splitlines() if line.startswith("  FAILED "))
+        assert failure.split(": ")[:2] in (
+            ["  FAILED pub/archived.jpg", "ObjectNotInActiveTierError"],
+            ["  FAILED pub/archived.jpg", "InvalidObjectState"],
+        )
+        assert failure.endswith(
+            "bring it back first with `aws s3api restore-object --version-id`, then run this restore again)"
+        )
+        assert document["changes"][0]["result"] == "failed: " + failure.removeprefix("  FAILED pub/archived.jpg: ")
+        assert current_state(s3) == {"pub/archived.jpg": b"damaged"}
+
+    def test_a_key_with_control_characters_cannot_rewrite_the_terminal(self):
+        # A unit of the text: S3 keeps such a key (listed URL-encoded), but moto's listing fails on it (a 500).
+        key = "pub/\x1b[2J\x1b[Hall clear\r.jpg"
+        plan = plan_restore([Version(key, "v2", at(5), True), Version(key, "v1", at(1), False)], at(2))
+        document = report_document("qa", "xmsqa1", BUCKET, at(2), "", False, Restore(None, BUCKET, plan))
+        assert document["changes"][0]["key"] == key  # the report keeps the key exactly
+        text = render_text(document)
+        assert "      pub/\\x1b[2J\\x1b[Hall clear\\r.jpg\n" in text
+        assert "\x1b" not in text
+        assert "\r" not in text
+
+    def test_a_prefix_without_keys_is_warned(self, project, live, moto_server, capsys):
+        _, to = small_scenario(live, self.KEYS)
+        status, document, out = restore(project, capsys, "--to", to, "--prefix", "Pub/", "--endpoint-url", moto_server)
+        assert (status, document["keys"]) == (0, 0)
+        assert "warning: no key is under the prefix 'Pub/'" in out
+
 
 class TestRefusals:
     @pytest.mark.parametrize(
@@ -294,3 +460,34 @@ class TestRefusals:
         status, _, out = restore(project, capsys, "--to", "2026-11-30T10:00:00Z", "--endpoint-url", moto_server)
         assert status == 1
         assert f"bucket {BUCKET} is not versioned" in out
+
+    def test_a_bucket_with_versioning_suspended_is_refused_with_the_command_to_enable_it(
+        self, project, live, moto_server, capsys
+    ):
+        versioned_bucket(live).put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Suspended"})
+        status, document, out = restore(project, capsys, "--to", "2026-11-30T10:00:00Z", "--endpoint-url", moto_server)
+        assert (status, document) == (1, {})
+        assert f"bucket {BUCKET} has versioning suspended" in out
+        assert f"aws s3api put-bucket-versioning --bucket {BUCKET} --versioning-configuration Status=Enabled" in out
+
+    def test_a_missing_bucket_asks_whether_the_tenant_is_deployed(self, project, live, moto_server, capsys):
+        live(QA_ACCOUNT)
+        status, _, out = restore(project, capsys, "--to", "2026-11-30T10:00:00Z", "--endpoint-url", moto_server)
+        assert status == 2
+        assert f"bucket {BUCKET} does not exist in this account: is tenant xmsqa1 deployed" in out
+
+    def test_a_tenant_of_another_stack_is_pointed_there(self, project, live, moto_server, capsys):
+        live(QA_ACCOUNT)
+        status = main(
+            ["restore", "acme", "--stack", "qa", "--to", "2026-11-30T10:00:00Z", "--endpoint-url", moto_server],
+            project,
+        )
+        assert status == 2
+        assert "no tenant 'acme' in stack qa; it is in stack prod" in capsys.readouterr().err
+
+    @pytest.mark.parametrize("time", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"])
+    def test_a_time_out_of_range_in_utc_is_one_line(self, project, live, moto_server, capsys, time):
+        live(QA_ACCOUNT)
+        status, _, out = restore(project, capsys, "--to", time, "--endpoint-url", moto_server)
+        assert status == 2
+        assert out.strip() == f"restore: --to {time!r} is out of range: in UTC it falls outside years 1 to 9999"

@@ -19,8 +19,8 @@ import pytest
 import requests
 from botocore.config import Config
 
-from live.usage import run_usage
-from tenant_storage.usage import daily_series, tag_values, tenant_usage
+from live.usage import render_markdown, render_text, run_usage
+from tenant_storage.usage import TenantUsage, UsageReport, daily_series, tag_values, tenant_usage
 from tests.conftest import QA_ACCOUNT, reset_emulator, use_account
 
 NOW = datetime.datetime(2026, 12, 2, 16, 0, tzinfo=datetime.UTC)
@@ -46,6 +46,23 @@ class TestFigures:
     def test_a_bucket_younger_than_30_days_has_no_growth_and_one_without_figures_no_day(self):
         assert tenant_usage("qa", "t", "b", {"StandardStorage": {"2026-12-01": 5}}, {}).growth is None
         assert tenant_usage("qa", "t", "b", {}, {}).day == ""
+
+    def test_a_size_without_an_object_count_is_an_unknown_count_and_a_note(self):
+        usage = tenant_usage("qa", "t", "b", {"StandardStorage": {"2026-12-01": 5}}, {})
+        assert (usage.bytes, usage.objects) == (5, None)
+        assert UsageReport([usage]).all_notes() == ["t: S3 published no object count for 2026-12-01, only the size"]
+
+    def test_only_tenants_that_grew_are_the_largest_growth(self):
+        def grown(org_id: str, growth: int) -> TenantUsage:
+            return TenantUsage("qa", org_id, org_id, {"StandardStorage": 1}, 1, growth, "2026-12-01")
+
+        report = UsageReport([grown("shrank", -5 * GiB), grown("same", 0), grown("grew", 1), grown("grew-more", 2)])
+        assert [tenant.org_id for tenant in report.largest_growth()] == ["grew-more", "grew"]
+
+    def test_one_tenant_and_one_object_are_counted_in_the_singular(self):
+        report = UsageReport([TenantUsage("qa", "solo", "b", {"StandardStorage": 2048}, 1, None, "2026-12-01")])
+        assert render_text(report).splitlines()[0] == "1 tenant: 2.0 KiB in 1 object"
+        assert 'title "The tenant (MiB)"' in render_markdown(report)
 
     def test_daily_points_become_whole_numbers_per_utc_day(self):
         points = [(datetime.datetime(2026, 12, 1, 0, tzinfo=datetime.UTC), 10.6)]
@@ -143,12 +160,12 @@ class TestUsageOnAMotoServer:
         }
         assert tenants["xmsqa2"]["bytesByStorageType"] == {"StandardIAStorage": 3 * GiB, "StandardStorage": 2 * GiB}
         assert (tenants["xmsqa2"]["bytes"], tenants["xmsqa2"]["growth30Days"]) == (5 * GiB, 0)
-        assert tenants["tradeshow-demo"] | {"bytesByStorageType": None} == {
+        assert tenants["tradeshow-demo"] == {  # no figures yet: unknown, not zero
             "stack": "qa",
             "orgId": "tradeshow-demo",
             "bucket": SUFFIXED,
-            "bytes": 0,
-            "objects": 0,
+            "bytes": None,
+            "objects": None,
             "bytesByStorageType": None,
             "growth30Days": None,
             "day": "",
@@ -156,7 +173,8 @@ class TestUsageOnAMotoServer:
         assert document["totals"] == {"bytes": 44 * GiB + 1024, "objects": 39_501}
         assert document["largestGrowth30Days"] == ["xmsqa1"]
         assert any("no figures yet for tradeshow-demo" in note for note in document["notes"])
-        assert all(isinstance(t[k], int) for t in document["tenants"] for k in ("bytes", "objects"))
+        measured = [t for t in document["tenants"] if t["day"]]
+        assert all(isinstance(t[k], int) for t in measured for k in ("bytes", "objects"))
 
     def test_text_csv_and_markdown_carry_the_same_figures(self, project, metrics, capsys):
         _, text, _ = usage(project, metrics, capsys, output_format="text")
@@ -165,11 +183,14 @@ class TestUsageOnAMotoServer:
         _, table, _ = usage(project, metrics, capsys, output_format="csv")
         rows = {row["orgId"]: row for row in csv.DictReader(io.StringIO(table))}
         assert (rows["xmsqa2"]["bytes"], rows["xmsqa2"]["objects"]) == (str(5 * GiB), "500")
-        assert rows["tradeshow-demo"]["growth30Days"] == ""
+        assert [rows["tradeshow-demo"][column] for column in ("bytes", "objects", "growth30Days")] == ["", "", ""]
         _, markdown, _ = usage(project, metrics, capsys, output_format="markdown")
         chart = markdown[markdown.index("```mermaid") : markdown.index("```", markdown.index("```mermaid") + 3)]
-        assert 'x-axis ["xmsqa1", "xmsqa2", "acme-dev", "tradeshow-demo"]' in chart
-        assert "bar [39936.0, 5120.0, 0.0, 0.0]" in chart
+        assert 'x-axis ["xmsqa1", "xmsqa2", "acme-dev"]' in chart  # tradeshow-demo has no figures yet
+        assert "bar [39936.0, 5120.0, 0.0]" in chart
+        assert "| `tradeshow-demo` | `fusion-rms-tradeshow-demo-1a2b3c4d` | n/a | n/a | n/a |" in markdown.replace(
+            "| `qa` ", ""
+        )
         assert "| `xmsqa1` | `fusion-rms-xmsqa1` | 39.0 GiB | 39,000 | +30.0 GiB |" in markdown.replace("| `qa` ", "")
 
     def test_cost_per_tenant_from_cost_explorer_by_the_orgid_tag(self, project, metrics, capsys):
@@ -205,6 +226,44 @@ class TestUsageOnAMotoServer:
         status, _, err = usage(project, metrics, capsys, cost=True, month="November")
         assert status == 2
         assert "--month 'November' is not a month: give YYYY-MM" in err
+
+    @pytest.mark.parametrize(
+        ("month", "message"),
+        [
+            ("", "--month '' is not a month: give YYYY-MM, for example 2026-11"),
+            ("2027-01", "--month 2027-01 is in the future (now 2026-12): it has no cost yet"),
+            ("9999-12", "--month 9999-12 is in the future (now 2026-12): it has no cost yet"),
+            ("2026-1", "--month '2026-1' is not a month: give YYYY-MM, for example 2026-11"),
+        ],
+    )
+    def test_a_month_without_cost_is_refused_before_aws_is_asked(self, project, capsys, month, message):
+        # Nothing listens on the endpoint: a question to AWS before the check would fail to connect instead.
+        status, out, err = usage(project, "http://127.0.0.1:9", capsys, cost=True, month=month)
+        assert (status, out, err) == (2, "", f"usage: {message}\n")
+
+    def test_the_current_month_is_its_cost_so_far(self, project, metrics, capsys):
+        queue_costs(metrics, [{"Keys": ["OrgId$xmsqa1"], "Metrics": {"UnblendedCost": {"Amount": "1", "Unit": "USD"}}}])
+        status, out, _ = usage(project, metrics, capsys, cost=True, month="2026-12")
+        assert (status, json.loads(out)["costMonth"]) == (0, "2026-12")
+
+    def test_a_random_suffix_matching_two_buckets_is_left_out_and_said_with_exit_1(self, project, metrics, capsys):
+        other = "fusion-rms-tradeshow-demo-9f8e7d6c"
+        boto3.session.Session(region_name="us-east-1").client("s3", endpoint_url=metrics).create_bucket(Bucket=other)
+        status, out, _ = usage(project, metrics, capsys)
+        document = json.loads(out)
+        assert status == 1
+        assert "tradeshow-demo" not in {tenant["orgId"] for tenant in document["tenants"]}
+        assert (
+            f"tradeshow-demo: its random suffix matches 2 buckets ({SUFFIXED}, {other}), so which is its own is unknown"
+            in " ".join(document["notes"])
+        )
+
+    def test_all_with_an_account_no_stack_uses_is_refused(self, project, metrics, capsys, monkeypatch):
+        use_account(monkeypatch, metrics, "333333333333")
+        status, out, err = usage(project, metrics, capsys, stack="all")
+        assert (status, out) == (2, "")
+        assert "usage: the credentials are for account 333333333333" in err
+        assert "which none of the stacks uses (prod: 111111111111; qa: 222222222222)" in err
 
     def test_all_covers_the_stacks_of_the_callers_account_and_names_the_others(self, project, metrics, capsys):
         status, out, _ = usage(project, metrics, capsys, stack="all")
