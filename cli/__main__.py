@@ -1,5 +1,9 @@
 import sys
 
-from cli.main import main
+from cli.main import main, missing_dependency
 
-sys.exit(main())
+try:
+    status = main()
+except ModuleNotFoundError as error:  # `python3 -m cli` with a Python that lacks the project's dependencies
+    status = missing_dependency(error)
+sys.exit(status)

@@ -178,6 +178,19 @@ examples:
 {EXIT_CODES}"""
 
 
+def version() -> str:
+    """The installed version; from pyproject.toml when the project runs from a checkout without installing."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed_version
+
+    try:
+        return installed_version("tenant-storage")
+    except PackageNotFoundError:
+        import tomllib
+
+        return str(tomllib.loads((PROJECT_DIR / "pyproject.toml").read_text())["project"]["version"])
+
+
 def build_parser() -> argparse.ArgumentParser:
     formatter = argparse.RawDescriptionHelpFormatter
     parser = argparse.ArgumentParser(
@@ -186,6 +199,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=f"run `tenant-storage <command> --help` for a command's options and examples\n\n{EXIT_CODES}",
         formatter_class=formatter,
     )
+    parser.add_argument("--version", action="version", version=f"tenant-storage {version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="<command>")
 
     plan = commands.add_parser(
@@ -361,10 +375,29 @@ def _endpoint_url_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--endpoint-url", help="an AWS-compatible endpoint instead of AWS (for example a moto server)")
 
 
+def missing_dependency(error: ModuleNotFoundError) -> int:
+    """A dependency missing from the Python that runs the command: say which Python, and the one to use."""
+    print(
+        f"tenant-storage: the module {error.name!r} is not installed for {sys.executable}: run the command from "
+        "the project's environment (`make install`, then `.venv/bin/tenant-storage`, or `make plan`)",
+        file=sys.stderr,
+    )
+    return 2
+
+
 def main(argv: Sequence[str] | None = None, project_dir: Path = PROJECT_DIR) -> int:
-    options = build_parser().parse_args(argv)
+    parser = build_parser()
+    options = parser.parse_args(argv)
+    if options.command == "plan" and options.base is None:
+        for needs_base in ("--full", "--fail-on"):
+            if getattr(options, needs_base.removeprefix("--").replace("-", "_")) not in (None, False):
+                parser.error(f"{needs_base} needs --base: it applies to the changes against a base revision")
     try:
         return _run(options, project_dir)
+    except ModuleNotFoundError as error:
+        if error.name is None or (PROJECT_DIR / error.name.split(".")[0]).exists():
+            raise  # one of the project's own modules: a bug, not the environment
+        return missing_dependency(error)
     except KeyboardInterrupt:
         # A command with partial work to account for (restore) has said what it did before this.
         print(f"{options.command}: interrupted", file=sys.stderr)
@@ -485,14 +518,15 @@ def run_plan(
     from review.plan import StackPlan, plan_stack
     from review.render import render
     from review.risks import DEFAULT_FAIL_ON, Risk, account_risks, removed_stack_risk, stack_risks
-    from tenant_storage.stacks import read_stack_file, stack_file_name, stack_names
+    from tenant_storage.stacks import read_stack_file, stack_file_name, stack_names, unknown_stack
     from tenant_storage.yaml_reader import is_regular_file
 
     progress = progress or Progress()
     stacks = stack_names(project_dir) if stack == "all" else [stack]
-    missing = [] if stack == "all" else [name for name in stacks if not (project_dir / stack_file_name(name)).exists()]
-    if missing or not stacks:
-        print(f"no stack file {stack_file_name((missing or ['<stack>'])[0])} in {project_dir}", file=sys.stderr)
+    if problem := unknown_stack(project_dir, stack, all_allowed=True) or (
+        None if stacks else f"no stack: no Pulumi.<stack>.yaml in {project_dir}"
+    ):
+        print(f"plan: {problem}", file=sys.stderr)
         return 2
 
     only: frozenset[str] | None = None
@@ -557,9 +591,11 @@ def run_stacks(project_dir: Path, output_format: str) -> int:
     from tenant_storage.stacks import read_stack_files
 
     files = read_stack_files(project_dir)
-    broken = [name for name, stack_file in files.items() if stack_file.settings is None]
+    # A CI matrix built from a stack file validate refuses would deploy what review never passed.
+    broken = [name for name, stack_file in files.items() if stack_file.settings is None or stack_file.problems]
     if broken:
-        print(f"invalid stack files: {', '.join(broken)}; run `tenant-storage validate`", file=sys.stderr)
+        listed = ", ".join(f"Pulumi.{name}.yaml" for name in broken)
+        print(f"stacks: invalid stack files: {listed}; run `tenant-storage validate` for each problem", file=sys.stderr)
         return 1
     rows = [
         {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -28,9 +29,19 @@ class InputRefused(pulumi.RunError):
         self.problems = error.problems
 
 
+NOT_UNDER_THE_ENGINE = (
+    "__main__.py is the Pulumi program: the Pulumi CLI runs it (pulumi preview --stack <stack>, pulumi up); "
+    "offline, run `make plan` or `.venv/bin/tenant-storage plan`"
+)
+
+
 @contextmanager
 def refusing_invalid_input() -> Iterator[None]:
-    """Report input problems before any resource exists."""
+    """Report input problems before any resource exists; run by hand (`python __main__.py`, no engine and no
+    mocks to register with), say how the program is run instead of failing on a stack named "stack"."""
+    if pulumi.runtime.settings.get_monitor() is None:
+        print(NOT_UNDER_THE_ENGINE, file=sys.stderr)
+        raise SystemExit(2)
     try:
         yield
     except InvalidInput as error:

@@ -207,7 +207,15 @@ class Auditor:
     def audit_keys(self, org: str, user: str, declared: int) -> None:
         keys = self.iam.list_access_keys(UserName=user)["AccessKeyMetadata"]
         if len(keys) > declared:
-            self.finding(org, "access-keys", f"{user}: {len(keys)} access keys, {declared} declared (a legacy key?)")
+            # Offline the declared keys' ids are unknown (IAM makes them at the deploy): name every key, oldest
+            # first, so the one to delete (aws iam delete-access-key --user-name ... --access-key-id ...) is there.
+            listed = ", ".join(
+                f"{key['AccessKeyId']} (made {key['CreateDate']:%Y-%m-%d})"
+                for key in sorted(keys, key=lambda key: key["CreateDate"])
+            )
+            self.finding(
+                org, "access-keys", f"{user}: {len(keys)} access keys, {declared} declared (a legacy key?): {listed}"
+            )
         limit = self.context.settings.access_key_max_age_days
         for key in keys:
             key_id, created = key["AccessKeyId"], key["CreateDate"]

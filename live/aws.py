@@ -7,6 +7,7 @@ points every client (STS, S3, IAM) at an emulator instead.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -18,7 +19,7 @@ from tenant_storage.accounts import AccountClasses, caller_problems
 from tenant_storage.errors import InvalidInput
 from tenant_storage.inputs import load_stack_inputs
 from tenant_storage.registry import Tenant
-from tenant_storage.stacks import StackSettings, read_stack_files
+from tenant_storage.stacks import StackSettings, read_stack_files, unknown_stack
 
 # Services with one endpoint in one region, whatever the stack's region (Cost Explorer's is us-east-1).
 SERVICE_REGIONS = {"ce": "us-east-1"}
@@ -38,9 +39,9 @@ class StackContext:
 
 
 def load_stack(project_dir: Path, stack: str) -> StackContext:
+    if problem := unknown_stack(project_dir, stack):
+        raise CommandFailed(problem)
     files = read_stack_files(project_dir)
-    if stack not in files:
-        raise CommandFailed(f"no stack file Pulumi.{stack}.yaml in {project_dir}")
     try:
         inputs = load_stack_inputs(project_dir, stack, files[stack].values)
     except InvalidInput as error:
@@ -76,10 +77,12 @@ class Aws:
         if (service, region) not in self._clients:
             from botocore.config import Config
 
-            # Throttling is retried with backoff before it becomes the one-line error of aws_errors; a
-            # session's own client settings (a caller's, a test's) take precedence.
-            config = Config(retries={"mode": "adaptive", "max_attempts": 10})
+            # Throttling is retried with backoff before it becomes the one-line error of aws_errors. The
+            # caller's own retry settings (AWS_MAX_ATTEMPTS, AWS_RETRY_MODE, or the profile's) and a session's
+            # client settings take precedence.
             botocore_session = getattr(self.session, "_session", None)
+            attempts, mode = _configured_retries(botocore_session)
+            config = Config(retries={"mode": mode or "adaptive", "total_max_attempts": attempts or 10})
             if botocore_session is not None and (default := botocore_session.get_default_client_config()):
                 config = config.merge(default)
             self._clients[service, region] = self.session.client(
@@ -100,6 +103,15 @@ class Aws:
             identity = self.client("sts").get_caller_identity()
             self._caller = (str(identity["Account"]), str(identity["Arn"]))
         return self._caller
+
+
+def _configured_retries(botocore_session: Any) -> tuple[int | None, str | None]:
+    """The retry attempts and mode the caller set in the environment or the profile (None: not set)."""
+    if botocore_session is None:
+        return None, None
+    attempts = botocore_session.get_config_variable("max_attempts")
+    mode = os.environ.get("AWS_RETRY_MODE") or botocore_session.get_scoped_config().get("retry_mode")
+    return (int(attempts) if attempts else None), mode
 
 
 def verify_account(aws: Aws, context: StackContext, command: str) -> str:

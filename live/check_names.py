@@ -120,11 +120,13 @@ def suggested_entry(org_id: str, environment: str, profile: str, namespace: bool
 def run_check_names(project_dir: Path, stack: str, endpoint_url: str | None, session: Any = None) -> int:
     from live.aws import Aws, CommandFailed, load_stack, run_command, verify_account
     from review.plan import plan_stack
-    from tenant_storage.stacks import stack_names
+    from tenant_storage.stacks import stack_names, unknown_stack
 
     aws = Aws(session, endpoint_url)
 
     def body() -> int:
+        if problem := unknown_stack(project_dir, stack, all_allowed=True):
+            raise CommandFailed(problem)  # before the credentials: a typo is the first thing to hear about
         stacks = stack_names(project_dir) if stack == "all" else [stack]
         account, _ = aws.caller()
         contexts = {name: load_stack(project_dir, name) for name in stacks}

@@ -19,6 +19,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from tenant_storage.stacks import unknown_stack
+
 WARNING = "WARNING: live credentials follow. Put them in the password manager; never in a file, e-mail or chat."
 
 
@@ -62,6 +64,9 @@ def render_variables(variables: dict[str, str]) -> str:
 
 
 def run_credentials(project_dir: Path, stack: str, org_id: str, label: str | None) -> int:
+    if problem := unknown_stack(project_dir, stack):
+        print(f"credentials: {problem}", file=sys.stderr)
+        return 2
     try:
         variables = app_variables(fetch_stack_outputs(stack, project_dir), org_id, label)
     except CredentialsError as error:

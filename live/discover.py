@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from live.aws import Aws, StackContext, load_stack, run_command, verify_account
+from live.aws import Aws, StackContext, counted, load_stack, run_command, verify_account
 from tenant_storage import naming
 from tenant_storage.registry import Profile, load_registry
 
@@ -126,17 +126,25 @@ def first_deploy_changes(bucket: LiveBucket, user: LiveUser | None, profile: Pro
     changes = []
     legacy = [s for s in _statements(bucket.policy) if _principal_users(s)]
     if legacy:
-        changes.append(f"removes {len(legacy)} bucket-policy statement(s) naming a user as principal")
+        changes.append(f"removes {counted(len(legacy), 'bucket-policy statement')} naming a user as principal")
     if user:
         changes += [f"removes the inline policy {name!r} from {user.name}" for name in user.inline]
         for arn, document in user.attached.items():
             wildcard = any("*" in _as_list(s.get("Action")) for s in _statements(document))
             changes.append(f"detaches {arn} from {user.name}" + (' ("Action": "*")' if wildcard else ""))
         changes.append(f"puts {user.name} in its profile's group and tags it TenantBucket={bucket.name}")
-        changes.append(
-            f"creates a new access key; the legacy key(s) {', '.join(k['AccessKeyId'] for k in user.keys) or 'none'} "
-            "stay until you delete them (audit flags them)"
-        )
+        legacy_keys = [str(key["AccessKeyId"]) for key in user.keys]
+        if not legacy_keys:
+            changes.append("creates an access key (the user has none)")
+        elif len(legacy_keys) == 1:
+            changes.append(
+                f"creates a new access key; the legacy key {legacy_keys[0]} stays until you delete it (audit flags it)"
+            )
+        else:
+            changes.append(
+                f"creates a new access key; the legacy keys {', '.join(legacy_keys)} stay until you delete them "
+                "(audit flags them)"
+            )
     if bucket.versioning != "Enabled":
         changes.append("turns on versioning")
     wanted = "AES256" if profile.serves_public_folder else "aws:kms"

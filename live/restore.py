@@ -38,6 +38,7 @@ from live.aws import (
     verify_account,
 )
 from tenant_storage import naming
+from tenant_storage.errors import quoted
 from tenant_storage.registry import Tenant
 from tenant_storage.restore import (
     ACTION_TEXT,
@@ -291,12 +292,15 @@ def _more(count: int) -> list[str]:
 
 def report_problem(path: Path) -> str | None:
     """Why the report cannot be written at `path`, found before anything is asked of AWS."""
-    if path.is_dir():
-        return f"--report {path} is a folder: give a file name"
-    if not path.parent.is_dir():
-        return f"--report {path}: the folder {path.parent} does not exist"
-    if not os.access(path if path.exists() else path.parent, os.W_OK):
-        return f"--report {path} cannot be written: permission denied"
+    try:
+        if path.is_dir():
+            return f"--report {path} is a folder: give a file name"
+        if not path.parent.is_dir():
+            return f"--report {path}: the folder {path.parent} does not exist"
+        if not os.access(path if path.exists() else path.parent, os.W_OK):
+            return f"--report {path} cannot be written: permission denied"
+    except (OSError, ValueError) as error:  # a name too long, a NUL byte
+        return f"--report {quoted(str(path))} cannot be a file name: {getattr(error, 'strerror', None) or error}"
     return None
 
 

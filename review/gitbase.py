@@ -11,6 +11,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from tenant_storage.errors import quoted
 from tenant_storage.yaml_reader import MAX_INPUT_BYTES
 
 PROGRAM_FILES = ("__main__.py", "Pulumi.yaml")
@@ -23,13 +24,17 @@ class GitError(Exception):
 
 
 def _git(project_dir: Path, *args: str) -> bytes:
-    result = subprocess.run(  # noqa: S603 - fixed git arguments, the ref is passed as one argument
-        ["git", "-C", str(project_dir), *args],  # noqa: S607 - git from PATH, as a developer runs it
-        capture_output=True,
-        check=False,
-    )
+    try:
+        result = subprocess.run(  # noqa: S603 - fixed git arguments, the ref is passed as one argument
+            ["git", "-C", str(project_dir), *args],  # noqa: S607 - git from PATH, as a developer runs it
+            capture_output=True,
+            check=False,
+        )
+    except (OSError, ValueError) as error:  # a NUL byte, an argument longer than the system takes, no git
+        raise GitError(f"git cannot be run with {quoted(' '.join(args))}: {error}") from None
     if result.returncode != 0:
-        raise GitError(f"git {' '.join(args)}: {result.stderr.decode(errors='replace').strip()}")
+        reason = result.stderr.decode(errors="replace").strip() or "no such revision in this repository"
+        raise GitError(f"git {quoted(' '.join(args), 200)}: {reason}")
     return result.stdout
 
 

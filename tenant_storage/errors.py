@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import difflib
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 
@@ -44,3 +45,19 @@ def raise_if_any(problems: Iterable[Problem]) -> None:
     found = list(problems)
     if found:
         raise InvalidInput(found)
+
+
+def did_you_mean(value: str, known: Sequence[str]) -> str:
+    """` (did you mean 'qa'?)` when `value` is close to one of `known` (similar, or one a prefix of the other:
+    `production` for `prod`), else nothing: for any name a user types."""
+    lowered = value.lower()
+    prefixed = [
+        name for name in known if value and (lowered.startswith(name.lower()) or name.lower().startswith(lowered))
+    ]
+    close = difflib.get_close_matches(value, known, n=1) or prefixed[:1]
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def quoted(value: str, limit: int = 60) -> str:
+    """`value` as a message shows what a user typed: quoted, control characters escaped, a long one cut."""
+    return repr(value if len(value) <= limit else value[:limit] + "...")

@@ -6,7 +6,6 @@ Every problem in the file is collected and reported together, each naming the fi
 
 from __future__ import annotations
 
-import difflib
 from collections import abc
 from dataclasses import dataclass
 from enum import StrEnum
@@ -25,7 +24,7 @@ from pydantic import (
 )
 
 from tenant_storage import naming
-from tenant_storage.errors import InvalidInput, Problem
+from tenant_storage.errors import InvalidInput, Problem, did_you_mean
 from tenant_storage.regions import account_regional_namespace_problem
 from tenant_storage.yaml_reader import (
     Mapping,
@@ -373,9 +372,7 @@ def _access_keys_message(kind: str, detail: Any, value: Any) -> str:
 
 
 def _unknown_field_message(field: str, known: list[str]) -> str:
-    close = difflib.get_close_matches(field, known, n=1)
-    hint = f" (did you mean {close[0]!r}?)" if close else ""
-    return f"unknown field{hint}; known fields are {', '.join(known)}"
+    return f"unknown field{did_you_mean(field, known)}; known fields are {', '.join(known)}"
 
 
 def _duplicate_org_id_problems(items: list[Any], source: str) -> list[Problem]:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from tenant_storage import naming
-from tenant_storage.errors import InvalidInput, Problem
+from tenant_storage.errors import InvalidInput, Problem, did_you_mean, quoted
 from tenant_storage.naming import GLOBAL_NAMESPACE
 from tenant_storage.regions import (
     COMMERCIAL,
@@ -352,6 +352,17 @@ def _environments(text: str | None, problem: Callable[[str, str], None]) -> tupl
             f"({', '.join(other)}); they must live in different stacks and AWS accounts",
         )
     return environments
+
+
+def unknown_stack(project_dir: Path, stack: str, all_allowed: bool = False) -> str | None:
+    """Why `stack` names no stack of `project_dir` (None: it does), with the stacks there and the closest one."""
+    names = stack_names(project_dir)
+    if stack in names or (all_allowed and stack == "all"):
+        return None
+    listed = ", ".join(names) or f"none (no Pulumi.<stack>.yaml in {project_dir})"
+    if stack == "all":
+        return f"this command runs on one stack at a time: give one of {listed}"
+    return f"no stack {quoted(stack)}{did_you_mean(stack, names)}; the stacks are {listed}"
 
 
 def stack_names(project_dir: Path) -> list[str]:

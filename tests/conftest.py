@@ -6,6 +6,7 @@ import atexit
 import contextlib
 import functools
 import json
+import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
@@ -24,7 +25,11 @@ from mock_runtime.runner import (
     run_program,
     run_under_mocks,
 )
+from tenant_storage.accounts import ACCOUNTS_FILE
+from tenant_storage.inputs import TENANTS_FILE
 from tenant_storage.regions import COMMERCIAL, partition_of
+from tenant_storage.stacks import stack_file_name
+from tests.users_data_guard import sitecustomize as users_data_guard
 
 PROD_ACCOUNT = "111111111111"
 QA_ACCOUNT = "222222222222"
@@ -33,6 +38,55 @@ STACK_ACCOUNTS = {"prod": PROD_ACCOUNT, "qa": QA_ACCOUNT}
 # accounts.yaml or stack files (adding a tenant there must never fail a test).
 PROGRAM_FILES = ("__main__.py", "Pulumi.yaml")
 FIXTURE_INPUTS = Path(__file__).parent / "fixtures" / "project"
+
+
+# The users' data files, by name: any test that opens one at the project root fails (see users_data_guard).
+USERS_DATA_PATTERNS = (TENANTS_FILE, ACCOUNTS_FILE, stack_file_name("*"))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # The emulator answers at once or not at all: an unreachable endpoint fails fast instead of backing off
+    # ten times (the commands' default for AWS; tests/test_live_failures.py proves the default).
+    os.environ.setdefault("AWS_MAX_ATTEMPTS", "2")
+    log = Path(tempfile.mkdtemp(prefix="tenant-storage-users-data-")) / "opened"
+    log.touch()
+    os.environ[users_data_guard.ROOT] = str(PROJECT_DIR)
+    os.environ[users_data_guard.PATTERNS] = os.pathsep.join(USERS_DATA_PATTERNS)
+    os.environ[users_data_guard.LOG] = str(log)
+    # Python processes the tests start import the guard as their sitecustomize.
+    guard_dir = str(Path(users_data_guard.__file__).parent)
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [guard_dir, os.environ.get("PYTHONPATH")]))
+    users_data_guard.install(str(PROJECT_DIR), list(USERS_DATA_PATTERNS), None)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark slow what is slow by what it runs: the emulator, or many generated examples (Hypothesis)."""
+    for item in items:
+        runs_the_emulator = "moto_server" in getattr(item, "fixturenames", ())
+        generated = getattr(getattr(item, "obj", None), "is_hypothesis_test", False)
+        if runs_the_emulator or generated:
+            item.add_marker(pytest.mark.slow)
+
+
+def users_data_opened() -> list[str]:
+    """The users' data files opened since the last call, by this process or one it started; then forgotten."""
+    log = Path(os.environ[users_data_guard.LOG])
+    opened = [*users_data_guard.opened, *log.read_text().splitlines()]
+    users_data_guard.opened.clear()
+    log.write_text("")
+    return opened
+
+
+@pytest.fixture(autouse=True)
+def _tests_never_read_the_users_data() -> Iterator[None]:
+    users_data_opened()
+    yield
+    if opened := users_data_opened():
+        pytest.fail(
+            f"the test opened the users' data ({', '.join(sorted(set(opened)))}): tests run on their own inputs "
+            "(tests/fixtures/project, the `project` fixture), so that adding or removing a tenant never breaks them",
+            pytrace=False,
+        )
 
 
 def make_project(target: Path, inputs: Path = FIXTURE_INPUTS) -> Path:

@@ -201,6 +201,13 @@ def test_an_old_key_is_reported(deployed, capsys):
     assert any("never used, over 45 days (IAM.22)" in m for m in messages)
 
 
+def test_an_extra_key_is_named_by_its_id_for_the_delete(deployed, capsys):
+    extra = client(deployed, "iam").create_access_key(UserName="rms_xmsqa2")["AccessKey"]["AccessKeyId"]
+    assert audit(deployed, "--format", "json") == 1
+    messages = [f["message"] for f in json.loads(capsys.readouterr().out)["findings"] if f["check"] == "access-keys"]
+    assert any("access keys, 1 declared (a legacy key?): " in m and f"{extra} (made " in m for m in messages), messages
+
+
 def test_orphans_and_missing_tenants_are_reported(moto_server, monkeypatch, capsys):
     reset_emulator(moto_server)
     use_account(monkeypatch, moto_server, QA_ACCOUNT)

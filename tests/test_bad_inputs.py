@@ -765,6 +765,7 @@ def _limit_memory() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
+@pytest.mark.slow  # a process per bomb, one of them a 4 MiB registry: `make test` only
 @pytest.mark.parametrize("text", BOMBS.values(), ids=BOMBS.keys())
 def test_bombs_are_refused_within_bounded_memory(tmp_path, text):
     """`validate` in a process capped at 2 GiB of address space: an expanding bomb would be killed."""

@@ -3,10 +3,14 @@ count, and never more than 60 KiB (GitHub drops a job summary over 1 MiB)."""
 
 import subprocess
 
+import pytest
 from markdown_it import MarkdownIt
 
 from cli.main import main
 from review.render import MARKDOWN_LIMIT, bounded
+
+# Fleets of hundreds of tenants planned against a git base: `make test` only.
+pytestmark = pytest.mark.slow
 
 
 def git(repo, *args):

@@ -226,3 +226,15 @@ def test_the_namespace_verdict_is_the_validators_own(project):
     assert "is 68 characters; S3 allows 3 to 63 (in the account regional namespace)" in (
         namespace_problem(context, "a-very-long-organisation-name-x") or ""
     )
+
+
+def test_an_unknown_stack_is_said_before_the_credentials_are_asked_for(capsys, monkeypatch):
+    for variable in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+    assert run_check_names(fixture_project(), "production", "http://127.0.0.1:9") == 2
+    assert (
+        capsys.readouterr().err
+        == "check-names: no stack 'production' (did you mean 'prod'?); the stacks are prod, qa\n"
+    )

@@ -387,7 +387,7 @@ class TestTheCommand:
     @pytest.mark.parametrize(
         ("argv", "message"),
         [
-            (["--stack", "nope", "--repository", REPOSITORY], "no stack file Pulumi.nope.yaml"),
+            (["--stack", "nope", "--repository", REPOSITORY], "no stack 'nope'; the stacks are prod, qa"),
             (["--stack", "qa", "--repository", "not a repository"], "is not OWNER/NAME"),
             (["--stack", "qa"], "pass --repository OWNER/NAME"),
         ],

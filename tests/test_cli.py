@@ -3,17 +3,19 @@ progress on long runs, and make targets that say what they do."""
 
 import io
 import os
+import re
 import shutil
 import stat
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
 
 from cli.main import Progress, build_parser, main, run_plan
 from mock_runtime.runner import PROJECT_DIR
-from tests.conftest import fixture_project
+from tests.conftest import fixture_project, make_project
 
 SUBCOMMANDS = ("plan", "stacks", "validate", "check-names", "discover", "audit", "credentials")
 
@@ -57,6 +59,18 @@ class TestHelp:
         with pytest.raises(SystemExit) as raised:
             main(["plan", "--format", "yaml"])
         assert raised.value.code == 2
+
+
+class TestVersion:
+    def test_version_is_the_projects_and_the_changelogs_newest(self, capsys):
+        with pytest.raises(SystemExit) as exit_status:
+            main(["--version"])
+        printed = capsys.readouterr().out.strip()
+        declared = tomllib.loads((PROJECT_DIR / "pyproject.toml").read_text())["project"]["version"]
+        newest = re.search(r"^## (\S+)", (PROJECT_DIR / "CHANGELOG.md").read_text(), re.MULTILINE)
+        assert (exit_status.value.code, printed) == (0, f"tenant-storage {declared}")
+        assert newest is not None
+        assert newest.group(1) == declared
 
 
 class TestProgress:
@@ -123,3 +137,49 @@ def test_stacks_lists_each_stack_with_its_class_for_ci_matrices(capsys):
         {"stack": "prod", "productionClass": True, "accounts": ["111111111111"]},
         {"stack": "qa", "productionClass": False, "accounts": ["222222222222"]},
     ]
+
+
+def test_stacks_refuses_a_stack_file_that_validate_refuses(project, capsys):
+    path = project / "Pulumi.qa.yaml"
+    path.write_text(path.read_text().replace("config:\n", "config:\n  tenant-storage:protectBucket: true\n", 1))
+    assert main(["validate"], project_dir=project) == 1
+    capsys.readouterr()
+    assert main(["stacks", "--format", "json"], project_dir=project) == 1
+    said = capsys.readouterr()
+    assert (said.out, said.err) == (
+        "",
+        "stacks: invalid stack files: Pulumi.qa.yaml; run `tenant-storage validate` for each problem\n",
+    )
+
+
+@pytest.mark.parametrize("option", [["--full"], ["--fail-on", "none"]])
+def test_an_option_of_base_without_base_is_a_usage_error(option, capsys):
+    with pytest.raises(SystemExit) as exit_status:
+        main(["plan", *option], project_dir=fixture_project())
+    assert exit_status.value.code == 2
+    assert f"error: {option[0]} needs --base" in capsys.readouterr().err
+
+
+class TestRunTheWrongWay:
+    def test_a_python_without_the_dependencies_is_told_which_to_use(self):
+        # `-S` hides site-packages: the system Python a user may run `python3 -m cli` with.
+        result = subprocess.run(
+            [sys.executable, "-S", "-m", "cli", "plan"], cwd=PROJECT_DIR, capture_output=True, text=True, check=False
+        )
+        assert result.returncode == 2
+        assert "Traceback" not in result.stderr
+        assert result.stderr.startswith("tenant-storage: the module ")
+        assert "is not installed for " in result.stderr
+
+    def test_the_pulumi_program_run_by_hand_says_how_it_is_run(self, tmp_path):
+        project = make_project(tmp_path / "project")
+        result = subprocess.run(
+            [sys.executable, str(project / "__main__.py")],
+            cwd=PROJECT_DIR,
+            env={**os.environ, "PYTHONPATH": os.pathsep.join([str(PROJECT_DIR), os.environ.get("PYTHONPATH", "")])},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert (result.returncode, result.stdout) == (2, "")
+        assert result.stderr.startswith("__main__.py is the Pulumi program: the Pulumi CLI runs it")

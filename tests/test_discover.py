@@ -53,7 +53,7 @@ def test_it_says_what_the_first_deploy_will_change(legacy, capsys):
     changes = {
         item["entry"]["orgId"]: " | ".join(item["changes"]) for item in json.loads(capsys.readouterr().out)["tenants"]
     }
-    assert "removes 2 bucket-policy statement(s) naming a user as principal" in changes["oldgallery"]
+    assert "removes 2 bucket-policy statements naming a user as principal" in changes["oldgallery"]
     assert "turns on versioning" in changes["oldgallery"]
     assert '("Action": "*")' in changes["oldapp"]
     assert "removes the inline policy 'upload' from rms_oldorders" in changes["oldorders"]

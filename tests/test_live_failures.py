@@ -7,6 +7,7 @@ from botocore.awsrequest import AWSResponse
 from botocore.config import Config
 
 from live.audit import run_audit
+from live.aws import Aws
 from live.check_names import run_check_names
 from live.discover import run_discover
 from live.restore import run_restore
@@ -109,3 +110,18 @@ def test_no_network(command, monkeypatch, capsys):
     session._session.set_default_client_config(Config(retries={"max_attempts": 1}, connect_timeout=2))
     assert COMMANDS[command]("http://127.0.0.1:9", session) == 2
     assert f"{command}: cannot reach AWS" in capsys.readouterr().err
+
+
+class TestRetries:
+    def test_throttling_is_retried_adaptively_ten_times_by_default(self, monkeypatch):
+        monkeypatch.delenv("AWS_MAX_ATTEMPTS", raising=False)
+        monkeypatch.delenv("AWS_RETRY_MODE", raising=False)
+        monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+        retries = Aws(boto3.session.Session(region_name="us-east-1")).client("s3").meta.config.retries
+        assert (retries["mode"], retries["total_max_attempts"]) == ("adaptive", 10)
+
+    def test_the_callers_own_retry_settings_win(self, monkeypatch):
+        monkeypatch.setenv("AWS_MAX_ATTEMPTS", "3")
+        monkeypatch.setenv("AWS_RETRY_MODE", "standard")
+        retries = Aws(boto3.session.Session(region_name="us-east-1")).client("s3").meta.config.retries
+        assert (retries["mode"], retries["total_max_attempts"]) == ("standard", 3)

@@ -47,6 +47,9 @@ from review.diff import whole_values
 from tests.conftest import run_stack
 from tests.test_workflows import pulumi_steps
 
+# Builds the policy pack's environment with uv and runs the pack's engine: `make test` only.
+pytestmark = pytest.mark.slow
+
 # pulumi/pulumi sdk/go/common/resource/plugin/rpc.go: how the engine marshals a value unknown in a preview.
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 NOT_THE_PROJECT = {".git", ".venv", "venv", ".tools", "__pycache__", ".mypy_cache", ".ruff_cache", ".pytest_cache"}

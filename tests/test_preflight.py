@@ -340,7 +340,7 @@ def test_a_log_bucket_moved_to_the_namespace_keeps_the_earlier_one_or_is_stopped
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["--stack", "nope", "--endpoint-url", "{endpoint}"], "no stack file Pulumi.nope.yaml"),
+        (["--stack", "nope", "--endpoint-url", "{endpoint}"], "no stack 'nope'; the stacks are prod, qa"),
         (["--stack", "qa", "--endpoint-url", "127.0.0.1:5000"], "is not a URL: give its scheme"),
         (["--stack", "qa", "--endpoint-url", ""], "is not a URL: give its scheme"),
     ],

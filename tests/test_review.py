@@ -97,7 +97,15 @@ class TestPlan:
 
     def test_an_unknown_stack_is_a_usage_error(self, capsys):
         assert main(["plan", "--stack", "staging"], project_dir=fixture_project()) == 2
-        assert "no stack file Pulumi.staging.yaml" in capsys.readouterr().err
+        assert capsys.readouterr().err == "plan: no stack 'staging'; the stacks are prod, qa\n"
+
+    def test_a_misspelt_stack_is_given_the_closest(self, capsys):
+        assert main(["plan", "--stack", "qaa"], project_dir=fixture_project()) == 2
+        assert capsys.readouterr().err == "plan: no stack 'qaa' (did you mean 'qa'?); the stacks are prod, qa\n"
+
+    def test_a_command_of_one_stack_given_all_says_so(self, capsys):
+        assert main(["audit", "--stack", "all"], project_dir=fixture_project()) == 2
+        assert capsys.readouterr().err == "audit: this command runs on one stack at a time: give one of prod, qa\n"
 
 
 class TestPlanAgainstABaseRevision:

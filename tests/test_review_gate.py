@@ -23,6 +23,9 @@ import yaml
 from cli.main import main
 from tests.conftest import FIXTURE_INPUTS, replace_in
 
+# Each case commits a scratch repository and plans the whole fleet at its base and head: `make test` only.
+pytestmark = pytest.mark.slow
+
 Edit = Callable[[Path], None]
 
 XMSQA1 = "  - orgId: xmsqa1\n    environment: qa\n"

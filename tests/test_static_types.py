@@ -9,7 +9,7 @@ of the components with one key misspelt in each provider input dictionary and ex
 import re
 import subprocess
 import sys
-from pathlib import Path
+from dataclasses import dataclass
 
 import pytest
 
@@ -34,39 +34,58 @@ MISSPELLINGS = {
 }
 
 
-def mypy(path: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "mypy", "--config-file", "pyproject.toml", "--no-error-summary", str(path)],
+@dataclass(frozen=True)
+class Probe:
+    source: str
+    result: str  # mypy's lines about this file
+
+
+@pytest.fixture(scope="module")
+def probes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Probe]:
+    """Each component as written and with its keys misspelt, type-checked in one mypy run (one load of
+    pulumi-aws's types, which is most of mypy's time)."""
+    folder = tmp_path_factory.mktemp("probes")
+    sources = {}
+    for component, misspellings in MISSPELLINGS.items():
+        written = (COMPONENTS / component).read_text()
+        misspelt = written
+        for right, wrong in misspellings.items():
+            assert misspelt.count(right) == 1, f"{right!r} is not in {component} once; update this test"
+            misspelt = misspelt.replace(right, wrong)
+        sources[f"written_{component}"] = written
+        sources[f"misspelt_{component}"] = misspelt
+    for name, source in sources.items():
+        (folder / name).write_text(source)
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "--config-file", "pyproject.toml", "--no-error-summary"]
+        + [str(folder / name) for name in sources],
         cwd=PROJECT_DIR,
         capture_output=True,
         text=True,
         check=False,
     )
+    assert result.returncode in (0, 1), result.stdout + result.stderr  # 2: mypy itself failed
+    return {
+        name: Probe(source, "\n".join(line for line in result.stdout.splitlines() if f"{name}:" in line))
+        for name, source in sources.items()
+    }
 
 
+@pytest.mark.xdist_group("mypy")
 @pytest.mark.parametrize("component", MISSPELLINGS)
-def test_a_misspelt_provider_input_key_fails_the_type_check(tmp_path, component):
+def test_a_misspelt_provider_input_key_fails_the_type_check(probes, component):
     misspellings = MISSPELLINGS[component]
-    source = (COMPONENTS / component).read_text()
-    for right, wrong in misspellings.items():
-        assert source.count(right) == 1, f"{right!r} is not in {component} once; update this test"
-        source = source.replace(right, wrong)
-    probe = tmp_path / "misspelt_component.py"
-    probe.write_text(source)
-    result = mypy(probe)
-    assert result.returncode == 1, result.stdout + result.stderr
-    error_lines = {int(line) for line in re.findall(r"misspelt_component\.py:(\d+): error", result.stdout)}
-    lines = source.splitlines()
+    probe = probes[f"misspelt_{component}"]
+    error_lines = {int(line) for line in re.findall(rf"misspelt_{re.escape(component)}:(\d+): error", probe.result)}
+    lines = probe.source.splitlines()
     misspelt = {n for n, text in enumerate(lines, 1) if any(wrong in text for wrong in misspellings.values())}
     assert len(misspelt) == len(misspellings)
     # mypy names the list item, argument or return value that holds the bad dictionary: at or above the key.
     for line in misspelt:
-        assert any(line - 8 <= error <= line for error in error_lines), f"no error for line {line}:\n{result.stdout}"
+        assert any(line - 8 <= error <= line for error in error_lines), f"no error for line {line}:\n{probe.result}"
 
 
+@pytest.mark.xdist_group("mypy")
 @pytest.mark.parametrize("component", MISSPELLINGS)
-def test_the_component_as_written_type_checks(tmp_path, component):
-    probe = tmp_path / "component.py"
-    probe.write_text((COMPONENTS / component).read_text())
-    result = mypy(probe)
-    assert result.returncode == 0, result.stdout + result.stderr
+def test_the_component_as_written_type_checks(probes, component):
+    assert probes[f"written_{component}"].result == ""

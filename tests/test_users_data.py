@@ -1,63 +1,55 @@
 """tenants.yaml, accounts.yaml and the stack files at the project root are the users' data, not fixtures.
 
-Onboarding a tenant is a one-line pull request; it must never need a test edited. This runs the whole
-suite on a copy of the repository whose tenants.yaml has had a tenant removed and another added, as a
-platform engineer would, and expects it to pass untouched.
+Onboarding a tenant is a one-line pull request; it must never need a test edited. So no test reads
+them: tests/conftest.py fails any test that opens one, in the test process or in a Python process it
+starts (tests/users_data_guard). These tests prove the guard sees each way in; they take back what it
+recorded, so that they themselves pass.
 """
 
-import os
-import shutil
+from __future__ import annotations
+
+import contextlib
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-import yaml
-
 from mock_runtime.runner import PROJECT_DIR
-from tenant_storage.stacks import read_stack_files
-
-INNER_RUN = "TENANT_STORAGE_INNER_TEST_RUN"
+from tests.conftest import users_data_opened
 
 
-def repository_copy(target: Path) -> Path:
-    listed = subprocess.run(
-        ["git", "-C", str(PROJECT_DIR), "ls-files", "-co", "--exclude-standard"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.splitlines()
-    for name in listed:
-        source = PROJECT_DIR / name
-        if source.is_file():
-            (target / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy(source, target / name)
-    return target
+def try_to_read(path: Path) -> None:
+    with contextlib.suppress(OSError):  # the guard sees the attempt, whether or not the file is there
+        path.read_text()
 
 
-def onboard_and_offboard(project: Path) -> None:
-    """Remove the first tenant and add a new one in an environment some stack hosts."""
-    path = project / "tenants.yaml"
-    document = yaml.safe_load(path.read_text()) or {}
-    tenants = list(document.get("tenants") or [])
-    hosted = [e for file in read_stack_files(project).values() if file.settings for e in file.settings.environments]
-    assert hosted, "no stack file of the repository hosts an environment"
-    existing = {str(tenant.get("orgId")) for tenant in tenants if isinstance(tenant, dict)}
-    new_org = next(f"onboarding-check-{n}" for n in range(len(existing) + 1) if f"onboarding-check-{n}" not in existing)
-    document["tenants"] = [*tenants[1:], {"orgId": new_org, "environment": hosted[0].value}]
-    path.write_text(yaml.safe_dump(document, sort_keys=False))
+def test_reading_the_root_registry_is_seen():
+    try_to_read(PROJECT_DIR / "tenants.yaml")
+    assert users_data_opened() == [str(PROJECT_DIR / "tenants.yaml")]
 
 
-@pytest.mark.skipif(os.environ.get(INNER_RUN) == "1", reason="this is the inner run")
-def test_the_suite_passes_after_a_tenant_is_added_and_another_removed(tmp_path):
-    project = repository_copy(tmp_path / "repo")
-    onboard_and_offboard(project)
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", "-k", "not bombs and not static_types"],
-        cwd=project,
-        env={**os.environ, INNER_RUN: "1"},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+def test_a_stack_file_nobody_listed_is_seen_too():
+    try_to_read(PROJECT_DIR / "Pulumi.staging-eu.yaml")
+    assert users_data_opened() == [str(PROJECT_DIR / "Pulumi.staging-eu.yaml")]
+
+
+def test_a_relative_path_or_a_link_to_the_data_is_seen(tmp_path, monkeypatch):
+    link = tmp_path / "innocent.yaml"
+    link.symlink_to(PROJECT_DIR / "accounts.yaml")
+    monkeypatch.chdir(PROJECT_DIR)
+    try_to_read(Path("accounts.yaml"))
+    try_to_read(tmp_path / "tenants.yaml")  # a registry of the same name elsewhere is a test's own
+    with contextlib.suppress(OSError):
+        link.open().close()
+    assert users_data_opened() == [str(PROJECT_DIR / "accounts.yaml")] * 2
+
+
+def test_a_python_process_a_test_starts_is_seen():
+    code = "import contextlib, pathlib, sys\nwith contextlib.suppress(OSError): pathlib.Path(sys.argv[1]).read_bytes()"
+    subprocess.run([sys.executable, "-c", code, str(PROJECT_DIR / "Pulumi.qa.yaml")], check=True)
+    assert users_data_opened() == [str(PROJECT_DIR / "Pulumi.qa.yaml")]
+
+
+def test_the_fixture_project_is_not_the_users_data(project):
+    for name in ("tenants.yaml", "accounts.yaml", "Pulumi.qa.yaml"):
+        (project / name).read_text()
+    assert users_data_opened() == []
