@@ -11,7 +11,7 @@ UV := $(or $(shell command -v uv 2>/dev/null),.tools/uv/bin/uv)
 export UV_PYTHON_DOWNLOADS := never
 POLICY_EXPORT := $(UV) export --locked --only-group policy --no-emit-project --format requirements-txt --no-header --quiet
 
-.PHONY: help install policy-pack plan test check lint typecheck inputs lock python-version
+.PHONY: help install policy-pack plan test suite check lint typecheck inputs lock python-version
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F '\t' '{ printf "  make %-10s %s\n", $$1, $$2 }'
@@ -65,7 +65,11 @@ inputs: $(VENV)/.synced ## validate and plan your tenants.yaml, accounts.yaml an
 # The suite runs on every core; tests that share one expensive setup (a mypy run) stay on one worker.
 PYTEST := $(BIN)/python -m pytest -n auto --dist loadgroup
 
-test: lint typecheck inputs ## lint, type-check, check your inputs, run the whole test suite (what CI runs)
+# The type check (one core) runs beside the suite: a cold mypy takes about a minute on its own.
+test: lint inputs ## lint, type-check, check your inputs, run the whole test suite (what CI runs)
+	@$(MAKE) --no-print-directory -j2 typecheck suite
+
+suite: $(VENV)/.synced ## the whole test suite alone
 	$(PYTEST)
 
 check: lint typecheck ## the inner loop: lint, type-check, and the fast tests (not the emulator's or the slow ones)

@@ -14,12 +14,13 @@ def validation_problems(project_dir: Path) -> list[Problem]:
     stack_files = read_stack_files(project_dir)
     if not stack_files:
         return [Problem(TENANTS_FILE, f"no Pulumi.<stack>.yaml stack file in {project_dir}")]
-    problems: dict[str, Problem] = {}
+    problems: dict[str, Problem] = {}  # each line once, in the order found
     for stack, stack_file in stack_files.items():
         try:
             load_stack_inputs(project_dir, stack, stack_file.values)
         except InvalidInput as error:
-            problems.update((str(problem), problem) for problem in error.problems if str(problem) not in problems)
+            for problem in error.problems:
+                problems.setdefault(str(problem), problem)
     return list(problems.values())
 
 

@@ -36,9 +36,13 @@ class InvalidInput(Exception):
 
     def __init__(self, problems: Iterable[Problem]) -> None:
         self.problems: tuple[Problem, ...] = tuple(problems)
+        super().__init__(self.problems)
+
+    def __str__(self) -> str:
+        # Built when shown, not when raised: a registry of a million bad entries is refused per stack.
         count = len(self.problems)
         header = f"{count} problem{'s' if count != 1 else ''} in the tenant-storage inputs; nothing was deployed:"
-        super().__init__("\n".join([header, *(f"  - {problem}" for problem in self.problems)]))
+        return "\n".join([header, *(f"  - {problem}" for problem in self.problems)])
 
 
 def raise_if_any(problems: Iterable[Problem]) -> None:

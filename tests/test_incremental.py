@@ -43,7 +43,7 @@ changes = st.lists(
 )
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(changes)
 def test_the_incremental_plan_reports_what_the_full_plan_reports(capsys, registry_changes):
     with tempfile.TemporaryDirectory() as scratch:

@@ -80,7 +80,7 @@ class TestChildResourceNames:
     labels = st.one_of(st.just(naming.DEFAULT_KEY_LABEL), org_ids.filter(lambda label: len(label) <= 32))
 
     @given(org_ids, labels, org_ids, labels)
-    @settings(max_examples=3000)
+    @settings(max_examples=1000)
     def test_access_key_names_are_injective_over_valid_labels(self, org_a, label_a, org_b, label_b):
         valid = [label for label in (label_a, label_b) if naming.ACCESS_KEY_PART not in label or label == "initial"]
         assume(len(valid) == 2)

@@ -84,7 +84,7 @@ def git(repo: Path, *args: str) -> None:
     subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(registry_edits, qa_settings, qa_settings)
 def test_every_lost_bucket_or_key_is_data_loss_and_every_anonymous_gain_is_newly_public(edits, before, after):
     with tempfile.TemporaryDirectory() as scratch:

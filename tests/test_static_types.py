@@ -6,9 +6,11 @@ and fail only at `pulumi up`. pulumi-aws types each input dictionary (`*ArgsDict
 of the components with one key misspelt in each provider input dictionary and expects an error for each.
 """
 
+import ast
 import re
 import subprocess
 import sys
+import tomllib
 from dataclasses import dataclass
 
 import pytest
@@ -89,3 +91,56 @@ def test_a_misspelt_provider_input_key_fails_the_type_check(probes, component):
 @pytest.mark.parametrize("component", MISSPELLINGS)
 def test_the_component_as_written_type_checks(probes, component):
     assert probes[f"written_{component}"].result == ""
+
+
+def followed_pulumi_aws_modules() -> set[str]:
+    """The pulumi_aws modules mypy's configuration follows (checks), from pyproject.toml."""
+    overrides = tomllib.loads((PROJECT_DIR / "pyproject.toml").read_text())["tool"]["mypy"]["overrides"]
+    return {
+        module.removesuffix(".*")
+        for override in overrides
+        if override.get("follow_imports") == "normal"
+        for module in override["module"]
+        if module.startswith("pulumi_aws")
+    }
+
+
+def pulumi_aws_modules_used(source: str) -> set[str]:
+    """Every pulumi_aws package and root function the code reaches: `aws.s3.Bucket`, `aws.get_caller_identity()`,
+    `import pulumi_aws.iam`, whatever name the package is imported as."""
+    tree = ast.parse(source)
+    aliases = {
+        alias.asname or alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import)
+        for alias in node.names
+        if alias.name == "pulumi_aws"
+    }
+    used = {
+        alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import)
+        for alias in node.names
+        if alias.name.startswith("pulumi_aws.")
+    }
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in aliases:
+            member = node.attr
+            used.add(f"pulumi_aws.{member}" if member.islower() else "pulumi_aws")
+    return used
+
+
+def test_every_pulumi_aws_package_the_code_uses_is_type_checked():
+    sources = [
+        path
+        for path in PROJECT_DIR.rglob("*.py")
+        if not {".venv", "venv", ".tools"} & set(path.relative_to(PROJECT_DIR).parts)
+    ]
+    used = set().union(*(pulumi_aws_modules_used(path.read_text()) for path in sources))
+    assert {"pulumi_aws.s3", "pulumi_aws.iam"} <= used  # the scan sees the components
+    # A package mypy skips is Any to it: a misspelt key in that service's inputs would pass.
+    assert used - followed_pulumi_aws_modules() == set(), "add them to the pulumi_aws overrides in pyproject.toml"
+
+
+def test_the_scan_finds_a_package_used_under_another_name():
+    assert pulumi_aws_modules_used("import pulumi_aws as cloud\ncloud.sqs.Queue('q')") == {"pulumi_aws.sqs"}
