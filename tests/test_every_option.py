@@ -19,6 +19,9 @@ import pytest
 from cli.main import build_parser, main
 from tests.conftest import make_project
 
+# Hundreds of command lines, a few of them planning the fleet: `make test` only.
+pytestmark = pytest.mark.slow
+
 UNREACHABLE = "http://127.0.0.1:9"
 # Values no option accepts as meaningful: empty, a NUL byte, control characters, a path that cannot be,
 # a negative number, an enormous one, and a string of a megabyte.

@@ -108,6 +108,7 @@ class TestPlan:
         assert capsys.readouterr().err == "audit: this command runs on one stack at a time: give one of prod, qa\n"
 
 
+@pytest.mark.slow  # each commits a scratch repository and plans both revisions: `make test` only
 class TestPlanAgainstABaseRevision:
     def test_no_change_is_an_empty_diff(self, repo, capsys):
         status, document = plan_json(capsys, "--base", "HEAD", project_dir=repo)

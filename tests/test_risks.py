@@ -13,6 +13,9 @@ import pytest
 from cli.main import main
 from tests.conftest import replace_in, with_settings
 
+# Each test commits a scratch repository and plans both revisions: `make test` only.
+pytestmark = pytest.mark.slow
+
 XMSQA1 = "  - orgId: xmsqa1\n    environment: qa\n"
 
 
