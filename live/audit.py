@@ -27,6 +27,7 @@ from policy.tenant_storage_rules import ACCESS_KEY, BUCKET, ENCRYPTION, LIFECYCL
 from policy.tenant_storage_rules import BUCKET_LOGGING as LOGGING
 from review.plan import ResourcePlan, StackPlan, TenantPlan, plan_stack
 from tenant_storage import naming
+from tenant_storage.yaml_reader import as_written
 
 UNUSED_KEY_DAYS = 45  # Security Hub IAM.22
 
@@ -106,7 +107,9 @@ class Auditor:
         for key in ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"):
             wanted = declared_block.get(key[0].lower() + key[1:])
             if wanted is not None and bool(live_block.get(key)) != bool(wanted):
-                self.finding(org, "public-access-block", f"{bucket}: {key} is {live_block.get(key)}, declared {wanted}")
+                live_value = "on" if live_block.get(key) else "off" if key in live_block else "not set"
+                declared = "on" if wanted else "off"
+                self.finding(org, "public-access-block", f"{bucket}: {key} is {live_value}, declared {declared}")
 
         declared_rule = (_declared(resources, ENCRYPTION).get("rules") or [{}])[0]
         wanted_algorithm = (declared_rule.get("applyServerSideEncryptionByDefault") or {}).get("sseAlgorithm")
@@ -117,7 +120,9 @@ class Auditor:
         live_algorithm = (live_rules[0].get("ApplyServerSideEncryptionByDefault") or {}).get("SSEAlgorithm")
         if wanted_algorithm and live_algorithm != wanted_algorithm:
             self.finding(
-                org, "encryption", f"{bucket}: default encryption is {live_algorithm}, declared {wanted_algorithm}"
+                org,
+                "encryption",
+                f"{bucket}: default encryption is {live_algorithm or 'not set'}, declared {wanted_algorithm}",
             )
 
         if s3.get_bucket_versioning(Bucket=bucket).get("Status") != "Enabled":
@@ -157,7 +162,7 @@ class Auditor:
             tags = {}
         for key, value in (_declared(resources, BUCKET).get("tags") or {}).items():
             if tags.get(key) != value:
-                self.finding(org, "tags", f"{bucket}: tag {key} is {tags.get(key)!r}, declared {value!r}")
+                self.finding(org, "tags", f"{bucket}: tag {key} is {as_written(tags.get(key))}, declared {value!r}")
 
     def audit_noncurrent_retention(
         self, org: str, bucket: str, declared_rules: list[dict[str, Any]], live_rules: list[dict[str, Any]]
@@ -193,11 +198,14 @@ class Auditor:
             return
         tags = {t["Key"]: t["Value"] for t in iam.list_user_tags(UserName=user).get("Tags", [])}
         if bucket and tags.get("TenantBucket") != bucket:
-            self.finding(org, "user", f"{user}: tag TenantBucket is {tags.get('TenantBucket')!r}, not {bucket!r}")
+            tagged = as_written(tags.get("TenantBucket"))
+            self.finding(org, "user", f"{user}: tag TenantBucket is {tagged}, not {bucket!r}")
         groups = sorted(g["GroupName"] for g in iam.list_groups_for_user(UserName=user)["Groups"])
         wanted = [naming.group_name(self.context.settings.stack, tenant.profile)]
         if groups != wanted:
-            self.finding(org, "user-groups", f"{user}: groups {groups}, declared {wanted}")
+            self.finding(
+                org, "user-groups", f"{user}: groups {', '.join(groups) or 'none'}, declared {', '.join(wanted)}"
+            )
         for name in iam.list_user_policies(UserName=user)["PolicyNames"]:
             self.finding(org, "user-policies", f"{user}: inline policy {name!r} granted by hand (IAM.2)")
         for attached in iam.list_attached_user_policies(UserName=user)["AttachedPolicies"]:

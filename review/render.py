@@ -11,6 +11,7 @@ from review.diff import ACTIONS, ResourceChange, StackDiff
 from review.plan import StackPlan, TenantPlan
 from review.risks import Risk, summary_counts
 from tenant_storage.naming import ACCOUNT_REGIONAL_NAMESPACE
+from tenant_storage.yaml_reader import as_written
 
 INCREMENTAL_NOTE = (
     "incremental: only tenants.yaml changed, so only the tenants that changed were planned, at both revisions "
@@ -162,7 +163,8 @@ def _diff_lines(plan: StackPlan, diff: StackDiff, detail: bool = True) -> list[s
         lines.append(f"to retire {retirement.org_id}, deliberately (the tool never deletes tenant data):")
         lines += [f"  {n}. {step}" for n, step in enumerate(retirement.steps(diff.stack), 1)]
     lines += [
-        f"tenant changed: {org_id}: " + "; ".join(f"{name} {old!r} -> {new!r}" for name, (old, new) in changes.items())
+        f"tenant changed: {org_id}: "
+        + "; ".join(f"{name} {as_written(old)} -> {as_written(new)}" for name, (old, new) in changes.items())
         for org_id, changes in diff.tenants_changed.items()
     ]
     tenants, resources = change_counts(plan, diff)

@@ -62,6 +62,11 @@ def did_you_mean(value: str, known: Sequence[str]) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
+def not_one_of(value: str, allowed: Sequence[str]) -> str:
+    """The message for a value outside its choices: the choices, and the closest one."""
+    return f"{quoted(value)} is not one of {', '.join(allowed)}{did_you_mean(value, allowed)}"
+
+
 def quoted(value: str, limit: int = 60) -> str:
     """`value` as a message shows what a user typed: quoted, control characters escaped, a long one cut."""
     return repr(value if len(value) <= limit else value[:limit] + "...")

@@ -24,7 +24,7 @@ from pydantic import (
 )
 
 from tenant_storage import naming
-from tenant_storage.errors import InvalidInput, Problem, did_you_mean
+from tenant_storage.errors import InvalidInput, Problem, did_you_mean, not_one_of
 from tenant_storage.regions import account_regional_namespace_problem
 from tenant_storage.yaml_reader import (
     Mapping,
@@ -350,10 +350,15 @@ def _field_message(detail: Any, item: Mapping) -> str:
     if kind == "string_pattern_mismatch":
         return naming.org_id_problems(value)[0]
     if kind == "enum":
-        allowed = ", ".join(member.value for member in (Environment if field == "environment" else Profile))
-        return f"{value!r} is not one of {allowed}"
+        allowed = [member.value for member in (Environment if field == "environment" else Profile)]
+        return (
+            not_one_of(value, allowed)
+            if isinstance(value, str)
+            else f"{yaml_repr(value)} is not one of {', '.join(allowed)}"
+        )
     if kind == "bool_type":
-        return f"must be true or false, not the {yaml_type(value)} {yaml_repr(value)}"
+        found = "empty (null)" if value is None else f"the {yaml_type(value)} {yaml_repr(value)}"
+        return f"must be true or false, not {found}"
     return str(detail["msg"])
 
 

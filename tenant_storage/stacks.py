@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from tenant_storage import naming
-from tenant_storage.errors import InvalidInput, Problem, did_you_mean, quoted
+from tenant_storage.errors import InvalidInput, Problem, did_you_mean, not_one_of, quoted
 from tenant_storage.naming import GLOBAL_NAMESPACE
 from tenant_storage.regions import (
     COMMERCIAL,
@@ -69,6 +69,8 @@ CONFIG_KEYS = (
     ACCESS_LOG_BUCKET_NAMESPACE,
     RETAINED_ACCESS_LOG_BUCKET_NAMESPACE,
 )
+# The stack's own settings (CONFIG_KEYS also holds the provider's region and allowed accounts).
+SETTINGS = CONFIG_KEYS[2:]
 
 # Provider settings that can send the AWS calls elsewhere or skip checking who the caller is: the live
 # caller check (`get_caller_identity`) is only proof when it reaches the real STS, so they are refused
@@ -217,9 +219,7 @@ def parse_stack_settings(
     key_age_days = days(ACCESS_KEY_MAX_AGE_DAYS, DEFAULT_ACCESS_KEY_MAX_AGE_DAYS)
     private_encryption = values.get(PRIVATE_BUCKET_ENCRYPTION) or "sse-kms"
     if private_encryption not in PRIVATE_BUCKET_ENCRYPTIONS:
-        problem(
-            PRIVATE_BUCKET_ENCRYPTION, f"{private_encryption!r} is not one of {', '.join(PRIVATE_BUCKET_ENCRYPTIONS)}"
-        )
+        problem(PRIVATE_BUCKET_ENCRYPTION, not_one_of(private_encryption, PRIVATE_BUCKET_ENCRYPTIONS))
 
     for key in CONFIG_KEYS:
         if values.get(key) == "":
@@ -229,7 +229,7 @@ def parse_stack_settings(
     def namespace_setting(key: str, default: str) -> str:
         namespace = values.get(key) or default
         if namespace not in naming.BUCKET_NAMESPACES:
-            problem(key, f"{namespace!r} is not one of {', '.join(naming.BUCKET_NAMESPACES)}")
+            problem(key, not_one_of(namespace, naming.BUCKET_NAMESPACES))
             return default
         if namespace == naming.ACCOUNT_REGIONAL_NAMESPACE and values.get(key) is not None:
             if len(account_ids or []) > 1:
@@ -287,7 +287,7 @@ def parse_stack_settings(
 
     credential_store = values.get(CREDENTIAL_STORE) or "none"
     if credential_store not in CREDENTIAL_STORES:
-        problem(CREDENTIAL_STORE, f"{credential_store!r} is not one of {', '.join(CREDENTIAL_STORES)}")
+        problem(CREDENTIAL_STORE, not_one_of(credential_store, CREDENTIAL_STORES))
 
     if problems:
         raise InvalidInput(problems)
@@ -336,7 +336,7 @@ def _environments(text: str | None, problem: Callable[[str, str], None]) -> tupl
     known = [member.value for member in Environment]
     unknown = [name for name in names if name not in known]
     for name in unknown:
-        problem(ENVIRONMENTS, f"{name!r} is not one of {', '.join(known)}")
+        problem(ENVIRONMENTS, not_one_of(name, known))
     if unknown:
         return ()
     if len(set(names)) != len(names):
@@ -421,7 +421,7 @@ def read_stack_file(path: Path) -> StackFile:
     unknown += [
         Problem(
             path.name,
-            f"unknown setting; known settings are {', '.join(CONFIG_KEYS[2:])}",
+            f"unknown setting{did_you_mean(str(key), SETTINGS)}; known settings are {', '.join(SETTINGS)}",
             line=key_lines.get(key),
             field=key,
         )

@@ -179,11 +179,21 @@ def duplicate_key_problems(
 
 
 def yaml_repr(value: Any) -> str:
+    """A value as a user wrote it, or would: `true`, `null`, `2026-11-30`, `'acme'`, `[a, b]` (never Python's)."""
+    if value is None:
+        return "null"
     if isinstance(value, bool):
         return str(value).lower()
     if isinstance(value, datetime.date):
         return value.isoformat()
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(yaml_repr(item) for item in value) + "]"
     return repr(value)
+
+
+def as_written(value: Any) -> str:
+    """A setting's value in a message about a change or a drift: `not set` for none, else as YAML writes it."""
+    return "not set" if value is None else yaml_repr(value)
 
 
 def yaml_type(value: Any) -> str:

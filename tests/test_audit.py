@@ -208,6 +208,24 @@ def test_an_extra_key_is_named_by_its_id_for_the_delete(deployed, capsys):
     assert any("access keys, 1 declared (a legacy key?): " in m and f"{extra} (made " in m for m in messages), messages
 
 
+def test_drift_is_said_in_the_words_of_s3_and_yaml_not_python(deployed, capsys):
+    s3, iam = client(deployed, "s3"), client(deployed, "iam")
+    s3.delete_public_access_block(Bucket="fusion-rms-xmsqa2")
+    s3.delete_bucket_tagging(Bucket="fusion-rms-xmsqa2")
+    iam.remove_user_from_group(GroupName="tenant-storage-qa-app-storage", UserName="rms_xmsqa2")
+    iam.untag_user(UserName="rms_xmsqa2", TagKeys=["TenantBucket"])
+    assert audit(deployed, "--format", "json") == 1
+    messages: dict[str, list[str]] = {}
+    for finding in json.loads(capsys.readouterr().out)["findings"]:
+        messages.setdefault(finding["check"], []).append(finding["message"])
+    assert "fusion-rms-xmsqa2: BlockPublicAcls is not set, declared on" in messages["public-access-block"]
+    assert "fusion-rms-xmsqa2: tag OrgId is not set, declared 'xmsqa2'" in messages["tags"]
+    assert messages["user-groups"] == ["rms_xmsqa2: groups none, declared tenant-storage-qa-app-storage"]
+    assert messages["user"] == ["rms_xmsqa2: tag TenantBucket is not set, not 'fusion-rms-xmsqa2'"]
+    for message in (message for found in messages.values() for message in found):
+        assert not {"None", "[]", "['", "True", "False"} & set(message.replace(",", " ").split()), message
+
+
 def test_orphans_and_missing_tenants_are_reported(moto_server, monkeypatch, capsys):
     reset_emulator(moto_server)
     use_account(monkeypatch, moto_server, QA_ACCOUNT)

@@ -160,6 +160,20 @@ def test_an_option_of_base_without_base_is_a_usage_error(option, capsys):
     assert f"error: {option[0]} needs --base" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("line", "hint"),
+    [
+        ("  tenant-storage:protectBucket: true\n", "unknown setting (did you mean 'tenant-storage:protectBuckets'?)"),
+        ("  tenant-storage:bucketNamespace: account_regional\n", "(did you mean 'account-regional'?)"),
+    ],
+)
+def test_a_misspelt_setting_or_value_gets_the_closest(project, capsys, line, hint):
+    path = project / "Pulumi.qa.yaml"
+    path.write_text(path.read_text().replace("config:\n", "config:\n" + line, 1))
+    assert main(["validate"], project_dir=project) == 1
+    assert hint in capsys.readouterr().out
+
+
 class TestRunTheWrongWay:
     def test_a_python_without_the_dependencies_is_told_which_to_use(self):
         # `-S` hides site-packages: the system Python a user may run `python3 -m cli` with.

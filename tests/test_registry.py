@@ -50,6 +50,17 @@ class TestFieldMistakes:
         assert "field 'environment': 'prod' is not one of production, staging, qa, development, demo" in problems[0]
         assert "field 'profile': 'gallery' is not one of media-gallery, app-storage, upload-only" in problems[1]
 
+    def test_a_misspelt_value_gets_the_closest_allowed_one(self):
+        problems = problems_in("tenants:\n  - orgId: a\n    environment: prodution\n    profile: media_gallery\n")
+        assert problems[0].endswith(
+            "'prodution' is not one of production, staging, qa, development, demo (did you mean 'production'?)"
+        )
+        assert problems[1].endswith("(did you mean 'media-gallery'?)")
+
+    def test_an_empty_boolean_is_said_to_be_empty(self):
+        [problem] = problems_in("tenants:\n  - orgId: a\n    environment: qa\n    randomSuffix:\n")
+        assert problem.endswith("field 'randomSuffix': must be true or false, not empty (null)")
+
     def test_random_suffix_must_be_a_boolean(self):
         [problem] = problems_in("tenants:\n  - orgId: a\n    environment: qa\n    randomSuffix: 'yes'\n")
         assert "field 'randomSuffix': must be true or false, not the string 'yes'" in problem
