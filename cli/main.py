@@ -21,7 +21,20 @@ EXIT_CODES = """exit status:
      a bucket name is taken (check-names), undeclared resources (discover) or drift (audit)
   2  could not run: a usage or git error, no AWS credentials, throttling, no Pulumi CLI
   3  (plan --base) a risk of a --fail-on class: data-loss, protection-removed, credentials-revoked,
-     newly-public, stack-removed, account-changed by default"""
+     newly-public, stack-removed, account-changed by default
+each command's --help lists its own"""
+
+LIVE_COULD_NOT_RUN = "could not run: a usage error, no AWS credentials, the wrong account, access denied, throttling"
+
+
+def exit_status(*codes: tuple[int, str]) -> str:
+    """A command's own exit statuses, for its --help."""
+    import textwrap
+
+    return "exit status:\n" + "\n".join(
+        textwrap.fill(meaning, 100, initial_indent=f"  {code}  ", subsequent_indent="     ") for code, meaning in codes
+    )
+
 
 PLAN_HELP = f"""\
 Run the real program for each stack under Pulumi's mock monitor, with the stack's own
@@ -38,7 +51,18 @@ examples:
   tenant-storage plan --base origin/main --format markdown >> "$GITHUB_STEP_SUMMARY"
   tenant-storage plan --base origin/main --fail-on data-loss,newly-public
 
-{EXIT_CODES}"""
+{
+    exit_status(
+        (0, "every stack planned, nothing refused"),
+        (1, "an input is invalid (every problem is printed) or a mandatory policy-pack rule is broken"),
+        (2, "could not run: a usage error, an unknown stack, a base revision git cannot read"),
+        (
+            3,
+            "with --base: a risk of a --fail-on class (by default data-loss, protection-removed, credentials-revoked, "
+            "newly-public, stack-removed, account-changed)",
+        ),
+    )
+}"""
 
 STACKS_HELP = f"""\
 List every stack file with its class (production-class stacks deploy behind the `production`
@@ -48,7 +72,7 @@ examples:
   tenant-storage stacks
   tenant-storage stacks --format json
 
-{EXIT_CODES}"""
+{exit_status((0, "listed"), (1, "a stack file is invalid (`tenant-storage validate` says why)"))}"""
 
 VALIDATE_HELP = f"""\
 Check tenants.yaml, accounts.yaml and every stack file, all problems at once, without loading the
@@ -58,7 +82,7 @@ needs AWS: `plan` and `pulumi preview` do.
 example:
   tenant-storage validate
 
-{EXIT_CODES}"""
+{exit_status((0, "every input is valid"), (1, "an input is invalid: every problem is printed"))}"""
 
 CHECK_NAMES_HELP = f"""\
 Ask S3 about every bucket name the stack would create: `ours` (this account's ListBuckets lists it),
@@ -73,7 +97,13 @@ examples:
   tenant-storage check-names --stack all
   tenant-storage check-names --stack qa --endpoint-url http://127.0.0.1:5000
 
-{EXIT_CODES}"""
+{
+    exit_status(
+        (0, "every name is ours or free"),
+        (1, "a name is taken (the entry to paste is printed)"),
+        (2, LIVE_COULD_NOT_RUN),
+    )
+}"""
 
 DISCOVER_HELP = f"""\
 Find the buckets (named with the stack's prefix or tagged OrgId) and IAM users (named with its user
@@ -85,7 +115,13 @@ examples:
   tenant-storage discover --stack qa
   tenant-storage discover --stack prod --format json
 
-{EXIT_CODES}"""
+{
+    exit_status(
+        (0, "nothing undeclared"),
+        (1, "undeclared buckets or users (their entries are printed)"),
+        (2, LIVE_COULD_NOT_RUN),
+    )
+}"""
 
 AUDIT_HELP = f"""\
 Compare the live account with what the stack declares, per tenant: the bucket and its settings
@@ -98,7 +134,13 @@ examples:
   tenant-storage audit --stack qa
   tenant-storage audit --stack prod --format markdown >> "$GITHUB_STEP_SUMMARY"
 
-{EXIT_CODES}"""
+{
+    exit_status(
+        (0, "the account is as declared"),
+        (1, "drift or orphans (each finding names its tenant)"),
+        (2, LIVE_COULD_NOT_RUN),
+    )
+}"""
 
 CREDENTIALS_HELP = f"""\
 Print a tenant's app variables (BUCKET_NAME, AWS_KEY, AWS_SECRET, AWS_REGION) as shell assignments,
@@ -109,7 +151,12 @@ examples:
   tenant-storage credentials xmsqa1 --stack qa
   tenant-storage credentials xmsqa1 --stack qa --label 2026-11
 
-{EXIT_CODES}"""
+{
+    exit_status(
+        (0, "printed"),
+        (2, "could not run: an unknown stack or tenant, no Pulumi CLI, not logged in to the backend"),
+    )
+}"""
 
 RESTORE_HELP = """\
 Bring every object of a tenant's bucket under --prefix back to its state at --to (ISO 8601 with a
@@ -161,7 +208,13 @@ examples:
   tenant-storage preflight --stack qa
   tenant-storage preflight --stack prod --format json
 
-{EXIT_CODES}"""
+{
+    exit_status(
+        (0, "nothing AWS would refuse"),
+        (1, "findings, each with its tenant and its fix"),
+        (2, LIVE_COULD_NOT_RUN),
+    )
+}"""
 
 CI_ROLES_HELP = f"""\
 Print the roles the workflows assume in the stack's account (preview, deploy, audit): for each, the
@@ -175,7 +228,12 @@ examples:
   tenant-storage ci-roles --stack qa
   tenant-storage ci-roles --stack prod --format json --repository my-org/tenant-storage
 
-{EXIT_CODES}"""
+{
+    exit_status(
+        (0, "printed"),
+        (2, "could not run: an unknown stack, a stack of several accounts, no workflow assumes a role"),
+    )
+}"""
 
 
 def version() -> str:

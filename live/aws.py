@@ -166,11 +166,6 @@ def run_command(command: str, body: Callable[[], int], access: str = READ_ACCESS
         return 2
 
 
-def counted(number: int, noun: str) -> str:
-    """`1 key`, `2 keys`, `1,500 keys`: a count for people, in the messages of every live command."""
-    return f"{number:,} {noun}{'' if number == 1 else 's'}"
-
-
 def human_bytes(count: int) -> str:
     """A size (or a change of size) for people, in binary units: `512 B`, `-1.5 GiB`."""
     size = float(abs(count))

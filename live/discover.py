@@ -22,8 +22,9 @@ from typing import Any
 
 import yaml
 
-from live.aws import Aws, StackContext, counted, load_stack, run_command, verify_account
+from live.aws import Aws, StackContext, load_stack, run_command, verify_account
 from tenant_storage import naming
+from tenant_storage.errors import counted
 from tenant_storage.registry import Profile, load_registry
 
 _USER_ARN = re.compile(r"arn:aws[a-z-]*:iam::[0-9]{12}:user/(?:.*/)?(?P<name>[^/]+)")

@@ -34,9 +34,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from live.aws import Aws, StackContext, counted, load_stack, run_command, verify_account
+from live.aws import Aws, StackContext, load_stack, run_command, verify_account
 from live.check_names import is_managed
 from tenant_storage import naming
+from tenant_storage.errors import counted
 from tenant_storage.registry import Profile, Tenant
 from tenant_storage.stacks import ACCESS_LOG_BUCKET_NAMESPACE, RETAINED_ACCESS_LOG_BUCKET_NAMESPACE
 

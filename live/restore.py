@@ -30,7 +30,6 @@ from live.aws import (
     THROTTLING_CODES,
     Aws,
     CommandFailed,
-    counted,
     human_bytes,
     load_stack,
     printable,
@@ -38,7 +37,7 @@ from live.aws import (
     verify_account,
 )
 from tenant_storage import naming
-from tenant_storage.errors import quoted
+from tenant_storage.errors import counted, quoted
 from tenant_storage.registry import Tenant
 from tenant_storage.restore import (
     ACTION_TEXT,

@@ -23,9 +23,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from live.aws import Aws, CommandFailed, StackContext, counted, human_bytes, load_stack, run_command, verify_account
+from live.aws import Aws, CommandFailed, StackContext, human_bytes, load_stack, run_command, verify_account
 from tenant_storage import naming
 from tenant_storage.accounts import caller_problems
+from tenant_storage.errors import counted
 from tenant_storage.stacks import stack_names
 from tenant_storage.usage import GROWTH_DAYS, UsageReport, daily_series, tag_values, tenant_usage
 

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 from review.diff import ACTIONS, ResourceChange, StackDiff
 from review.plan import StackPlan, TenantPlan
 from review.risks import Risk, summary_counts
+from tenant_storage.errors import counted
 from tenant_storage.naming import ACCOUNT_REGIONAL_NAMESPACE
 from tenant_storage.yaml_reader import as_written
 
@@ -189,12 +190,20 @@ DETAIL_HINT = "(tenant-storage plan --detail shows each tenant's policies and re
 def render_text(plans: Sequence[StackPlan], diffs: Sequence[StackDiff], detail: bool = True) -> str:
     diff_by_stack = {diff.stack: diff for diff in diffs}
     out: list[str] = []
+    said: dict[str, str] = {}  # a problem -> the stack it was listed under: shared inputs are listed once
     for plan in plans:
         if plan.refused:
-            out += [f"stack {plan.stack}: refused, {len(plan.errors)} problems; nothing would be deployed"]
-            out += [f"  - {error}" for error in plan.errors] + [""]
+            out += [f"stack {plan.stack}: refused, {counted(len(plan.errors), 'problem')}; nothing would be deployed"]
+            out += [f"  - {error}" for error in plan.errors if error not in said]
+            if again := sorted({said[error] for error in plan.errors if error in said}):
+                repeated = sum(error in said for error in plan.errors)
+                out.append(f"  - and {counted(repeated, 'problem')} listed under stack {', '.join(again)} above")
+            said.update((error, plan.stack) for error in plan.errors if error not in said)
+            out.append("")
             continue
-        out.append(f"stack {plan.stack}: {plan.tenant_count} tenants, {plan.resource_count} resources")
+        out.append(
+            f"stack {plan.stack}: {counted(plan.tenant_count, 'tenant')}, {counted(plan.resource_count, 'resource')}"
+        )
         if plan.incremental:
             out.append(f"  {INCREMENTAL_NOTE}")
         rows = [SUMMARY_HEADER, *_summary_rows(plan)] if plan.tenants else []
@@ -279,10 +288,26 @@ def _violation_lines(plan: StackPlan, indent: str, detail: bool = True) -> list[
     """One line a finding; the message names the resource, the URN follows with detail."""
     if not plan.violations:
         return [f"{indent}policy pack: no violation"]
-    return [f"{indent}policy pack: {len(plan.violations)} violations"] + [
-        f"{indent}{v.enforcement.upper()} {v.rule}: {v.message}" + (f" ({v.urn})" if detail else "")
+    tenants = _tenants_by_urn(plan)
+    return [f"{indent}policy pack: {_violation_count(plan)}"] + [
+        f"{indent}{v.enforcement.upper()} {v.rule}: {tenants.get(v.urn, '')}{v.message}"
+        + (f" ({v.urn})" if detail else "")
         for v in plan.violations
     ]
+
+
+def _violation_count(plan: StackPlan) -> str:
+    """`1 advisory finding`, `2 findings: 1 mandatory, 1 advisory`."""
+    kinds = sorted({v.enforcement for v in plan.violations})
+    if len(kinds) == 1:
+        return counted(len(plan.violations), f"{kinds[0]} finding")
+    by_kind = ", ".join(f"{sum(v.enforcement == kind for v in plan.violations)} {kind}" for kind in kinds)
+    return f"{counted(len(plan.violations), 'finding')}: {by_kind}"
+
+
+def _tenants_by_urn(plan: StackPlan) -> dict[str, str]:
+    """URN -> `<orgId>: `, so that a finding names its tenant without --detail."""
+    return {r.urn: f"{r.org_id}: " for r in plan.resources if r.org_id}
 
 
 def _tenant_facts(tenant: TenantPlan) -> list[tuple[str, str]]:
@@ -368,8 +393,10 @@ def _markdown_row(cells: Iterable[str]) -> str:
 
 
 def _markdown_violation_lines(plan: StackPlan) -> list[str]:
-    return [f"- policy pack: {len(plan.violations)} violations"] + [
-        f"- {markdown_word(v.enforcement.upper())} {markdown_word(v.rule)}: {markdown_code(v.message)}"
+    tenants = _tenants_by_urn(plan)
+    return [f"- policy pack: {_violation_count(plan)}"] + [
+        f"- {markdown_word(v.enforcement.upper())} {markdown_word(v.rule)}: "
+        f"{markdown_code(tenants.get(v.urn, '') + v.message)}"
         f" ({markdown_code(v.urn)})"
         for v in plan.violations
     ]

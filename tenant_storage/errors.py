@@ -70,3 +70,8 @@ def not_one_of(value: str, allowed: Sequence[str]) -> str:
 def quoted(value: str, limit: int = 60) -> str:
     """`value` as a message shows what a user typed: quoted, control characters escaped, a long one cut."""
     return repr(value if len(value) <= limit else value[:limit] + "...")
+
+
+def counted(number: int, noun: str) -> str:
+    """`1 key`, `2 keys`, `1,500 keys`: a count for people, in every message that counts."""
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"

@@ -49,6 +49,18 @@ class TestHelp:
         assert f"tenant-storage {command}" in out
         assert "exit status:" in out
 
+    def test_each_subcommands_help_lists_its_own_exit_statuses_only(self, capsys):
+        commands = build_parser()._subparsers._group_actions[0].choices
+        for command in commands:
+            with pytest.raises(SystemExit):
+                main([command, "--help"])
+            out = capsys.readouterr().out
+            block = out[out.index("exit status:") : out.index("\noptions:")]
+            # The shared list said `(check-names)`, `(plan --base)`: a status that belongs to another command.
+            others = [other for other in commands if other != command and re.search(rf"\({other}[ )]", block)]
+            assert others == [], f"{command}'s exit statuses speak of {others}:\n{block}"
+            assert ("  3  " in block) == (command == "plan"), block
+
     def test_every_option_has_help_text(self):
         parser = build_parser()
         for command, subparser in parser._subparsers._group_actions[0].choices.items():

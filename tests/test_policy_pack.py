@@ -330,10 +330,10 @@ class TestTheProgramAgainstThePack:
         monkeypatch.setattr(StackSettings, "protects", lambda _settings, _tenant: False)
         assert main(["plan", "--stack", "prod"], project_dir=project) == 1
         out = capsys.readouterr().out
-        assert "policy pack: 4 violations" in out
+        assert "policy pack: 4 mandatory findings" in out
         assert (
-            "MANDATORY production-buckets-protected: Bucket acme-bucket of a production-class stack is not protected"
-            in out
+            "MANDATORY production-buckets-protected: acme: Bucket acme-bucket of a production-class stack "
+            "is not protected" in out
         )
 
 

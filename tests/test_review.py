@@ -95,6 +95,17 @@ class TestPlan:
         assert errors[0].startswith("tenants.yaml:5 tenants[0] field 'orgId'")
         assert "field 'profile'" in errors[1]
 
+    def test_a_problem_of_an_input_every_stack_reads_is_listed_once(self, project, capsys):
+        with (project / "tenants.yaml").open("a") as registry:
+            registry.write("  - orgId: BAD\n    environment: qa\n")
+        assert main(["plan"], project_dir=project) == 1
+        out = capsys.readouterr().out
+        assert out.count("'BAD' is not a valid orgId") == 1
+        assert (
+            "stack qa: refused, 1 problem; nothing would be deployed\n  - and 1 problem listed under stack prod above"
+            in out
+        )
+
     def test_an_unknown_stack_is_a_usage_error(self, capsys):
         assert main(["plan", "--stack", "staging"], project_dir=fixture_project()) == 2
         assert capsys.readouterr().err == "plan: no stack 'staging'; the stacks are prod, qa\n"
