@@ -89,7 +89,7 @@ Ask S3 about every bucket name the stack would create: `ours` (this account's Li
 `free` (HeadBucket 404) or `taken` (it exists but is not ours; the tenants.yaml entry to paste is
 printed, in the account regional namespace or with `randomSuffix: true`). A name in the account regional
 namespace only this account can create: it is ours or free. An `ours` bucket is `managed` or
-`made by hand` (adopt it with `discover`). Tenants with a random suffix are skipped. Uses the standard
+`made by hand` (give its entry `adopt: true`). Tenants with a random suffix are skipped. Uses the standard
 AWS credential chain: the caller's account is checked against the stack first; needs s3:ListAllMyBuckets.
 
 examples:

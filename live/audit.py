@@ -84,7 +84,12 @@ class Auditor:
     def audit_tenant(self, tenant: TenantPlan, resources: list[ResourcePlan]) -> None:
         org = tenant.org_id
         bucket = self.bucket_of(tenant)
-        if bucket is None:
+        if bucket is None and tenant.mocked_suffix:
+            # The offline plan's suffix is a placeholder: name the pattern the deploy's name will have.
+            suffix = f"<{naming.RANDOM_SUFFIX_LENGTH} hex digits>"
+            pattern = naming.bucket_name(self.context.settings.naming.bucket_prefix, org, suffix)
+            self.finding(org, "bucket", f"no bucket {pattern} in this account (not deployed yet?)")
+        elif bucket is None:
             self.finding(org, "bucket", f"bucket {tenant.bucket_name} does not exist in this account")
         else:
             self.audit_bucket(org, bucket, tenant, resources)

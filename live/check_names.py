@@ -6,7 +6,7 @@ Bucket names are global across AWS accounts, so `fusion-rms-<orgId>` may already
 else. Each name is classified with the standard AWS credential chain:
 
 - ours: listed by ListBuckets for the caller's account; `managed` when it carries the `ManagedBy=pulumi`
-  tag every bucket of this program has, else `made by hand`: adopt it (`tenant-storage discover`);
+  tag every bucket of this program has, else `made by hand`: adopt it (`adopt: true` in its entry);
 - free: HeadBucket answers 404;
 - taken: it exists (HeadBucket 200, 403 or a redirect to another region) but is not ours. The fix is
   printed as the exact tenants.yaml entry, in the account regional namespace or with `randomSuffix: true`.
@@ -162,10 +162,19 @@ def _check_stack(plan: Any, aws: Any, context: Any) -> int:
         checks = classify(wanted, s3, regional)
     except CheckFailed as error:
         raise CommandFailed(str(error)) from error
+    adopted = {tenant.org_id for tenant in context.tenants if tenant.adopt}
     for check in checks:
         detail = check.detail
-        if check.status == "ours":
-            detail = "managed" if is_managed(s3, check.bucket) else "made by hand: adopt it (tenant-storage discover)"
+        if check.status == "ours" and is_managed(s3, check.bucket):
+            detail = "managed"
+        elif check.status == "ours" and check.org_id in adopted:
+            detail = "made by hand; its entry has adopt: true, so the next deploy imports it"
+        elif check.status == "ours":
+            # The tenant is declared, so discover (which lists what no tenant declares) would not list it.
+            detail = (
+                f"made by hand: the first deploy would fail to create it; add `adopt: true` to tenant "
+                f"{check.org_id} in tenants.yaml, then run tenant-storage preflight --stack {context.settings.stack}"
+            )
         print(f"{check.status:5}  {check.bucket}  ({check.org_id})" + (f": {detail}" if detail else ""))
     for tenant in skipped:
         print(f"skip   {tenant.org_id}: random suffix, chosen at the first deploy")

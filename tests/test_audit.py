@@ -226,6 +226,15 @@ def test_drift_is_said_in_the_words_of_s3_and_yaml_not_python(deployed, capsys):
         assert not {"None", "[]", "['", "True", "False"} & set(message.replace(",", " ").split()), message
 
 
+def test_an_undeployed_suffixed_tenant_is_named_by_its_pattern_not_the_offline_placeholder(deployed, capsys):
+    s3 = client(deployed, "s3")
+    [suffixed] = [b["Name"] for b in s3.list_buckets()["Buckets"] if b["Name"].startswith("fusion-rms-tradeshow-demo-")]
+    s3.delete_bucket(Bucket=suffixed)
+    assert audit(deployed, "--format", "json") == 1
+    messages = [f["message"] for f in json.loads(capsys.readouterr().out)["findings"] if f["check"] == "bucket"]
+    assert messages == ["no bucket fusion-rms-tradeshow-demo-<8 hex digits> in this account (not deployed yet?)"]
+
+
 def test_orphans_and_missing_tenants_are_reported(moto_server, monkeypatch, capsys):
     reset_emulator(moto_server)
     use_account(monkeypatch, moto_server, QA_ACCOUNT)

@@ -44,7 +44,10 @@ def endpoint(moto_server: str, monkeypatch) -> str:
 def test_each_name_is_ours_free_or_taken_with_the_fix_for_a_taken_one(endpoint, capsys):
     assert main(["check-names", "--stack", "qa", "--endpoint-url", endpoint], project_dir=fixture_project()) == 1
     out = capsys.readouterr().out
-    assert "ours   fusion-rms-xmsqa1  (xmsqa1): made by hand: adopt it (tenant-storage discover)" in out
+    assert (
+        "ours   fusion-rms-xmsqa1  (xmsqa1): made by hand: the first deploy would fail to create it; add "
+        "`adopt: true` to tenant xmsqa1 in tenants.yaml, then run tenant-storage preflight --stack qa"
+    ) in out
     assert "taken  fusion-rms-xmsqa2  (xmsqa2): exists and is readable, but is not in this account" in out
     assert "free   fusion-rms-acme-dev  (acme-dev)" in out
     assert "skip   tradeshow-demo: random suffix, chosen at the first deploy" in out
