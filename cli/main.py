@@ -158,6 +158,18 @@ examples:
     )
 }"""
 
+COMPLETION_SHELLS = ("bash", "zsh", "fish")
+COMPLETION_HELP = f"""\
+Print the script that completes tenant-storage's commands, options and their choices in your shell
+(argcomplete). Load it from your shell's start-up file.
+
+examples:
+  eval "$(tenant-storage completion bash)"       # in ~/.bashrc
+  eval "$(tenant-storage completion zsh)"        # in ~/.zshrc
+  tenant-storage completion fish | source        # in ~/.config/fish/config.fish
+
+{exit_status((0, "printed"))}"""
+
 RESTORE_HELP = """\
 Bring every object of a tenant's bucket under --prefix back to its state at --to (ISO 8601 with a
 zone). Nothing is deleted: an object overwritten or deleted since gets its version from then copied
@@ -247,6 +259,12 @@ def version() -> str:
         import tomllib
 
         return str(tomllib.loads((PROJECT_DIR / "pyproject.toml").read_text())["project"]["version"])
+
+
+def commands_of(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    """Each subcommand's parser, by name."""
+    action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return dict(action.choices)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -416,6 +434,14 @@ def build_parser() -> argparse.ArgumentParser:
     usage.add_argument("--month", metavar="YYYY-MM", help="the month of --cost (default: the last full month)")
     _endpoint_url_option(usage)
 
+    completion = commands.add_parser(
+        "completion",
+        help="the shell completion script for bash, zsh or fish",
+        description=COMPLETION_HELP,
+        formatter_class=formatter,
+    )
+    completion.add_argument("shell", choices=COMPLETION_SHELLS, help="the shell to complete in")
+
     credentials = commands.add_parser(
         "credentials",
         help="a tenant's app variables from the stack outputs (Pulumi CLI)",
@@ -445,6 +471,16 @@ def missing_dependency(error: ModuleNotFoundError) -> int:
 
 def main(argv: Sequence[str] | None = None, project_dir: Path = PROJECT_DIR) -> int:
     parser = build_parser()
+    if "_ARGCOMPLETE" in os.environ:  # the shell asks for completions (see `completion`): answer and exit
+        import argcomplete
+
+        from tenant_storage.stacks import stack_names
+
+        for subparser in commands_of(parser).values():
+            for action in subparser._actions:
+                if action.dest == "stack":  # the stacks of this project (and all, where a command takes it)
+                    action.completer = lambda **_: [*stack_names(project_dir), "all"]  # type: ignore[attr-defined]
+        argcomplete.autocomplete(parser)
     options = parser.parse_args(argv)
     if options.command == "plan" and options.base is None:
         for needs_base in ("--full", "--fail-on"):
@@ -463,6 +499,11 @@ def main(argv: Sequence[str] | None = None, project_dir: Path = PROJECT_DIR) -> 
 
 
 def _run(options: argparse.Namespace, project_dir: Path) -> int:
+    if options.command == "completion":
+        import argcomplete
+
+        sys.stdout.write(argcomplete.shellcode(["tenant-storage"], shell=options.shell))
+        return 0
     if options.command == "stacks":
         return run_stacks(project_dir, options.output_format)
     if options.command == "validate":

@@ -15,6 +15,7 @@ import pytest
 
 from cli.main import Progress, build_parser, main, run_plan
 from mock_runtime.runner import PROJECT_DIR
+from tenant_storage.stacks import stack_names
 from tests.conftest import fixture_project, make_project
 
 SUBCOMMANDS = ("plan", "stacks", "validate", "check-names", "discover", "audit", "credentials")
@@ -209,3 +210,31 @@ class TestRunTheWrongWay:
         )
         assert (result.returncode, result.stdout) == (2, "")
         assert result.stderr.startswith("__main__.py is the Pulumi program: the Pulumi CLI runs it")
+
+
+class TestCompletion:
+    @pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+    def test_each_shell_gets_its_script(self, shell, capsys):
+        assert main(["completion", shell]) == 0
+        script = capsys.readouterr().out
+        assert "tenant-storage" in script
+        assert "_ARGCOMPLETE" in script
+
+    @pytest.mark.parametrize(
+        ("line", "expected"),
+        [
+            ("tenant-storage pl", ["plan"]),
+            ("tenant-storage audit --format ", ["text", "json", "markdown"]),
+            # The project's own stacks, whichever the user has (their names, not their data), and all.
+            ("tenant-storage usage --stack ", [*stack_names(PROJECT_DIR), "all"]),
+        ],
+    )
+    def test_the_shell_protocol_completes_commands_choices_and_stacks(self, line, expected, tmp_path):
+        # What bash's completion function does: the line in the environment, the answers on file descriptor 8.
+        script = Path(sys.executable).parent / "tenant-storage"
+        env = {**os.environ, "COMP_LINE": line, "COMP_POINT": str(len(line)), "_ARGCOMPLETE": "1"}
+        env["_ARGCOMPLETE_IFS"] = "\n"
+        result = subprocess.run(
+            ["bash", "-c", f"{script} 8>&1 9>/dev/null"], env=env, cwd=tmp_path, capture_output=True, text=True
+        )
+        assert [answer.strip() for answer in result.stdout.splitlines()] == expected, result.stderr
