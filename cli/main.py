@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
+from cli.colour import for_stream
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 EXIT_CODES = """exit status:
@@ -677,7 +679,8 @@ def run_plan(
             if stack == "all":
                 for gone in sorted(set(stack_names(base_dir)) - set(stacks)):
                     risks.append(removed_stack_risk(gone, planned(gone, base_dir, f"planning removed stack {gone}")))
-    sys.stdout.write(render(plans, diffs, output_format, detail=detail, risks=risks))
+    rendered = render(plans, diffs, output_format, detail=detail, risks=risks)
+    sys.stdout.write(for_stream(rendered, sys.stdout) if output_format == "text" else rendered)
     if any(plan.refused or plan.blocked_by_policy for plan in plans):
         return 1
     gating = set(DEFAULT_FAIL_ON if fail_on is None else fail_on)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from cli.colour import coloured, wants_colour
 from cli.main import Progress, build_parser, main, run_plan
 from mock_runtime.runner import PROJECT_DIR
 from tenant_storage.stacks import stack_names
@@ -238,3 +239,42 @@ class TestCompletion:
             ["bash", "-c", f"{script} 8>&1 9>/dev/null"], env=env, cwd=tmp_path, capture_output=True, text=True
         )
         assert [answer.strip() for answer in result.stdout.splitlines()] == expected, result.stderr
+
+
+class TestColour:
+    @pytest.mark.parametrize(
+        ("terminal", "environment", "expected"),
+        [
+            (True, {}, True),
+            (True, {"NO_COLOR": "1"}, False),
+            (True, {"NO_COLOR": ""}, True),  # no-color.org: an empty value does not count
+            (True, {"TERM": "dumb"}, False),
+            (False, {}, False),  # piped or redirected
+        ],
+    )
+    def test_colour_only_on_a_terminal_that_wants_it(self, terminal, environment, expected):
+        stream = FakeTerminal() if terminal else io.StringIO()
+        assert wants_colour(stream, environment) is expected
+
+    def test_colour_marks_the_words_and_changes_no_text(self):
+        text = "DATA LOSS: delete urn:x\n  RISK newly-public: bucket b\n  tenant added: acme\nresources: 1 to create"
+        shown = coloured(text)
+        assert "\033[1;31mDATA LOSS\033[0m" in shown
+        assert "\033[33mRISK newly-public\033[0m" in shown
+        assert "\033[32m  tenant added\033[0m" in shown
+        assert shown.splitlines()[3] == "resources: 1 to create"
+        assert re.sub(r"\033\[[0-9;]*m", "", shown) == text
+
+    def test_plan_is_coloured_on_a_terminal_and_plain_with_no_color(self, project, monkeypatch):
+        with (project / "tenants.yaml").open("a") as registry:
+            registry.write("  - orgId: BAD\n    environment: qa\n")
+        for no_color, expected in ((None, True), ("1", False)):
+            terminal = FakeTerminal()
+            monkeypatch.setattr(sys, "stdout", terminal)
+            if no_color is None:
+                monkeypatch.delenv("NO_COLOR", raising=False)
+            else:
+                monkeypatch.setenv("NO_COLOR", no_color)
+            monkeypatch.delenv("TERM", raising=False)
+            assert main(["plan", "--stack", "qa"], project_dir=project) == 1
+            assert ("\033[31mrefused\033[0m" in terminal.getvalue()) is expected
