@@ -170,18 +170,30 @@ def _diff_lines(plan: StackPlan, diff: StackDiff, detail: bool = True) -> list[s
     ]
     tenants, resources = change_counts(plan, diff)
     lines += [f"tenants: {tenants}", f"resources: {resources}"]
-    if not detail:
-        return lines
+    # One line a changed resource, as Terraform and Pulumi mark them: + create, ~ update, -/+ replace,
+    # - delete, <= import (read into the stack). The type and name say which; --detail gives the URN.
     lines += [
-        f"  {change.action}{' (possible)' if change.possible else ''} {change.urn}"
+        f"{CHANGE_MARKS[change.action]} {_resource_label(change.urn)}{' (possible)' if change.possible else ''}"
         + (f" ({', '.join(change.properties)})" if change.properties else "")
+        + (f"\n        {change.urn}" if detail else "")
         for change in diff.resources
     ]
+    if not detail:
+        return lines
     lines += [
         f"{s.policy} policy of {s.org_id}: statement {s.change}: {json.dumps(s.statement, sort_keys=True)}"
         for s in diff.statements
     ]
     return lines
+
+
+CHANGE_MARKS = {"create": "+", "update": "~", "replace": "-/+", "delete": "-", "import": "<="}
+
+
+def _resource_label(urn: str) -> str:
+    """`aws:s3/bucket:Bucket acme-bucket` from a URN: the resource's type and name, which a reader knows it by."""
+    qualified_type, _, name = urn.rpartition("::")
+    return f"{qualified_type.rpartition('::')[2].rpartition('$')[2]} {name}"
 
 
 DETAIL_HINT = "(tenant-storage plan --detail shows each tenant's policies and resource URNs, and every change)"

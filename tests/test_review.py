@@ -129,6 +129,22 @@ class TestPlanAgainstABaseRevision:
         main(["plan", "--base", "HEAD", "--format", "markdown"], project_dir=repo)
         assert capsys.readouterr().out.count("No changes.") == 2
 
+    def test_the_text_has_a_terraform_style_line_per_changed_resource(self, repo, capsys):
+        (repo / "tenants.yaml").write_text(
+            (repo / "tenants.yaml").read_text() + "  - orgId: newco\n    environment: qa\n"
+        )
+        assert main(["plan", "--stack", "qa", "--base", "HEAD"], project_dir=repo) == 0
+        lines = capsys.readouterr().out.splitlines()
+        assert "    + aws:s3/bucket:Bucket newco-bucket" in lines
+        assert "    ~ aws:iam/groupMembership:GroupMembership media-gallery-group-members (users)" in lines
+        assert sum(line.startswith("    + ") for line in lines) == 14
+
+    def test_every_action_has_its_mark(self):
+        from review.diff import ACTIONS
+        from review.render import CHANGE_MARKS
+
+        assert set(CHANGE_MARKS) == set(ACTIONS)
+
     def test_an_added_tenant_creates_its_resources_without_data_loss(self, repo, capsys):
         (repo / "tenants.yaml").write_text(
             (repo / "tenants.yaml").read_text() + "  - orgId: newco\n    environment: qa\n"
