@@ -619,6 +619,7 @@ def run_plan(
     from review.plan import StackPlan, plan_stack
     from review.render import render
     from review.risks import DEFAULT_FAIL_ON, Risk, account_risks, removed_stack_risk, stack_risks
+    from tenant_storage.errors import quoted
     from tenant_storage.stacks import read_stack_file, stack_file_name, stack_names, unknown_stack
     from tenant_storage.yaml_reader import is_regular_file
 
@@ -655,7 +656,7 @@ def run_plan(
             try:
                 materialize_base_inputs(base, project_dir, base_dir)
             except GitError as error:
-                print(f"cannot read the base revision {base!r}: {error}", file=sys.stderr)
+                print(f"plan: cannot read the base revision {quoted(base)}: {error}", file=sys.stderr)
                 return 2
             if incremental:
                 only = changed_tenants(base_dir, project_dir)

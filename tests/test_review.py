@@ -139,6 +139,12 @@ class TestPlanAgainstABaseRevision:
         assert "    ~ aws:iam/groupMembership:GroupMembership media-gallery-group-members (users)" in lines
         assert sum(line.startswith("    + ") for line in lines) == 14
 
+    def test_a_revision_git_does_not_have_is_said_with_a_reason(self, repo, capsys):
+        assert main(["plan", "--base", "HEAD~100"], project_dir=repo) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("plan: cannot read the base revision 'HEAD~100': git ")
+        assert err.rstrip().endswith("no such revision in this repository")
+
     def test_every_action_has_its_mark(self):
         from review.diff import ACTIONS
         from review.render import CHANGE_MARKS
