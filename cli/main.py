@@ -74,7 +74,13 @@ examples:
   tenant-storage stacks
   tenant-storage stacks --format json
 
-{exit_status((0, "listed"), (1, "a stack file is invalid (`tenant-storage validate` says why)"))}"""
+{
+    exit_status(
+        (0, "listed"),
+        (1, "a stack file is invalid (`tenant-storage validate` says why)"),
+        (2, "a usage error"),
+    )
+}"""
 
 VALIDATE_HELP = f"""\
 Check tenants.yaml, accounts.yaml and every stack file, all problems at once, without loading the
@@ -84,7 +90,13 @@ needs AWS: `plan` and `pulumi preview` do.
 example:
   tenant-storage validate
 
-{exit_status((0, "every input is valid"), (1, "an input is invalid: every problem is printed"))}"""
+{
+    exit_status(
+        (0, "every input is valid"),
+        (1, "an input is invalid: every problem is printed"),
+        (2, "a usage error"),
+    )
+}"""
 
 CHECK_NAMES_HELP = f"""\
 Ask S3 about every bucket name the stack would create: `ours` (this account's ListBuckets lists it),
@@ -170,7 +182,7 @@ examples:
   eval "$(tenant-storage completion zsh)"        # in ~/.zshrc
   tenant-storage completion fish | source        # in ~/.config/fish/config.fish
 
-{exit_status((0, "printed"))}"""
+{exit_status((0, "printed"), (2, "a usage error: a shell it does not know"))}"""
 
 RESTORE_HELP = """\
 Bring every object of a tenant's bucket under --prefix back to its state at --to (ISO 8601 with a

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from tenant_storage.accounts import AccountClasses, caller_problems
-from tenant_storage.errors import InvalidInput
+from tenant_storage.errors import InvalidInput, counted, quoted
 from tenant_storage.inputs import load_stack_inputs
 from tenant_storage.registry import Tenant
 from tenant_storage.stacks import StackSettings, read_stack_files, unknown_stack
@@ -46,9 +46,25 @@ def load_stack(project_dir: Path, stack: str) -> StackContext:
         inputs = load_stack_inputs(project_dir, stack, files[stack].values)
     except InvalidInput as error:
         raise CommandFailed(
-            f"the inputs are invalid ({len(error.problems)} problems); run `tenant-storage validate`"
+            f"the inputs are invalid ({counted(len(error.problems), 'problem')}); run `tenant-storage validate`"
         ) from error
     return StackContext(inputs.settings, inputs.account_classes, inputs.tenants)
+
+
+def endpoint_problem(url: str) -> str | None:
+    """Why `url` cannot be an endpoint botocore accepts (None: it can): an http(s) URL with a host and a valid port."""
+    import urllib.parse
+
+    try:
+        parts = urllib.parse.urlsplit(url)
+        parts.port  # noqa: B018 - reading it checks it (ValueError when out of range or not a number)
+    except ValueError as error:
+        return f"is not a valid URL ({error})"
+    if parts.scheme not in ("http", "https"):
+        return "is not an http or https URL: give its scheme"
+    if not parts.hostname or any(char.isspace() for char in url):
+        return "is not a valid URL: give a host without spaces"
+    return None
 
 
 class Aws:
@@ -68,9 +84,9 @@ class Aws:
         self._bucket_names: list[str] | None = None
 
     def client(self, service: str) -> Any:
-        if self.endpoint_url is not None and not self.endpoint_url.startswith(("http://", "https://")):
+        if self.endpoint_url is not None and (problem := endpoint_problem(self.endpoint_url)):
             raise CommandFailed(
-                f"--endpoint-url {self.endpoint_url!r} is not a URL: give its scheme, for example http://127.0.0.1:5000"
+                f"--endpoint-url {quoted(self.endpoint_url)} {problem}, for example http://127.0.0.1:5000"
             )
         region = SERVICE_REGIONS.get(service) or self.region or self.session.region_name
         # Keyed by region too: a command that goes through stacks of several regions keeps one session.
@@ -116,6 +132,7 @@ def _configured_retries(botocore_session: Any) -> tuple[int | None, str | None]:
 
 def verify_account(aws: Aws, context: StackContext, command: str) -> str:
     """The caller's account, once it is one the stack may use; printed, so the reader knows where it ran."""
+    aws.region = aws.region or context.settings.region  # no region of the caller's is needed
     account, arn = aws.caller()
     problems = caller_problems(context.settings, context.classes, account, arn)
     if problems:

@@ -128,8 +128,9 @@ def run_check_names(project_dir: Path, stack: str, endpoint_url: str | None, ses
         if problem := unknown_stack(project_dir, stack, all_allowed=True):
             raise CommandFailed(problem)  # before the credentials: a typo is the first thing to hear about
         stacks = stack_names(project_dir) if stack == "all" else [stack]
-        account, _ = aws.caller()
         contexts = {name: load_stack(project_dir, name) for name in stacks}
+        aws.region = next(iter(contexts.values())).settings.region if contexts else None  # STS answers anywhere
+        account, _ = aws.caller()
         usable = [name for name in stacks if account in contexts[name].settings.allowed_account_ids]
         for name in stacks:
             if name not in usable and stack == "all":

@@ -331,6 +331,7 @@ def run_usage(
         contexts = [load_stack(project_dir, name) for name in names]
         report = UsageReport()
         aws = Aws(session, endpoint_url)
+        aws.region = contexts[0].settings.region if contexts else None  # STS answers in any region
         account, arn = aws.caller()
         if stack == "all":
             here = [not caller_problems(c.settings, c.classes, account, arn) for c in contexts]

@@ -538,6 +538,17 @@ def _adoption(resource: ResourcePlan, head: list[ResourcePlan], changes: Mapping
 _REFERENCE_KEYS = frozenset({"bucket", "user", "userName", "name", "region"})
 
 
+def _setting(value: Any) -> str:
+    """A setting as its provider input reads (true, false, 1.5, "" for empty), never Python's True or None."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float):
+        return f"{value:g}"
+    if value is None or value == "":
+        return '""' if value == "" else "null"
+    return str(value)
+
+
 def _describe(resource: ResourcePlan) -> str:
     """The resource's declared inputs on one line: scalars flattened, policies by their statements' ids."""
     parts: list[str] = []
@@ -548,7 +559,7 @@ def _describe(resource: ResourcePlan) -> str:
                 walk(f"{prefix}.{key}" if prefix else str(key), value[key])
         elif isinstance(value, list):
             if all(not isinstance(item, (Mapping, list)) for item in value):
-                parts.append(f"{prefix}=[{', '.join(map(str, value))}]")
+                parts.append(f"{prefix}=[{', '.join(map(_setting, value))}]")
             else:
                 for index, item in enumerate(value):
                     walk(f"{prefix}[{index}]", item)
@@ -556,8 +567,7 @@ def _describe(resource: ResourcePlan) -> str:
             sids = [str(s.get("Sid", "?")) for s in document["Statement"]]
             parts.append(f"{prefix}=statements {', '.join(sids)}")
         else:
-            shown = f"{value:g}" if isinstance(value, float) else str(value)
-            parts.append(f"{prefix}={shown}")
+            parts.append(f"{prefix}={_setting(value)}")
 
     walk("", {key: value for key, value in resource.inputs.items() if key not in _REFERENCE_KEYS})
     return "; ".join(parts) or "(no settings)"

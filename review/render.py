@@ -190,6 +190,11 @@ def _diff_lines(plan: StackPlan, diff: StackDiff, detail: bool = True) -> list[s
 CHANGE_MARKS = {"create": "+", "update": "~", "replace": "-/+", "delete": "-", "import": "<="}
 
 
+def _field_value(value: object) -> str:
+    """A tenant field's value in a code span: a string as it is (the span shows it verbatim), else as YAML."""
+    return value if isinstance(value, str) else as_written(value)
+
+
 def _resource_label(urn: str) -> str:
     """`aws:s3/bucket:Bucket acme-bucket` from a URN: the resource's type and name, which a reader knows it by."""
     qualified_type, _, name = urn.rpartition("::")
@@ -353,7 +358,7 @@ def _markdown_body(plans: Sequence[StackPlan], diffs: Sequence[StackDiff]) -> st
             # Against a base, only what changes is shown in full: a fleet's summary stays readable.
             changed = set(diff.tenants_added) | set(diff.tenants_changed) | {c.org_id for c in diff.resources}
             shown = [tenant for tenant in plan.tenants if tenant.org_id in changed]
-        out += [f"{plan.tenant_count} tenants, {plan.resource_count} resources.", ""]
+        out += [f"{counted(plan.tenant_count, 'tenant')}, {counted(plan.resource_count, 'resource')}.", ""]
         out += [f"*{INCREMENTAL_NOTE}*", ""] if plan.incremental else []
         rows = [row for row, tenant in zip(_summary_rows(plan), plan.tenants, strict=True) if tenant in shown]
         out += [_markdown_row(SUMMARY_HEADER), "|" + " --- |" * len(SUMMARY_HEADER)] if rows else []
@@ -446,7 +451,7 @@ def _markdown_diff(plan: StackPlan, diff: StackDiff) -> list[str]:
     out += [
         f"- Tenant changed: {markdown_code(org_id)}: "
         + "; ".join(
-            f"{markdown_word(name)} {markdown_code(str(old))} → {markdown_code(str(new))}"
+            f"{markdown_word(name)} {markdown_code(_field_value(old))} → {markdown_code(_field_value(new))}"
             for name, (old, new) in changes.items()
         )
         for org_id, changes in diff.tenants_changed.items()

@@ -25,7 +25,10 @@ pytestmark = pytest.mark.slow
 UNREACHABLE = "http://127.0.0.1:9"
 # Values no option accepts as meaningful: empty, a NUL byte, control characters, a path that cannot be,
 # a negative number, an enormous one, and a string of a megabyte.
-HOSTILE_VALUES = ("", "\x00", "\x1b[2J\r", "/nonexistent/dir/file", "-1", "9" * 400, "x" * 1_000_000)
+HOSTILE_VALUES = (
+    *("", "\x00", "\x1b[2J\r", "/nonexistent/dir/file", "-1", "9" * 400, "x" * 1_000_000),
+    *("http://[::1", "http://127.0.0.1:99999", "http://a b"),  # URLs that look like one (--endpoint-url)
+)
 
 
 def subcommands() -> dict[str, argparse.ArgumentParser]:
@@ -80,7 +83,9 @@ def nowhere(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Credentials that sign nothing, no Pulumi CLI, and the working folder a scratch one."""
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "not-a-key")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-a-secret")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)  # the stack's region must do
+    monkeypatch.delenv("AWS_REGION", raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
     monkeypatch.setenv("PATH", "/usr/bin:/bin")
     monkeypatch.chdir(tmp_path)
@@ -98,8 +103,9 @@ def test_every_command_line_ends_in_an_exit_status_not_a_traceback(project, argu
     err = capsys.readouterr().err
     assert status in (0, 1, 2, 3), f"exit {status!r}:\n{err[-3000:]}"
     assert "Traceback" not in err
-    if status:  # a refusal says what is wrong
+    if status:  # a refusal says what is wrong, in the program's words
         assert err.strip(), f"exit {status} and nothing said"
+        assert "You must specify a region" not in err, err
 
 
 def _options_of(command: str) -> set[str]:

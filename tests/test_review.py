@@ -145,6 +145,14 @@ class TestPlanAgainstABaseRevision:
         assert err.startswith("plan: cannot read the base revision 'HEAD~100': git ")
         assert err.rstrip().endswith("no such revision in this repository")
 
+    def test_a_changed_field_reads_as_yaml_in_markdown_too(self, repo, capsys):
+        registry = repo / "tenants.yaml"
+        registry.write_text(registry.read_text().replace("profile: app-storage", "profile: media-gallery", 1))
+        main(["plan", "--stack", "qa", "--base", "HEAD", "--format", "markdown"], project_dir=repo)
+        out = capsys.readouterr().out
+        assert "publicBaseUrl `not set` → `" in out
+        assert "`None`" not in out
+
     def test_every_action_has_its_mark(self):
         from review.diff import ACTIONS
         from review.render import CHANGE_MARKS

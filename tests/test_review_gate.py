@@ -309,7 +309,7 @@ SCENARIOS = [
             ("adopted", "bucket old-legacy-media"),
             ("adopted", "user rms_legacy"),
         },
-        message="public access block: blockPublicAcls=True; blockPublicPolicy=False",
+        message="public access block: blockPublicAcls=true; blockPublicPolicy=false",
     ),
     scenario(
         "a new tenant adopts an existing private bucket",
