@@ -1,9 +1,5 @@
 import sys
 
-from cli.main import main, missing_dependency
+from cli.main import main
 
-try:
-    status = main()
-except ModuleNotFoundError as error:  # `python3 -m cli` with a Python that lacks the project's dependencies
-    status = missing_dependency(error)
-sys.exit(status)
+sys.exit(main())  # main() itself turns a missing dependency into one line (missing_dependency)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from cli.colour import coloured, wants_colour
-from cli.main import Progress, build_parser, main, run_plan
+from cli.main import Progress, build_parser, commands_of, main, run_plan
 from mock_runtime.runner import PROJECT_DIR
 from tenant_storage.stacks import stack_names
 from tests.conftest import fixture_project, make_project
@@ -52,7 +52,7 @@ class TestHelp:
         assert "exit status:" in out
 
     def test_each_subcommands_help_lists_its_own_exit_statuses_only(self, capsys):
-        commands = build_parser()._subparsers._group_actions[0].choices
+        commands = commands_of(build_parser())
         for command in commands:
             with pytest.raises(SystemExit):
                 main([command, "--help"])
@@ -65,7 +65,7 @@ class TestHelp:
 
     def test_every_option_has_help_text(self):
         parser = build_parser()
-        for command, subparser in parser._subparsers._group_actions[0].choices.items():
+        for command, subparser in commands_of(parser).items():
             for action in subparser._actions:
                 assert action.help, f"{command} {action.option_strings or action.dest} has no help"
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from cli.main import build_parser, main
+from cli.main import build_parser, commands_of, main
 from tests.conftest import make_project
 
 # Hundreds of command lines, a few of them planning the fleet: `make test` only.
@@ -32,8 +32,7 @@ HOSTILE_VALUES = (
 
 
 def subcommands() -> dict[str, argparse.ArgumentParser]:
-    action = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
-    return dict(action.choices)
+    return commands_of(build_parser())
 
 
 def valid_baseline(name: str, parser: argparse.ArgumentParser) -> list[str]:
