@@ -11,9 +11,10 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import NoReturn, TextIO
 
 from cli.colour import for_stream
+from tenant_storage import ALL_STACKS
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
@@ -26,6 +27,7 @@ EXIT_CODES = """exit status:
      newly-public, stack-removed, account-changed by default
 each command's --help lists its own"""
 
+INVALID_INPUTS = "an input is invalid (every problem is printed; nothing is asked of AWS)"
 LIVE_COULD_NOT_RUN = "could not run: a usage error, no AWS credentials, the wrong account, access denied, throttling"
 
 
@@ -114,7 +116,7 @@ examples:
 {
     exit_status(
         (0, "every name is ours or free"),
-        (1, "a name is taken (the entry to paste is printed)"),
+        (1, f"a name is taken (the entry to paste is printed), or {INVALID_INPUTS}"),
         (2, LIVE_COULD_NOT_RUN),
     )
 }"""
@@ -132,7 +134,7 @@ examples:
 {
     exit_status(
         (0, "nothing undeclared"),
-        (1, "undeclared buckets or users (their entries are printed)"),
+        (1, f"undeclared buckets or users (their entries are printed), or {INVALID_INPUTS}"),
         (2, LIVE_COULD_NOT_RUN),
     )
 }"""
@@ -151,7 +153,7 @@ examples:
 {
     exit_status(
         (0, "the account is as declared"),
-        (1, "drift or orphans (each finding names its tenant)"),
+        (1, f"drift or orphans (each finding names its tenant), or {INVALID_INPUTS}"),
         (2, LIVE_COULD_NOT_RUN),
     )
 }"""
@@ -168,6 +170,7 @@ examples:
 {
     exit_status(
         (0, "printed"),
+        (1, INVALID_INPUTS),
         (2, "could not run: an unknown stack or tenant, no Pulumi CLI, not logged in to the backend"),
     )
 }"""
@@ -199,8 +202,8 @@ examples:
 
 exit status:
   0  done (the dry run, or every key restored)
-  1  some keys could not be restored (the report names them), the bucket is not versioned, or the
-     report could not be written (the summary is printed)
+  1  an input is invalid (every problem is printed), some keys could not be restored (the report
+     names them), the bucket is not versioned, or the report could not be written (the summary is printed)
   2  could not run, or stopped partway (the report counts what was done; run it again to resume):
      a usage error, no AWS credentials, the wrong account, access denied, throttling
   130  interrupted (Ctrl-C); the report counts what was done"""
@@ -218,8 +221,8 @@ examples:
 
 exit status:
   0  done
-  1  figures missing: --cost and OrgId is not an active cost allocation tag (the fix is printed), or
-     a random-suffix tenant matches several buckets
+  1  an input is invalid (every problem is printed), or figures are missing: --cost and OrgId is not
+     an active cost allocation tag (the fix is printed), or a random-suffix tenant matches several buckets
   2  could not run: a usage error, no AWS credentials, the wrong account, throttling"""
 
 PREFLIGHT_HELP = f"""\
@@ -237,7 +240,7 @@ examples:
 {
     exit_status(
         (0, "nothing AWS would refuse"),
-        (1, "findings, each with its tenant and its fix"),
+        (1, f"findings, each with its tenant and its fix, or {INVALID_INPUTS}"),
         (2, LIVE_COULD_NOT_RUN),
     )
 }"""
@@ -257,6 +260,7 @@ examples:
 {
     exit_status(
         (0, "printed"),
+        (1, INVALID_INPUTS),
         (2, "could not run: an unknown stack, a stack of several accounts, no workflow assumes a role"),
     )
 }"""
@@ -281,9 +285,25 @@ def commands_of(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentP
     return dict(action.choices)
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, with the closest choice suggested for a mistyped one (a command, a --format) as for names."""
+
+    def _check_value(self, action: argparse.Action, value: object) -> None:
+        choices = action.choices
+        if choices is not None and isinstance(value, str) and value not in choices:
+            from tenant_storage.errors import not_one_of
+
+            raise argparse.ArgumentError(action, not_one_of(value, [str(choice) for choice in choices]))
+        super()._check_value(action, value)
+
+    def error(self, message: str) -> NoReturn:
+        # argparse quotes what was typed whole: a megabyte typed is not a megabyte said.
+        super().error(message if len(message) <= 2000 else message[:2000] + "...")
+
+
 def build_parser() -> argparse.ArgumentParser:
     formatter = argparse.RawDescriptionHelpFormatter
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="tenant-storage",
         description="Plan, validate and check every tenant's AWS storage, from tenants.yaml.",
         epilog=f"run `tenant-storage <command> --help` for a command's options and examples\n\n{EXIT_CODES}",
@@ -298,7 +318,7 @@ def build_parser() -> argparse.ArgumentParser:
         description=PLAN_HELP,
         formatter_class=formatter,
     )
-    plan.add_argument("--stack", default="all", help="a stack name, or all (default: all)")
+    plan.add_argument("--stack", default=ALL_STACKS, help=f"a stack name, or {ALL_STACKS} (default: {ALL_STACKS})")
     plan.add_argument(
         "--format",
         choices=("text", "markdown", "json"),
@@ -483,23 +503,43 @@ def missing_dependency(error: ModuleNotFoundError) -> int:
     return 2
 
 
+def with_completers(parser: argparse.ArgumentParser, project_dir: Path) -> argparse.ArgumentParser:
+    """`parser`, completing --stack with the project's stacks (and all) and an orgId with its tenants."""
+    from tenant_storage.stacks import stack_names
+
+    def stacks(**_: object) -> list[str]:
+        return [*stack_names(project_dir), ALL_STACKS]
+
+    def org_ids(**_: object) -> list[str]:
+        from tenant_storage.errors import InvalidInput
+        from tenant_storage.registry import load_registry
+
+        try:
+            return [tenant.org_id for tenant in load_registry(project_dir / "tenants.yaml").tenants]
+        except InvalidInput:
+            return []  # a broken registry completes nothing; `validate` says why
+
+    for subparser in commands_of(parser).values():
+        for action in subparser._actions:
+            if action.dest in ("stack", "org_id"):
+                action.completer = stacks if action.dest == "stack" else org_ids  # type: ignore[attr-defined]
+    return parser
+
+
 def main(argv: Sequence[str] | None = None, project_dir: Path = PROJECT_DIR) -> int:
     parser = build_parser()
     if "_ARGCOMPLETE" in os.environ:  # the shell asks for completions (see `completion`): answer and exit
         import argcomplete
 
-        from tenant_storage.stacks import stack_names
-
-        for subparser in commands_of(parser).values():
-            for action in subparser._actions:
-                if action.dest == "stack":  # the stacks of this project (and all, where a command takes it)
-                    action.completer = lambda **_: [*stack_names(project_dir), "all"]  # type: ignore[attr-defined]
-        argcomplete.autocomplete(parser)
-    options = parser.parse_args(argv)
+        argcomplete.autocomplete(with_completers(parser, project_dir))
+    options, unrecognised = parser.parse_known_args(argv)
+    command = commands_of(parser)[options.command]  # a usage error names the command's own usage
+    if unrecognised:
+        command.error(f"unrecognized arguments: {' '.join(unrecognised)}")
     if options.command == "plan" and options.base is None:
         for needs_base in ("--full", "--fail-on"):
             if getattr(options, needs_base.removeprefix("--").replace("-", "_")) not in (None, False):
-                parser.error(f"{needs_base} needs --base: it applies to the changes against a base revision")
+                command.error(f"{needs_base} needs --base: it applies to the changes against a base revision")
     try:
         return _run(options, project_dir)
     except ModuleNotFoundError as error:
@@ -581,13 +621,19 @@ def _run(options: argparse.Namespace, project_dir: Path) -> int:
 
 def _risk_classes(text: str) -> tuple[str, ...]:
     from review.risks import RISK_CLASSES
+    from tenant_storage.errors import did_you_mean, quoted
 
     if text == "none":
         return ()
     classes = tuple(part.strip() for part in text.split(",") if part.strip())
+    if not classes:
+        raise argparse.ArgumentTypeError(f"name at least one risk class, or none; known: {', '.join(RISK_CLASSES)}")
     unknown = [name for name in classes if name not in RISK_CLASSES]
-    if unknown or not classes:
-        raise argparse.ArgumentTypeError(f"unknown risk class {', '.join(unknown)}; known: {', '.join(RISK_CLASSES)}")
+    if unknown:
+        raise argparse.ArgumentTypeError(
+            "; ".join(f"unknown risk class {quoted(name)}{did_you_mean(name, RISK_CLASSES)}" for name in unknown)
+            + f"; known: {', '.join(RISK_CLASSES)}"
+        )
     return classes
 
 
@@ -636,7 +682,7 @@ def run_plan(
     from tenant_storage.yaml_reader import is_regular_file
 
     progress = progress or Progress()
-    stacks = stack_names(project_dir) if stack == "all" else [stack]
+    stacks = stack_names(project_dir) if stack == ALL_STACKS else [stack]
     if problem := unknown_stack(project_dir, stack, all_allowed=True) or (
         None if stacks else f"no stack: no Pulumi.<stack>.yaml in {project_dir}"
     ):
@@ -689,7 +735,7 @@ def run_plan(
                     head.stack, allowed_accounts(base_dir / stack_file_name(head.stack)), accounts[head.stack]
                 )
             risks = merge_moves(risks, moves)
-            if stack == "all":
+            if stack == ALL_STACKS:
                 for gone in sorted(set(stack_names(base_dir)) - set(stacks)):
                     risks.append(removed_stack_risk(gone, planned(gone, base_dir, f"planning removed stack {gone}")))
     rendered = render(plans, diffs, output_format, detail=detail, risks=risks)

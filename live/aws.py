@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from tenant_storage.accounts import AccountClasses, caller_problems
-from tenant_storage.errors import InvalidInput, counted, quoted
+from tenant_storage.errors import InvalidInput, counted, did_you_mean, quoted
 from tenant_storage.inputs import load_stack_inputs
 from tenant_storage.registry import Tenant
-from tenant_storage.stacks import StackSettings, read_stack_files, unknown_stack
+from tenant_storage.stacks import StackSettings, read_stack_files, stack_names, unknown_stack
 
 # Services with one endpoint in one region, whatever the stack's region (Cost Explorer's is us-east-1).
 SERVICE_REGIONS = {"ce": "us-east-1"}
@@ -28,7 +28,12 @@ DENIED_CODES = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"
 
 
 class CommandFailed(Exception):
-    """The command could not run; the message says why and what to do (exit status 2)."""
+    """The command could not run; the message says why and what to do (exit status 2, or 1 for invalid inputs:
+    a finding about the user's files, as every command reports it)."""
+
+    def __init__(self, message: str, status: int = 2) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 @dataclass(frozen=True)
@@ -45,10 +50,33 @@ def load_stack(project_dir: Path, stack: str) -> StackContext:
     try:
         inputs = load_stack_inputs(project_dir, stack, files[stack].values)
     except InvalidInput as error:
+        listed = "".join(f"\n  - {problem}" for problem in error.problems)
         raise CommandFailed(
-            f"the inputs are invalid ({counted(len(error.problems), 'problem')}); run `tenant-storage validate`"
+            f"the inputs are invalid ({counted(len(error.problems), 'problem')}); nothing was asked of AWS:{listed}",
+            status=1,
         ) from error
     return StackContext(inputs.settings, inputs.account_classes, inputs.tenants)
+
+
+def tenant_of(project_dir: Path, stack: str, org_id: str, tenants: list[Tenant]) -> Tenant:
+    """The tenant `org_id` of the stack; when the stack has none, the error names the stacks that do."""
+    tenant = next((t for t in tenants if t.org_id == org_id), None)
+    if tenant is not None:
+        return tenant
+    elsewhere = []
+    for other in (name for name in stack_names(project_dir) if name != stack):
+        try:
+            if any(t.org_id == org_id for t in load_stack(project_dir, other).tenants):
+                elsewhere.append(other)
+        except CommandFailed:
+            continue  # another stack's invalid inputs are `validate`'s to report, not this command's
+    if elsewhere:
+        raise CommandFailed(f"no tenant {quoted(org_id)} in stack {stack}; it is in stack {', '.join(elsewhere)}")
+    hosted = ", ".join(sorted(t.org_id for t in tenants))
+    raise CommandFailed(
+        f"no tenant {quoted(org_id)} in stack {stack}{did_you_mean(org_id, [t.org_id for t in tenants])} "
+        f"(its tenants: {hosted or 'none'})"
+    )
 
 
 def endpoint_problem(url: str) -> str | None:
@@ -61,6 +89,8 @@ def endpoint_problem(url: str) -> str | None:
     except ValueError as error:
         return f"is not a valid URL ({error})"
     if parts.scheme not in ("http", "https"):
+        if parts.scheme and parts.netloc:
+            return f"uses {quoted(parts.scheme)}: an endpoint URL is http or https"
         return "is not an http or https URL: give its scheme"
     if not parts.hostname or any(char.isspace() for char in url):
         return "is not a valid URL: give a host without spaces"
@@ -180,7 +210,7 @@ def run_command(command: str, body: Callable[[], int], access: str = READ_ACCESS
             return body()
     except CommandFailed as error:
         print(f"{command}: {error}", file=sys.stderr)
-        return 2
+        return error.status
 
 
 def human_bytes(count: int) -> str:

@@ -31,7 +31,7 @@ from typing import Any, Literal
 import yaml
 
 from live.aws import THROTTLING_CODES
-from tenant_storage import naming
+from tenant_storage import ALL_STACKS, naming
 from tenant_storage.registry import Profile
 
 Status = Literal["ours", "free", "taken"]
@@ -127,15 +127,15 @@ def run_check_names(project_dir: Path, stack: str, endpoint_url: str | None, ses
     def body() -> int:
         if problem := unknown_stack(project_dir, stack, all_allowed=True):
             raise CommandFailed(problem)  # before the credentials: a typo is the first thing to hear about
-        stacks = stack_names(project_dir) if stack == "all" else [stack]
+        stacks = stack_names(project_dir) if stack == ALL_STACKS else [stack]
         contexts = {name: load_stack(project_dir, name) for name in stacks}
         aws.region = next(iter(contexts.values())).settings.region if contexts else None  # STS answers anywhere
         account, _ = aws.caller()
         usable = [name for name in stacks if account in contexts[name].settings.allowed_account_ids]
         for name in stacks:
-            if name not in usable and stack == "all":
+            if name not in usable and stack == ALL_STACKS:
                 print(f"skip stack {name}: the credentials are for account {account}, not one it may use")
-        if not usable and stack == "all":
+        if not usable and stack == ALL_STACKS:
             raise CommandFailed(f"no stack may use account {account}, the credentials' account")
         taken = 0
         for name in usable or stacks:

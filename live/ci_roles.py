@@ -20,6 +20,7 @@ from tenant_storage.ci_roles import (
     role_documents,
     workflow_jobs,
 )
+from tenant_storage.errors import quoted
 from tenant_storage.stacks import StackSettings, read_stack_files
 
 SUBJECT = "token.actions.githubusercontent.com:sub"
@@ -29,7 +30,7 @@ ROLE_VARIABLES = {"preview": "AWS_PREVIEW_ROLE_ARN", "deploy": "AWS_DEPLOY_ROLE_
 def _repository(project_dir: Path, given: str | None) -> str:
     if given is not None:
         if not REPOSITORY.fullmatch(given) or given.endswith(".git"):
-            raise CommandFailed(f"--repository {given!r} is not OWNER/NAME, for example my-org/tenant-storage")
+            raise CommandFailed(f"--repository {quoted(given)} is not OWNER/NAME, for example my-org/tenant-storage")
         return given
     remote = subprocess.run(  # noqa: S603 - fixed git arguments
         ["git", "-C", str(project_dir), "remote", "get-url", "origin"],  # noqa: S607 - git from PATH

@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tenant_storage.stacks import unknown_stack
+from tenant_storage.errors import quoted
 
 WARNING = "WARNING: live credentials follow. Put them in the password manager; never in a file, e-mail or chat."
 
@@ -43,14 +43,16 @@ def app_variables(outputs: dict[str, Any], org_id: str, label: str | None = None
     tenants, secrets = outputs.get("tenants", {}), outputs.get("secretAccessKeys", {})
     if org_id not in tenants:
         raise CredentialsError(
-            f"tenant {org_id!r} is not deployed in this stack (tenants: {', '.join(sorted(tenants))})"
+            f"tenant {quoted(org_id)} is not deployed in this stack (tenants: {', '.join(sorted(tenants))})"
         )
     tenant = tenants[org_id]
     key_ids: dict[str, str] = tenant["accessKeyIds"]
     if label is None:
         label = next(name for name, key_id in key_ids.items() if key_id == tenant["accessKeyId"])
     if label not in key_ids:
-        raise CredentialsError(f"tenant {org_id!r} has no access key labelled {label!r} (labels: {', '.join(key_ids)})")
+        raise CredentialsError(
+            f"tenant {quoted(org_id)} has no access key labelled {quoted(label)} (labels: {', '.join(key_ids)})"
+        )
     return {
         "BUCKET_NAME": tenant["bucketName"],
         "AWS_KEY": key_ids[label],
@@ -64,11 +66,15 @@ def render_variables(variables: dict[str, str]) -> str:
 
 
 def run_credentials(project_dir: Path, stack: str, org_id: str, label: str | None) -> int:
-    if problem := unknown_stack(project_dir, stack):
-        print(f"credentials: {problem}", file=sys.stderr)
-        return 2
+    from live.aws import CommandFailed, load_stack, tenant_of
+
     try:
+        # The committed files first: a tenant the stack does not declare is named without asking the backend.
+        tenant_of(project_dir, stack, org_id, load_stack(project_dir, stack).tenants)
         variables = app_variables(fetch_stack_outputs(stack, project_dir), org_id, label)
+    except CommandFailed as error:
+        print(f"credentials: {error}", file=sys.stderr)
+        return error.status
     except CredentialsError as error:
         print(f"credentials: {error}", file=sys.stderr)
         return 2

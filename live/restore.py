@@ -34,6 +34,7 @@ from live.aws import (
     load_stack,
     printable,
     run_command,
+    tenant_of,
     verify_account,
 )
 from tenant_storage import naming
@@ -52,7 +53,7 @@ from tenant_storage.restore import (
     plan_restore,
     time_problem,
 )
-from tenant_storage.stacks import StackSettings, stack_names
+from tenant_storage.stacks import StackSettings
 
 RESTORE_ACCESS = (
     "s3:GetBucketVersioning, s3:ListBucketVersions, s3:GetObjectVersion and s3:GetObjectVersionTagging on the "
@@ -303,24 +304,6 @@ def report_problem(path: Path) -> str | None:
     return None
 
 
-def tenant_of(project_dir: Path, stack: str, org_id: str, tenants: list[Tenant]) -> Tenant:
-    """The tenant `org_id` of the stack; when the stack has none, the error names the stacks that do."""
-    tenant = next((t for t in tenants if t.org_id == org_id), None)
-    if tenant is not None:
-        return tenant
-    elsewhere = []
-    for other in (name for name in stack_names(project_dir) if name != stack):
-        try:
-            if any(t.org_id == org_id for t in load_stack(project_dir, other).tenants):
-                elsewhere.append(other)
-        except CommandFailed:
-            continue  # another stack's invalid inputs are `validate`'s to report, not this command's
-    if elsewhere:
-        raise CommandFailed(f"no tenant {org_id!r} in stack {stack}; it is in stack {', '.join(elsewhere)}")
-    hosted = ", ".join(sorted(t.org_id for t in tenants))
-    raise CommandFailed(f"no tenant {org_id!r} in stack {stack} (its tenants: {hosted})")
-
-
 def versioned(s3: Any, bucket: str, org_id: str, stack: str) -> bool:
     """Whether the bucket keeps versions; a missing bucket or versioning not enabled is said with its fix."""
     from botocore.exceptions import ClientError
@@ -399,7 +382,8 @@ def run_restore(
             restore.warnings.append(warning)
         if not versions:
             restore.warnings.append(
-                f"no key is under the prefix {prefix!r} (a prefix is case-sensitive and matches from the key's start)"
+                f"no key is under the prefix {quoted(prefix)} "
+                "(a prefix is case-sensitive and matches from the key's start)"
                 if prefix
                 else "the bucket holds no object and no version"
             )

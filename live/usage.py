@@ -26,7 +26,7 @@ from typing import Any
 from live.aws import Aws, CommandFailed, StackContext, human_bytes, load_stack, run_command, verify_account
 from tenant_storage import naming
 from tenant_storage.accounts import caller_problems
-from tenant_storage.errors import counted
+from tenant_storage.errors import counted, quoted
 from tenant_storage.stacks import stack_names
 from tenant_storage.usage import GROWTH_DAYS, UsageReport, daily_series, tag_values, tenant_usage
 
@@ -126,7 +126,7 @@ def month_period(month: str, now: datetime.datetime) -> dict[str, str]:
     except ValueError:
         start = None
     if start is None:
-        raise CommandFailed(f"--month {month!r} is not a month: give YYYY-MM, for example {previous_month(now)}")
+        raise CommandFailed(f"--month {quoted(month)} is not a month: give YYYY-MM, for example {previous_month(now)}")
     if start > now.date():
         raise CommandFailed(f"--month {month} is in the future (now {now:%Y-%m}): it has no cost yet")
     # Cost Explorer's end is exclusive and may be the first day of the next month, even for the current one.

@@ -43,7 +43,14 @@ def materialize_base_inputs(ref: str, project_dir: Path, target: Path) -> None:
     files into `target`, exactly as git stores them: bytes as they are, a symbolic link as a link, a
     folder as a folder. The base is then read by the same strict reader as the head, so whatever the
     reader refuses at the head (a link, a non-UTF-8 byte, an oversized file) it refuses at the base."""
-    _git(project_dir, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+    if not ref.strip():
+        raise GitError("it is empty: give a git revision, for example origin/main or HEAD~1")
+    try:
+        _git(project_dir, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+    except GitError as error:
+        if "expected commit type" not in str(error):
+            raise
+        raise GitError("it names a git object that is not a commit: give a branch, a tag or a commit id") from None
     target.mkdir(parents=True, exist_ok=True)
     for name in PROGRAM_FILES:
         shutil.copy(project_dir / name, target / name)

@@ -44,7 +44,7 @@ def render(
     if output_format == "json":
         return render_json(plans, diffs, risks)
     if output_format == "markdown":
-        return bounded(_markdown_risks(risks) + _markdown_body(plans, diffs))
+        return bounded(_markdown_body(plans, diffs, _markdown_risks(risks)))
     return _text_risks(risks) + render_text(plans, diffs, detail)
 
 
@@ -340,11 +340,15 @@ def render_markdown(plans: Sequence[StackPlan], diffs: Sequence[StackDiff]) -> s
     return bounded(_markdown_body(plans, diffs))
 
 
-def _markdown_body(plans: Sequence[StackPlan], diffs: Sequence[StackDiff]) -> str:
+def _markdown_body(plans: Sequence[StackPlan], diffs: Sequence[StackDiff], risks_section: str = "") -> str:
     """Every value in the summary comes from the inputs under review, so each one goes through markdown_code,
     markdown_word or markdown_html: a value must not be able to restyle or fake the summary."""
     diff_by_stack = {diff.stack: diff for diff in diffs}
-    out: list[str] = ["# Offline plan of tenant-storage", ""]
+    out: list[str] = [
+        "# Offline plan of tenant-storage",
+        "",
+        *([risks_section.rstrip("\n"), ""] if risks_section else []),
+    ]
     for plan in plans:
         out += [f"## Stack {markdown_code(plan.stack)}", ""]
         if plan.refused:

@@ -20,7 +20,7 @@ from typing import Any
 from tenant_storage.errors import InvalidInput, Problem
 from tenant_storage.stacks import ACCOUNT_ID_PATTERN, ALLOWED_ACCOUNT_IDS, StackSettings, stack_file_name
 from tenant_storage.yaml_reader import Mapping as YamlMapping
-from tenant_storage.yaml_reader import duplicate_key_problems, load_yaml, read_text, yaml_type
+from tenant_storage.yaml_reader import duplicate_key_problems, load_yaml, read_text, yaml_repr, yaml_type
 
 ACCOUNTS_FILE = "accounts.yaml"
 PRODUCTION_CLASS = "productionClass"
@@ -89,7 +89,10 @@ def parse_account_classes(document: Any, source: str = ACCOUNTS_FILE) -> Account
         ]
         problems += [
             Problem(
-                source, f"{account!r} is not a 12-digit account id written as a quoted string", line=line, field=key
+                source,
+                f"{yaml_repr(account)} is not a 12-digit account id written as a quoted string",
+                line=line,
+                field=key,
             )
             for account in bad
         ]

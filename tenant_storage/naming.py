@@ -9,6 +9,8 @@ import ipaddress
 import re
 from collections.abc import Iterable
 
+from tenant_storage.errors import quoted
+
 ORG_ID_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 ORG_ID_RULE = (
     "lowercase letters and digits, separated by single hyphens (no dots, underscores or leading/trailing hyphen)"
@@ -62,7 +64,7 @@ _IAM_USER_NAME = re.compile(IAM_USER_NAME_PATTERN)
 
 def org_id_problems(org_id: str) -> list[str]:
     if not _ORG_ID.fullmatch(org_id):
-        return [f"{org_id!r} is not a valid orgId: use {ORG_ID_RULE}"]
+        return [f"{quoted(org_id)} is not a valid orgId: use {ORG_ID_RULE}"]
     return []
 
 
@@ -102,22 +104,22 @@ def bucket_name_problems(name: str, namespace: str = GLOBAL_NAMESPACE) -> list[s
     problems = []
     if not BUCKET_NAME_MIN_LENGTH <= len(name) <= BUCKET_NAME_MAX_LENGTH:
         problems.append(
-            f"bucket name {name!r} is {len(name)} characters; S3 allows "
+            f"bucket name {quoted(name)} is {len(name)} characters; S3 allows "
             f"{BUCKET_NAME_MIN_LENGTH} to {BUCKET_NAME_MAX_LENGTH}"
         )
     if not _BUCKET_CHARACTERS.fullmatch(name):
-        problems.append(f"bucket name {name!r} may only hold lowercase letters, digits and hyphens")
+        problems.append(f"bucket name {quoted(name)} may only hold lowercase letters, digits and hyphens")
     if name[:1] == "-" or name[-1:] == "-":
-        problems.append(f"bucket name {name!r} must start and end with a letter or digit")
+        problems.append(f"bucket name {quoted(name)} must start and end with a letter or digit")
     if _looks_like_ip_address(name):
-        problems.append(f"bucket name {name!r} must not look like an IP address")
+        problems.append(f"bucket name {quoted(name)} must not look like an IP address")
     problems += [
-        f"bucket name {name!r} must not start with {prefix!r}, which S3 reserves for {purpose}"
+        f"bucket name {quoted(name)} must not start with {prefix!r}, which S3 reserves for {purpose}"
         for prefix, purpose in RESERVED_BUCKET_PREFIXES.items()
         if name.startswith(prefix)
     ]
     problems += [
-        f"bucket name {name!r} must not end with {suffix!r}, which S3 reserves for {purpose}"
+        f"bucket name {quoted(name)} must not end with {suffix!r}, which S3 reserves for {purpose}"
         for suffix, purpose in RESERVED_BUCKET_SUFFIXES.items()
         if name.endswith(suffix) and not (suffix == ACCOUNT_REGIONAL_SUFFIX and namespace == ACCOUNT_REGIONAL_NAMESPACE)
     ]
@@ -128,9 +130,9 @@ def bucket_prefix_problem(prefix: str) -> str | None:
     """What makes every `<prefix>-<orgId>` an invalid bucket name, blamed on the prefix rather than each orgId."""
     reserved = [reserved for reserved in RESERVED_BUCKET_PREFIXES if f"{prefix}-".startswith(reserved)]
     if reserved:
-        return f"{prefix!r} would start every bucket name with the reserved prefix {reserved[0]!r}"
+        return f"{quoted(prefix)} would start every bucket name with the reserved prefix {reserved[0]!r}"
     if len(prefix) + 2 > BUCKET_NAME_MAX_LENGTH:
-        return f"{prefix!r} leaves no room for an orgId in a {BUCKET_NAME_MAX_LENGTH}-character bucket name"
+        return f"{quoted(prefix)} leaves no room for an orgId in a {BUCKET_NAME_MAX_LENGTH}-character bucket name"
     return None
 
 
@@ -186,7 +188,7 @@ def reserved_name_problem(name: str) -> str | None:
     """Why a tenant may not have the bucket `name`: it is, or could be, a stack's own."""
     if is_shared_resource_name(name):
         return (
-            f"bucket name {name!r} holds {SHARED_NAME_MARK!r}, which only the stacks' own buckets hold "
+            f"bucket name {quoted(name)} holds {SHARED_NAME_MARK!r}, which only the stacks' own buckets hold "
             f"(such as {access_log_bucket_name('fusion-rms', '111111111111', 'us-east-1')!r}); a tenant "
             "could otherwise adopt another stack's or shard's access logs"
         )
@@ -200,9 +202,11 @@ def iam_user_name(prefix: str, org_id: str) -> str:
 def iam_user_name_problems(name: str) -> list[str]:
     problems = []
     if not 1 <= len(name) <= IAM_USER_NAME_MAX_LENGTH:
-        problems.append(f"IAM user name {name!r} is {len(name)} characters; IAM allows 1 to {IAM_USER_NAME_MAX_LENGTH}")
+        problems.append(
+            f"IAM user name {quoted(name)} is {len(name)} characters; IAM allows 1 to {IAM_USER_NAME_MAX_LENGTH}"
+        )
     if not _IAM_USER_NAME.fullmatch(name):
-        problems.append(f"IAM user name {name!r} may only hold letters, digits and +=,.@_-")
+        problems.append(f"IAM user name {quoted(name)} may only hold letters, digits and +=,.@_-")
     return problems
 
 

@@ -10,7 +10,7 @@ from collections import abc
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import (
     BaseModel,
@@ -349,17 +349,40 @@ def _field_message(detail: Any, item: Mapping) -> str:
         return _access_keys_message(kind, detail, value)
     if kind == "string_pattern_mismatch":
         return naming.org_id_problems(value)[0]
-    if kind == "enum":
-        allowed = [member.value for member in (Environment if field == "environment" else Profile)]
+    if kind in ("enum", "literal_error"):
+        allowed = _choices(field)
         return (
             not_one_of(value, allowed)
             if isinstance(value, str)
-            else f"{yaml_repr(value)} is not one of {', '.join(allowed)}"
+            else f"must be one of {', '.join(allowed)}, not {_described(value)}"
         )
-    if kind == "bool_type":
-        found = "empty (null)" if value is None else f"the {yaml_type(value)} {yaml_repr(value)}"
-        return f"must be true or false, not {found}"
+    if kind.endswith("_type"):
+        expected = kind.removesuffix("_type")
+        return f"must be {_EXPECTED.get(expected, 'a ' + expected)}, not {_described(value)}"
     return str(detail["msg"])
+
+
+# pydantic's name of a type, in the words of a YAML file.
+_EXPECTED = {"bool": "true or false", "string": "a string", "list": "a list", "int": "a whole number"}
+
+
+def _described(value: Any) -> str:
+    return "empty (null)" if value is None else f"the {yaml_type(value)} {yaml_repr(value)}"
+
+
+def _choices(field: str) -> list[str]:
+    """The values a field allows, read from its type (an enum or a Literal), so a new choice is named too."""
+    annotation = next(info.annotation for name, info in Tenant.model_fields.items() if (info.alias or name) == field)
+    pending, choices = [annotation], []
+    while pending:
+        current = pending.pop(0)
+        if isinstance(current, type) and issubclass(current, StrEnum):
+            choices += [member.value for member in current]
+        elif get_origin(current) is Literal:
+            choices += [str(choice) for choice in get_args(current)]
+        else:
+            pending += get_args(current)
+    return choices
 
 
 def _access_keys_message(kind: str, detail: Any, value: Any) -> str:

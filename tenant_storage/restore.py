@@ -19,6 +19,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
+from tenant_storage.errors import quoted
+
 # The tag a restored copy carries, naming the version it restores: the next run sees the key as restored.
 RESTORED_FROM_TAG = "tenant-storage-restored-from"
 MAX_TAGS_PER_OBJECT = 10  # S3's limit
@@ -80,13 +82,13 @@ def parse_time(text: str) -> datetime.datetime:
     try:
         value = datetime.datetime.fromisoformat(text.strip().replace("z", "Z"))
     except ValueError:
-        raise ValueError(f"{text!r} is not an ISO 8601 time, for example 2026-11-30T10:00:00Z") from None
+        raise ValueError(f"{quoted(text)} is not an ISO 8601 time, for example 2026-11-30T10:00:00Z") from None
     if value.tzinfo is None:
-        raise ValueError(f"{text!r} has no zone: add Z for UTC or an offset, for example 2026-11-30T10:00:00Z")
+        raise ValueError(f"{quoted(text)} has no zone: add Z for UTC or an offset, for example 2026-11-30T10:00:00Z")
     try:
         return value.astimezone(datetime.UTC)
     except OverflowError:
-        raise ValueError(f"{text!r} is out of range: in UTC it falls outside years 1 to 9999") from None
+        raise ValueError(f"{quoted(text)} is out of range: in UTC it falls outside years 1 to 9999") from None
 
 
 def time_problem(to: datetime.datetime, now: datetime.datetime, retention_days: int) -> tuple[str | None, str | None]:

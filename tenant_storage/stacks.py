@@ -9,15 +9,17 @@ see `tenant_storage/accounts.py`.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
-from tenant_storage import naming
+from tenant_storage import ALL_STACKS, naming
 from tenant_storage.errors import InvalidInput, Problem, did_you_mean, not_one_of, quoted
 from tenant_storage.naming import GLOBAL_NAMESPACE
 from tenant_storage.regions import (
@@ -29,7 +31,7 @@ from tenant_storage.regions import (
 )
 from tenant_storage.registry import Environment, NamingRules, Tenant, TenantRegistry
 from tenant_storage.yaml_reader import Mapping as YamlMapping
-from tenant_storage.yaml_reader import duplicate_key_problems, load_yaml, read_text
+from tenant_storage.yaml_reader import duplicate_key_problems, load_yaml, read_text, yaml_repr
 
 PROJECT = "tenant-storage"
 
@@ -191,13 +193,15 @@ def parse_stack_settings(
         )
     for account_id in account_ids or []:
         if not isinstance(account_id, str) or not ACCOUNT_ID_PATTERN.fullmatch(account_id):
-            problem(ALLOWED_ACCOUNT_IDS, f"{account_id!r} is not a 12-digit account id written as a quoted string")
+            problem(
+                ALLOWED_ACCOUNT_IDS, f"{yaml_repr(account_id)} is not a 12-digit account id written as a quoted string"
+            )
 
     environments = _environments(values.get(ENVIRONMENTS), problem)
 
     protect_text = values.get(PROTECT_BUCKETS) or "false"
     if protect_text not in ("true", "false"):
-        problem(PROTECT_BUCKETS, f"must be true or false, not {values.get(PROTECT_BUCKETS)!r}")
+        problem(PROTECT_BUCKETS, f"must be true or false, not {yaml_repr(values.get(PROTECT_BUCKETS))}")
     elif protect_text == "false" and values.get(PROTECT_BUCKETS) is not None and _production_class(environments):
         problem(
             PROTECT_BUCKETS,
@@ -211,7 +215,10 @@ def parse_stack_settings(
             return default
         if _WHOLE_NUMBER.fullmatch(text) and 1 <= int(text) <= MAX_NONCURRENT_VERSION_EXPIRATION_DAYS:
             return int(text)
-        problem(key, f"must be a whole number of days from 1 to {MAX_NONCURRENT_VERSION_EXPIRATION_DAYS}, not {text!r}")
+        problem(
+            key,
+            f"must be a whole number of days from 1 to {MAX_NONCURRENT_VERSION_EXPIRATION_DAYS}, not {yaml_repr(text)}",
+        )
         return default
 
     noncurrent_days = days(NONCURRENT_VERSION_EXPIRATION_DAYS, DEFAULT_NONCURRENT_VERSION_EXPIRATION_DAYS)
@@ -263,17 +270,24 @@ def parse_stack_settings(
     )
     # A prefix follows the orgId alphabet, so that prefix-orgId is a valid bucket name whenever the orgId is.
     if not re.fullmatch(naming.ORG_ID_PATTERN, rules.bucket_prefix):
-        problem(BUCKET_PREFIX, f"{rules.bucket_prefix!r} must be lowercase letters and digits with single hyphens")
+        problem(
+            BUCKET_PREFIX, f"{quoted(rules.bucket_prefix)} must be lowercase letters and digits with single hyphens"
+        )
     elif message := naming.bucket_prefix_problem(rules.bucket_prefix):
         problem(BUCKET_PREFIX, message)
     if not re.fullmatch(naming.IAM_USER_NAME_PATTERN, rules.iam_user_prefix):
-        problem(IAM_USER_PREFIX, f"{rules.iam_user_prefix!r} may only hold letters, digits and +=,.@_-")
+        problem(IAM_USER_PREFIX, f"{quoted(rules.iam_user_prefix)} may only hold letters, digits and +=,.@_-")
     elif len(rules.iam_user_prefix) >= naming.IAM_USER_NAME_MAX_LENGTH:
-        problem(IAM_USER_PREFIX, f"{rules.iam_user_prefix!r} leaves no room for an orgId in a 64-character user name")
+        problem(
+            IAM_USER_PREFIX, f"{quoted(rules.iam_user_prefix)} leaves no room for an orgId in a 64-character user name"
+        )
 
     shard = parse_shard(values.get(SHARD)) if values.get(SHARD) is not None else None
     if values.get(SHARD) is not None and shard is None:
-        problem(SHARD, f'must be "<index>/<count>" with 0 <= index < count <= {MAX_SHARDS}, not {values.get(SHARD)!r}')
+        problem(
+            SHARD,
+            f'must be "<index>/<count>" with 0 <= index < count <= {MAX_SHARDS}, not {yaml_repr(values.get(SHARD))}',
+        )
 
     if not problems:
         for log_bucket_namespace in dict.fromkeys((log_namespace, retained_namespace)):
@@ -319,10 +333,10 @@ def _json_list(text: str | None, key: str, problem: Callable[[str, str], None]) 
     try:
         value = json.loads(text)
     except (json.JSONDecodeError, RecursionError):
-        problem(key, f"must be a YAML list, not {text!r}")
+        problem(key, f"must be a YAML list, not {yaml_repr(text)}")
         return None
     if not isinstance(value, list):
-        problem(key, f"must be a YAML list, not {text!r}")
+        problem(key, f"must be a YAML list, not {yaml_repr(text)}")
         return None
     return value
 
@@ -357,10 +371,10 @@ def _environments(text: str | None, problem: Callable[[str, str], None]) -> tupl
 def unknown_stack(project_dir: Path, stack: str, all_allowed: bool = False) -> str | None:
     """Why `stack` names no stack of `project_dir` (None: it does), with the stacks there and the closest one."""
     names = stack_names(project_dir)
-    if stack in names or (all_allowed and stack == "all"):
+    if stack in names or (all_allowed and stack == ALL_STACKS):
         return None
     listed = ", ".join(names) or f"none (no Pulumi.<stack>.yaml in {project_dir})"
-    if stack == "all":
+    if stack == ALL_STACKS:
         return f"this command runs on one stack at a time: give one of {listed}"
     return f"no stack {quoted(stack)}{did_you_mean(stack, names)}; the stacks are {listed}"
 
@@ -378,12 +392,15 @@ def _printable(name: str) -> str:
 
 
 def stack_name_problem(stack: str) -> Problem | None:
-    if _STACK_NAME.fullmatch(stack):
+    if not _STACK_NAME.fullmatch(stack):
+        message = "a stack name is 1 to 100 letters, digits, hyphens, underscores and dots"
+    elif stack.startswith("-"):
+        message = "a stack name must not start with a hyphen: --stack would read it as an option"
+    elif stack == ALL_STACKS:
+        message = f"{ALL_STACKS!r} is not a stack name: --stack {ALL_STACKS} means every stack; rename the file"
+    else:
         return None
-    return Problem(
-        stack_file_name(stack),
-        "is not a valid stack file name: a stack name is 1 to 100 letters, digits, hyphens, underscores and dots",
-    )
+    return Problem(stack_file_name(stack), f"is not a valid stack file name: {message}")
 
 
 @dataclass(frozen=True)
@@ -419,20 +436,48 @@ def read_stack_file(path: Path) -> StackFile:
         if key in GUARDED_PROVIDER_KEYS
     ]
     unknown += [
-        Problem(
-            path.name,
-            f"unknown setting{did_you_mean(str(key), SETTINGS)}; known settings are {', '.join(SETTINGS)}",
-            line=key_lines.get(key),
-            field=key,
-        )
-        for key in values
-        if key.startswith(f"{PROJECT}:") and key not in CONFIG_KEYS
+        Problem(path.name, message, line=key_lines.get(key), field=key)
+        for key in config
+        if isinstance(key, str) and (message := unread_setting_problem(key))
     ]
     try:
         settings = parse_stack_settings(stack, values, key_lines)
     except InvalidInput as error:
         return StackFile(stack, values, key_lines, None, (*unknown, *error.problems))
     return StackFile(stack, values, key_lines, settings, tuple(unknown))
+
+
+def unread_setting_problem(key: str) -> str | None:
+    """Why nothing would read the setting `key` (None: this program, the AWS provider or the engine does).
+
+    A misspelt setting is otherwise ignored by everyone, and the stack deploys without it."""
+    namespace, separator, name = key.partition(":")
+    if not separator or not namespace or not name:
+        return f"a setting name is <namespace>:<name>, such as {ENVIRONMENTS}"
+    if namespace == PROJECT and key not in CONFIG_KEYS:
+        short = [setting.removeprefix(f"{PROJECT}:") for setting in SETTINGS]
+        return f"unknown setting{did_you_mean(name, short)}; known settings are {', '.join(short)}"
+    if namespace == "aws" and (provider_keys := aws_provider_settings()) and name not in provider_keys:
+        return f"the AWS provider has no setting {quoted(name)}{did_you_mean(name, provider_keys)}"
+    if namespace not in (PROJECT, "aws", "pulumi"):
+        return (
+            f"nothing reads the namespace {quoted(namespace)}: settings are {PROJECT}:<name>, aws:<name> "
+            "(the AWS provider) or pulumi:<name> (the engine)"
+        )
+    return None
+
+
+@cache
+def aws_provider_settings() -> tuple[str, ...]:
+    """The AWS provider's setting names, read from the installed pulumi_aws (its config/vars.py) without
+    importing it; none when it is not installed (the policy pack's environment), and then no check."""
+    spec = importlib.util.find_spec("pulumi_aws")
+    folders = spec.submodule_search_locations if spec else None
+    if not folders:
+        return ()
+    source = Path(next(iter(folders))) / "config" / "vars.py"
+    text = source.read_text(encoding="utf-8") if source.is_file() else ""
+    return tuple(sorted(set(re.findall(r"__config__\.get\w*\('(\w+)'", text))))
 
 
 GUARDED_MESSAGE = (
@@ -455,11 +500,20 @@ def _scalar_problems(config: Mapping[Any, Any], source: str, key_lines: Mapping[
                 Problem(source, "has no value; remove the setting or give it one", line=key_lines.get(key), field=key)
             )
         elif isinstance(value, bool) and raw not in ("true", "false"):
-            problems.append(Problem(source, f"write {raw!r} as true or false", line=key_lines.get(key), field=key))
-        elif isinstance(value, int | float) and not isinstance(value, bool) and not re.fullmatch(r"0|[1-9][0-9]*", raw):
+            problems.append(
+                Problem(source, f"write {yaml_repr(raw)} as true or false", line=key_lines.get(key), field=key)
+            )
+        elif (
+            isinstance(value, int | float)
+            and not isinstance(value, bool)
+            and not re.fullmatch(r"-?(0|[1-9][0-9]*)", raw)
+        ):
             problems.append(
                 Problem(
-                    source, f"write {raw!r} as a plain whole number, or quote it", line=key_lines.get(key), field=key
+                    source,
+                    f"write {yaml_repr(raw)} as a plain whole number, or quote it",
+                    line=key_lines.get(key),
+                    field=key,
                 )
             )
     return problems
@@ -499,7 +553,7 @@ def engine_config_values(config: Mapping[Any, Any], source: str) -> dict[str, st
     problems = []
     for key, value in config.items():
         if not isinstance(key, str):
-            problems.append(Problem(source, f"setting names are strings, not {key!r}", field=str(key)))
+            problems.append(Problem(source, f"setting names are strings, not {yaml_repr(key)}", field=str(key)))
             continue
         if isinstance(value, dict) and "secure" in value:
             if key in CONFIG_KEYS:

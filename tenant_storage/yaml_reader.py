@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from tenant_storage.errors import InvalidInput, Problem
+from tenant_storage.errors import InvalidInput, Problem, quoted
 
 # 5,000 tenants of about 100 bytes each fit in half a megabyte; anything far larger is not a registry.
 MAX_INPUT_BYTES = 4 * 1024 * 1024
@@ -178,17 +178,28 @@ def duplicate_key_problems(
     ]
 
 
-def yaml_repr(value: Any) -> str:
-    """A value as a user wrote it, or would: `true`, `null`, `2026-11-30`, `'acme'`, `[a, b]` (never Python's)."""
+def yaml_repr(value: Any, limit: int = 80) -> str:
+    """A value as a user wrote it, or would: `true`, `null`, `2026-11-30`, `'acme'`, `[a, b]`, `{a: 1}` (never
+    Python's), cut to about `limit` characters so a huge value is named, not echoed."""
     if value is None:
         return "null"
     if isinstance(value, bool):
         return str(value).lower()
     if isinstance(value, datetime.date):
         return value.isoformat()
+    if isinstance(value, str):
+        return quoted(value, limit=min(limit, 60))
     if isinstance(value, list | tuple):
-        return "[" + ", ".join(yaml_repr(item) for item in value) + "]"
-    return repr(value)
+        shown = "[" + ", ".join(yaml_repr(item, limit) for item in value[:limit]) + "]"
+    elif isinstance(value, dict):
+        pairs = list(value.items())[:limit]
+        shown = "{" + ", ".join(f"{yaml_repr(key, limit)}: {yaml_repr(item, limit)}" for key, item in pairs) + "}"
+    else:
+        shown = repr(value)
+    if len(shown) <= limit:
+        return shown
+    closing = {"[": "]", "{": "}"}.get(shown[0], "")
+    return shown[: limit - 3 - len(closing)] + "..." + closing
 
 
 def as_written(value: Any) -> str:

@@ -477,6 +477,40 @@ CASES = {
         replace_in(PROD_FILE, "tenant-storage:protectBuckets: true", "tenant-storage:protectBuckets: ~"),
         stack="prod",
     ),
+    "a misspelt provider setting": BadInput(
+        ("Pulumi.qa.yaml:9 field 'aws:regoin': the AWS provider has no setting 'regoin' (did you mean 'region'?)",),
+        settings={"aws:regoin": "us-east-1"},
+    ),
+    "a setting nothing reads": BadInput(
+        ("Pulumi.qa.yaml:9 field 'foo:bar': nothing reads the namespace 'foo'",), settings={"foo:bar": "1"}
+    ),
+    "a setting without a namespace": BadInput(
+        ("Pulumi.qa.yaml:9 field 'shard': a setting name is <namespace>:<name>",), settings={"shard": "0/2"}
+    ),
+    "an unknown encrypted setting": BadInput(
+        ("Pulumi.qa.yaml:9 field 'tenant-storage:shrd': unknown setting (did you mean 'shard'?)",),
+        settings={"tenant-storage:shrd": {"secure": "AAABAdGVzdA=="}},
+    ),
+    "a negative shard": BadInput(
+        ("Pulumi.qa.yaml:9 field 'tenant-storage:shard': must be \"<index>/<count>\" with 0 <= index < count",),
+        settings={"tenant-storage:shard": -1},
+    ),
+    "a list for a bucket name": BadInput(
+        ("tenants.yaml:7 tenants[0] (orgId 'xmsqa1') field 'bucketName': must be a string, not the list ['a', 'b']",),
+        xmsqa1_field("bucketName: [a, b]"),
+    ),
+    "a mapping for an environment": BadInput(
+        ("field 'environment': must be one of production, staging, qa, development, demo, not the mapping {'qa': 1}",),
+        replace_in(TENANTS, "environment: qa", "environment: {qa: 1}"),
+    ),
+    "a number for a bucket namespace": BadInput(
+        ("field 'bucketNamespace': must be one of global, account-regional, not the number 7",),
+        xmsqa1_field("bucketNamespace: 7"),
+    ),
+    "a huge value": BadInput(
+        ("field 'profile': 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...' is not one of",),
+        xmsqa1_field("profile: " + "x" * 100_000),
+    ),
     "a YAML 1.1 boolean in a stack file": BadInput(
         ("Pulumi.prod.yaml:10 field 'tenant-storage:protectBuckets': write 'yes' as true or false",),
         replace_in(PROD_FILE, "tenant-storage:protectBuckets: true", "tenant-storage:protectBuckets: yes"),
@@ -598,6 +632,14 @@ CASES = {
     ),
     "a broken third stack file": BadInput(
         ("Pulumi.demo.yaml:3: not valid YAML",), write_file("Pulumi.demo.yaml", "config:\n  aws:region: [us-east-1\n")
+    ),
+    "a stack file named all": BadInput(
+        ("Pulumi.all.yaml: is not a valid stack file name: 'all' is not a stack name: --stack all means every stack",),
+        write_file("Pulumi.all.yaml", "config:\n  aws:region: us-east-1\n"),
+    ),
+    "a stack file named like an option": BadInput(
+        ("Pulumi.-x.yaml: is not a valid stack file name: a stack name must not start with a hyphen",),
+        write_file("Pulumi.-x.yaml", "config:\n  aws:region: us-east-1\n"),
     ),
     "a third stack file that is a list": BadInput(
         ("Pulumi.demo.yaml: a stack file must hold a mapping with a `config:` mapping",),
@@ -729,6 +771,42 @@ def test_the_command_line_refuses_it_with_exit_1_and_no_traceback(project, case,
     caller_independent = [fragment for fragment in case.fragments if "credentials belong" not in fragment]
     for fragment in caller_independent:
         assert fragment in plan.out, f"{fragment!r} is not in the plan:\n{plan.out}"
+
+
+LIVE_COMMANDS = {
+    "audit": [],
+    "discover": [],
+    "preflight": [],
+    "check-names": [],
+    "usage": [],
+    "ci-roles": ["--repository", "my-org/tenant-storage"],
+    "restore": ["xmsqa2", "--to", "2026-11-30T10:00:00Z"],
+    "credentials": ["xmsqa2"],
+}
+
+
+def test_every_command_that_reads_a_stack_is_listed_here():
+    from cli.main import build_parser, commands_of
+
+    takes_a_stack = {
+        name
+        for name, parser in commands_of(build_parser()).items()
+        if any("--stack" in action.option_strings for action in parser._actions)
+    }
+    assert takes_a_stack - {"plan"} == set(LIVE_COMMANDS)
+
+
+@pytest.mark.parametrize("command", LIVE_COMMANDS)
+def test_a_command_on_invalid_inputs_prints_every_problem_and_exits_1(project, command, capsys, monkeypatch):
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")  # no Pulumi CLI: credentials must not get that far
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "not-a-key")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-a-secret")
+    org_id("BAD")(project)
+    arguments = [command, *LIVE_COMMANDS[command], "--stack", "qa"]
+    assert main(arguments, project_dir=project) == 1
+    err = capsys.readouterr().err
+    assert "tenants.yaml:5 tenants[0] (orgId 'BAD') field 'orgId': 'BAD' is not a valid orgId" in err, err
+    assert "Traceback" not in err
 
 
 def test_every_problem_in_every_file_is_reported_together(project):

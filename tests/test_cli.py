@@ -16,6 +16,7 @@ import pytest
 from cli.colour import coloured, wants_colour
 from cli.main import Progress, build_parser, commands_of, main, run_plan
 from mock_runtime.runner import PROJECT_DIR
+from tenant_storage.registry import load_registry
 from tenant_storage.stacks import stack_names
 from tests.conftest import fixture_project, make_project
 
@@ -177,7 +178,7 @@ def test_an_option_of_base_without_base_is_a_usage_error(option, capsys):
 @pytest.mark.parametrize(
     ("line", "hint"),
     [
-        ("  tenant-storage:protectBucket: true\n", "unknown setting (did you mean 'tenant-storage:protectBuckets'?)"),
+        ("  tenant-storage:protectBucket: true\n", "unknown setting (did you mean 'protectBuckets'?)"),
         ("  tenant-storage:bucketNamespace: account_regional\n", "(did you mean 'account-regional'?)"),
     ],
 )
@@ -239,6 +240,27 @@ class TestCompletion:
             ["bash", "-c", f"{script} 8>&1 9>/dev/null"], env=env, cwd=tmp_path, capture_output=True, text=True
         )
         assert [answer.strip() for answer in result.stdout.splitlines()] == expected, result.stderr
+
+    @pytest.mark.parametrize("command", ["restore", "credentials"])
+    def test_an_org_id_completes_with_the_registry_tenants(self, command, tmp_path):
+        # A project of its own (not the users' registry), so the shell protocol runs through main() itself;
+        # in a child, as argcomplete writes to file descriptors 8 and 9.
+        project = make_project(tmp_path / "project")
+        line = f"tenant-storage {command} ac"
+        env = {**os.environ, "COMP_LINE": line, "COMP_POINT": str(len(line)), "_ARGCOMPLETE": "1"}
+        env["_ARGCOMPLETE_IFS"] = "\n"
+        program = "import sys; from pathlib import Path; from cli.main import main; main(None, Path(sys.argv[1]))"
+        result = subprocess.run(
+            ["bash", "-c", '"$0" -c "$1" "$2" 8>&1 9>/dev/null', sys.executable, program, str(project)],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+        )
+        declared = [tenant.org_id for tenant in load_registry(project / "tenants.yaml").tenants]
+        expected = [org_id for org_id in declared if org_id.startswith("ac")]
+        assert expected
+        assert result.stdout.split() == expected, result.stderr
 
 
 class TestColour:

@@ -47,7 +47,7 @@ def test_a_label_selects_another_key(recorded_outputs, capsys):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["nobody", "--stack", "qa"], "tenant 'nobody' is not deployed in this stack (tenants: xmsqa1, xmsqa2)"),
+        (["acme-dev", "--stack", "qa"], "tenant 'acme-dev' is not deployed in this stack (tenants: xmsqa1, xmsqa2)"),
         (["xmsqa2", "--stack", "qa", "--label", "2026-11"], "tenant 'xmsqa2' has no access key labelled '2026-11'"),
     ],
 )
@@ -56,6 +56,12 @@ def test_unknown_tenants_and_labels_are_clear_errors(recorded_outputs, capsys, a
     out, err = capsys.readouterr()
     assert out == ""
     assert message in err
+
+
+def test_a_tenant_the_stack_does_not_declare_is_named_before_the_backend_is_asked(recorded_outputs, capsys):
+    assert main(["credentials", "xmsqa3", "--stack", "qa"], project_dir=fixture_project()) == 2
+    assert capsys.readouterr().err.startswith("credentials: no tenant 'xmsqa3' in stack qa (did you mean 'xmsqa")
+    assert recorded_outputs == []
 
 
 def test_values_are_shell_quoted():

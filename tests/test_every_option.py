@@ -52,6 +52,7 @@ def command_lines() -> Iterator[tuple[str, list[str]]]:
         baseline = [name, *valid_baseline(name, parser)]
         yield f"{name} with nothing", [name]
         yield f"{name} baseline", baseline
+        yield f"{name} with an option it does not have", [*baseline, "--bogus"]
         for action in parser._actions:
             if not action.option_strings or isinstance(action, argparse._HelpAction):
                 continue
@@ -105,6 +106,9 @@ def test_every_command_line_ends_in_an_exit_status_not_a_traceback(project, argu
     if status:  # a refusal says what is wrong, in the program's words
         assert err.strip(), f"exit {status} and nothing said"
         assert "You must specify a region" not in err, err
+    if err.startswith("usage: tenant-storage"):  # the usage of the command typed, not the top-level one
+        assert err.startswith(f"usage: tenant-storage {arguments[0]} "), err[-3000:]
+    assert len(err) < 20_000, f"a value was echoed whole: {len(err):,} characters said"
 
 
 def _options_of(command: str) -> set[str]:

@@ -343,6 +343,7 @@ def test_a_log_bucket_moved_to_the_namespace_keeps_the_earlier_one_or_is_stopped
         (["--stack", "nope", "--endpoint-url", "{endpoint}"], "no stack 'nope'; the stacks are prod, qa"),
         (["--stack", "qa", "--endpoint-url", "127.0.0.1:5000"], "is not an http or https URL: give its scheme"),
         (["--stack", "qa", "--endpoint-url", ""], "is not an http or https URL: give its scheme"),
+        (["--stack", "qa", "--endpoint-url", "ftp://127.0.0.1"], "uses 'ftp': an endpoint URL is http or https"),
     ],
 )
 def test_what_it_cannot_do_is_one_line_and_exit_2(project, live, capsys, argv, message):

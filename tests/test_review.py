@@ -139,11 +139,34 @@ class TestPlanAgainstABaseRevision:
         assert "    ~ aws:iam/groupMembership:GroupMembership media-gallery-group-members (users)" in lines
         assert sum(line.startswith("    + ") for line in lines) == 14
 
+    def test_an_adopted_tenant_reads_as_imports_not_creations(self, repo, capsys):
+        (repo / "tenants.yaml").write_text(
+            (repo / "tenants.yaml").read_text() + "  - orgId: handmade\n    environment: qa\n    adopt: true\n"
+        )
+        assert main(["plan", "--stack", "qa", "--base", "HEAD", "--fail-on", "none"], project_dir=repo) == 0
+        lines = capsys.readouterr().out.splitlines()
+        assert "    <= aws:s3/bucket:Bucket handmade-bucket" in lines
+        assert "    <= aws:iam/user:User handmade-user" in lines
+        assert "    + aws:s3/bucket:Bucket handmade-bucket" not in lines
+
     def test_a_revision_git_does_not_have_is_said_with_a_reason(self, repo, capsys):
         assert main(["plan", "--base", "HEAD~100"], project_dir=repo) == 2
         err = capsys.readouterr().err
         assert err.startswith("plan: cannot read the base revision 'HEAD~100': git ")
         assert err.rstrip().endswith("no such revision in this repository")
+
+    @pytest.mark.parametrize(
+        ("base", "reason"),
+        [
+            ("", "it is empty: give a git revision"),
+            ("HEAD^{tree}", "it names a git object that is not a commit: give a branch, a tag or a commit id"),
+        ],
+    )
+    def test_a_base_that_is_no_commit_is_said_in_words(self, repo, capsys, base, reason):
+        assert main(["plan", "--stack", "qa", "--base", base], project_dir=repo) == 2
+        assert capsys.readouterr().err == f"plan: cannot read the base revision {base!r}: {reason}" + (
+            ", for example origin/main or HEAD~1\n" if not base else "\n"
+        )
 
     def test_a_changed_field_reads_as_yaml_in_markdown_too(self, repo, capsys):
         registry = repo / "tenants.yaml"

@@ -159,7 +159,7 @@ def test_text_and_markdown_start_with_the_counts_per_class(project, capsys):
     assert text.startswith("risks: 1 data-loss\n")  # only the classes that occur
     main(["plan", "--stack", "qa", "--base", "HEAD", "--format", "markdown"], project_dir=repo)
     markdown = capsys.readouterr().out
-    assert markdown.startswith("## Risks\n\n| class | count |")
+    assert markdown.startswith("# Offline plan of tenant-storage\n\n## Risks\n\n| class | count |")
     assert "| data-loss | 1 |" in markdown
 
 
