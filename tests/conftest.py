@@ -60,9 +60,12 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark slow what is slow by what it runs: the emulator, or many generated examples (Hypothesis)."""
+    """Mark slow what is slow by what it runs: the emulator (a moto server, or moto in-process where the
+    test's module uses moto), or many generated examples (Hypothesis)."""
     for item in items:
-        runs_the_emulator = "moto_server" in getattr(item, "fixturenames", ())
+        module = getattr(item, "module", None)
+        uses_moto = any(getattr(value, "__module__", "").startswith("moto") for value in vars(module).values())
+        runs_the_emulator = "moto_server" in getattr(item, "fixturenames", ()) or uses_moto
         generated = getattr(getattr(item, "obj", None), "is_hypothesis_test", False)
         if runs_the_emulator or generated:
             item.add_marker(pytest.mark.slow)
