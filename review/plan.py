@@ -42,6 +42,7 @@ class ResourcePlan:
     retain_on_delete: bool = False
     import_id: str = ""  # the existing resource the deploy adopts (imports), by its id
     id: str = ""  # the provider id (mocked): the engine skips an import whose id the state already holds
+    dependencies: tuple[str, ...] = ()  # the URNs the engine creates first (inputs from them, or dependsOn)
 
 
 @dataclass(frozen=True)
@@ -130,6 +131,7 @@ def plan_from_run(run: ProgramRun) -> StackPlan:
             inputs=with_provider_region(registration.type, registration.inputs, region),
             import_id=registration.import_id,
             id=registration.id,
+            dependencies=registration.dependencies,
         )
         for registration in sorted(run.registrations, key=lambda registration: registration.urn)
     ]

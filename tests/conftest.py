@@ -298,6 +298,20 @@ def iam_enforced() -> Iterator[None]:
         moto_settings.INITIAL_NO_AUTH_ACTION_COUNT = previous
 
 
+@pytest.fixture
+def deployed(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The moto server holding what `pulumi up` of the fixture's qa stack would leave: its plan, replayed."""
+    import boto3
+
+    from emulator.replay import replay
+    from review.plan import plan_stack
+
+    reset_emulator(moto_server)
+    use_account(monkeypatch, moto_server, QA_ACCOUNT)
+    replay(plan_stack("qa", fixture_project()), boto3.session.Session(region_name="us-east-1"), moto_server)
+    return moto_server
+
+
 def reset_emulator(endpoint: str) -> None:
     import requests
 

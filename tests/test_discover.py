@@ -82,6 +82,11 @@ def test_declared_tenants_are_not_rediscovered(legacy, capsys, project):
     assert found == {"oldgallery", "oldapp"}
 
 
+def test_the_declared_state_has_nothing_to_discover(deployed, capsys):
+    assert discover(deployed, "--format", "json") == 0, capsys.readouterr().out
+    assert json.loads(capsys.readouterr().out)["tenants"] == []
+
+
 def test_a_clean_account_exits_0(moto_server, monkeypatch, capsys):
     reset_emulator(moto_server)
     use_account(monkeypatch, moto_server, QA_ACCOUNT)

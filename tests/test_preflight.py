@@ -352,3 +352,14 @@ def test_what_it_cannot_do_is_one_line_and_exit_2(project, live, capsys, argv, m
     err = capsys.readouterr().err
     assert message in err
     assert "Traceback" not in err
+
+
+def test_the_declared_state_itself_holds_nothing_aws_would_refuse(live, capsys, tmp_path):
+    from emulator.replay import replay
+    from review.plan import plan_stack
+    from tests.conftest import make_project
+
+    project = make_project(tmp_path / "project")
+    replay(plan_stack("qa", project), boto3.session.Session(region_name="us-east-1"), live["endpoint"])
+    status, findings = preflight(project, live, capsys)
+    assert (status, findings) == (0, [])
