@@ -9,9 +9,11 @@ BIN := $(VENV)/bin
 UV := $(or $(shell command -v uv 2>/dev/null),.tools/uv/bin/uv)
 # uv must not fetch a Python of its own: the project runs on the interpreter the user chose.
 export UV_PYTHON_DOWNLOADS := never
+PROWLER_VENV := .tools/prowler
+PROWLER_COMPILE := $(UV) pip compile emulator/prowler-requirements.in --generate-hashes --python-version 3.11 --quiet
 POLICY_EXPORT := $(UV) export --locked --only-group policy --no-emit-project --format requirements-txt --no-header --quiet
 
-.PHONY: help install policy-pack plan test suite check fast lint typecheck inputs lock python-version
+.PHONY: help install policy-pack plan test suite check fast lint typecheck inputs lock python-version security-scan
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F '\t' '{ printf "  make %-10s %s\n", $$1, $$2 }'
@@ -79,6 +81,17 @@ check: $(VENV)/.synced ## the inner loop: lint, type-check, and the fast tests (
 fast: $(VENV)/.synced ## the fast tests alone (what `make check` runs beside lint and the type check)
 	$(PYTEST) -q -m "not slow"
 
-lock: | python-version $(UV) ## re-resolve uv.lock after editing pyproject.toml, and export the policy pack's requirements
+lock: | python-version $(UV) ## re-resolve uv.lock after editing pyproject.toml, and export the policy pack's and Prowler's requirements
 	$(UV) lock
 	$(POLICY_EXPORT) --output-file policy/requirements.txt
+	$(PROWLER_COMPILE) --output-file emulator/prowler-requirements.txt
+
+# Prowler and its 245 dependencies, hash-checked, in an environment of their own: never in .venv, never in make test.
+$(PROWLER_VENV)/.synced: emulator/prowler-requirements.txt | python-version $(UV)
+	$(UV) venv --quiet --allow-existing --python $(PYTHON) $(PROWLER_VENV)
+	$(UV) pip sync --quiet --compile-bytecode --python $(PROWLER_VENV)/bin/python --require-hashes emulator/prowler-requirements.txt
+	touch $@
+
+SCAN_FORMAT ?= text
+security-scan: $(VENV)/.synced $(PROWLER_VENV)/.synced ## Prowler's S3 and IAM checks on each stack's declared state (a moto server), against emulator/security_scan_expected.yaml
+	$(BIN)/python -m emulator.security_scan --prowler $(PROWLER_VENV)/bin/prowler --format $(SCAN_FORMAT)

@@ -1,0 +1,299 @@
+"""`make security-scan`: Prowler, the open-source AWS security auditor, judges each stack's declared state.
+
+    .venv/bin/python -m emulator.security_scan --prowler .tools/prowler/bin/prowler [--stack S] [--format F]
+
+For each stack, a moto server on loopback is given the stack's offline plan (`emulator.replay`) in the
+stack's own account, and Prowler's S3 and IAM checks run against it. Every failed finding is then matched,
+by its check and the role of its resource in the plan (a media-gallery tenant's bucket, the access-log
+bucket, a tenant's user, the account), with `security_scan_expected.yaml`: the failures this program
+accepts, each with its reason, `by-design` or `not-declared`. A failure not listed, or a listed one that no
+longer fails, exits 1, so that the list stays exactly true. Prowler runs in its own environment (make
+security-scan builds it from emulator/prowler-requirements.txt), never in the project's.
+
+How Prowler reaches moto: AWS_ENDPOINT_URL sends every service there; S3 Control, which prefixes the
+account id to the host name, is sent through moto itself as an HTTP proxy (moto answers absolute-URI
+requests), so nothing leaves the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from emulator.replay import replay
+from review.plan import StackPlan, plan_stack
+from tenant_storage import ALL_STACKS
+from tenant_storage.stacks import stack_names
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+EXPECTED_FILE = Path(__file__).with_name("security_scan_expected.yaml")
+SERVICES = ("s3", "iam")
+KINDS = {
+    "by-design": "failed by design",
+    "not-declared": "not declared by this program",
+}
+ACCOUNT_ROLE = "the account"
+
+
+@dataclass(frozen=True)
+class Finding:
+    check: str
+    status: str  # PASS, FAIL or MANUAL
+    resource: str  # the resource's name (or ARN when it has none)
+    role: str  # what the resource is in the plan
+    detail: str
+
+
+@dataclass(frozen=True)
+class Expected:
+    check: str
+    role: str
+    kind: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Verdict:
+    stack: str
+    findings: tuple[Finding, ...]
+    unexpected: tuple[Finding, ...]  # failures nobody accepted
+    stale: tuple[Expected, ...]  # accepted failures that no longer fail
+
+    @property
+    def clean(self) -> bool:
+        return not self.unexpected and not self.stale
+
+
+def roles(plan: StackPlan) -> dict[str, str]:
+    """The role of each bucket and user name of the plan: what an expected failure is about, for any tenant."""
+    named = {tenant.bucket_name: f"{tenant.profile} tenant bucket" for tenant in plan.tenants}
+    named |= {tenant.iam_user_name: f"{tenant.profile} tenant user" for tenant in plan.tenants}
+    for bucket in (plan.access_log_bucket, plan.retained_access_log_bucket):
+        if bucket:
+            named[bucket] = "access-log bucket"
+    for resource in plan.resources:
+        if resource.type == "aws:iam/group:Group":
+            named[resource.inputs["name"]] = "profile group"
+    return named
+
+
+def role_of(resource_name: str, resource_uid: str, named: dict[str, str]) -> str:
+    """A bucket, user or group of the plan by its role; anything else Prowler reports on (a password policy,
+    the account's Block Public Access, roles it looks for) is the account's, which the program does not declare."""
+    tail = resource_uid.rsplit("/", 1)[-1].rsplit(":", 1)[-1]
+    return named.get(resource_name) or named.get(tail) or ACCOUNT_ROLE
+
+
+def read_findings(path: Path, named: dict[str, str]) -> list[Finding]:
+    """Prowler's json-ocsf findings: the check (metadata.event_code), the status (status_code; OCSF's `status`
+    is always `New`), the resource and the detail."""
+    findings = []
+    for item in json.loads(path.read_text()):
+        resource = (item.get("resources") or [{}])[0]
+        uid, name = str(resource.get("uid", "")), str(resource.get("name") or "")
+        findings.append(
+            Finding(
+                check=item["metadata"]["event_code"],
+                status=item["status_code"],
+                resource=name or uid,
+                role=role_of(name, uid, named),
+                detail=item.get("status_detail", ""),
+            )
+        )
+    return findings
+
+
+def load_expected(path: Path = EXPECTED_FILE) -> list[Expected]:
+    """The accepted failures, one per check and role pattern."""
+    document = yaml.safe_load(path.read_text()) or []
+    expected = []
+    for entry in document:
+        if entry.get("kind") not in KINDS or not entry.get("reason"):
+            raise ValueError(
+                f"{path.name}: {entry.get('check')}: kind must be one of {', '.join(KINDS)}, with a reason"
+            )
+        expected += [Expected(entry["check"], role, entry["kind"], entry["reason"]) for role in entry["roles"]]
+    return expected
+
+
+def accepts(entry: Expected, check: str, role: str) -> bool:
+    return fnmatch.fnmatchcase(check, entry.check) and fnmatch.fnmatchcase(role, entry.role)
+
+
+def judge(stack: str, findings: Sequence[Finding], expected: Sequence[Expected], present: set[str]) -> Verdict:
+    """Each failure against the accepted ones; an accepted failure must still fail for every role of this stack
+    its pattern names (`* tenant bucket`: every profile's)."""
+    unexpected = tuple(
+        f for f in findings if f.status == "FAIL" and not any(accepts(e, f.check, f.role) for e in expected)
+    )
+    failing = {(finding.check, finding.role) for finding in findings if finding.status == "FAIL"}
+    stale = tuple(
+        Expected(entry.check, role, entry.kind, entry.reason)
+        for entry in expected
+        for role in sorted(present)
+        if fnmatch.fnmatchcase(role, entry.role)
+        and not any(accepts(entry, *failure) for failure in failing if failure[1] == role)
+    )
+    return Verdict(stack, tuple(findings), unexpected, stale)
+
+
+def scan(stack: str, prowler: Path, project_dir: Path, work: Path) -> Verdict:
+    import logging
+
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.CRITICAL)  # moto's request log; Prowler's own log is kept
+    plan = plan_stack(stack, project_dir)
+    if plan.refused:
+        raise SystemExit(f"security-scan: stack {stack} is refused:\n  " + "\n  ".join(plan.errors))
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        endpoint = f"http://{host}:{port}"
+        credentials = _signed_in(endpoint, plan.account_id)
+        session = boto3.session.Session(
+            aws_access_key_id=credentials["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=credentials["AWS_SECRET_ACCESS_KEY"],
+            aws_session_token=credentials["AWS_SESSION_TOKEN"],
+            region_name=plan.region,
+        )
+        replay(plan, session, endpoint)
+        output = work / stack
+        output.mkdir(parents=True, exist_ok=True)
+        environment = {
+            **{name: value for name, value in os.environ.items() if not name.startswith("AWS_")},
+            **credentials,
+            "AWS_DEFAULT_REGION": plan.region,
+            "AWS_ENDPOINT_URL": endpoint,
+            "HTTP_PROXY": endpoint,
+            "http_proxy": endpoint,
+            "NO_PROXY": "",
+            "no_proxy": "",
+        }
+        command = [
+            str(prowler),
+            "aws",
+            "--services",
+            *SERVICES,
+            "--region",
+            plan.region,
+            "--output-formats",
+            "json-ocsf",
+            "--output-directory",
+            str(output),
+            "--output-filename",
+            "scan",
+            "--no-banner",
+            "--no-color",
+            "--ignore-exit-code-3",
+            "--log-level",
+            "ERROR",
+            "--log-file",
+            str(output / "prowler.log"),
+        ]
+        result = subprocess.run(command, env=environment, capture_output=True, text=True, check=False)  # noqa: S603
+        report = output / "scan.ocsf.json"
+        if result.returncode != 0 or not report.is_file():
+            raise SystemExit(f"security-scan: prowler failed (exit {result.returncode}):\n{result.stdout[-2000:]}")
+    finally:
+        server.stop()
+    named = roles(plan)
+    findings = read_findings(report, named)
+    return judge(stack, findings, load_expected(), set(named.values()) | {ACCOUNT_ROLE})
+
+
+def _signed_in(endpoint: str, account: str) -> dict[str, str]:
+    """Credentials of `account` in the emulator, through an assumed role."""
+    import boto3
+
+    anyone = {"aws_access_key_id": "emulator", "aws_secret_access_key": "emulator"}  # moto signs nothing
+    sts = boto3.client("sts", endpoint_url=endpoint, region_name="us-east-1", **anyone)
+    role = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/scanner", RoleSessionName="security-scan")
+    return {
+        "AWS_ACCESS_KEY_ID": role["Credentials"]["AccessKeyId"],
+        "AWS_SECRET_ACCESS_KEY": role["Credentials"]["SecretAccessKey"],
+        "AWS_SESSION_TOKEN": role["Credentials"]["SessionToken"],
+    }
+
+
+def tally(verdict: Verdict, expected: Sequence[Expected]) -> dict[str, int]:
+    """Checks by outcome: passed (every finding PASS), each accepted kind (its failures all accepted as that
+    kind), unexpected (a failure nobody accepted) and manual (Prowler leaves it to a person)."""
+    by_check: dict[str, list[Finding]] = {}
+    for finding in verdict.findings:
+        by_check.setdefault(finding.check, []).append(finding)
+    counts = dict.fromkeys(["passed", *KINDS, "unexpected", "manual"], 0)
+    for findings in by_check.values():
+        failures = [finding for finding in findings if finding.status == "FAIL"]
+        kinds = [next((e.kind for e in expected if accepts(e, f.check, f.role)), None) for f in failures]
+        if None in kinds:
+            counts["unexpected"] += 1
+        elif failures:
+            counts[str(min(kind for kind in kinds if kind))] += 1
+        elif all(finding.status == "PASS" for finding in findings):
+            counts["passed"] += 1
+        else:
+            counts["manual"] += 1
+    return counts
+
+
+def render(verdicts: Sequence[Verdict], expected: Sequence[Expected], markdown: bool) -> str:
+    rows = [(verdict.stack, tally(verdict, expected)) for verdict in verdicts]
+    headers = ["stack", "checks passed", *KINDS.values(), "unexpected", "manual"]
+    lines = []
+    if markdown:
+        lines += ["## Prowler S3 and IAM checks against the declared state", ""]
+        lines += ["| " + " | ".join(headers) + " |", "| --- |" + " ---: |" * (len(headers) - 1)]
+        lines += ["| " + " | ".join([stack, *map(str, counts.values())]) + " |" for stack, counts in rows]
+    else:
+        for stack, counts in rows:
+            lines.append(
+                f"{stack}: "
+                + ", ".join(f"{count} {name}" for name, count in zip(headers[1:], counts.values(), strict=True))
+            )
+    for verdict in verdicts:
+        for finding in verdict.unexpected:
+            lines.append(
+                f"NEW FAILURE {verdict.stack}: {finding.check} on {finding.resource} ({finding.role}): {finding.detail}"
+            )
+        for entry in verdict.stale:
+            lines.append(
+                f"NOW PASSES {verdict.stack}: {entry.check} on the {entry.role}: remove it from {EXPECTED_FILE.name}"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="security-scan", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--prowler", type=Path, required=True, help="the prowler executable (its own environment)")
+    parser.add_argument("--stack", default=ALL_STACKS, help=f"a stack name, or {ALL_STACKS} (default)")
+    parser.add_argument("--format", choices=("text", "markdown"), default="text")
+    options = parser.parse_args(argv)
+    stacks = stack_names(PROJECT_DIR) if options.stack == ALL_STACKS else [options.stack]
+    expected = load_expected()
+    verdicts = []
+    with tempfile.TemporaryDirectory(prefix="security-scan-") as work:
+        for stack in stacks:
+            started = time.monotonic()
+            print(f"security-scan: {stack}: replaying its plan and running Prowler...", file=sys.stderr)
+            verdicts.append(scan(stack, options.prowler, PROJECT_DIR, Path(work)))
+            print(f"security-scan: {stack}: done in {time.monotonic() - started:.0f} s", file=sys.stderr)
+    sys.stdout.write(render(verdicts, expected, options.format == "markdown"))
+    return 0 if all(verdict.clean for verdict in verdicts) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
