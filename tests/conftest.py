@@ -11,6 +11,7 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import pulumi
 import pytest
@@ -299,8 +300,9 @@ def iam_enforced() -> Iterator[None]:
 
 
 @pytest.fixture
-def deployed(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    """The moto server holding what `pulumi up` of the fixture's qa stack would leave: its plan, replayed."""
+def replayed_qa(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> tuple[str, Any]:
+    """The moto server holding what `pulumi up` of the fixture's qa stack would leave (its plan, replayed), and
+    the replay (to read it back)."""
     import boto3
 
     from emulator.replay import replay
@@ -308,8 +310,28 @@ def deployed(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
 
     reset_emulator(moto_server)
     use_account(monkeypatch, moto_server, QA_ACCOUNT)
-    replay(plan_stack("qa", fixture_project()), boto3.session.Session(region_name="us-east-1"), moto_server)
-    return moto_server
+    session = boto3.session.Session(region_name="us-east-1")
+    return moto_server, replay(plan_stack("qa", fixture_project()), session, moto_server)
+
+
+@pytest.fixture
+def deployed(replayed_qa: tuple[str, Any]) -> str:
+    """The moto server holding the fixture's qa stack as declared (`replayed_qa`)."""
+    return replayed_qa[0]
+
+
+def session_in(account: str) -> Any:
+    """A session signed in to `account` of in-process moto, through an assumed role, as an operator would."""
+    import boto3
+
+    sts = boto3.client("sts", region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing")
+    role = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/operator", RoleSessionName="replay")["Credentials"]
+    return boto3.session.Session(
+        aws_access_key_id=role["AccessKeyId"],
+        aws_secret_access_key=role["SecretAccessKey"],
+        aws_session_token=role["SessionToken"],
+        region_name="us-east-1",
+    )
 
 
 def reset_emulator(endpoint: str) -> None:

@@ -32,11 +32,12 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
+from emulator.replay import replay
 from mock_runtime.runner import ProgramRun
+from review.plan import plan_from_run
 from tenant_storage.anonymous_access import Decision, PublicAccessBlock, bucket_policy_decision, check_policy_accepted
 from tenant_storage.policies import effective_policy
 from tests.conftest import (
-    ACCESS_KEY,
     BUCKET,
     BUCKET_POLICY,
     COMPONENT,
@@ -46,6 +47,7 @@ from tests.conftest import (
     USER,
     child,
     iam_enforced,
+    session_in,
 )
 
 PUB_OBJECT, PRIVATE_OBJECT = "pub/probe.png", "private/data.bin"
@@ -144,34 +146,22 @@ def without_conditional_statements(policy: dict[str, Any]) -> dict[str, Any]:
 
 
 def create_in_moto(run: ProgramRun, tenants: list[Tenant]) -> None:
-    """Create what the program declared, with the values it declared, as an administrator."""
-    s3, iam = boto3.client("s3", region_name="us-east-1"), boto3.client("iam", region_name="us-east-1")
+    """What the program declared, replayed as the stack's account (emulator/replay.py), then the two things
+    moto needs to judge requests as AWS would, and the objects the probes read."""
+    plan = plan_from_run(run)
+    session = session_in(plan.account_id)
+    replayed = replay(plan, session)
+    s3, iam = session.client("s3"), session.client("iam")
     for tenant in tenants:
-        s3.create_bucket(Bucket=tenant.bucket)
-        s3.put_bucket_ownership_controls(
-            Bucket=tenant.bucket, OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
-        )
-        s3.put_public_access_block(
-            Bucket=tenant.bucket,
-            PublicAccessBlockConfiguration={
-                "BlockPublicAcls": tenant.block.block_public_acls,
-                "IgnorePublicAcls": tenant.block.ignore_public_acls,
-                "BlockPublicPolicy": tenant.block.block_public_policy,
-                "RestrictPublicBuckets": tenant.block.restrict_public_buckets,
-            },
-        )
         check_policy_accepted(tenant.policy, tenant.block)  # what S3 checks at PutBucketPolicy
+        # moto applies a conditional Deny unconditionally (MOTO_LIMITS): the TLS denies, which no probe here
+        # could break, leave the policy moto judges; anonymous_access.py judges the whole policy.
         s3.put_bucket_policy(Bucket=tenant.bucket, Policy=json.dumps(without_conditional_statements(tenant.policy)))
         for key in (PUB_OBJECT, PRIVATE_OBJECT):
             s3.put_object(Bucket=tenant.bucket, Key=key, Body=b"probe")
-    for registration in run.by_type(USER):
-        iam.create_user(
-            UserName=registration.inputs["name"],
-            Tags=[{"Key": k, "Value": v} for k, v in registration.inputs["tags"].items()],
-        )
     # Users get their permissions through their profile's group, whose policy names the bucket as
     # `${aws:PrincipalTag/TenantBucket}`. AWS substitutes that per caller; moto does not (a test below pins
-    # this), so the harness does what AWS does: each member gets its own copy of its group, with the
+    # this), so the harness does what AWS does: each member moves to its own copy of its group, with the
     # variables replaced by that member's tags. The policy text is the group's, word for word otherwise.
     tags = {r.inputs["name"]: r.inputs["tags"] for r in run.by_type(USER)}
     policies = {r.inputs["group"]: r.inputs["policy"] for r in run.by_type(GROUP_POLICY)}
@@ -179,21 +169,16 @@ def create_in_moto(run: ProgramRun, tenants: list[Tenant]) -> None:
         group = membership.inputs["group"]
         for user in membership.inputs["users"]:
             per_user_group = f"{group}.{user}"
+            iam.remove_user_from_group(GroupName=group, UserName=user)
             iam.create_group(GroupName=per_user_group)
             document = effective_policy(json.loads(policies[group]), tags[user])
             iam.put_group_policy(
                 GroupName=per_user_group, PolicyName="tenant-bucket-access", PolicyDocument=json.dumps(document)
             )
             iam.add_user_to_group(GroupName=per_user_group, UserName=user)
-    keys = {}
-    for registration in run.by_type(ACCESS_KEY):
-        key = iam.create_access_key(UserName=registration.inputs["user"])["AccessKey"]
-        keys[key["UserName"]] = {
-            "aws_access_key_id": key["AccessKeyId"],
-            "aws_secret_access_key": key["SecretAccessKey"],
-        }
     for tenant in tenants:
-        tenant.key = keys[tenant.user]
+        newest = replayed.access_keys[tenant.user][-1]  # the key the tenant's app uses
+        tenant.key = {"aws_access_key_id": newest["id"], "aws_secret_access_key": newest["secret"]}
 
 
 def authorized(call: Callable[[], object]) -> bool:

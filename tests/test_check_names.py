@@ -83,12 +83,11 @@ def test_a_name_in_the_account_regional_namespace_is_ours_or_free_never_taken(en
     assert "ours   fusion-rms-xmsqa2-222222222222-us-east-1-an  (xmsqa2): made by hand" in capsys.readouterr().out
 
 
-def test_a_bucket_this_program_made_is_ours_and_managed(endpoint, capsys):
-    boto3.session.Session().client("s3", endpoint_url=endpoint).put_bucket_tagging(
-        Bucket="fusion-rms-xmsqa1", Tagging={"TagSet": [{"Key": "ManagedBy", "Value": "pulumi"}]}
-    )
-    main(["check-names", "--stack", "qa", "--endpoint-url", endpoint], project_dir=fixture_project())
-    assert "ours   fusion-rms-xmsqa1  (xmsqa1): managed" in capsys.readouterr().out
+def test_the_buckets_of_the_declared_state_are_ours_and_managed(deployed, capsys):
+    assert main(["check-names", "--stack", "qa", "--endpoint-url", deployed], project_dir=fixture_project()) == 0
+    out = capsys.readouterr().out
+    assert "ours   fusion-rms-xmsqa1  (xmsqa1): managed" in out
+    assert "made by hand" not in out
 
 
 def test_the_callers_account_is_printed_and_a_wrong_one_refused(endpoint, capsys):

@@ -8,7 +8,6 @@ import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import boto3
 import pytest
 from moto import mock_aws
 
@@ -24,6 +23,7 @@ from tests.conftest import (
     USER,
     VERSIONING,
     fixture_project,
+    session_in,
     with_settings,
 )
 
@@ -36,18 +36,6 @@ VARIANTS: dict[str, tuple[str, dict[str, str]]] = {
     "qa with Parameter Store": ("qa", {"tenant-storage:credentialStore": "ssm"}),
     "qa with SSE-S3 everywhere": ("qa", {"tenant-storage:privateBucketEncryption": "sse-s3"}),
 }
-
-
-def session_in(account: str) -> Any:
-    """A session signed in to `account` of in-process moto, through an assumed role, as an operator would."""
-    sts = boto3.client("sts", region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing")
-    role = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/operator", RoleSessionName="replay")["Credentials"]
-    return boto3.session.Session(
-        aws_access_key_id=role["AccessKeyId"],
-        aws_secret_access_key=role["SecretAccessKey"],
-        aws_session_token=role["SessionToken"],
-        region_name="us-east-1",
-    )
 
 
 @pytest.fixture

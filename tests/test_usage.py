@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import datetime
+import functools
 import io
 import json
 from typing import Any
@@ -19,13 +20,20 @@ import pytest
 import requests
 from botocore.config import Config
 
+from emulator.replay import replay
 from live.usage import render_markdown, render_text, run_usage
+from review.plan import plan_stack
 from tenant_storage.usage import TenantUsage, UsageReport, daily_series, tag_values, tenant_usage
-from tests.conftest import QA_ACCOUNT, reset_emulator, use_account
+from tests.conftest import QA_ACCOUNT, fixture_project, reset_emulator, use_account
 
 NOW = datetime.datetime(2026, 12, 2, 16, 0, tzinfo=datetime.UTC)
 GiB = 1024**3
-SUFFIXED = "fusion-rms-tradeshow-demo-1a2b3c4d"
+
+
+@functools.cache
+def suffixed() -> str:
+    """The suffixed tenant's bucket as the replay makes it: with the offline plan's (mocked) suffix."""
+    return next(t.bucket_name for t in plan_stack("qa", fixture_project()).tenants if t.org_id == "tradeshow-demo")
 
 
 def midnight(days_ago: int) -> datetime.datetime:
@@ -109,7 +117,7 @@ def metrics(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
     put_daily(cloudwatch, "fusion-rms-acme-dev", "AllStorageTypes", "NumberOfObjects", dict.fromkeys(days, 1))
     # A bucket no tenant of the stack has, with the same metric: never counted.
     put_daily(cloudwatch, "someone-elses", "StandardStorage", "BucketSizeBytes", {1: 9 * GiB})
-    session.client("s3", endpoint_url=moto_server).create_bucket(Bucket=SUFFIXED)
+    replay(plan_stack("qa", fixture_project()), session, moto_server)  # every tenant's bucket, as declared
     return moto_server
 
 
@@ -163,7 +171,7 @@ class TestUsageOnAMotoServer:
         assert tenants["tradeshow-demo"] == {  # no figures yet: unknown, not zero
             "stack": "qa",
             "orgId": "tradeshow-demo",
-            "bucket": SUFFIXED,
+            "bucket": suffixed(),
             "bytes": None,
             "objects": None,
             "bytesByStorageType": None,
@@ -188,9 +196,7 @@ class TestUsageOnAMotoServer:
         chart = markdown[markdown.index("```mermaid") : markdown.index("```", markdown.index("```mermaid") + 3)]
         assert 'x-axis ["xmsqa1", "xmsqa2", "acme-dev"]' in chart  # tradeshow-demo has no figures yet
         assert "bar [39936.0, 5120.0, 0.0]" in chart
-        assert "| `tradeshow-demo` | `fusion-rms-tradeshow-demo-1a2b3c4d` | n/a | n/a | n/a |" in markdown.replace(
-            "| `qa` ", ""
-        )
+        assert f"| `tradeshow-demo` | `{suffixed()}` | n/a | n/a | n/a |" in markdown.replace("| `qa` ", "")
         assert "| `xmsqa1` | `fusion-rms-xmsqa1` | 39.0 GiB | 39,000 | +30.0 GiB |" in markdown.replace("| `qa` ", "")
 
     def test_cost_per_tenant_from_cost_explorer_by_the_orgid_tag(self, project, metrics, capsys):
@@ -254,8 +260,8 @@ class TestUsageOnAMotoServer:
         assert status == 1
         assert "tradeshow-demo" not in {tenant["orgId"] for tenant in document["tenants"]}
         assert (
-            f"tradeshow-demo: its random suffix matches 2 buckets ({SUFFIXED}, {other}), so which is its own is unknown"
-            in " ".join(document["notes"])
+            f"tradeshow-demo: its random suffix matches 2 buckets ({suffixed()}, {other}), "
+            "so which is its own is unknown" in " ".join(document["notes"])
         )
 
     def test_all_with_an_account_no_stack_uses_is_refused(self, project, metrics, capsys, monkeypatch):
