@@ -9,6 +9,9 @@ BIN := $(VENV)/bin
 UV := $(or $(shell command -v uv 2>/dev/null),.tools/uv/bin/uv)
 # uv must not fetch a Python of its own: the project runs on the interpreter the user chose.
 export UV_PYTHON_DOWNLOADS := never
+# Bytecode compiled at install: where PYTHONDONTWRITEBYTECODE is set, every process (each test worker) would
+# otherwise compile pulumi_aws again. BYTECODE= skips it (a throwaway environment).
+BYTECODE ?= --compile-bytecode
 PROWLER_VENV := .tools/prowler
 PROWLER_COMPILE := $(UV) pip compile emulator/prowler-requirements.in --generate-hashes --python-version 3.11 --quiet
 POLICY_EXPORT := $(UV) export --locked --only-group policy --no-emit-project --format requirements-txt --no-header --quiet
@@ -28,7 +31,7 @@ python-version:
 	.tools/uv/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
 $(VENV)/.synced: pyproject.toml uv.lock | python-version $(UV)
-	$(UV) sync --locked --compile-bytecode --python $(PYTHON)
+	$(UV) sync --locked $(BYTECODE) --python $(PYTHON)
 	touch $@
 
 install: $(VENV)/.synced ## create .venv from uv.lock (nothing to do when it is current)
@@ -38,7 +41,7 @@ install: $(VENV)/.synced ## create .venv from uv.lock (nothing to do when it is 
 # target (or `pulumi install` run inside policy/) creates. CI runs it before every preview and deploy.
 $(POLICY_VENV)/.synced: policy/requirements.txt | python-version $(UV)
 	$(UV) venv --quiet --allow-existing --python $(PYTHON) $(POLICY_VENV)
-	$(UV) pip sync --quiet --compile-bytecode --python $(POLICY_VENV)/bin/python --require-hashes policy/requirements.txt
+	$(UV) pip sync --quiet $(BYTECODE) --python $(POLICY_VENV)/bin/python --require-hashes policy/requirements.txt
 	touch $@
 
 policy-pack: $(POLICY_VENV)/.synced ## create the policy pack's environment policy/venv from uv.lock, as `--policy-pack policy` needs

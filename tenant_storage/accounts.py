@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tenant_storage.errors import InvalidInput, Problem
+from tenant_storage.errors import InvalidInput, Problem, did_you_mean
 from tenant_storage.stacks import ACCOUNT_ID_PATTERN, ALLOWED_ACCOUNT_IDS, StackSettings, stack_file_name
 from tenant_storage.yaml_reader import Mapping as YamlMapping
 from tenant_storage.yaml_reader import duplicate_key_problems, load_yaml, read_text, yaml_repr, yaml_type
@@ -68,7 +68,7 @@ def parse_account_classes(document: Any, source: str = ACCOUNTS_FILE) -> Account
     problems += [
         Problem(
             source,
-            f"unknown key; the keys are {', '.join(CLASS_KEYS)}",
+            f"unknown key{did_you_mean(str(key), CLASS_KEYS)}; the keys are {', '.join(CLASS_KEYS)}",
             line=document.key_lines.get(key),
             field=str(key),
         )

@@ -697,6 +697,10 @@ CASES = {
             ACCOUNTS, 'productionClass: ["111111111111"]\nnonProductionClass: ["222222222222", "111111111111"]\n'
         ),
     ),
+    "a misspelt class in accounts.yaml": BadInput(
+        ("accounts.yaml:1 field 'productionClas': unknown key (did you mean 'productionClass'?)",),
+        write_file(ACCOUNTS, 'productionClas: ["111111111111"]\nnonProductionClass: ["222222222222"]\n'),
+    ),
     "an unquoted account in accounts.yaml": BadInput(
         ("accounts.yaml:1 field 'productionClass': 111111111111 is not a 12-digit account id written as a quoted",),
         write_file(ACCOUNTS, 'productionClass: [111111111111]\nnonProductionClass: ["222222222222"]\n'),

@@ -47,8 +47,9 @@ from review.diff import whole_values
 from tests.conftest import run_stack
 from tests.test_workflows import pulumi_steps
 
-# Builds the policy pack's environment with uv and runs the pack's engine: `make test` only.
-pytestmark = pytest.mark.slow
+# Builds the policy pack's environment with uv and runs the pack's engine: `make test` only, on one worker
+# (the build is the module's one expensive setup).
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("policy-pack-engine")]
 
 # pulumi/pulumi sdk/go/common/resource/plugin/rpc.go: how the engine marshals a value unknown in a preview.
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
@@ -73,6 +74,7 @@ def build_like_the_deploy_job(target: Path) -> Path:
     shutil.copytree(PROJECT_DIR, target, ignore=shutil.ignore_patterns(*NOT_THE_PROJECT))
     uv = shutil.which("uv") or str(PROJECT_DIR / ".tools" / "uv" / "bin" / "uv")
     env = {key: value for key, value in os.environ.items() if key not in ("VIRTUAL_ENV", "PYTHONPATH")}
+    env["BYTECODE"] = ""  # a throwaway checkout: its environments run a few processes, not a test suite
     # The workflow installs uv first (astral-sh/setup-uv); here, the uv this checkout already has.
     if Path(uv).exists():
         env["PATH"] = f"{Path(uv).parent}{os.pathsep}{env['PATH']}"
