@@ -194,21 +194,21 @@ def _unwrapped(value: Any) -> Any:
 
 def to_aws(value: Any) -> Any:
     """Provider inputs in the API's spelling: PascalCase names, whole numbers as integers."""
-    if isinstance(value, dict):
-        return {_AWS_NAMES.get(name, name[:1].upper() + name[1:]): to_aws(item) for name, item in value.items()}
-    if isinstance(value, list):
-        return [to_aws(item) for item in value]
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
+    return _respelt(value, lambda name: _AWS_NAMES.get(name, name[:1].upper() + name[1:]))
 
 
 def from_aws(value: Any) -> Any:
     """An API answer in the provider's spelling: camelCase names."""
+    return _respelt(value, lambda name: _PROVIDER_NAMES.get(name, name[:1].lower() + name[1:]))
+
+
+def _respelt(value: Any, spelt: Callable[[str], str]) -> Any:
     if isinstance(value, dict):
-        return {_PROVIDER_NAMES.get(name, name[:1].lower() + name[1:]): from_aws(item) for name, item in value.items()}
+        return {spelt(name): _respelt(item, spelt) for name, item in value.items()}
     if isinstance(value, list):
-        return [from_aws(item) for item in value]
+        return [_respelt(item, spelt) for item in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
     return value
 
 

@@ -299,6 +299,14 @@ def iam_enforced() -> Iterator[None]:
         moto_settings.INITIAL_NO_AUTH_ACTION_COUNT = previous
 
 
+@functools.cache
+def fixture_plan(stack: str) -> Any:
+    """The offline plan of a stack of the fixture project, made once per session (a StackPlan is frozen)."""
+    from review.plan import plan_stack
+
+    return plan_stack(stack, fixture_project())
+
+
 @pytest.fixture
 def replayed_qa(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> tuple[str, Any]:
     """The moto server holding what `pulumi up` of the fixture's qa stack would leave (its plan, replayed), and
@@ -306,12 +314,11 @@ def replayed_qa(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> tuple[str,
     import boto3
 
     from emulator.replay import replay
-    from review.plan import plan_stack
 
     reset_emulator(moto_server)
     use_account(monkeypatch, moto_server, QA_ACCOUNT)
     session = boto3.session.Session(region_name="us-east-1")
-    return moto_server, replay(plan_stack("qa", fixture_project()), session, moto_server)
+    return moto_server, replay(fixture_plan("qa"), session, moto_server)
 
 
 @pytest.fixture

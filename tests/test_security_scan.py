@@ -22,9 +22,8 @@ from emulator.security_scan import (
     roles,
     tally,
 )
-from review.plan import plan_stack
 from tenant_storage.registry import Profile
-from tests.conftest import fixture_project
+from tests.conftest import fixture_plan
 
 ACCEPTED = [
     Expected("s3_bucket_public_access", "media-gallery tenant bucket", "by-design", "the pub/ folder"),
@@ -85,7 +84,7 @@ def test_an_accepted_failure_is_asked_of_the_roles_the_stack_has_only():
 
 
 def test_findings_are_read_from_prowlers_json_ocsf(tmp_path):
-    plan = plan_stack("qa", fixture_project())
+    plan = fixture_plan("qa")
     bucket = plan.tenants[0]
     report = tmp_path / "scan.ocsf.json"
     report.write_text(
@@ -117,14 +116,14 @@ def test_the_expected_file_gives_every_entry_a_kind_and_a_reason_and_matches_a_r
     expected = load_expected(EXPECTED_FILE)
     assert expected
     assert {entry.kind for entry in expected} <= set(KINDS)
-    named = {role for stack in ("qa", "prod") for role in roles(plan_stack(stack, fixture_project())).values()}
+    named = {role for stack in ("qa", "prod") for role in roles(fixture_plan(stack)).values()}
     for entry in expected:
         assert entry.reason.strip()
         assert any(fnmatch.fnmatchcase(role, entry.role) for role in named | {ACCOUNT_ROLE}), entry
 
 
 def test_every_profile_has_its_roles():
-    named = set(roles(plan_stack("qa", fixture_project())).values())
+    named = set(roles(fixture_plan("qa")).values())
     assert {f"{profile.value} tenant bucket" for profile in Profile} <= named
     assert {f"{profile.value} tenant user" for profile in Profile} <= named
     assert "access-log bucket" in named

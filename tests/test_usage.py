@@ -22,9 +22,8 @@ from botocore.config import Config
 
 from emulator.replay import replay
 from live.usage import render_markdown, render_text, run_usage
-from review.plan import plan_stack
 from tenant_storage.usage import TenantUsage, UsageReport, daily_series, tag_values, tenant_usage
-from tests.conftest import QA_ACCOUNT, fixture_project, reset_emulator, use_account
+from tests.conftest import QA_ACCOUNT, fixture_plan, reset_emulator, use_account
 
 NOW = datetime.datetime(2026, 12, 2, 16, 0, tzinfo=datetime.UTC)
 GiB = 1024**3
@@ -33,7 +32,7 @@ GiB = 1024**3
 @functools.cache
 def suffixed() -> str:
     """The suffixed tenant's bucket as the replay makes it: with the offline plan's (mocked) suffix."""
-    return next(t.bucket_name for t in plan_stack("qa", fixture_project()).tenants if t.org_id == "tradeshow-demo")
+    return next(t.bucket_name for t in fixture_plan("qa").tenants if t.org_id == "tradeshow-demo")
 
 
 def midnight(days_ago: int) -> datetime.datetime:
@@ -117,7 +116,7 @@ def metrics(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
     put_daily(cloudwatch, "fusion-rms-acme-dev", "AllStorageTypes", "NumberOfObjects", dict.fromkeys(days, 1))
     # A bucket no tenant of the stack has, with the same metric: never counted.
     put_daily(cloudwatch, "someone-elses", "StandardStorage", "BucketSizeBytes", {1: 9 * GiB})
-    replay(plan_stack("qa", fixture_project()), session, moto_server)  # every tenant's bucket, as declared
+    replay(fixture_plan("qa"), session, moto_server)  # every tenant's bucket, as declared
     return moto_server
 
 
