@@ -70,6 +70,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         generated = getattr(getattr(item, "obj", None), "is_hypothesis_test", False)
         if runs_the_emulator or generated:
             item.add_marker(pytest.mark.slow)
+    # The slow tests first, the quick ones last: the workers finish together instead of one waiting on the other's
+    # last long test (longest first is what balances a fixed set of jobs on a few cores).
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 def users_data_opened() -> list[str]:
