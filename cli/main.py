@@ -628,6 +628,8 @@ def _risk_classes(text: str) -> tuple[str, ...]:
     classes = tuple(part.strip() for part in text.split(",") if part.strip())
     if not classes:
         raise argparse.ArgumentTypeError(f"name at least one risk class, or none; known: {', '.join(RISK_CLASSES)}")
+    if "none" in classes:
+        raise argparse.ArgumentTypeError("none stands alone: it means that no risk fails the plan")
     unknown = [name for name in classes if name not in RISK_CLASSES]
     if unknown:
         raise argparse.ArgumentTypeError(

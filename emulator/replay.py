@@ -152,7 +152,7 @@ def read_back(replayed: Replayed, session: Any, endpoint_url: str | None = None)
         for name, value in declared.items():
             if (resource.type, name) in NOT_HELD:
                 continue
-            if not holds(_normalised(held.get(name)), _normalised(value)):
+            if not _as_declared_by(name, value, held.get(name)):
                 differences.append(f"{resource.urn} {name}: declared {value!r}, read {held.get(name)!r}")
     return differences
 
@@ -210,6 +210,16 @@ def _respelt(value: Any, spelt: Callable[[str], str]) -> Any:
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return value
+
+
+def _as_declared_by(name: str, declared: Any, held: Any) -> bool:
+    """A document (a policy, a secret's JSON) and a set of tags are held exactly as declared: nothing added to
+    them is a default, and an added Condition or Principal changes what they allow. A setting may also carry
+    fields the API adds at their defaults."""
+    exact = name == "tags" or (isinstance(declared, str) and declared[:1] == "{")
+    if exact:
+        return bool(_normalised(held) == _normalised(declared))
+    return holds(_normalised(held), _normalised(declared))
 
 
 def holds(held: Any, declared: Any) -> bool:
@@ -507,7 +517,9 @@ def _apply_access_key(clients: Clients, inputs: dict[str, Any]) -> dict[str, str
 
 def _read_access_key(clients: Clients, inputs: dict[str, Any], real_id: str) -> dict[str, Any]:
     keys = clients("iam").list_access_keys(UserName=inputs["user"])["AccessKeyMetadata"]
-    return {"user": inputs["user"] if keys else None}
+    # The key the replay made, still active: another key of the same user is not this resource.
+    held = any(key["AccessKeyId"] == real_id and key["Status"] == "Active" for key in keys)
+    return {"user": inputs["user"] if held else None}
 
 
 # --- Secrets Manager and Systems Manager ---------------------------------------------------------------------

@@ -34,6 +34,7 @@ import yaml
 from emulator.replay import replay
 from review.plan import StackPlan, plan_stack
 from tenant_storage import ALL_STACKS
+from tenant_storage.registry import Profile
 from tenant_storage.stacks import stack_names
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -44,6 +45,13 @@ KINDS = {
     "not-declared": "not declared by this program",
 }
 ACCOUNT_ROLE = "the account"
+# Every role a finding can have (see roles()): what an expected failure's role pattern must match.
+KNOWN_ROLES = (
+    *(f"{profile.value} tenant {what}" for what in ("bucket", "user") for profile in Profile),
+    "access-log bucket",
+    "profile group",
+    ACCOUNT_ROLE,
+)
 
 
 @dataclass(frozen=True)
@@ -123,7 +131,16 @@ def load_expected(path: Path = EXPECTED_FILE) -> list[Expected]:
             raise ValueError(
                 f"{path.name}: {entry.get('check')}: kind must be one of {', '.join(KINDS)}, with a reason"
             )
-        expected += [Expected(entry["check"], role, entry["kind"], entry["reason"]) for role in entry["roles"]]
+        patterns = entry.get("roles")
+        if not isinstance(patterns, list) or not patterns or not all(isinstance(p, str) for p in patterns):
+            raise ValueError(f"{path.name}: {entry.get('check')}: roles must be a non-empty list of role patterns")
+        for pattern in patterns:
+            if not any(fnmatch.fnmatchcase(role, pattern) for role in KNOWN_ROLES):
+                raise ValueError(
+                    f"{path.name}: {entry.get('check')}: the role pattern {pattern!r} matches no role; the roles "
+                    f"are {', '.join(KNOWN_ROLES)}"
+                )
+        expected += [Expected(entry["check"], role, entry["kind"], entry["reason"]) for role in patterns]
     return expected
 
 
@@ -138,14 +155,20 @@ def judge(stack: str, findings: Sequence[Finding], expected: Sequence[Expected],
         f for f in findings if f.status == "FAIL" and not any(accepts(e, f.check, f.role) for e in expected)
     )
     failing = {(finding.check, finding.role) for finding in findings if finding.status == "FAIL"}
-    stale = tuple(
-        Expected(entry.check, role, entry.kind, entry.reason)
-        for entry in expected
-        for role in sorted(present)
-        if fnmatch.fnmatchcase(role, entry.role)
-        and not any(accepts(entry, *failure) for failure in failing if failure[1] == role)
-    )
-    return Verdict(stack, tuple(findings), unexpected, stale)
+    reported = {(finding.check, finding.role) for finding in findings}
+    stale = []
+    for entry in expected:
+        for role in sorted(present):
+            if not fnmatch.fnmatchcase(role, entry.role):
+                continue
+            # Every check the entry names that reported on this role must fail there (a pattern of checks
+            # cannot hide one that passes), and at least one must.
+            named = sorted(check for check, of in reported if of == role and fnmatch.fnmatchcase(check, entry.check))
+            passing = [check for check in named if (check, role) not in failing]
+            stale += [Expected(check, role, entry.kind, entry.reason) for check in passing]
+            if not named:
+                stale.append(Expected(entry.check, role, entry.kind, entry.reason))
+    return Verdict(stack, tuple(findings), unexpected, tuple(stale))
 
 
 def scan(stack: str, prowler: Path, project_dir: Path, work: Path) -> Verdict:

@@ -85,6 +85,8 @@ GUARDED_PROVIDER_KEYS = (
     "aws:insecure",
     "aws:skipCredentialsValidation",
     "aws:skipRequestingAccountId",
+    # A shared config file the stack names can set endpoint_url or ca_bundle for every service.
+    "aws:sharedConfigFiles",
 )
 _STACK_NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")
 

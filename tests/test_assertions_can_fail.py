@@ -15,12 +15,25 @@ import pytest
 TESTS = Path(__file__).parent
 
 
+SWALLOWS = {"AssertionError", "Exception", "BaseException"}
+
+
 def vacuous(tree: ast.AST) -> list[tuple[int, str]]:
-    """Every assertion in `tree` that cannot fail, and every bare `except` (which hides an assertion's failure)."""
+    """Every assertion in `tree` that cannot fail, and every construct that swallows a failed one: a bare
+    `except`, an `except AssertionError` (or Exception) that only passes, `contextlib.suppress(AssertionError)`."""
     found = []
     for node in ast.walk(tree):
         if isinstance(node, ast.ExceptHandler) and node.type is None:
             found.append((node.lineno, "a bare except catches a failed assertion too"))
+        if (
+            isinstance(node, ast.ExceptHandler)
+            and node.type is not None
+            and {_name(caught) for caught in _elements(node.type)} & SWALLOWS
+            and all(isinstance(statement, ast.Pass) for statement in node.body)
+        ):
+            found.append((node.lineno, "an except that only passes swallows a failed assertion"))
+        if isinstance(node, ast.Call) and _name(node.func) == "suppress" and {_name(a) for a in node.args} & SWALLOWS:
+            found.append((node.lineno, "suppress() swallows a failed assertion"))
         if not isinstance(node, ast.Assert):
             continue
         reason = _always_true(node.test)
@@ -29,9 +42,25 @@ def vacuous(tree: ast.AST) -> list[tuple[int, str]]:
     return found
 
 
+def _name(node: ast.expr) -> str:
+    return node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else ""
+
+
+def _elements(node: ast.expr) -> list[ast.expr]:
+    return list(node.elts) if isinstance(node, ast.Tuple) else [node]
+
+
+def _constant(test: ast.expr) -> bool:
+    """Nothing in `test` can vary: no name, call, attribute or subscript; its value is the same on every run."""
+    varying = (ast.Name, ast.Call, ast.Attribute, ast.Subscript, ast.Await, ast.NamedExpr, ast.Starred)
+    return not any(isinstance(node, varying) for node in ast.walk(test))
+
+
 def _always_true(test: ast.expr) -> str | None:
-    if isinstance(test, ast.Constant) and test.value:
-        return f"asserts the constant {test.value!r}"
+    if isinstance(test, ast.Lambda):
+        return "asserts a function, which is always true"
+    if _constant(test):
+        return "asserts an expression that cannot vary"
     if isinstance(test, ast.Tuple | ast.List | ast.Set | ast.Dict) and (
         test.keys if isinstance(test, ast.Dict) else test.elts
     ):
@@ -40,10 +69,11 @@ def _always_true(test: ast.expr) -> str | None:
         for operand in test.values:
             if _always_true(operand):
                 return "an `or` with an operand that is always true"
-    if isinstance(test, ast.Compare) and len(test.ops) == 1:
-        left, right = ast.dump(test.left), ast.dump(test.comparators[0])
-        if left == right and isinstance(test.ops[0], ast.Eq | ast.Is | ast.GtE | ast.LtE):
-            return "compares a value with itself"
+    if isinstance(test, ast.Compare):
+        sides = [test.left, *test.comparators]
+        for op, left, right in zip(test.ops, sides, sides[1:], strict=False):
+            if ast.dump(left) == ast.dump(right) and isinstance(op, ast.Eq | ast.Is | ast.GtE | ast.LtE):
+                return "compares a value with itself"
     return None
 
 
@@ -68,6 +98,14 @@ def test_every_assertion_can_fail(module):
         "assert x is x",
         "try:\n    check()\nexcept:\n    pass",
         "assert x or (y or 1)",
+        "assert not False",
+        "assert 1 < 2",
+        "assert f'abc'",
+        "assert (lambda: 0)",
+        "assert x or not None",
+        "assert x == x == y",
+        "try:\n    check()\nexcept AssertionError:\n    pass",
+        "with contextlib.suppress(AssertionError):\n    assert f() == 1",
     ],
 )
 def test_the_check_refuses_each_kind(source):

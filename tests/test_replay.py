@@ -15,7 +15,9 @@ from emulator.replay import KINDS, NOT_HELD, ReplayError, in_dependency_order, r
 from review.plan import StackPlan, plan_stack
 from tenant_storage.registry import Profile
 from tests.conftest import (
+    ACCESS_KEY,
     BUCKET,
+    BUCKET_POLICY,
     GROUP_MEMBERSHIP,
     PROD_ACCOUNT,
     PUBLIC_ACCESS_BLOCK,
@@ -80,13 +82,26 @@ class TestEveryDeclaredResourceIsHeldAsDeclared:
             assert len(reason) > 20
 
 
-def weaken(session: Any, plan: StackPlan, resource_type: str, change: Callable[[Any, Any, dict], None]) -> str:
+def narrowed_denies(policy: str) -> dict:
+    """The policy with each Deny applying only to one other account: an added condition turns it off."""
+    document = json.loads(policy)
+    for statement in document["Statement"]:
+        if statement["Effect"] == "Deny":
+            statement["Condition"]["StringEquals"] = {"aws:PrincipalAccount": "999999999999"}
+    return document
+
+
+def tag_set(tags: dict[str, str]) -> list[dict[str, str]]:
+    return [{"Key": key, "Value": value} for key, value in tags.items()]
+
+
+def weaken(session: Any, plan: StackPlan, resource_type: str, change: Callable[[Any, Any, dict], object]) -> str:
     resource = next(r for r in plan.resources if r.type == resource_type)
     change(session.client("s3"), session.client("iam"), resource.inputs)
     return resource.urn
 
 
-WEAKENINGS: dict[str, tuple[str, Callable[[Any, Any, dict], None], str]] = {
+WEAKENINGS: dict[str, tuple[str, Callable[[Any, Any, dict], object], str]] = {
     "versioning suspended": (
         VERSIONING,
         lambda s3, iam, i: s3.put_bucket_versioning(
@@ -112,6 +127,26 @@ WEAKENINGS: dict[str, tuple[str, Callable[[Any, Any, dict], None], str]] = {
         GROUP_MEMBERSHIP,
         lambda s3, iam, i: iam.remove_user_from_group(GroupName=i["group"], UserName=i["users"][0]),
         "users",
+    ),
+    "a TLS deny made conditional on the account": (
+        BUCKET_POLICY,
+        lambda s3, iam, i: s3.put_bucket_policy(Bucket=i["bucket"], Policy=json.dumps(narrowed_denies(i["policy"]))),
+        "policy",
+    ),
+    "a tag added": (
+        BUCKET,
+        lambda s3, iam, i: s3.put_bucket_tagging(
+            Bucket=i["bucket"], Tagging={"TagSet": [*tag_set(i["tags"]), {"Key": "Public", "Value": "yes"}]}
+        ),
+        "tags",
+    ),
+    "the access key deactivated": (
+        ACCESS_KEY,
+        lambda s3, iam, i: [
+            iam.update_access_key(UserName=i["user"], AccessKeyId=key["AccessKeyId"], Status="Inactive")
+            for key in iam.list_access_keys(UserName=i["user"])["AccessKeyMetadata"][:1]
+        ],
+        "user",
     ),
     "a tag on the user changed": (
         USER,

@@ -163,10 +163,20 @@ def test_text_and_markdown_start_with_the_counts_per_class(project, capsys):
     assert "| data-loss | 1 |" in markdown
 
 
-def test_an_unknown_class_is_a_usage_error(project):
+@pytest.mark.parametrize(
+    ("classes", "said"),
+    [
+        ("data-gone", "unknown risk class 'data-gone'"),
+        ("dataloss", "(did you mean 'data-loss'?)"),
+        (" , ", "name at least one risk class, or none"),
+        ("none,data-loss", "none stands alone"),
+    ],
+)
+def test_an_unknown_class_is_a_usage_error(project, capsys, classes, said):
     with pytest.raises(SystemExit) as raised:
-        main(["plan", "--fail-on", "data-gone"], project_dir=project)
+        main(["plan", "--base", "HEAD", "--fail-on", classes], project_dir=project)
     assert raised.value.code == 2
+    assert said in capsys.readouterr().err
 
 
 def test_a_new_tenants_grants_are_not_a_widening(project, capsys):

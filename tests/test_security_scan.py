@@ -143,3 +143,24 @@ def test_markdown_is_a_table_for_the_job_summary():
         "| stack | checks passed | failed by design | not declared by this program | unexpected | manual |" in markdown
     )
     assert "| qa | 1 | 1 | 2 | 0 | 0 |" in markdown
+
+
+def test_a_pattern_of_checks_cannot_hide_one_that_now_passes():
+    findings = [*every_accepted_failure(), finding("iam_password_policy_reuse_24", ACCOUNT_ROLE, "PASS")]
+    verdict = judge("qa", findings, ACCEPTED, PRESENT)
+    assert [(e.check, e.role) for e in verdict.stale] == [("iam_password_policy_reuse_24", ACCOUNT_ROLE)]
+
+
+@pytest.mark.parametrize(
+    ("roles", "message"),
+    [
+        ("the account", "roles must be a non-empty list"),
+        ("[]", "roles must be a non-empty list"),
+        ("[media gallery tenant bucket]", "matches no role"),
+    ],
+)
+def test_roles_that_could_never_go_stale_are_refused(tmp_path, roles, message):
+    path = tmp_path / "expected.yaml"
+    path.write_text(f"- check: s3_bucket_object_lock\n  roles: {roles}\n  kind: not-declared\n  reason: a reason\n")
+    with pytest.raises(ValueError, match=message):
+        load_expected(path)
