@@ -382,7 +382,7 @@ def _apply_object(clients: Clients, inputs: dict[str, Any]) -> dict[str, str]:
 
 def _read_object(clients: Clients, inputs: dict[str, Any], real_id: str) -> dict[str, Any]:
     s3 = _s3(clients, inputs)
-    with _policy_lifted(s3, inputs["bucket"]):
+    with policy_lifted(s3, inputs["bucket"]):
         answer = s3.get_object(Bucket=inputs["bucket"], Key=inputs["key"])
         tags = _tags(s3.get_object_tagging(Bucket=inputs["bucket"], Key=inputs["key"])["TagSet"])
     return {
@@ -396,7 +396,7 @@ def _read_object(clients: Clients, inputs: dict[str, Any], real_id: str) -> dict
 
 
 @contextmanager
-def _policy_lifted(s3: Any, bucket: str) -> Iterator[None]:
+def policy_lifted(s3: Any, bucket: str) -> Iterator[None]:
     """The bucket without its policy while an object is read, then the same policy again: moto 5 refuses every
     object request under a Deny statement whatever its condition (a TLS-only deny refuses HTTPS too), where
     S3 evaluates the condition. `MOTO_LIMITS` lists it."""

@@ -45,11 +45,20 @@ KINDS = {
     "not-declared": "not declared by this program",
 }
 ACCOUNT_ROLE = "the account"
+LOG_BUCKET_ROLE = "access-log bucket"
+GROUP_ROLE = "profile group"
+
+
+def tenant_role(profile: str, what: str) -> str:
+    """A tenant's bucket or user by its profile: `media-gallery tenant bucket`."""
+    return f"{profile} tenant {what}"
+
+
 # Every role a finding can have (see roles()): what an expected failure's role pattern must match.
 KNOWN_ROLES = (
-    *(f"{profile.value} tenant {what}" for what in ("bucket", "user") for profile in Profile),
-    "access-log bucket",
-    "profile group",
+    *(tenant_role(profile.value, what) for what in ("bucket", "user") for profile in Profile),
+    LOG_BUCKET_ROLE,
+    GROUP_ROLE,
     ACCOUNT_ROLE,
 )
 
@@ -85,14 +94,14 @@ class Verdict:
 
 def roles(plan: StackPlan) -> dict[str, str]:
     """The role of each bucket and user name of the plan: what an expected failure is about, for any tenant."""
-    named = {tenant.bucket_name: f"{tenant.profile} tenant bucket" for tenant in plan.tenants}
-    named |= {tenant.iam_user_name: f"{tenant.profile} tenant user" for tenant in plan.tenants}
+    named = {tenant.bucket_name: tenant_role(tenant.profile, "bucket") for tenant in plan.tenants}
+    named |= {tenant.iam_user_name: tenant_role(tenant.profile, "user") for tenant in plan.tenants}
     for bucket in (plan.access_log_bucket, plan.retained_access_log_bucket):
         if bucket:
-            named[bucket] = "access-log bucket"
+            named[bucket] = LOG_BUCKET_ROLE
     for resource in plan.resources:
         if resource.type == "aws:iam/group:Group":
-            named[resource.inputs["name"]] = "profile group"
+            named[resource.inputs["name"]] = GROUP_ROLE
     return named
 
 
@@ -171,7 +180,7 @@ def judge(stack: str, findings: Sequence[Finding], expected: Sequence[Expected],
     return Verdict(stack, tuple(findings), unexpected, tuple(stale))
 
 
-def scan(stack: str, prowler: Path, project_dir: Path, work: Path) -> Verdict:
+def scan(stack: str, prowler: Path, project_dir: Path, work: Path, expected: Sequence[Expected]) -> Verdict:
     import logging
 
     import boto3
@@ -235,7 +244,7 @@ def scan(stack: str, prowler: Path, project_dir: Path, work: Path) -> Verdict:
         server.stop()
     named = roles(plan)
     findings = read_findings(report, named)
-    return judge(stack, findings, load_expected(), set(named.values()) | {ACCOUNT_ROLE})
+    return judge(stack, findings, expected, set(named.values()) | {ACCOUNT_ROLE})
 
 
 def _signed_in(endpoint: str, account: str) -> dict[str, str]:
@@ -312,7 +321,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for stack in stacks:
             started = time.monotonic()
             print(f"security-scan: {stack}: replaying its plan and running Prowler...", file=sys.stderr)
-            verdicts.append(scan(stack, options.prowler, PROJECT_DIR, Path(work)))
+            verdicts.append(scan(stack, options.prowler, PROJECT_DIR, Path(work), expected))
             print(f"security-scan: {stack}: done in {time.monotonic() - started:.0f} s", file=sys.stderr)
     sys.stdout.write(render(verdicts, expected, options.format == "markdown"))
     return 0 if all(verdict.clean for verdict in verdicts) else 1

@@ -354,12 +354,10 @@ def test_what_it_cannot_do_is_one_line_and_exit_2(project, live, capsys, argv, m
     assert "Traceback" not in err
 
 
-def test_the_declared_state_itself_holds_nothing_aws_would_refuse(live, capsys, tmp_path):
+def test_the_declared_state_itself_holds_nothing_aws_would_refuse(live, capsys):
     from emulator.replay import replay
-    from review.plan import plan_stack
-    from tests.conftest import make_project
+    from tests.conftest import fixture_plan, fixture_project
 
-    project = make_project(tmp_path / "project")
-    replay(plan_stack("qa", project), boto3.session.Session(region_name="us-east-1"), live["endpoint"])
-    status, findings = preflight(project, live, capsys)
+    replay(fixture_plan("qa"), boto3.session.Session(region_name="us-east-1"), live["endpoint"])
+    status, findings = preflight(fixture_project(), live, capsys)
     assert (status, findings) == (0, [])

@@ -496,23 +496,21 @@ class TestRefusals:
 def test_a_restore_in_the_declared_state_keeps_every_declared_setting(replayed_qa, capsys):
     """The tenant's bucket as the plan declares it (versioning, lifecycle, encryption, logging, tags), replayed:
     a restore brings a file back and leaves every declared setting as it was."""
-    from emulator.replay import read_back
+    from emulator.replay import policy_lifted, read_back
 
     endpoint, replayed = replayed_qa
     session = boto3.session.Session(region_name="us-east-1")
     s3 = session.client("s3", endpoint_url=endpoint)
-    policy = s3.get_bucket_policy(Bucket=BUCKET)["Policy"]
-    s3.delete_bucket_policy(Bucket=BUCKET)  # moto refuses object requests under its TLS denies (MOTO_LIMITS)
-    s3.put_object(Bucket=BUCKET, Key="pub/logo.png", Body=b"the logo then")
-    to = wait_for_next_second()
-    wait_for_next_second()  # S3 times are whole seconds: a version of the second of --to existed then
-    s3.put_object(Bucket=BUCKET, Key="pub/logo.png", Body=b"a logo uploaded by mistake")
+    with policy_lifted(s3, BUCKET):  # moto refuses object requests under its TLS denies (MOTO_LIMITS)
+        s3.put_object(Bucket=BUCKET, Key="pub/logo.png", Body=b"the logo then")
+        to = wait_for_next_second()
+        wait_for_next_second()  # S3 times are whole seconds: a version of the second of --to existed then
+        s3.put_object(Bucket=BUCKET, Key="pub/logo.png", Body=b"a logo uploaded by mistake")
 
-    status, applied, out = restore(
-        fixture_project(), capsys, "--to", to.isoformat(), "--apply", "--endpoint-url", endpoint
-    )
-    assert status == 0, out
-    assert keys_of(applied) == {"pub/logo.png": "restore-overwritten"}, out
-    assert s3.get_object(Bucket=BUCKET, Key="pub/logo.png")["Body"].read() == b"the logo then"
-    s3.put_bucket_policy(Bucket=BUCKET, Policy=policy)
+        status, applied, out = restore(
+            fixture_project(), capsys, "--to", to.isoformat(), "--apply", "--endpoint-url", endpoint
+        )
+        assert status == 0, out
+        assert keys_of(applied) == {"pub/logo.png": "restore-overwritten"}, out
+        assert s3.get_object(Bucket=BUCKET, Key="pub/logo.png")["Body"].read() == b"the logo then"
     assert read_back(replayed, session, endpoint) == []
