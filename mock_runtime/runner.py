@@ -18,9 +18,11 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
+from pulumi.runtime import resource as runtime_resource
 from pulumi.runtime import rpc
 from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks, set_mocks
+from pulumi.runtime.proto import source_pb2
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
@@ -209,9 +211,6 @@ def run_under_mocks(
     `on_tenant` hears the count of tenants declared so far, for progress reports.
     """
     monitor = RecordingMonitor(mocks, on_tenant)
-    runtime_settings.reset_options(project=PROJECT, stack=stack)
-    pulumi.runtime.set_all_config(dict(config))
-    set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
     run = ProgramRun(
         stack=stack,
         registrations=monitor.registrations,
@@ -223,18 +222,36 @@ def run_under_mocks(
     # The cyclic collector rescans the whole growing heap of resources and outputs, which made runs
     # superlinear (45% of the time at 1,000 tenants); a run is short, so it collects once at the end.
     collecting = gc.isenabled()
-    gc.disable()
-    try:
-        _sync_await(run_pulumi_func(program))
-        root = runtime_settings.get_root_resource()
-        for name, value in getattr(root, "outputs", {}).items():
-            run.outputs[name] = resolve(value)
-    except Exception as error:  # noqa: BLE001 - reported to the caller, who decides
-        run.error = error
-    finally:
-        if collecting:
-            gc.enable()
+    with _without_source_positions():
+        runtime_settings.reset_options(project=PROJECT, stack=stack)
+        pulumi.runtime.set_all_config(dict(config))
+        set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)  # registers the root
+        gc.disable()
+        try:
+            _sync_await(run_pulumi_func(program))
+            root = runtime_settings.get_root_resource()
+            for name, value in getattr(root, "outputs", {}).items():
+                run.outputs[name] = resolve(value)
+        except Exception as error:  # noqa: BLE001 - reported to the caller, who decides
+            run.error = error
+        finally:
+            if collecting:
+                gc.enable()
     return run
+
+
+@contextmanager
+def _without_source_positions() -> Iterator[None]:
+    """The SDK walks the whole Python stack for every resource and turns each frame into a file URI
+    (pulumi/runtime/resource.py, `_get_stack_trace`), to send the engine a source position for its
+    diagnostics. No monitor here reads it (MockMonitor.RegisterResource ignores `stackTrace` and
+    `sourcePosition`), and it was a third of a plan's time, more under a deep caller such as pytest."""
+    walk = runtime_resource._get_stack_trace
+    runtime_resource._get_stack_trace = source_pb2.StackTrace
+    try:
+        yield
+    finally:
+        runtime_resource._get_stack_trace = walk
 
 
 def resolve(value: object) -> StackOutput:

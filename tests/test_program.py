@@ -644,3 +644,59 @@ class TestMovingTheAccessLogBucket:
         from review.plan import policy_violations
 
         assert [v for v in policy_violations(moved.registrations) if v.enforcement == "mandatory"] == []
+
+
+def in_urn_order(run: ProgramRun) -> list[Any]:
+    """What a run registered, in an order of its own: the SDK registers asynchronously, in no fixed order, and
+    sends dependencies as a set."""
+    import dataclasses
+
+    return sorted(
+        (dataclasses.replace(each, dependencies=tuple(sorted(each.dependencies))) for each in run.registrations),
+        key=lambda each: each.urn,
+    )
+
+
+class TestTheOfflineRunner:
+    """The runner skips the SDK's per-resource source positions (a walk of the whole stack), which only the
+    engine's diagnostics show: what a run records is the same with or without them."""
+
+    @staticmethod
+    def stack_walks_in_a_run(monkeypatch: pytest.MonkeyPatch) -> tuple[ProgramRun, int]:
+        import traceback
+
+        from pulumi.runtime import resource as sdk_resource
+
+        walks = 0
+        extract_stack = traceback.extract_stack
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            nonlocal walks
+            walks += 1
+            return extract_stack(*args, **kwargs)
+
+        monkeypatch.setattr(sdk_resource.traceback, "extract_stack", counted)
+        run = run_stack("qa")
+        monkeypatch.undo()
+        return run, walks
+
+    def test_a_run_walks_no_stack_and_records_what_a_run_with_source_positions_records(self, monkeypatch):
+        import contextlib
+
+        from mock_runtime import runner
+
+        skipped, walks_skipped = self.stack_walks_in_a_run(monkeypatch)
+        monkeypatch.setattr(runner, "_without_source_positions", contextlib.nullcontext)
+        positioned, walks_positioned = self.stack_walks_in_a_run(monkeypatch)
+        assert walks_skipped == 0
+        assert walks_positioned >= len(positioned.registrations) > 0
+        assert in_urn_order(skipped) == in_urn_order(positioned)
+        assert skipped.unknowns == positioned.unknowns
+
+    def test_the_sdk_hook_is_restored_after_a_run_even_one_that_fails(self):
+        from pulumi.runtime import resource as sdk_resource
+
+        hook = sdk_resource._get_stack_trace
+        assert run_stack("qa").error is None
+        assert run_stack("qa", config={"tenant-storage:shard": "-1"}).error is not None
+        assert sdk_resource._get_stack_trace is hook
