@@ -13,6 +13,7 @@ from tenant_storage.registry import Tenant, TenantRegistry, load_registry
 from tenant_storage.stacks import (
     GUARDED_MESSAGE,
     GUARDED_PROVIDER_KEYS,
+    StackFile,
     StackSettings,
     cross_stack_problems,
     engine_drift_problems,
@@ -31,17 +32,69 @@ class StackInputs:
     account_classes: AccountClasses
 
 
+@dataclass(frozen=True)
+class ProjectInputs:
+    """Every input file, read and checked once: whatever does not depend on which stack runs.
+
+    `validate` checks every stack against one reading, so a large registry is parsed once, not once per stack.
+    """
+
+    stack_files: Mapping[str, StackFile]
+    file_problems: list[Problem]  # each stack file's own
+    cross_stack_problems: list[Problem]  # only when every stack file could be read
+    account_problems: list[Problem]
+    registry_problems: list[Problem]
+    fleet_problems: list[Problem]  # only when every stack file and the registry could be read
+    account_classes: AccountClasses | None
+    registry: TenantRegistry | None
+
+
+def read_project_inputs(project_dir: Path) -> ProjectInputs:
+    files = read_stack_files(project_dir)
+    parsed = {name: stack_file.settings for name, stack_file in files.items() if stack_file.settings is not None}
+    every_file_parsed = len(parsed) == len(files)
+
+    classes = None
+    account_problems: list[Problem] = []
+    try:
+        classes = load_account_classes(project_dir)
+        account_problems += stack_account_problems(parsed, classes)
+    except InvalidInput as error:
+        account_problems += error.problems
+
+    registry: TenantRegistry | None = None
+    registry_problems: list[Problem] = []
+    try:
+        registry = load_registry(project_dir / TENANTS_FILE)
+    except InvalidInput as error:
+        registry_problems += error.problems
+
+    fleet = fleet_problems(registry, parsed, TENANTS_FILE) if registry is not None and every_file_parsed else []
+    return ProjectInputs(
+        stack_files=files,
+        file_problems=[problem for stack_file in files.values() for problem in stack_file.problems],
+        cross_stack_problems=cross_stack_problems(parsed) if every_file_parsed else [],
+        account_problems=account_problems,
+        registry_problems=registry_problems,
+        fleet_problems=fleet,
+        account_classes=classes,
+        registry=registry,
+    )
+
+
 def load_stack_inputs(project_dir: Path, stack: str, engine_config: Mapping[str, str | None]) -> StackInputs:
     """This stack's settings and tenants; raise InvalidInput with every problem in every input file.
 
     `engine_config` is what the Pulumi engine passed; it must agree with the committed stack file,
     which is what every cross-stack rule reads.
     """
-    problems: list[Problem] = []
-    files = read_stack_files(project_dir)
-    for stack_file in files.values():
-        problems += stack_file.problems
-    committed = files.get(stack)
+    return stack_inputs(read_project_inputs(project_dir), stack, engine_config)
+
+
+def stack_inputs(project: ProjectInputs, stack: str, engine_config: Mapping[str, str | None]) -> StackInputs:
+    """`load_stack_inputs` on inputs already read."""
+    problems = list(project.file_problems)
+    committed = project.stack_files.get(stack)
     if committed is None:
         problems.append(Problem(stack_file_name(stack), "missing: every stack is declared by a committed stack file"))
     elif committed.values or committed.settings is not None:
@@ -53,26 +106,13 @@ def load_stack_inputs(project_dir: Path, stack: str, engine_config: Mapping[str,
     ]
     # Without drift the engine passed exactly the committed values, so their one parsed reading is the settings.
     settings = committed.settings if committed is not None else None
-
-    parsed = {name: stack_file.settings for name, stack_file in files.items() if stack_file.settings is not None}
-    all_parsed = len(parsed) == len(files) and committed is not None
-    if all_parsed:
-        problems += cross_stack_problems(parsed)
-
-    classes = None
-    try:
-        classes = load_account_classes(project_dir)
-        problems += stack_account_problems(parsed, classes)
-    except InvalidInput as error:
-        problems += error.problems
-
-    registry: TenantRegistry | None = None
-    try:
-        registry = load_registry(project_dir / TENANTS_FILE)
-    except InvalidInput as error:
-        problems += error.problems
-    if registry is not None and all_parsed:
-        problems += fleet_problems(registry, parsed, TENANTS_FILE)
+    if committed is not None:
+        problems += project.cross_stack_problems
+    problems += project.account_problems
+    problems += project.registry_problems
+    if committed is not None:
+        problems += project.fleet_problems
+    classes, registry = project.account_classes, project.registry
 
     raise_if_any(problems)
     assert settings is not None

@@ -167,6 +167,23 @@ def test_stacks_refuses_a_stack_file_that_validate_refuses(project, capsys):
     )
 
 
+@pytest.mark.parametrize("valid", [True, False], ids=["valid inputs", "a registry with a problem"])
+def test_validate_reads_each_input_file_once_however_many_stacks_check_it(project, monkeypatch, capsys, valid):
+    """A registry of a million entries takes seconds to parse: it is read once, not once per stack."""
+    from tenant_storage import inputs
+
+    if not valid:
+        path = project / "tenants.yaml"
+        path.write_text(path.read_text().replace("environment: qa", "environment: qaa", 1))
+    reads = []
+    load_registry = inputs.load_registry
+    monkeypatch.setattr(inputs, "load_registry", lambda *args: reads.append(args) or load_registry(*args))
+    assert len(list(project.glob("Pulumi.*.yaml"))) >= 2  # two stacks at least
+    assert main(["validate"], project_dir=project) == (0 if valid else 1)
+    assert len(reads) == 1
+    assert ("qaa" in capsys.readouterr().out) is not valid
+
+
 @pytest.mark.parametrize("option", [["--full"], ["--fail-on", "none"]])
 def test_an_option_of_base_without_base_is_a_usage_error(option, capsys):
     with pytest.raises(SystemExit) as exit_status:
