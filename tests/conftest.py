@@ -75,6 +75,40 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker("slow") is not None:  # the emulator's tests: the fast loop never imports botocore
+        share_botocore_models()
+
+
+class _SearchPaths(list[str]):
+    """A shared loader's search paths: every boto3 session appends its own data folder, which is kept once."""
+
+    def append(self, path: str) -> None:
+        if path not in self:
+            super().append(path)
+
+
+def share_botocore_models() -> None:
+    """Every botocore session of this test process reads its service models through one loader, so that each
+    model's JSON is parsed once per process rather than once per session: a new session's first client cost
+    0.1 s, most of an emulator test's time. Sessions share nothing else (credentials, region, clients), and
+    within one session botocore already shares its loader the same way."""
+    import botocore.loaders
+    import botocore.session
+
+    if getattr(botocore.session.create_loader, "shared", False):
+        return
+
+    @functools.cache
+    def create_loader(search_path_string: str | None = None) -> Any:
+        loader = botocore.loaders.create_loader(search_path_string)
+        loader._search_paths = _SearchPaths(loader.search_paths)
+        return loader
+
+    create_loader.shared = True  # type: ignore[attr-defined]
+    botocore.session.create_loader = create_loader
+
+
 def users_data_opened() -> list[str]:
     """The users' data files opened since the last call, by this process or one it started; then forgotten."""
     log = Path(os.environ[users_data_guard.LOG])

@@ -2,8 +2,9 @@
 after a point in time is brought back to exactly its state then, never deleting a version.
 
 S3 (and moto) lists `LastModified` to the second, so the scenario leaves a whole second between what
-happened before `--to` and what happened after it. moto lists at most 100 versions a page, so the
-listing here spans several pages; `benchmarks/restore_benchmark.py` runs thousands of objects.
+happened before `--to` and what happened after it: moto's clock is stepped to the next second (`S3Clock`)
+rather than waited for. moto lists at most 100 versions a page, so the listing here spans several pages;
+`benchmarks/restore_benchmark.py` runs thousands of objects on the real clock.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import datetime
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -99,25 +100,61 @@ def content(kind: str, index: int, phase: int) -> bytes:
     return f"{kind}-{index}-phase{phase}".encode()
 
 
-def wait_for_next_second() -> datetime.datetime:
-    """The start of the next whole second, once it has passed: S3's timestamps fall on either side of it."""
-    boundary = int(time.time()) + 1
-    time.sleep(max(0.0, boundary - time.time()) + 0.05)
-    return datetime.datetime.fromtimestamp(boundary, datetime.UTC)
+class S3Clock:
+    """moto's S3 clock (the LastModified of every version and delete marker), set back a minute, so that a
+    scenario steps it to the next whole second instead of sleeping for one. It runs at the real rate and
+    never passes the real time: the restore, which reads the real clock, sees every version in its past."""
+
+    def __init__(self) -> None:
+        self.behind = datetime.timedelta(minutes=1)
+
+    @staticmethod
+    def real_now() -> datetime.datetime:
+        return datetime.datetime.now(datetime.UTC)
+
+    def now(self) -> datetime.datetime:
+        """As moto's own `utcnow`: naive, in UTC."""
+        return (self.real_now() - self.behind).replace(tzinfo=None)
+
+    def next_second(self) -> datetime.datetime:
+        """The start of the next whole second of the clock, once it has passed: S3's timestamps fall on either
+        side of it."""
+        boundary = self.now().replace(microsecond=0, tzinfo=datetime.UTC) + datetime.timedelta(seconds=1)
+        self.behind = self.real_now() - boundary - datetime.timedelta(milliseconds=50)
+        assert self.behind > datetime.timedelta(0), "the scenario stepped moto's clock past the real time"
+        return boundary
 
 
 @pytest.fixture
-def live(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> Callable[[str], Any]:
+def s3_clock(monkeypatch: pytest.MonkeyPatch) -> S3Clock:
+    import moto.s3.models
+
+    clock = S3Clock()
+    monkeypatch.setattr(moto.s3.models, "utcnow", clock.now)
+    return clock
+
+
+class Live:
+    """A client of the moto server for an account, and the server's S3 clock."""
+
+    def __init__(self, moto_server: str, monkeypatch: pytest.MonkeyPatch, clock: S3Clock) -> None:
+        self.moto_server, self.monkeypatch, self.clock = moto_server, monkeypatch, clock
+
+    def __call__(self, account: str) -> Any:
+        use_account(self.monkeypatch, self.moto_server, account)
+        return boto3.session.Session().client("s3", endpoint_url=self.moto_server, region_name="us-east-1")
+
+    def next_second(self) -> datetime.datetime:
+        return self.clock.next_second()
+
+
+@pytest.fixture
+def live(moto_server: str, monkeypatch: pytest.MonkeyPatch, s3_clock: S3Clock) -> Live:
     reset_emulator(moto_server)
-
-    def client(account: str) -> Any:
-        use_account(monkeypatch, moto_server, account)
-        return boto3.session.Session().client("s3", endpoint_url=moto_server, region_name="us-east-1")
-
-    return client
+    return Live(moto_server, monkeypatch, s3_clock)
 
 
-def versioned_bucket(live: Callable[[str], Any]) -> Any:
+def versioned_bucket(live: Live) -> Any:
     s3 = live(QA_ACCOUNT)
     s3.create_bucket(Bucket=BUCKET)
     s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
@@ -125,7 +162,7 @@ def versioned_bucket(live: Callable[[str], Any]) -> Any:
 
 
 @pytest.fixture
-def scenario(live: Callable[[str], Any]) -> dict[str, Any]:
+def scenario(live: Live) -> dict[str, Any]:
     """Before `to`: every kind's keys. After it: overwrites, deletions, new keys, an overwrite then a delete."""
     s3 = versioned_bucket(live)
     s3.put_bucket_encryption(
@@ -147,12 +184,12 @@ def scenario(live: Callable[[str], Any]) -> dict[str, Any]:
                 Metadata={"shot-by": f"camera-{index}"},
             )
             before[key] = content(kind, index, 0)
-    wait_for_next_second()  # a version and a delete marker of one second would be ambiguous (see the model)
+    live.next_second()  # a version and a delete marker of one second would be ambiguous (see the model)
     for index in range(PER_KIND):
         s3.delete_object(Bucket=BUCKET, Key=f"pub/recreated/{index:04d}.jpg")
         del before[f"pub/recreated/{index:04d}.jpg"]
-    to = wait_for_next_second()
-    wait_for_next_second()
+    to = live.next_second()
+    live.next_second()
     for index in range(PER_KIND):
         s3.put_object(Bucket=BUCKET, Key=f"pub/overwritten/{index:04d}.jpg", Body=b"damaged", ContentType="text/plain")
         s3.delete_object(Bucket=BUCKET, Key=f"pub/deleted/{index:04d}.jpg")
@@ -237,8 +274,8 @@ class TestRestoreOnAMotoServer:
     def test_delete_newer_only_adds_delete_markers(self, project, live, moto_server, capsys):
         s3 = versioned_bucket(live)
         s3.put_object(Bucket=BUCKET, Key="pub/old.jpg", Body=b"old")
-        to = wait_for_next_second()
-        wait_for_next_second()
+        to = live.next_second()
+        live.next_second()
         for index in range(5):
             s3.put_object(Bucket=BUCKET, Key=f"pub/new/{index}.jpg", Body=b"new")
         versions_before = all_versions(s3)
@@ -278,8 +315,8 @@ class TestRestoreOnAMotoServer:
         original = bytes(range(256)) * (12 * 1024**2 // 256)
         key = "pub/video/launch.mp4"
         s3.put_object(Bucket=BUCKET, Key=key, Body=original, ContentType="video/mp4", Metadata={"shot-by": "camera-1"})
-        to = wait_for_next_second()
-        wait_for_next_second()
+        to = live.next_second()
+        live.next_second()
         s3.put_object(Bucket=BUCKET, Key=key, Body=b"damaged", ContentType="text/plain")
         versions_before = all_versions(s3)
         when = f"{to:%Y-%m-%dT%H:%M:%SZ}"
@@ -302,13 +339,13 @@ class TestRestoreOnAMotoServer:
         assert all_versions(s3) == versions_after
 
 
-def small_scenario(live: Callable[[str], Any], keys: Sequence[str], **put: Any) -> tuple[Any, str]:
+def small_scenario(live: Live, keys: Sequence[str], **put: Any) -> tuple[Any, str]:
     """`keys` written before `to` (with `put`'s arguments) and each overwritten after it."""
     s3 = versioned_bucket(live)
     for key in keys:
         s3.put_object(Bucket=BUCKET, Key=key, Body=b"then", **put)
-    to = wait_for_next_second()
-    wait_for_next_second()
+    to = live.next_second()
+    live.next_second()
     for key in keys:
         s3.put_object(Bucket=BUCKET, Key=key, Body=b"damaged")
     return s3, f"{to:%Y-%m-%dT%H:%M:%SZ}"
@@ -493,7 +530,7 @@ class TestRefusals:
         assert out.strip() == f"restore: --to {time!r} is out of range: in UTC it falls outside years 1 to 9999"
 
 
-def test_a_restore_in_the_declared_state_keeps_every_declared_setting(replayed_qa, capsys):
+def test_a_restore_in_the_declared_state_keeps_every_declared_setting(s3_clock, replayed_qa, capsys):
     """The tenant's bucket as the plan declares it (versioning, lifecycle, encryption, logging, tags), replayed:
     a restore brings a file back and leaves every declared setting as it was."""
     from emulator.replay import policy_lifted, read_back
@@ -503,8 +540,8 @@ def test_a_restore_in_the_declared_state_keeps_every_declared_setting(replayed_q
     s3 = session.client("s3", endpoint_url=endpoint)
     with policy_lifted(s3, BUCKET):  # moto refuses object requests under its TLS denies (MOTO_LIMITS)
         s3.put_object(Bucket=BUCKET, Key="pub/logo.png", Body=b"the logo then")
-        to = wait_for_next_second()
-        wait_for_next_second()  # S3 times are whole seconds: a version of the second of --to existed then
+        to = s3_clock.next_second()
+        s3_clock.next_second()  # S3 times are whole seconds: a version of the second of --to existed then
         s3.put_object(Bucket=BUCKET, Key="pub/logo.png", Body=b"a logo uploaded by mistake")
 
         status, applied, out = restore(
