@@ -70,7 +70,7 @@ inputs: $(VENV)/.synced ## validate and plan your tenants.yaml, accounts.yaml an
 # The suite runs on every core; tests that share one expensive setup (a mypy run) stay on one worker.
 PYTEST := $(BIN)/python -m pytest -n auto --dist loadgroup
 
-# The type check (one core) runs beside the suite: a cold mypy takes about a minute on its own.
+# The type check (one core) runs beside the suite: a cold mypy takes about 15 s on its own.
 test: lint inputs ## lint, type-check, check your inputs, run the whole test suite (what CI runs)
 	@$(MAKE) --no-print-directory -j2 typecheck suite
 
