@@ -6,14 +6,15 @@ from pathlib import Path
 
 from tenant_storage.errors import InvalidInput, Problem
 from tenant_storage.inputs import TENANTS_FILE, read_project_inputs, stack_inputs
-from tenant_storage.stacks import stack_names
+from tenant_storage.stacks import read_stack_files, stack_names
 
 
 def validation_problems(project_dir: Path) -> list[Problem]:
     """Every problem any stack would refuse to deploy with, each reported once."""
-    project = read_project_inputs(project_dir)
-    if not project.stack_files:
+    stack_files = read_stack_files(project_dir)
+    if not stack_files:
         return [Problem(TENANTS_FILE, f"no Pulumi.<stack>.yaml stack file in {project_dir}")]
+    project = read_project_inputs(project_dir, stack_files)
     problems: dict[str, Problem] = {}  # each line once, in the order found
     for stack, stack_file in project.stack_files.items():
         try:

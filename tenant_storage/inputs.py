@@ -49,8 +49,9 @@ class ProjectInputs:
     registry: TenantRegistry | None
 
 
-def read_project_inputs(project_dir: Path) -> ProjectInputs:
-    files = read_stack_files(project_dir)
+def read_project_inputs(project_dir: Path, files: Mapping[str, StackFile] | None = None) -> ProjectInputs:
+    """`files`: the stack files, when the caller has read them already."""
+    files = read_stack_files(project_dir) if files is None else files
     parsed = {name: stack_file.settings for name, stack_file in files.items() if stack_file.settings is not None}
     every_file_parsed = len(parsed) == len(files)
 

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -167,21 +168,40 @@ def test_stacks_refuses_a_stack_file_that_validate_refuses(project, capsys):
     )
 
 
+def counted_registry_reads(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """Each path the inputs' reader reads the registry from, from now on."""
+    from tenant_storage import inputs, registry
+
+    reads: list[Path] = []
+
+    def load_registry(path: Path, *args: Any) -> registry.TenantRegistry:
+        reads.append(path)
+        return registry.load_registry(path, *args)
+
+    monkeypatch.setattr(inputs, "load_registry", load_registry)
+    return reads
+
+
 @pytest.mark.parametrize("valid", [True, False], ids=["valid inputs", "a registry with a problem"])
 def test_validate_reads_each_input_file_once_however_many_stacks_check_it(project, monkeypatch, capsys, valid):
     """A registry of a million entries takes seconds to parse: it is read once, not once per stack."""
-    from tenant_storage import inputs
-
     if not valid:
         path = project / "tenants.yaml"
         path.write_text(path.read_text().replace("environment: qa", "environment: qaa", 1))
-    reads = []
-    load_registry = inputs.load_registry
-    monkeypatch.setattr(inputs, "load_registry", lambda *args: reads.append(args) or load_registry(*args))
+    reads = counted_registry_reads(monkeypatch)
     assert len(list(project.glob("Pulumi.*.yaml"))) >= 2  # two stacks at least
     assert main(["validate"], project_dir=project) == (0 if valid else 1)
     assert len(reads) == 1
     assert ("qaa" in capsys.readouterr().out) is not valid
+
+
+def test_validate_without_a_stack_file_says_so_without_reading_the_registry(project, monkeypatch, capsys):
+    for path in project.glob("Pulumi.*.yaml"):
+        path.unlink()
+    reads = counted_registry_reads(monkeypatch)
+    assert main(["validate"], project_dir=project) == 1
+    assert "no Pulumi.<stack>.yaml stack file" in capsys.readouterr().out
+    assert reads == []
 
 
 @pytest.mark.parametrize("option", [["--full"], ["--fail-on", "none"]])

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -126,12 +126,14 @@ class S3Clock:
 
 
 @pytest.fixture
-def s3_clock(monkeypatch: pytest.MonkeyPatch) -> S3Clock:
+def s3_clock() -> Iterator[S3Clock]:
+    """moto's S3 clock for the whole test: a patch of its own, which no `monkeypatch.undo()` of the test lifts."""
     import moto.s3.models
 
     clock = S3Clock()
-    monkeypatch.setattr(moto.s3.models, "utcnow", clock.now)
-    return clock
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(moto.s3.models, "utcnow", clock.now)
+        yield clock
 
 
 class Live:
