@@ -368,7 +368,7 @@ def build_parser() -> argparse.ArgumentParser:
         description=CHECK_NAMES_HELP,
         formatter_class=formatter,
     )
-    names.add_argument("--stack", required=True, help="the stack whose bucket names to check, or all")
+    names.add_argument("--stack", required=True, help=f"the stack whose bucket names to check, or {ALL_STACKS}")
     _endpoint_url_option(names)
 
     discover = commands.add_parser(
@@ -456,7 +456,7 @@ def build_parser() -> argparse.ArgumentParser:
         description=USAGE_HELP,
         formatter_class=formatter,
     )
-    usage.add_argument("--stack", required=True, help="a stack, or all (the stacks of the caller's account)")
+    usage.add_argument("--stack", required=True, help=f"a stack, or {ALL_STACKS} (the stacks of the caller's account)")
     usage.add_argument(
         "--format",
         choices=("text", "json", "csv", "markdown"),
@@ -680,11 +680,11 @@ def run_plan(
     from review.render import render
     from review.risks import DEFAULT_FAIL_ON, Risk, account_risks, removed_stack_risk, stack_risks
     from tenant_storage.errors import quoted
-    from tenant_storage.stacks import read_stack_file, stack_file_name, stack_names, unknown_stack
+    from tenant_storage.stacks import read_stack_file, selected_stacks, stack_file_name, stack_names, unknown_stack
     from tenant_storage.yaml_reader import is_regular_file
 
     progress = progress or Progress()
-    stacks = stack_names(project_dir) if stack == ALL_STACKS else [stack]
+    stacks = selected_stacks(project_dir, stack)
     if problem := unknown_stack(project_dir, stack, all_allowed=True) or (
         None if stacks else f"no stack: no Pulumi.<stack>.yaml in {project_dir}"
     ):

@@ -35,7 +35,7 @@ from emulator.replay import replay
 from review.plan import StackPlan, plan_stack
 from tenant_storage import ALL_STACKS
 from tenant_storage.registry import Profile
-from tenant_storage.stacks import stack_names
+from tenant_storage.stacks import selected_stacks
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 EXPECTED_FILE = Path(__file__).with_name("security_scan_expected.yaml")
@@ -314,7 +314,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--stack", default=ALL_STACKS, help=f"a stack name, or {ALL_STACKS} (default)")
     parser.add_argument("--format", choices=("text", "markdown"), default="text")
     options = parser.parse_args(argv)
-    stacks = stack_names(PROJECT_DIR) if options.stack == ALL_STACKS else [options.stack]
+    stacks = selected_stacks(PROJECT_DIR, options.stack)
     expected = load_expected()
     verdicts = []
     with tempfile.TemporaryDirectory(prefix="security-scan-") as work:

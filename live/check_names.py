@@ -120,14 +120,14 @@ def suggested_entry(org_id: str, environment: str, profile: str, namespace: bool
 def run_check_names(project_dir: Path, stack: str, endpoint_url: str | None, session: Any = None) -> int:
     from live.aws import Aws, CommandFailed, load_stack, run_command, verify_account
     from review.plan import plan_stack
-    from tenant_storage.stacks import stack_names, unknown_stack
+    from tenant_storage.stacks import selected_stacks, unknown_stack
 
     aws = Aws(session, endpoint_url)
 
     def body() -> int:
         if problem := unknown_stack(project_dir, stack, all_allowed=True):
             raise CommandFailed(problem)  # before the credentials: a typo is the first thing to hear about
-        stacks = stack_names(project_dir) if stack == ALL_STACKS else [stack]
+        stacks = selected_stacks(project_dir, stack)
         contexts = {name: load_stack(project_dir, name) for name in stacks}
         aws.region = next(iter(contexts.values())).settings.region if contexts else None  # STS answers anywhere
         account, _ = aws.caller()

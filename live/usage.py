@@ -24,10 +24,10 @@ from pathlib import Path
 from typing import Any
 
 from live.aws import Aws, CommandFailed, StackContext, human_bytes, load_stack, run_command, verify_account
-from tenant_storage import naming
+from tenant_storage import ALL_STACKS, naming
 from tenant_storage.accounts import caller_problems
 from tenant_storage.errors import counted, quoted
-from tenant_storage.stacks import stack_names
+from tenant_storage.stacks import selected_stacks
 from tenant_storage.usage import GROWTH_DAYS, UsageReport, daily_series, tag_values, tenant_usage
 
 WINDOW_DAYS = GROWTH_DAYS + 3  # S3 publishes a day's figures the next day: a margin for the oldest one
@@ -327,13 +327,13 @@ def run_usage(
             raise CommandFailed("--month needs --cost")
         cost_month = previous_month(moment) if month is None else month
         period = month_period(cost_month, moment) if cost else None
-        names = stack_names(project_dir) if stack == "all" else [stack]
+        names = selected_stacks(project_dir, stack)
         contexts = [load_stack(project_dir, name) for name in names]
         report = UsageReport()
         aws = Aws(session, endpoint_url)
         aws.region = contexts[0].settings.region if contexts else None  # STS answers in any region
         account, arn = aws.caller()
-        if stack == "all":
+        if stack == ALL_STACKS:
             here = [not caller_problems(c.settings, c.classes, account, arn) for c in contexts]
             if not any(here):
                 used = "; ".join(f"{c.settings.stack}: {', '.join(c.settings.allowed_account_ids)}" for c in contexts)

@@ -16,7 +16,7 @@ def validation_problems(project_dir: Path) -> list[Problem]:
         return [Problem(TENANTS_FILE, f"no Pulumi.<stack>.yaml stack file in {project_dir}")]
     project = read_project_inputs(project_dir, stack_files)
     problems: dict[str, Problem] = {}  # each line once, in the order found
-    for stack, stack_file in project.stack_files.items():
+    for stack, stack_file in stack_files.items():
         try:
             stack_inputs(project, stack, stack_file.values)
         except InvalidInput as error:

@@ -381,6 +381,11 @@ def unknown_stack(project_dir: Path, stack: str, all_allowed: bool = False) -> s
     return f"no stack {quoted(stack)}{did_you_mean(stack, names)}; the stacks are {listed}"
 
 
+def selected_stacks(project_dir: Path, stack: str) -> list[str]:
+    """The stacks `--stack` names: that one, or every stack of `project_dir` for `all`."""
+    return stack_names(project_dir) if stack == ALL_STACKS else [stack]
+
+
 def stack_names(project_dir: Path) -> list[str]:
     """The stacks that have a `Pulumi.<stack>.yaml` in `project_dir`, sorted (undecodable bytes as escapes)."""
     return sorted(
