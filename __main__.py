@@ -5,7 +5,7 @@ from pathlib import Path
 import pulumi
 import pulumi_aws as aws
 
-from components.stack_config import read_stack_config, refusing_invalid_input
+from components.stack_config import deploy_environment, read_secret_keys, read_stack_config, refusing_invalid_input
 from components.stack_storage import StackStorage, StackStorageArgs
 from components.tenant_storage import TenantStorage, TenantStorageArgs
 from tenant_storage.accounts import caller_problems
@@ -15,7 +15,8 @@ from tenant_storage.inputs import load_stack_inputs
 PROJECT_DIR = Path(__file__).resolve().parent
 
 with refusing_invalid_input():
-    inputs = load_stack_inputs(PROJECT_DIR, pulumi.get_stack(), read_stack_config())
+    config, secrets, environment = read_stack_config(), read_secret_keys(), deploy_environment()
+    inputs = load_stack_inputs(PROJECT_DIR, pulumi.get_stack(), config, secrets, environment)
     caller = aws.get_caller_identity()
     raise_if_any(caller_problems(inputs.settings, inputs.account_classes, caller.account_id, caller.arn))
 

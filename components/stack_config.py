@@ -2,23 +2,33 @@
 
 from __future__ import annotations
 
+import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
 import pulumi
+from pulumi.runtime import config as runtime_config
 
 from tenant_storage.errors import InvalidInput
-from tenant_storage.stacks import CONFIG_KEYS, GUARDED_PROVIDER_KEYS
 
 
 def read_stack_config() -> dict[str, str | None]:
-    """Each key the program reads or guards, as Pulumi passes it (objects as JSON text), None when unset."""
-    values: dict[str, str | None] = {}
-    for full_key in (*CONFIG_KEYS, *GUARDED_PROVIDER_KEYS):
-        namespace, key = full_key.split(":", 1)
-        values[full_key] = pulumi.Config(namespace).get(key)
-    return values
+    """Every setting the Pulumi engine passed, whoever set it (objects as JSON text): the program refuses any that
+    the committed stack file does not say, so none can reach the provider unreviewed."""
+    passed = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+    return {key: None if value is None else str(value) for key, value in passed.items()}
+
+
+def read_secret_keys() -> frozenset[str]:
+    """The settings the engine passed as secrets (decrypted `secure:` values)."""
+    return frozenset(key for key in read_stack_config() if runtime_config.is_config_secret(key))
+
+
+def deploy_environment() -> Mapping[str, str]:
+    """The environment the deploy runs in. The offline plan replaces it: it plans for the deploy job, not for the
+    shell it runs in."""
+    return os.environ
 
 
 class InputRefused(pulumi.RunError):

@@ -27,9 +27,10 @@ the fix (exit status 1):
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,7 @@ from typing import Any
 from live.aws import Aws, StackContext, load_stack, run_command, verify_account
 from live.check_names import is_managed
 from tenant_storage import naming
+from tenant_storage.deploy_inputs import environment_problems
 from tenant_storage.errors import counted
 from tenant_storage.registry import Profile, Tenant
 from tenant_storage.stacks import ACCESS_LOG_BUCKET_NAMESPACE, RETAINED_ACCESS_LOG_BUCKET_NAMESPACE
@@ -95,7 +97,8 @@ class Preflight:
             user["UserName"] for page in self.iam.get_paginator("list_users").paginate() for user in page["Users"]
         }
 
-    def check(self) -> list[Finding]:
+    def check(self, environment: Mapping[str, str] | None = None) -> list[Finding]:
+        self.deploy_environment(os.environ if environment is None else environment)
         self.account_public_access_block()
         for tenant in self.context.tenants:
             self.tenant(tenant)
@@ -128,6 +131,13 @@ class Preflight:
                 raise
             self.unchecked.append(f"{check}: the endpoint could not answer ({type(error).__name__}: {error})")
             return None
+
+    def deploy_environment(self, environment: Mapping[str, str]) -> None:
+        """What the program refuses at deploy time in this environment (a deploy run from here would stop)."""
+        self.findings += [
+            Finding(None, "deploy-environment", f"{problem.source}: {problem.message}")
+            for problem in environment_problems(environment)
+        ]
 
     def account_public_access_block(self) -> None:
         public = [t for t in self.context.tenants if t.profile == Profile.MEDIA_GALLERY]

@@ -204,6 +204,7 @@ def run_under_mocks(
     mocks: OfflineMocks,
     program: Callable[[], None],
     on_tenant: TenantCounter | None = None,
+    secret_keys: frozenset[str] = frozenset(),
 ) -> ProgramRun:
     """Run `program` as stack `stack` under the mock monitor; return what it registered and exported.
 
@@ -224,7 +225,7 @@ def run_under_mocks(
     collecting = gc.isenabled()
     with _without_source_positions():
         runtime_settings.reset_options(project=PROJECT, stack=stack)
-        pulumi.runtime.set_all_config(dict(config))
+        pulumi.runtime.set_all_config(dict(config), sorted(secret_keys))
         set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)  # registers the root
         gc.disable()
         try:
@@ -267,12 +268,16 @@ def run_program(
     project_dir: Path = PROJECT_DIR,
     on_tenant: TenantCounter | None = None,
     only_tenants: frozenset[str] | None = None,
+    environment: Mapping[str, str] | None = None,
+    secret_keys: frozenset[str] = frozenset(),
 ) -> ProgramRun:
     """Run the real `<project_dir>/__main__.py` as stack `stack`.
 
     With `only_tenants`, the program still validates every input, but declares only those tenants:
     an incremental review plans what changed. This exists only here, in-process: no setting or
-    variable of the real program can make a deploy skip tenants.
+    variable of the real program can make a deploy skip tenants. `environment` is the deploy job's
+    environment as the program sees it (none by default: the plan is not of the shell it runs in);
+    `secret_keys` the settings the engine passes as secrets.
     """
     main_path = project_dir / "__main__.py"
     # exec rather than runpy: the SDK records a stack trace per resource, so every frame above costs.
@@ -283,14 +288,26 @@ def run_program(
     def program() -> None:
         sys.path.insert(0, str(project_dir))
         try:
-            with _declaring_only(only_tenants, selection):
+            with _declaring_only(only_tenants, selection), _deploying_in(environment or {}):
                 exec(code, {"__name__": "__main__", "__file__": str(main_path)})  # noqa: S102 - the project's program
         finally:
             sys.path.remove(str(project_dir))
 
-    run = run_under_mocks(stack, config, mocks, program, on_tenant)
+    run = run_under_mocks(stack, config, mocks, program, on_tenant, secret_keys)
     run.stands_for, run.tenants_in_stack = selection.stands_for, selection.tenants_in_stack
     return run
+
+
+@contextmanager
+def _deploying_in(environment: Mapping[str, str]) -> Iterator[None]:
+    from components import stack_config
+
+    read = stack_config.deploy_environment
+    stack_config.deploy_environment = lambda: environment
+    try:
+        yield
+    finally:
+        stack_config.deploy_environment = read
 
 
 @dataclass

@@ -7,12 +7,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tenant_storage.accounts import AccountClasses, load_account_classes, stack_account_problems
+from tenant_storage.deploy_inputs import environment_problems, project_file_problems
 from tenant_storage.errors import InvalidInput, Problem, raise_if_any
 from tenant_storage.fleet import fleet_problems
 from tenant_storage.registry import Tenant, TenantRegistry, load_registry
 from tenant_storage.stacks import (
-    GUARDED_MESSAGE,
-    GUARDED_PROVIDER_KEYS,
     StackFile,
     StackSettings,
     cross_stack_problems,
@@ -40,6 +39,7 @@ class ProjectInputs:
     """
 
     stack_files: Mapping[str, StackFile]
+    project_file_problems: list[Problem]  # Pulumi.yaml, and project or stack files the CLI would read instead
     file_problems: list[Problem]  # each stack file's own
     cross_stack_problems: list[Problem]  # only when every stack file could be read
     account_problems: list[Problem]
@@ -73,6 +73,7 @@ def read_project_inputs(project_dir: Path, files: Mapping[str, StackFile] | None
     fleet = fleet_problems(registry, parsed, TENANTS_FILE) if registry is not None and every_file_parsed else []
     return ProjectInputs(
         stack_files=files,
+        project_file_problems=project_file_problems(project_dir),
         file_problems=[problem for stack_file in files.values() for problem in stack_file.problems],
         cross_stack_problems=cross_stack_problems(parsed) if every_file_parsed else [],
         account_problems=account_problems,
@@ -83,28 +84,37 @@ def read_project_inputs(project_dir: Path, files: Mapping[str, StackFile] | None
     )
 
 
-def load_stack_inputs(project_dir: Path, stack: str, engine_config: Mapping[str, str | None]) -> StackInputs:
+def load_stack_inputs(
+    project_dir: Path,
+    stack: str,
+    engine_config: Mapping[str, str | None],
+    secret_keys: frozenset[str] = frozenset(),
+    environment: Mapping[str, str] | None = None,
+) -> StackInputs:
     """This stack's settings and tenants; raise InvalidInput with every problem in every input file.
 
-    `engine_config` is what the Pulumi engine passed; it must agree with the committed stack file,
-    which is what every cross-stack rule reads.
+    `engine_config` is every setting the Pulumi engine passed (`secret_keys` those it passed as secrets); it must be
+    exactly the committed stack file, which is what every cross-stack rule reads. `environment` is the deploy's
+    environment, when a deploy runs: variables that redirect AWS calls or trust are refused.
     """
-    return stack_inputs(read_project_inputs(project_dir), stack, engine_config)
+    return stack_inputs(read_project_inputs(project_dir), stack, engine_config, secret_keys, environment)
 
 
-def stack_inputs(project: ProjectInputs, stack: str, engine_config: Mapping[str, str | None]) -> StackInputs:
+def stack_inputs(
+    project: ProjectInputs,
+    stack: str,
+    engine_config: Mapping[str, str | None],
+    secret_keys: frozenset[str] = frozenset(),
+    environment: Mapping[str, str] | None = None,
+) -> StackInputs:
     """`load_stack_inputs` on inputs already read."""
-    problems = list(project.file_problems)
+    problems = [*project.project_file_problems, *project.file_problems]
     committed = project.stack_files.get(stack)
     if committed is None:
         problems.append(Problem(stack_file_name(stack), "missing: every stack is declared by a committed stack file"))
     elif committed.values or committed.settings is not None:
-        problems += engine_drift_problems(engine_config, committed)
-    problems += [
-        Problem(stack_file_name(stack), f"passed by the Pulumi engine: {GUARDED_MESSAGE}", field=key)
-        for key in GUARDED_PROVIDER_KEYS
-        if engine_config.get(key) is not None and (committed is None or key not in committed.values)
-    ]
+        problems += engine_drift_problems(engine_config, committed, secret_keys)
+    problems += environment_problems(environment or {})
     # Without drift the engine passed exactly the committed values, so their one parsed reading is the settings.
     settings = committed.settings if committed is not None else None
     if committed is not None:

@@ -14,12 +14,26 @@ import json
 import re
 import zlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from tenant_storage import ALL_STACKS, naming
+from tenant_storage.deploy_inputs import (
+    ALLOWED_ACCOUNT_IDS as ALLOWED_ACCOUNT_IDS,
+)
+from tenant_storage.deploy_inputs import (
+    ENGINE_NAMESPACE,
+    SECRETS_PROVIDER_KEYS,
+    STACK_CONFIG_KEY,
+    engine_setting_problem,
+    provider_setting_problem,
+    stack_file_key_problem,
+)
+from tenant_storage.deploy_inputs import (
+    REGION as REGION,
+)
 from tenant_storage.errors import InvalidInput, Problem, did_you_mean, not_one_of, quoted
 from tenant_storage.naming import GLOBAL_NAMESPACE
 from tenant_storage.regions import (
@@ -35,8 +49,6 @@ from tenant_storage.yaml_reader import duplicate_key_problems, load_yaml, read_t
 
 PROJECT = "tenant-storage"
 
-REGION = "aws:region"
-ALLOWED_ACCOUNT_IDS = "aws:allowedAccountIds"
 ENVIRONMENTS = f"{PROJECT}:environments"
 PROTECT_BUCKETS = f"{PROJECT}:protectBuckets"
 BUCKET_PREFIX = f"{PROJECT}:bucketPrefix"
@@ -74,20 +86,6 @@ CONFIG_KEYS = (
 # The stack's own settings (CONFIG_KEYS also holds the provider's region and allowed accounts).
 SETTINGS = CONFIG_KEYS[2:]
 
-# Provider settings that can send the AWS calls elsewhere or skip checking who the caller is: the live
-# caller check (`get_caller_identity`) is only proof when it reaches the real STS, so they are refused
-# wherever they come from, the stack file or the engine.
-GUARDED_PROVIDER_KEYS = (
-    "aws:endpoints",
-    "aws:customCaBundle",
-    "aws:httpProxy",
-    "aws:httpsProxy",
-    "aws:insecure",
-    "aws:skipCredentialsValidation",
-    "aws:skipRequestingAccountId",
-    # A shared config file the stack names can set endpoint_url or ca_bundle for every service.
-    "aws:sharedConfigFiles",
-)
 _STACK_NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")
 
 DEFAULT_NONCURRENT_VERSION_EXPIRATION_DAYS = 30
@@ -419,6 +417,8 @@ class StackFile:
     key_lines: dict[str, int]
     settings: StackSettings | None
     problems: tuple[Problem, ...]
+    # The keys Pulumi writes for the stack's secrets (secretsprovider, encryptedkey, encryptionsalt), as written.
+    secrets_provider: dict[str, str] = field(default_factory=dict)
 
 
 def read_stack_files(project_dir: Path) -> dict[str, StackFile]:
@@ -431,45 +431,62 @@ def read_stack_file(path: Path) -> StackFile:
     if problem := stack_name_problem(stack):
         return StackFile(stack, {}, {}, None, (problem,))
     try:
-        config = _config_mapping(path)
+        document = _stack_document(path)
+        config = _config_mapping(document, path.name)
         values = engine_config_values(config, path.name)
     except InvalidInput as error:
         return StackFile(stack, {}, {}, None, error.problems)
+    secrets_provider = {key: str(document[key]) for key in SECRETS_PROVIDER_KEYS if key in document}
     key_lines = {str(key): line for key, line in getattr(config, "key_lines", {}).items()}
-    unknown = _scalar_problems(config, path.name, key_lines)
-    unknown += [
-        Problem(path.name, GUARDED_MESSAGE, line=key_lines.get(key), field=key)
-        for key in values
-        if key in GUARDED_PROVIDER_KEYS
+    unknown = [
+        Problem(path.name, message, line=document.key_lines.get(key), field=str(key))
+        for key in document
+        if (message := stack_file_key_problem(key))
     ]
+    unknown += _scalar_problems(config, path.name, key_lines)
     unknown += [
         Problem(path.name, message, line=key_lines.get(key), field=key)
-        for key in config
-        if isinstance(key, str) and (message := unread_setting_problem(key))
+        for key, value in config.items()
+        if isinstance(key, str) and (message := setting_problem(key) or _encrypted_problem(value))
     ]
     try:
         settings = parse_stack_settings(stack, values, key_lines)
     except InvalidInput as error:
-        return StackFile(stack, values, key_lines, None, (*unknown, *error.problems))
-    return StackFile(stack, values, key_lines, settings, tuple(unknown))
+        return StackFile(stack, values, key_lines, None, (*unknown, *error.problems), secrets_provider)
+    return StackFile(stack, values, key_lines, settings, tuple(unknown), secrets_provider)
 
 
-def unread_setting_problem(key: str) -> str | None:
-    """Why nothing would read the setting `key` (None: this program, the AWS provider or the engine does).
+def _is_encrypted(value: object) -> bool:
+    return isinstance(value, dict) and "secure" in value
 
-    A misspelt setting is otherwise ignored by everyone, and the stack deploys without it."""
+
+def _encrypted_problem(value: object) -> str | None:
+    if not _is_encrypted(value):
+        return None
+    return (
+        "must not be an encrypted secret: no setting this deploy accepts is a secret, and reviewers must be able to "
+        "read every one; write the value in plain text, or remove it"
+    )
+
+
+def setting_problem(key: str) -> str | None:
+    """Why the setting `key` is refused (None: this program reads it, or it is a provider setting the deploy
+    accepts). An allowlist: a misspelt setting would be ignored by everyone and the stack deploy without it, and
+    a setting of the provider or the engine can change the deploy in ways no plan shows."""
     namespace, separator, name = key.partition(":")
     if not separator or not namespace or not name:
         return f"a setting name is <namespace>:<name>, such as {ENVIRONMENTS}"
     if namespace == PROJECT and key not in CONFIG_KEYS:
         short = [setting.removeprefix(f"{PROJECT}:") for setting in SETTINGS]
         return f"unknown setting{did_you_mean(name, short)}; known settings are {', '.join(short)}"
-    if namespace == "aws" and (provider_keys := aws_provider_settings()) and name not in provider_keys:
-        return f"the AWS provider has no setting {quoted(name)}{did_you_mean(name, provider_keys)}"
-    if namespace not in (PROJECT, "aws", "pulumi"):
+    if namespace == "aws":
+        return provider_setting_problem(key, aws_provider_settings())
+    if namespace == ENGINE_NAMESPACE:
+        return engine_setting_problem(key)
+    if namespace != PROJECT:
         return (
-            f"nothing reads the namespace {quoted(namespace)}: settings are {PROJECT}:<name>, aws:<name> "
-            "(the AWS provider) or pulumi:<name> (the engine)"
+            f"nothing reads the namespace {quoted(namespace)}: settings are {PROJECT}:<name> or one of the AWS "
+            "provider settings the deploy accepts (aws:<name>)"
         )
     return None
 
@@ -485,12 +502,6 @@ def aws_provider_settings() -> tuple[str, ...]:
     source = Path(next(iter(folders))) / "config" / "vars.py"
     text = source.read_text(encoding="utf-8") if source.is_file() else ""
     return tuple(sorted(set(re.findall(r"__config__\.get\w*\('(\w+)'", text))))
-
-
-GUARDED_MESSAGE = (
-    "refused: it can send the AWS calls elsewhere or skip checking the caller, and the account split rests on "
-    "asking the real AWS STS who the caller is"
-)
 
 
 def _scalar_problems(config: Mapping[Any, Any], source: str, key_lines: Mapping[str, int]) -> list[Problem]:
@@ -526,23 +537,34 @@ def _scalar_problems(config: Mapping[Any, Any], source: str, key_lines: Mapping[
     return problems
 
 
-def _config_mapping(path: Path) -> YamlMapping:
+def _stack_document(path: Path) -> YamlMapping:
     document = load_yaml(read_text(path, "a stack file", MAX_STACK_FILE_BYTES), path.name)
     if document is None:
-        return YamlMapping()
+        empty = YamlMapping()
+        empty.key_lines, empty.line = {}, 1
+        return empty
     if not isinstance(document, YamlMapping):
         raise InvalidInput([Problem(path.name, "a stack file must hold a mapping with a `config:` mapping")])
-    problems = duplicate_key_problems(document, path.name)
-    config: Any = document.get("config")
+    return document
+
+
+def _config_mapping(document: YamlMapping, source: str) -> YamlMapping:
+    problems = duplicate_key_problems(document, source) if hasattr(document, "duplicate_keys") else []
+    config: Any = document.get(STACK_CONFIG_KEY)
     if config is None:
         config = YamlMapping()
         config.key_lines, config.line = {}, 1
     elif not isinstance(config, YamlMapping):
         problems.append(
-            Problem(path.name, "must be a mapping of settings", line=document.key_lines.get("config"), field="config")
+            Problem(
+                source,
+                "must be a mapping of settings",
+                line=document.key_lines.get(STACK_CONFIG_KEY),
+                field=STACK_CONFIG_KEY,
+            )
         )
     else:
-        problems += duplicate_key_problems(config, path.name)
+        problems += duplicate_key_problems(config, source)
     if problems:
         raise InvalidInput(problems)
     assert isinstance(config, YamlMapping)
@@ -552,9 +574,7 @@ def _config_mapping(path: Path) -> YamlMapping:
 def engine_config_values(config: Mapping[Any, Any], source: str) -> dict[str, str]:
     """Config as the engine hands it to a program: strings, with lists and objects as JSON text.
 
-    Encrypted values (`secure:`) of settings this program reads are refused: they decide where tenants
-    go, so a reviewer must be able to read them. Encrypted values of other keys (provider credentials,
-    say) are left out: the program never reads them, and only the Pulumi CLI could decrypt them.
+    Encrypted values (`secure:`) are left out: only the Pulumi CLI could decrypt them, and the reader refuses them.
     """
     values: dict[str, str] = {}
     problems = []
@@ -562,17 +582,8 @@ def engine_config_values(config: Mapping[Any, Any], source: str) -> dict[str, st
         if not isinstance(key, str):
             problems.append(Problem(source, f"setting names are strings, not {yaml_repr(key)}", field=str(key)))
             continue
-        if isinstance(value, dict) and "secure" in value:
-            if key in CONFIG_KEYS:
-                problems.append(
-                    Problem(
-                        source,
-                        "must not be an encrypted secret: it decides where tenants are deployed, so reviewers "
-                        "must be able to read it; write the value in plain text",
-                        field=key,
-                    )
-                )
-            continue
+        if _is_encrypted(value):
+            continue  # refused by the reader (`read_stack_file`); only the Pulumi CLI could decrypt it
         if isinstance(value, bool):
             values[key] = "true" if value else "false"
         elif isinstance(value, list | dict):
@@ -586,24 +597,42 @@ def engine_config_values(config: Mapping[Any, Any], source: str) -> dict[str, st
     return values
 
 
-def engine_drift_problems(engine: Mapping[str, str | None], committed: StackFile) -> list[Problem]:
-    """Settings the engine passed that differ from the committed stack file.
+def engine_drift_problems(
+    engine: Mapping[str, str | None], committed: StackFile, secret_keys: frozenset[str] = frozenset()
+) -> list[Problem]:
+    """Settings the engine passed that the committed stack file does not say, word for word.
 
-    Stack config can also come from ESC environments or `--config-file`; the settings that decide which
-    tenants go where are read only from the reviewed `Pulumi.<stack>.yaml`, so anything else is refused.
+    Stack config can also come from ESC environments, Pulumi.yaml or `--config-file`; every setting is read only
+    from the reviewed `Pulumi.<stack>.yaml`, so any other value, and any setting the file lacks, is refused.
     """
-    return [
+    source = stack_file_name(committed.stack)
+    problems = []
+    for key in sorted({*engine, *committed.values}):
+        passed, written = engine.get(key), committed.values.get(key)
+        if _normalised(passed) == _normalised(written):
+            continue
+        refused = setting_problem(key) if written is None else None
+        problems.append(
+            Problem(
+                source,
+                f"the Pulumi engine passed {_shown(passed)} but the committed file says {_shown(written)}; every "
+                "setting is read only from the reviewed stack file, not from ESC environments, Pulumi.yaml or "
+                "--config-file: change the file instead" + (f" ({refused})" if refused else ""),
+                line=committed.key_lines.get(key),
+                field=key,
+            )
+        )
+    problems += [
         Problem(
-            stack_file_name(committed.stack),
-            f"the Pulumi engine passed {_shown(engine.get(key))} but the committed file says "
-            f"{_shown(committed.values.get(key))}; tenant-storage reads its settings only from the reviewed stack "
-            "file, not from ESC environments or --config-file: change the file instead",
+            source,
+            "passed by the Pulumi engine as an encrypted secret: no setting this deploy accepts is a secret, and "
+            "reviewers must be able to read every one",
             line=committed.key_lines.get(key),
             field=key,
         )
-        for key in CONFIG_KEYS
-        if _normalised(engine.get(key)) != _normalised(committed.values.get(key))
+        for key in sorted(secret_keys)
     ]
+    return problems
 
 
 def _normalised(value: str | None) -> Any:

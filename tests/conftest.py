@@ -130,6 +130,16 @@ def _tests_never_read_the_users_data() -> Iterator[None]:
         )
 
 
+@pytest.fixture(autouse=True)
+def _a_clean_deploy_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """This machine's CA bundle and proxy variables are the machine's, not the case's: a test that needs one sets
+    it (preflight and the program refuse them, tenant_storage/deploy_inputs.py)."""
+    from tenant_storage.deploy_inputs import REFUSED_ENVIRONMENT
+
+    for name in [name for name in os.environ if REFUSED_ENVIRONMENT.fullmatch(name)]:
+        monkeypatch.delenv(name)
+
+
 def make_project(target: Path, inputs: Path = FIXTURE_INPUTS) -> Path:
     """A project directory: the real program beside a copy of the fixture inputs."""
     target.mkdir(parents=True, exist_ok=True)
@@ -205,11 +215,14 @@ def run_stack(
     caller_arn: str | None = None,
     config: Mapping[str, str | None] | None = None,
     engine_config: Mapping[str, str | None] | None = None,
+    environment: Mapping[str, str] | None = None,
+    secret_keys: frozenset[str] = frozenset(),
 ) -> ProgramRun:
     """Run the real __main__.py as the engine would, with the stack's committed config file.
 
     `config` changes (None removes) settings in a copy of the stack file; `engine_config` changes only
-    what the engine passes (as an ESC environment or `--config-file` would), leaving the file alone.
+    what the engine passes (as an ESC environment or `--config-file` would), leaving the file alone;
+    `secret_keys` are the keys it passes as secrets; `environment` is the deploy job's environment.
     """
     project_dir = project_dir or fixture_project()
     if config:
@@ -224,7 +237,7 @@ def run_stack(
     # What the engine's provider returns carries the region's partition (a key's ARN), as in the offline plan.
     partition = (partition_of(values.get("aws:region", "")) or COMMERCIAL).name
     mocks = OfflineMocks(account_id or STACK_ACCOUNTS[stack], caller_arn, partition)
-    return run_program(stack, values, mocks, project_dir)
+    return run_program(stack, values, mocks, project_dir, environment=environment, secret_keys=secret_keys)
 
 
 def run_component(storage_factory: object, stack: str = "qa") -> ProgramRun:

@@ -521,13 +521,102 @@ CASES = {
         replace_in(QA_FILE, "    - demo\n", "    - demo\n  tenant-storage:noncurrentVersionExpirationDays: 1:00\n"),
     ),
     "an STS endpoint override in a stack file": BadInput(
-        ("Pulumi.qa.yaml:10 field 'aws:endpoints': refused: it can send the AWS calls elsewhere",),
+        ("Pulumi.qa.yaml:10 field 'aws:endpoints': refused: this provider setting can change whose credentials",),
         replace_in(QA_FILE, "    - demo\n", "    - demo\n  aws:endpoints:\n    - sts: http://127.0.0.1:9\n"),
     ),
     "an STS endpoint override from the engine": BadInput(
-        ("Pulumi.qa.yaml field 'aws:endpoints': passed by the Pulumi engine: refused",),
+        (
+            "Pulumi.qa.yaml field 'aws:endpoints': the Pulumi engine passed",
+            "but the committed file says nothing",
+            "(refused: this provider setting can change whose credentials sign the AWS calls",
+        ),
         run_options={"engine_config": {"aws:endpoints": '[{"sts": "http://127.0.0.1:9"}]'}},
         through_cli=False,
+    ),
+    # Every input of a deploy is known, compared or refused (issue 29): an allowlist, not a list of the bad.
+    "a credentials file and a profile that win over the job's own credentials": BadInput(
+        (
+            "Pulumi.qa.yaml:10 field 'aws:sharedCredentialsFiles': refused: this provider setting",
+            "Pulumi.qa.yaml:12 field 'aws:profile': refused: this provider setting",
+        ),
+        replace_in(
+            QA_FILE, "    - demo\n", "    - demo\n  aws:sharedCredentialsFiles:\n    - ./creds\n  aws:profile: x\n"
+        ),
+    ),
+    "roles to assume": BadInput(
+        ("field 'aws:assumeRoles': refused",),
+        replace_in(QA_FILE, "    - demo\n", "    - demo\n  aws:assumeRoles:\n    - roleArn: arn:aws:iam::1:role/x\n"),
+    ),
+    "default tags that every tenant user would carry as principal tags": BadInput(
+        ("field 'aws:defaultTags': refused",),
+        replace_in(QA_FILE, "    - demo\n", "    - demo\n  aws:defaultTags:\n    tags:\n      TenantBucket: '*'\n"),
+    ),
+    "ignored tags that the group policy relies on": BadInput(
+        ("field 'aws:ignoreTags': refused",),
+        replace_in(QA_FILE, "    - demo\n", "    - demo\n  aws:ignoreTags:\n    keys: [TenantBucket]\n"),
+    ),
+    "another instance metadata endpoint": BadInput(
+        ("field 'aws:ec2MetadataServiceEndpoint': refused",),
+        replace_in(QA_FILE, "    - demo\n", "    - demo\n  aws:ec2MetadataServiceEndpoint: http://127.0.0.1:9\n"),
+    ),
+    "a refused provider setting written as a secret": BadInput(
+        ("Pulumi.qa.yaml:10 field 'aws:endpoints': refused: this provider setting",),
+        replace_in(QA_FILE, "    - demo\n", "    - demo\n  aws:endpoints:\n    secure: AAABAMockCiphertext\n"),
+    ),
+    "an accepted provider setting written as a secret": BadInput(
+        ("Pulumi.qa.yaml:10 field 'aws:maxRetries': must not be an encrypted secret",),
+        replace_in(QA_FILE, "    - demo\n", "    - demo\n  aws:maxRetries:\n    secure: AAABAMockCiphertext\n"),
+    ),
+    "an engine setting": BadInput(
+        ("field 'pulumi:disable-default-providers': refused: the engine setting",),
+        replace_in(QA_FILE, "    - demo\n", "    - demo\n  pulumi:disable-default-providers: [aws]\n"),
+    ),
+    "an ESC environment imported by the stack file": BadInput(
+        ("Pulumi.qa.yaml:10 field 'environment': refused: a Pulumi ESC import",),
+        replace_in(QA_FILE, "    - demo\n", "    - demo\nenvironment:\n  - tenant-storage/prod-overrides\n"),
+    ),
+    "a stack-file key Pulumi does not read": BadInput(
+        ("Pulumi.qa.yaml:10 field 'secretsprovder': Pulumi reads no stack-file key 'secretsprovder' (did you mean",),
+        replace_in(QA_FILE, "    - demo\n", "    - demo\nsecretsprovder: awskms://alias/x\n"),
+    ),
+    "a provider credential from the engine (an ESC environment)": BadInput(
+        ("Pulumi.qa.yaml field 'aws:profile': the Pulumi engine passed 'prod' but the committed file says nothing",),
+        run_options={"engine_config": {"aws:profile": "prod"}},
+        through_cli=False,
+    ),
+    "an STS endpoint in the deploy's environment": BadInput(
+        ("environment variable AWS_ENDPOINT_URL_STS: refused: it can send the AWS calls elsewhere",),
+        run_options={"environment": {"AWS_ENDPOINT_URL_STS": "http://127.0.0.1:9", "NO_PROXY": "x"}},
+        through_cli=False,
+    ),
+    "a proxy and a CA bundle in the deploy's environment": BadInput(
+        ("environment variable AWS_CA_BUNDLE: refused", "environment variable https_proxy: refused"),
+        run_options={"environment": {"https_proxy": "http://127.0.0.1:9", "AWS_CA_BUNDLE": "attacker-ca.pem"}},
+        through_cli=False,
+    ),
+    "project-level settings in Pulumi.yaml": BadInput(
+        ("Pulumi.yaml:12 field 'config': refused: project-level settings reach every stack",),
+        replace_in("Pulumi.yaml", "  refresh: always\n", "  refresh: always\nconfig:\n  aws:profile: prod\n"),
+    ),
+    "stack files read from another folder": BadInput(
+        ("Pulumi.yaml:12 field 'stackConfigDir': refused: the Pulumi CLI would read stack files from another folder",),
+        replace_in("Pulumi.yaml", "  refresh: always\n", "  refresh: always\nstackConfigDir: elsewhere\n"),
+    ),
+    "refresh turned off": BadInput(
+        ("Pulumi.yaml:8 field 'options': must be exactly refresh: always", "it says {refresh: never}"),
+        replace_in("Pulumi.yaml", "  refresh: always\n", "  refresh: never\n"),
+    ),
+    "another entry point": BadInput(
+        ("Pulumi.yaml:12 field 'main': refused: the program is __main__.py",),
+        replace_in("Pulumi.yaml", "  refresh: always\n", "  refresh: always\nmain: elsewhere/\n"),
+    ),
+    "the runtime without the uv toolchain": BadInput(
+        ("Pulumi.yaml:3 field 'runtime': must be python with the uv toolchain",),
+        replace_in("Pulumi.yaml", "    toolchain: uv\n", "    toolchain: pip\n    virtualenv: /opt/elsewhere\n"),
+    ),
+    "a Pulumi.json that the CLI reads before Pulumi.yaml": BadInput(
+        ("Pulumi.json: the Pulumi CLI would read this file",),
+        write_file("Pulumi.json", '{"name": "tenant-storage", "runtime": "python"}\n'),
     ),
     "a quoted region from the engine": BadInput(
         ("Pulumi.qa.yaml:3 field 'aws:region': the Pulumi engine passed '\"us-east-1\"'",),
@@ -625,7 +714,7 @@ CASES = {
         ("Pulumi.qa.yaml:9 field 'tenant-storage:shard'",), settings={"tenant-storage:shard": "0/100000000000"}
     ),
     "an encrypted setting": BadInput(
-        ("Pulumi.qa.yaml field 'tenant-storage:bucketPrefix': must not be an encrypted secret",),
+        ("Pulumi.qa.yaml:3 field 'tenant-storage:bucketPrefix': must not be an encrypted secret",),
         replace_in(
             QA_FILE, "  aws:region", "  tenant-storage:bucketPrefix:\n    secure: AAABAMockCiphertext\n  aws:region"
         ),
@@ -679,7 +768,7 @@ CASES = {
         (
             "Pulumi.qa.yaml:6 field 'tenant-storage:environments': the Pulumi engine passed '[\"production\"]' but the "
             "committed file says",
-            "not from ESC environments or --config-file",
+            "not from ESC environments, Pulumi.yaml or --config-file",
         ),
         run_options={"engine_config": {"tenant-storage:environments": '["production"]'}},
         through_cli=False,

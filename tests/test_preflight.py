@@ -98,6 +98,22 @@ def test_an_account_ready_for_the_stack_passes(project, live, capsys):
     assert (status, findings) == (0, [])
 
 
+def test_a_deploy_environment_the_program_would_refuse_is_found(project, live, capsys, monkeypatch):
+    """The twins of the refused provider settings: the program refuses them at deploy time, preflight says so."""
+    live["client"]("s3").create_bucket(Bucket="fusion-rms-legacyshop")
+    live["client"]("iam").create_user(UserName="rms_legacyshop")
+    monkeypatch.setenv("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:9")
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    status, findings = preflight(with_tenants(project, LEGACY), live, capsys)
+    assert status == 1
+    assert checks(findings) == [(None, "deploy-environment")] * 2
+    assert [f["message"].split(":")[0] for f in findings] == [
+        "environment variable AWS_ENDPOINT_URL_STS",
+        "environment variable HTTPS_PROXY",
+    ]
+
+
 def test_account_block_public_access_is_named_for_every_media_gallery_tenant(project, live, capsys):
     live["client"]("s3control").put_public_access_block(
         AccountId=QA_ACCOUNT,

@@ -35,6 +35,7 @@ from tests.conftest import (
     USER_POLICY,
     USER_POLICY_ATTACHMENTS_EXCLUSIVE,
     VERSIONING,
+    assert_refused,
     child,
     children,
     deployed_org_ids,
@@ -401,14 +402,21 @@ def labels_of(org_id: str) -> tuple[str, ...]:
 
 
 class TestSecretConfig:
-    def test_an_encrypted_value_of_another_key_does_not_stop_the_program(self, project):
-        """Provider credentials may live in the stack file encrypted; the program never reads them."""
+    def test_an_encrypted_provider_credential_is_refused_by_name(self, project):
+        """Credentials in the stack file would sign the deploy's calls instead of the job's role: refused, even
+        encrypted, and nothing is registered."""
         replace_in("Pulumi.qa.yaml", "config:\n", "config:\n  aws:secretKey:\n    secure: AAABAMockCiphertext\n")(
             project
         )
-        run = run_stack("qa", project)
-        assert run.error is None, run.error
-        assert deployed_org_ids(run) == {"xmsqa1", "xmsqa2", "acme-dev", "tradeshow-demo"}
+        assert_refused(
+            run_stack("qa", project), ["Pulumi.qa.yaml:3 field 'aws:secretKey': refused: this provider setting"]
+        )
+
+    def test_an_accepted_setting_passed_as_a_secret_is_refused(self, project):
+        assert_refused(
+            run_stack("qa", project, secret_keys=frozenset({"aws:region"})),
+            ["Pulumi.qa.yaml:3 field 'aws:region': passed by the Pulumi engine as an encrypted secret"],
+        )
 
 
 class TestPartitions:
