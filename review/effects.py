@@ -9,8 +9,9 @@ From the base and the head plan of one stack (and the resource changes between t
   turned off;
 - **access**: for every bucket before and after, which caller may do which S3 action on which part of
   it (anonymous callers, every user through its groups, tags and own policies, S3's log delivery for each
-  source bucket), evaluated by `tenant_storage.access`. A bucket is identified by its resource, not its
-  name, so a grant that moves with a renamed bucket is the same grant;
+  source bucket: a bucket whose server access logging is on, by its `BucketLogging`), evaluated by
+  `tenant_storage.access`. A bucket is identified by its resource, not its name, so a grant that moves
+  with a renamed bucket is the same grant;
 - **adoption**: each existing resource the deploy imports, and every setting it will overwrite there.
 
 An adopted resource's state before the deploy is unknown: what it allowed, and how long it kept data,
@@ -27,6 +28,7 @@ from typing import Any
 
 from policy.tenant_storage_rules import (
     BUCKET,
+    BUCKET_LOGGING,
     BUCKET_POLICY,
     ENCRYPTION,
     GROUP_POLICY,
@@ -68,6 +70,9 @@ class BucketState:
     kms_key: str | None = None
     retention: Retention = field(default_factory=Retention)
     versioning: str | None = None
+    # Where its server access logs go (its BucketLogging's target bucket): only a bucket that logs has S3's
+    # log delivery acting for it. The access-log bucket itself logs nowhere.
+    logs_to: str | None = None
 
 
 @dataclass
@@ -87,6 +92,11 @@ class Revision:
     buckets: dict[str, BucketState]
     users: dict[str, UserState]
     bucket_urns: dict[str, str]  # bucket name -> URN
+
+    @property
+    def log_sources(self) -> set[str]:
+        """The buckets (URNs) whose server access logs S3 delivers: the only sources its log delivery acts for."""
+        return {urn for urn, bucket in self.buckets.items() if bucket.logs_to is not None}
 
     @property
     def partition(self) -> str:
@@ -169,6 +179,9 @@ def read_revision(plan: StackPlan) -> Revision:
     for resource in by_type.get(VERSIONING, []):
         if bucket := bucket_of(resource):
             bucket.versioning = str((resource.inputs.get("versioningConfiguration") or {}).get("status"))
+    for resource in by_type.get(BUCKET_LOGGING, []):
+        if bucket := bucket_of(resource):
+            bucket.logs_to = str(resource.inputs.get("targetBucket", ""))
 
     group_policies: dict[str, list[dict[str, Any]]] = {}
     for resource in by_type.get(GROUP_POLICY, []):
@@ -298,7 +311,8 @@ def _callers(revision: Revision, other: Revision) -> dict[str, Caller | None]:
         user = revision.users.get(urn) or other.users[urn]
         policy = revision.users[urn].policy if urn in revision.users else None
         callers[urn] = Caller("user", arn=user.arn, identity_policy=policy)
-    for urn in revision.buckets.keys() | other.buckets.keys():
+    # S3's log delivery acts for a bucket that logs (in either revision), never for one that logs nowhere.
+    for urn in revision.log_sources | other.log_sources:
         source = revision.buckets.get(urn) or other.buckets[urn]
         source_revision = revision if urn in revision.buckets else other
         callers[f"log delivery for {urn}"] = Caller(
@@ -426,7 +440,7 @@ def compute_effects(base: StackPlan, head: StackPlan, changes: list[ResourceChan
     for grant in granted_after - granted_before:
         gained.setdefault((grant.caller, grant.bucket), []).append((grant.action, grant.scope))
     callers_before = {"anyone"} | {urn for urn in before.users if urn not in imported}
-    callers_before |= {f"log delivery for {urn}" for urn in before.buckets}
+    callers_before |= {f"log delivery for {urn}" for urn in before.log_sources}
     access = [
         AccessGain(
             caller,

@@ -492,6 +492,16 @@ SCENARIOS = [
         status=0,
         args=("--fail-on", "none"),
     ),
+    scenario(
+        "the access-log bucket moves to the account regional namespace, the old one kept (the README's runbook)",
+        stack_setting("qa", "tenant-storage:accessLogBucketNamespace", "account-regional"),
+        stack_setting("qa", "tenant-storage:retainedAccessLogBucketNamespace", "global"),
+        # Each tenant bucket's log delivery may now write to the new bucket, where its BucketLogging now points.
+        classes={"permissions-widened"},
+        status=0,
+        subjects={("permissions-widened", "bucket fusion-rms--access-logs-222222222222-us-east-1-an")},
+        message="S3 log delivery for bucket fusion-rms-xmsqa1 may now s3:PutObject on objects *",
+    ),
 ]
 
 
@@ -542,3 +552,24 @@ def test_the_table_covers_every_risk_class():
 
     assert set(RISK_CLASSES) == {risk_class for case in SCENARIOS for risk_class in case.classes}
     assert len(SCENARIOS) >= 30
+
+
+def test_a_log_bucket_move_widens_only_the_log_delivery_of_buckets_that_log(committed_fixture, tmp_path, capsys):
+    """S3's log delivery acts for a bucket whose BucketLogging sends its logs somewhere, never for the access-log
+    bucket itself (it logs nowhere): the runbook's move lists each tenant bucket's log delivery gaining the new
+    bucket, and no log delivery for either log bucket."""
+    [case] = [case for case in SCENARIOS if case.name.startswith("the access-log bucket moves")]
+    status, risks = run_scenario(committed_fixture, tmp_path / "project", case, capsys)
+    new_log_bucket = "fusion-rms--access-logs-222222222222-us-east-1-an"
+    sources = [f"fusion-rms-{org}" for org in ("acme-dev", f"tradeshow-demo-{MOCKED_SUFFIX}", "xmsqa1", "xmsqa2")]
+    assert sorted((risk["class"], risk["stack"], risk["subject"], risk["message"]) for risk in risks) == [
+        (
+            "permissions-widened",
+            "qa",
+            f"bucket {new_log_bucket}",
+            f"S3 log delivery for bucket {source} may now s3:PutObject on objects *",
+        )
+        for source in sources
+    ], json.dumps(risks, indent=1)
+    assert not [risk for risk in risks if "log delivery for bucket fusion-rms--access-logs" in risk["message"]]
+    assert status == 0

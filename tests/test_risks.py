@@ -187,3 +187,44 @@ def test_a_new_tenants_grants_are_not_a_widening(project, capsys):
     status, found = risks(repo, capsys, "--stack", "qa", "--fail-on", "permissions-widened")
     assert "permissions-widened" not in classes(found)
     assert status == 0
+
+
+def test_s3_log_delivery_acts_only_for_a_bucket_that_logs():
+    """The access-log bucket moves (the README's runbook): the tenant bucket's log delivery gains the new bucket, the
+    bucket that does not log and the log buckets themselves have no log delivery acting for them."""
+    from policy.tenant_storage_rules import BUCKET, BUCKET_LOGGING, BUCKET_POLICY
+    from review.diff import ResourceChange
+    from review.effects import compute_effects
+    from review.plan import ResourcePlan, StackPlan
+    from tenant_storage.policies import access_log_bucket_policy
+
+    account, old_logs, new_logs = "222222222222", "fusion-rms--access-logs", "fusion-rms--access-logs-an"
+
+    def resource(resource_type: str, name: str, **inputs: str) -> ResourcePlan:
+        urn = f"urn:pulumi:qa::tenant-storage::{resource_type}::{name}"
+        return ResourcePlan(urn, resource_type, name, None, False, inputs)
+
+    def log_bucket(name: str) -> list[ResourcePlan]:
+        policy = json.dumps(access_log_bucket_policy(name, account, "fusion-rms"))
+        return [
+            resource(BUCKET, name, bucket=name),
+            resource(BUCKET_POLICY, f"{name}-policy", bucket=name, policy=policy),
+        ]
+
+    def revision(logs_to: str, *extra: ResourcePlan) -> StackPlan:
+        resources = [
+            resource(BUCKET, "acme", bucket="fusion-rms-acme"),
+            resource(BUCKET_LOGGING, "acme-logging", bucket="fusion-rms-acme", targetBucket=logs_to),
+            resource(BUCKET, "quiet", bucket="fusion-rms-quiet"),  # no BucketLogging: S3 delivers no logs of it
+            *log_bucket(old_logs),
+            *extra,
+        ]
+        return StackPlan("qa", resources=resources, account_id=account, region="us-east-1")
+
+    base, head = revision(old_logs), revision(new_logs, *log_bucket(new_logs))
+    changes = [ResourceChange(r.urn, r.type, None, "create") for r in head.resources if r.name.startswith(new_logs)]
+    changes.append(ResourceChange(resource(BUCKET_LOGGING, "acme-logging").urn, BUCKET_LOGGING, None, "update"))
+    effects = compute_effects(base, head, changes)
+    assert [(gain.caller_name, gain.bucket_name, gain.actions, gain.caller_before) for gain in effects.access] == [
+        ("S3 log delivery for bucket fusion-rms-acme", new_logs, (("s3:PutObject", "*"),), True)
+    ]
