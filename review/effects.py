@@ -214,6 +214,9 @@ def read_revision(plan: StackPlan) -> Revision:
 # --- access ---------------------------------------------------------------------------------------------
 
 
+LOG_DELIVERY_CALLER = "log delivery for "
+
+
 @dataclass(frozen=True)
 class Grant:
     """A caller may perform an action on a bucket, or on the objects of a scope (`*`, `pub/*`) in it."""
@@ -296,12 +299,20 @@ def grants(
         if caller.kind == "anonymous":
             candidates: Iterable[str] = revision.buckets
         elif caller.kind == "service":
-            candidates = named_service
+            candidates = named_service & _log_target(revision, caller_id)
         else:
             candidates = _named_buckets(revision, caller.identity_policy or {}) | named_user.get(caller.arn, set())
         for urn in candidates:
             judge(caller_id, caller, revision.buckets[urn])
     return found
+
+
+def _log_target(revision: Revision, caller_id: str) -> set[str]:
+    """The one bucket S3's log delivery for a source writes to in this revision: the target of the source's
+    logging. A policy that would let it into any other bucket lets it nowhere, since S3 delivers nothing there."""
+    source = revision.buckets.get(caller_id.removeprefix(LOG_DELIVERY_CALLER))
+    target = revision.bucket_urns.get(source.logs_to) if source is not None and source.logs_to else None
+    return {target} if target else set()
 
 
 def _callers(revision: Revision, other: Revision) -> dict[str, Caller | None]:
@@ -315,7 +326,7 @@ def _callers(revision: Revision, other: Revision) -> dict[str, Caller | None]:
     for urn in revision.log_sources | other.log_sources:
         source = revision.buckets.get(urn) or other.buckets[urn]
         source_revision = revision if urn in revision.buckets else other
-        callers[f"log delivery for {urn}"] = Caller(
+        callers[f"{LOG_DELIVERY_CALLER}{urn}"] = Caller(
             "service",
             service=LOG_DELIVERY_SERVICE,
             context={
@@ -436,11 +447,23 @@ def compute_effects(base: StackPlan, head: StackPlan, changes: list[ResourceChan
     # An adopted bucket is another physical bucket than any the URN named before: its "before" is unknown.
     granted_before = {g for g in grants(before, _callers(before, after), actions, scopes) if g.bucket not in imported}
     granted_after = grants(after, _callers(after, before), actions, scopes)
+    callers_before = {"anyone"} | {urn for urn in before.users if urn not in imported}
+    callers_before |= {f"{LOG_DELIVERY_CALLER}{urn}" for urn in before.log_sources}
+    # Log delivery acts only on the bucket its source logs to. Moving the logs to another bucket is the logging's
+    # own change (its BucketLogging's update), and a bucket that starts logging brings its delivery with it (its
+    # BucketLogging's creation): either widens something only where delivery may do more than it could before.
+    delivered_before = {
+        (grant.caller, grant.action, grant.scope)
+        for grant in granted_before
+        if grant.caller.startswith(LOG_DELIVERY_CALLER)
+    }
     gained: dict[tuple[str, str], list[tuple[str, str]]] = {}
     for grant in granted_after - granted_before:
+        if grant.caller.startswith(LOG_DELIVERY_CALLER) and (
+            grant.caller not in callers_before or (grant.caller, grant.action, grant.scope) in delivered_before
+        ):
+            continue
         gained.setdefault((grant.caller, grant.bucket), []).append((grant.action, grant.scope))
-    callers_before = {"anyone"} | {urn for urn in before.users if urn not in imported}
-    callers_before |= {f"log delivery for {urn}" for urn in before.log_sources}
     access = [
         AccessGain(
             caller,
@@ -467,7 +490,7 @@ def _caller_name(caller: str, before: Revision, after: Revision) -> str:
         return "anyone (anonymous callers)"
     if user := after.users.get(caller) or before.users.get(caller):
         return f"user {user.name}"
-    source = caller.removeprefix("log delivery for ")
+    source = caller.removeprefix(LOG_DELIVERY_CALLER)
     bucket = after.buckets.get(source) or before.buckets.get(source)
     return f"S3 log delivery for bucket {bucket.name if bucket else source}"
 

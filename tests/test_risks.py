@@ -189,14 +189,15 @@ def test_a_new_tenants_grants_are_not_a_widening(project, capsys):
     assert status == 0
 
 
-def test_s3_log_delivery_acts_only_for_a_bucket_that_logs():
-    """The access-log bucket moves (the README's runbook): the tenant bucket's log delivery gains the new bucket, the
-    bucket that does not log and the log buckets themselves have no log delivery acting for them."""
+def test_s3_log_delivery_acts_only_on_the_bucket_its_source_logs_to():
+    """The access-log bucket moves (the README's runbook): the tenant bucket's logs go to the new bucket with the
+    rights they had in the old one, so nobody gains anything; a new log bucket that lets log delivery do more is a
+    gain of exactly that. A bucket that does not log, and the log buckets themselves, have no log delivery."""
     from policy.tenant_storage_rules import BUCKET, BUCKET_LOGGING, BUCKET_POLICY
     from review.diff import ResourceChange
     from review.effects import compute_effects
     from review.plan import ResourcePlan, StackPlan
-    from tenant_storage.policies import access_log_bucket_policy
+    from tenant_storage.policies import LOG_DELIVERY_SERVICE, access_log_bucket_policy
 
     account, old_logs, new_logs = "222222222222", "fusion-rms--access-logs", "fusion-rms--access-logs-an"
 
@@ -204,11 +205,12 @@ def test_s3_log_delivery_acts_only_for_a_bucket_that_logs():
         urn = f"urn:pulumi:qa::tenant-storage::{resource_type}::{name}"
         return ResourcePlan(urn, resource_type, name, None, False, inputs)
 
-    def log_bucket(name: str) -> list[ResourcePlan]:
-        policy = json.dumps(access_log_bucket_policy(name, account, "fusion-rms"))
+    def log_bucket(name: str, *extra: dict) -> list[ResourcePlan]:
+        policy = access_log_bucket_policy(name, account, "fusion-rms")
+        policy["Statement"] += extra
         return [
             resource(BUCKET, name, bucket=name),
-            resource(BUCKET_POLICY, f"{name}-policy", bucket=name, policy=policy),
+            resource(BUCKET_POLICY, f"{name}-policy", bucket=name, policy=json.dumps(policy)),
         ]
 
     def revision(logs_to: str, *extra: ResourcePlan) -> StackPlan:
@@ -221,10 +223,19 @@ def test_s3_log_delivery_acts_only_for_a_bucket_that_logs():
         ]
         return StackPlan("qa", resources=resources, account_id=account, region="us-east-1")
 
-    base, head = revision(old_logs), revision(new_logs, *log_bucket(new_logs))
-    changes = [ResourceChange(r.urn, r.type, None, "create") for r in head.resources if r.name.startswith(new_logs)]
-    changes.append(ResourceChange(resource(BUCKET_LOGGING, "acme-logging").urn, BUCKET_LOGGING, None, "update"))
-    effects = compute_effects(base, head, changes)
-    assert [(gain.caller_name, gain.bucket_name, gain.actions, gain.caller_before) for gain in effects.access] == [
-        ("S3 log delivery for bucket fusion-rms-acme", new_logs, (("s3:PutObject", "*"),), True)
+    def gains(head: StackPlan) -> list[tuple[str, str, tuple[tuple[str, str], ...], bool]]:
+        changes = [ResourceChange(r.urn, r.type, None, "create") for r in head.resources if r.name.startswith(new_logs)]
+        changes.append(ResourceChange(resource(BUCKET_LOGGING, "acme-logging").urn, BUCKET_LOGGING, None, "update"))
+        effects = compute_effects(revision(old_logs), head, changes)
+        return [(gain.caller_name, gain.bucket_name, gain.actions, gain.caller_before) for gain in effects.access]
+
+    assert gains(revision(new_logs, *log_bucket(new_logs))) == []
+    reads = {
+        "Effect": "Allow",
+        "Principal": {"Service": LOG_DELIVERY_SERVICE},
+        "Action": "s3:GetObject",
+        "Resource": f"arn:aws:s3:::{new_logs}/*",
+    }
+    assert gains(revision(new_logs, *log_bucket(new_logs, reads))) == [
+        ("S3 log delivery for bucket fusion-rms-acme", new_logs, (("s3:GetObject", "*"),), True)
     ]
