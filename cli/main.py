@@ -45,9 +45,9 @@ Run the real program for each stack under Pulumi's mock monitor, with the stack'
 Pulumi.<stack>.yaml and the caller mocked as its allowed account: no AWS credentials and no Pulumi
 CLI needed. By default a summary per stack (a line per tenant, totals, policy-pack findings); with
 --detail also each tenant's exact IAM and bucket policies and resource URNs. JSON and Markdown are
-always complete. Nothing secret is ever printed. With --base, the inputs of that git revision are
-planned too, with today's program, and the changes are shown (tenants, resources, DATA LOSS, WILL FAIL,
-policy statements).
+always complete. Nothing secret is ever printed. With --base, that git revision is planned too, with
+its own program and inputs (and its own locked dependencies, built with uv when they differ), and the
+changes are shown (tenants, resources, DATA LOSS, WILL FAIL, policy statements).
 
 examples:
   tenant-storage plan
@@ -673,7 +673,7 @@ def run_plan(
     incremental: bool = True,
 ) -> int:
     from review.diff import diff_plans
-    from review.gitbase import GitError, materialize_base_inputs
+    from review.gitbase import GitError, materialize_revision
     from review.incremental import changed_tenants
     from review.moves import find_moves, merge_moves, without_moved
     from review.plan import StackPlan, plan_stack
@@ -714,7 +714,7 @@ def run_plan(
         with tempfile.TemporaryDirectory(prefix="tenant-storage-base-") as scratch:
             base_dir = Path(scratch)
             try:
-                materialize_base_inputs(base, project_dir, base_dir)
+                materialize_revision(base, project_dir, base_dir)
             except GitError as error:
                 print(f"plan: cannot read the base revision {quoted(base)}: {error}", file=sys.stderr)
                 return 2

@@ -1,264 +1,60 @@
-"""Run the real `__main__.py` in-process under Pulumi's mock monitor, recording what it registers.
+"""Run the real `__main__.py` under Pulumi's mock monitor, recording what it registers (`mock_runtime/recorder.py`).
 
-The recording monitor sees what `Mocks.new_resource` cannot: each registration's parent, explicit
-dependencies, `protect` and `retainOnDelete`. Mocked provider outputs are deterministic and obviously
-fake (no real-looking key material).
+In this process when the program is the tool's own (`review/program.py` decides); otherwise in a process of its
+own, with that program's code and locked dependencies, so that a revision is always planned with its own program.
 """
 
 from __future__ import annotations
 
-import gc
-import hashlib
 import json
-import sys
-from collections.abc import Callable, Iterator, Mapping
+import os
+import subprocess
+import tempfile
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import pulumi
-from pulumi.runtime import resource as runtime_resource
-from pulumi.runtime import rpc
-from pulumi.runtime import settings as runtime_settings
-from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks, set_mocks
-from pulumi.runtime.proto import source_pb2
-from pulumi.runtime.stack import run_pulumi_func
-from pulumi.runtime.sync_await import _sync_await
-
+from mock_runtime import recorder
+from mock_runtime.recorder import (
+    COMPONENT_TYPE as COMPONENT_TYPE,
+)
+from mock_runtime.recorder import (
+    OfflineMocks as OfflineMocks,
+)
+from mock_runtime.recorder import (
+    ProgramRun as ProgramRun,
+)
+from mock_runtime.recorder import (
+    RecordedError,
+    exec_main,
+    run_from_json,
+    run_under_mocks,
+)
+from mock_runtime.recorder import (
+    Registration as Registration,
+)
+from mock_runtime.recorder import (
+    StackOutput as StackOutput,
+)
+from mock_runtime.recorder import (
+    TenantCounter as TenantCounter,
+)
+from mock_runtime.recorder import (
+    resolve as resolve,
+)
+from tenant_storage.deploy_inputs import REFUSED_ENVIRONMENT
 from tenant_storage.regions import COMMERCIAL, partition_of
 from tenant_storage.stacks import read_stack_file, stack_file_name
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-PROJECT = "tenant-storage"
-CALLER_IDENTITY = "aws:index/getCallerIdentity:getCallerIdentity"
-
-
-def _fake(kind: str, name: str, length: int) -> str:
-    return hashlib.sha256(f"{kind}:{name}".encode()).hexdigest()[:length]
-
-
-class OfflineMocks(Mocks):
-    """Provider behaviour just deep enough for the program: names, ARNs, ids, a caller identity."""
-
-    def __init__(self, account_id: str, caller_arn: str | None = None, partition: str = "aws") -> None:
-        self.account_id = account_id
-        self.partition = partition
-        self.caller_arn = caller_arn or f"arn:{partition}:iam::{account_id}:user/offline-plan"
-        self.calls: list[MockCallArgs] = []
-
-    def new_resource(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
-        state = dict(args.inputs)
-        if args.typ == "aws:s3/bucket:Bucket":
-            name = state["bucket"]
-            state.update(arn=f"arn:{self.partition}:s3:::{name}", bucketRegionalDomainName=f"{name}.s3.amazonaws.com")
-            return name, state
-        if args.typ == "aws:kms/key:Key":
-            key_id = f"mock-key-{_fake('kms', args.name, 12)}"
-            state.update(arn=f"arn:{self.partition}:kms:us-east-1:{self.account_id}:key/{key_id}", keyId=key_id)
-            return key_id, state
-        if args.typ == "aws:iam/group:Group":
-            state.update(arn=f"arn:{self.partition}:iam::{self.account_id}:group/{state['name']}")
-            return state["name"], state
-        if args.typ == "aws:iam/user:User":
-            name = state["name"]
-            state.update(
-                arn=f"arn:{self.partition}:iam::{self.account_id}:user/{name}",
-                uniqueId=f"AIDAMOCK{_fake('user', name, 12).upper()}",
-            )
-            return name, state
-        if args.typ == "aws:iam/accessKey:AccessKey":
-            state.update(secret=f"mock-secret-{_fake('secret', args.name, 24)}", status="Active")
-            return f"MOCKKEY{_fake('key', args.name, 13).upper()}", state
-        if args.typ == "random:index/randomId:RandomId":
-            state.update(hex=_fake("random", args.name, 2 * int(state["byteLength"])))
-            return state["hex"], state
-        return f"{args.name}-id", state
-
-    def call(self, args: MockCallArgs) -> dict[str, Any]:  # type: ignore[override]
-        self.calls.append(args)
-        if args.token == CALLER_IDENTITY:
-            return {
-                "accountId": self.account_id,
-                "arn": self.caller_arn,
-                "userId": "AIDAMOCKCALLER",
-                "id": self.account_id,
-            }
-        raise NotImplementedError(f"the offline runtime does not mock the invoke {args.token}")
-
-
-@dataclass(frozen=True)
-class Registration:
-    urn: str
-    type: str
-    name: str
-    parent: str
-    custom: bool
-    dependencies: tuple[str, ...]
-    protect: bool
-    retain_on_delete: bool
-    inputs: dict[str, Any]
-    additional_secret_outputs: tuple[str, ...] = ()
-    import_id: str = ""
-    id: str = ""  # the (mocked) provider id: what the engine compares an import id with
-
-
-COMPONENT_TYPE = "tenant-storage:index:TenantStorage"
-# Shorter invented values ("Active") are facts of the mock, not identities a review could mistake.
-MIN_UNKNOWN_LENGTH = 8
-TenantCounter = Callable[[int], None]
-
-
-class RecordingMonitor(MockMonitor):
-    def __init__(self, mocks: Mocks, on_tenant: TenantCounter | None = None) -> None:
-        super().__init__(mocks)
-        self.on_tenant = on_tenant
-        self.tenants_declared = 0
-        self.registrations: list[Registration] = []
-        self.registered_outputs: dict[str, dict[str, Any]] = {}
-        # Every value the mocks invented for what only a deploy knows (ids, ARNs, random suffixes), and the
-        # URN of the resource that produces it: a review compares such values as unknowns, never as text.
-        self.unknowns: dict[str, str] = {}
-
-    def make_urn(self, parent: str, type_: str, name: str) -> str:
-        # Like the engine, and unlike MockMonitor: children of the root stack get no `pulumi:pulumi:Stack$` prefix.
-        if parent.split("::")[2:3] == ["pulumi:pulumi:Stack"]:
-            parent = ""
-        return super().make_urn(parent, type_, name)
-
-    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - the gRPC method name
-        response = super().RegisterResource(request)
-        if request.type == COMPONENT_TYPE and self.on_tenant is not None:
-            self.tenants_declared += 1
-            self.on_tenant(self.tenants_declared)
-        if request.type != "pulumi:pulumi:Stack":
-            inputs = rpc.deserialize_properties(request.object)
-            if request.custom:
-                self._record_unknowns(response.urn, inputs)
-            self.registrations.append(
-                Registration(
-                    urn=response.urn,
-                    type=request.type,
-                    name=request.name,
-                    parent=request.parent,
-                    custom=request.custom,
-                    dependencies=tuple(request.dependencies),
-                    protect=bool(request.protect),
-                    retain_on_delete=bool(request.retainOnDelete),
-                    inputs=inputs,
-                    additional_secret_outputs=tuple(request.additionalSecretOutputs),
-                    import_id=request.importId,
-                    id=response.id,
-                )
-            )
-        return response
-
-    def _record_unknowns(self, urn: str, inputs: Mapping[str, Any]) -> None:
-        registered = self.resources[urn]
-        given = {value for value in inputs.values() if isinstance(value, str)}
-        for value in (registered.id, *registered.state.values()):
-            if isinstance(value, str) and len(value) >= MIN_UNKNOWN_LENGTH and value not in given:
-                self.unknowns.setdefault(value, urn)
-
-    def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802 - the gRPC method name
-        self.registered_outputs[request.urn] = rpc.deserialize_properties(request.outputs)
-        return super().RegisterResourceOutputs(request)
-
-
-@dataclass(frozen=True)
-class StackOutput:
-    value: Any
-    secret: bool
-
-
-@dataclass
-class ProgramRun:
-    stack: str
-    registrations: list[Registration]
-    registered_outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
-    outputs: dict[str, StackOutput] = field(default_factory=dict)
-    error: BaseException | None = None
-    mocks: OfflineMocks | None = None
-    config: Mapping[str, str] = field(default_factory=dict)
-    unknowns: dict[str, str] = field(default_factory=dict)
-    # With only_tenants: per tenant declared to stand for others of its shape, how many tenants it stands for.
-    stands_for: dict[str, int] = field(default_factory=dict)
-    tenants_in_stack: int | None = None
-
-    def by_type(self, resource_type: str) -> list[Registration]:
-        return [r for r in self.registrations if r.type == resource_type]
-
-    def children_of(self, parent_urn: str) -> list[Registration]:
-        return [r for r in self.registrations if r.parent == parent_urn]
 
 
 def load_stack_config(path: Path) -> dict[str, str]:
     """A stack file's config as the engine hands it to a program (what could be read of it: the program
     itself reads the file again and reports its problems)."""
     return read_stack_file(path).values
-
-
-def run_under_mocks(
-    stack: str,
-    config: Mapping[str, str],
-    mocks: OfflineMocks,
-    program: Callable[[], None],
-    on_tenant: TenantCounter | None = None,
-    secret_keys: frozenset[str] = frozenset(),
-) -> ProgramRun:
-    """Run `program` as stack `stack` under the mock monitor; return what it registered and exported.
-
-    A program error is returned in `ProgramRun.error`, with whatever was registered before it.
-    `on_tenant` hears the count of tenants declared so far, for progress reports.
-    """
-    monitor = RecordingMonitor(mocks, on_tenant)
-    run = ProgramRun(
-        stack=stack,
-        registrations=monitor.registrations,
-        registered_outputs=monitor.registered_outputs,
-        mocks=mocks,
-        config=dict(config),
-        unknowns=monitor.unknowns,
-    )
-    # The cyclic collector rescans the whole growing heap of resources and outputs, which made runs
-    # superlinear (45% of the time at 1,000 tenants); a run is short, so it collects once at the end.
-    collecting = gc.isenabled()
-    with _without_source_positions():
-        runtime_settings.reset_options(project=PROJECT, stack=stack)
-        pulumi.runtime.set_all_config(dict(config), sorted(secret_keys))
-        set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)  # registers the root
-        gc.disable()
-        try:
-            _sync_await(run_pulumi_func(program))
-            root = runtime_settings.get_root_resource()
-            for name, value in getattr(root, "outputs", {}).items():
-                run.outputs[name] = resolve(value)
-        except Exception as error:  # noqa: BLE001 - reported to the caller, who decides
-            run.error = error
-        finally:
-            if collecting:
-                gc.enable()
-    return run
-
-
-@contextmanager
-def _without_source_positions() -> Iterator[None]:
-    """The SDK walks the whole Python stack for every resource and turns each frame into a file URI
-    (pulumi/runtime/resource.py, `_get_stack_trace`), to send the engine a source position for its
-    diagnostics. No monitor here reads it (MockMonitor.RegisterResource ignores `stackTrace` and
-    `sourcePosition`), and it was a third of a plan's time, more under a deep caller such as pytest."""
-    walk = runtime_resource._get_stack_trace
-    runtime_resource._get_stack_trace = source_pb2.StackTrace
-    try:
-        yield
-    finally:
-        runtime_resource._get_stack_trace = walk
-
-
-def resolve(value: object) -> StackOutput:
-    """An output's value and secrecy, once every registration it depends on has completed."""
-    output = pulumi.Output.from_input(value)
-    return StackOutput(value=_sync_await(output.future()), secret=bool(_sync_await(output.is_secret())))
 
 
 def run_program(
@@ -279,20 +75,14 @@ def run_program(
     environment as the program sees it (none by default: the plan is not of the shell it runs in);
     `secret_keys` the settings the engine passes as secrets.
     """
-    main_path = project_dir / "__main__.py"
-    # exec rather than runpy: the SDK records a stack trace per resource, so every frame above costs.
-    code = compile(main_path.read_text(encoding="utf-8"), str(main_path), "exec")
-
     selection = Selection()
 
-    def program() -> None:
-        sys.path.insert(0, str(project_dir))
-        try:
-            with _declaring_only(only_tenants, selection), _deploying_in(environment or {}):
-                exec(code, {"__name__": "__main__", "__file__": str(main_path)})  # noqa: S102 - the project's program
-        finally:
-            sys.path.remove(str(project_dir))
+    @contextmanager
+    def around() -> Iterator[None]:
+        with _declaring_only(only_tenants, selection), _deploying_in(environment or {}):
+            yield
 
+    program = exec_main(project_dir, around)
     run = run_under_mocks(stack, config, mocks, program, on_tenant, secret_keys)
     run.stands_for, run.tenants_in_stack = selection.stands_for, selection.tenants_in_stack
     return run
@@ -361,8 +151,10 @@ def run_stack_file(
     account_id: str | None = None,
     on_tenant: TenantCounter | None = None,
     only_tenants: frozenset[str] | None = None,
+    python: str | None = None,
 ) -> ProgramRun:
-    """Run a stack with its own `Pulumi.<stack>.yaml`, the caller mocked as its least allowed account."""
+    """Run a stack with its own `Pulumi.<stack>.yaml`, the caller mocked as its least allowed account. With
+    `python`, in a process of that interpreter, with the folder's own code (`only_tenants` does not apply)."""
     config = load_stack_config(project_dir / stack_file_name(stack))
     if account_id is None:
         try:
@@ -373,4 +165,49 @@ def run_stack_file(
         account_id = min(str(account) for account in allowed) if isinstance(allowed, list) and allowed else "0" * 12
     partition = partition_of(config.get("aws:region", "")) or COMMERCIAL
     mocks = OfflineMocks(account_id, caller_arn, partition.name)
+    if python is not None:
+        return run_in_own_process(stack, config, mocks, project_dir, python)
     return run_program(stack, config, mocks, project_dir, on_tenant, only_tenants)
+
+
+RUN_TIMEOUT_SECONDS = 1800
+
+
+def run_in_own_process(
+    stack: str, config: Mapping[str, str], mocks: OfflineMocks, project_dir: Path, python: str
+) -> ProgramRun:
+    """Run `<project_dir>/__main__.py` in a fresh `python -I` process that imports the folder's own packages:
+    the recorder imports nothing of this project, and whatever the program imports comes from its folder."""
+    request: dict[str, Any] = {
+        "projectDir": str(project_dir.resolve()),
+        "stack": stack,
+        "config": dict(config),
+        "accountId": mocks.account_id,
+        "callerArn": mocks.caller_arn,
+        "partition": mocks.partition,
+    }
+    # The deploy job's environment, not this shell's: nothing that redirects AWS calls, no search path of ours.
+    environment = {
+        name: value
+        for name, value in os.environ.items()
+        if not REFUSED_ENVIRONMENT.fullmatch(name) and not name.startswith("PYTHON")
+    }
+    with tempfile.TemporaryDirectory(prefix="tenant-storage-run-") as scratch:
+        request_path, result_path = Path(scratch) / "request.json", Path(scratch) / "result.json"
+        request_path.write_text(json.dumps(request), encoding="utf-8")
+        try:
+            completed = subprocess.run(  # noqa: S603 - the interpreter that runs the folder's program, fixed arguments
+                [python, "-I", recorder.__file__, str(request_path), str(result_path)],
+                cwd=project_dir,
+                env=environment,
+                capture_output=True,
+                text=True,
+                timeout=RUN_TIMEOUT_SECONDS,
+                check=False,
+            )
+        except (OSError, subprocess.TimeoutExpired) as error:
+            return ProgramRun(stack, [], error=RecordedError(f"its program could not be run: {error}", []))
+        if completed.returncode != 0 or not result_path.exists():
+            said = (completed.stderr.strip().splitlines() or [f"exit status {completed.returncode}"])[-1]
+            return ProgramRun(stack, [], error=RecordedError(f"its program could not be run: {said}", []))
+        return run_from_json(json.loads(result_path.read_text(encoding="utf-8")))

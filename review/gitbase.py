@@ -1,21 +1,19 @@
-"""The inputs of another git revision (tenants.yaml and the stack files), beside the current program.
+"""Another git revision of the project, as it is: its program, its dependencies and its inputs.
 
-`plan --base` runs today's program on the base revision's inputs, so the diff shows what the pull
-request's input changes do. Changes to the program itself are guarded by the URN snapshot tests.
+`plan --base` plans the base revision with its own program (`review/program.py` decides in which process), so
+a change of the program is a change in the plan, classified like any other.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 from pathlib import Path
+from typing import IO
 
 from tenant_storage.errors import quoted
 from tenant_storage.yaml_reader import MAX_INPUT_BYTES
 
-PROGRAM_FILES = ("__main__.py", "Pulumi.yaml")
-INPUT_FILES = ("tenants.yaml", "accounts.yaml")
 SYMLINK_MODE = "120000"
 
 
@@ -38,11 +36,11 @@ def _git(project_dir: Path, *args: str) -> bytes:
     return result.stdout
 
 
-def materialize_base_inputs(ref: str, project_dir: Path, target: Path) -> None:
-    """Write the current program files and `ref`'s tenants.yaml, accounts.yaml and Pulumi.<stack>.yaml
-    files into `target`, exactly as git stores them: bytes as they are, a symbolic link as a link, a
-    folder as a folder. The base is then read by the same strict reader as the head, so whatever the
-    reader refuses at the head (a link, a non-UTF-8 byte, an oversized file) it refuses at the base."""
+def materialize_revision(ref: str, project_dir: Path, target: Path) -> None:
+    """Write every file of the project folder at `ref` into `target`, exactly as git stores it: bytes as they
+    are, a symbolic link as a link, a submodule as a folder. The inputs are then read by the same strict reader
+    as the head's, so whatever it refuses at the head (a link, a non-UTF-8 byte, an oversized file) it refuses at
+    the base; a blob is never written past the reader's largest cap and one byte (so it still sees the excess)."""
     if not ref.strip():
         raise GitError("it is empty: give a git revision, for example origin/main or HEAD~1")
     try:
@@ -52,36 +50,51 @@ def materialize_base_inputs(ref: str, project_dir: Path, target: Path) -> None:
             raise
         raise GitError("it names a git object that is not a commit: give a branch, a tag or a commit id") from None
     target.mkdir(parents=True, exist_ok=True)
-    for name in PROGRAM_FILES:
-        shutil.copy(project_dir / name, target / name)
-    listing = _git(project_dir, "ls-tree", "-z", ref, "./")
+    listing = _git(project_dir, "ls-tree", "-r", "-z", ref, "./")
+    blobs: list[tuple[str, Path]] = []
     for entry in filter(None, listing.split(b"\0")):
         meta, _, raw_name = entry.partition(b"\t")
         mode, kind, object_id = meta.decode().split()
-        name = os.fsdecode(raw_name)
-        if not (name in INPUT_FILES or _is_stack_file(name)):
-            continue
-        path = target / name
+        path = target / os.fsdecode(raw_name)
+        if ".." in Path(os.fsdecode(raw_name)).parts:
+            continue  # git stores no such path; never write outside the target
+        path.parent.mkdir(parents=True, exist_ok=True)
         if mode == SYMLINK_MODE:
             path.symlink_to(os.fsdecode(_git(project_dir, "cat-file", "blob", object_id)))
         elif kind == "blob":
-            _copy_blob(project_dir, object_id, path)
+            blobs.append((object_id, path))
         else:
-            path.mkdir()  # a folder or submodule where a file belongs: the reader says it is not a file
+            path.mkdir()  # a submodule where a file may belong: the reader says it is not a file
+    _write_blobs(project_dir, blobs)
 
 
-def _copy_blob(project_dir: Path, object_id: str, path: Path) -> None:
-    """The blob's bytes, but never more than the reader's largest cap and one byte (so it still sees the excess)."""
+def _write_blobs(project_dir: Path, blobs: list[tuple[str, Path]]) -> None:
+    """Every blob through one `git cat-file --batch`, each cut at the reader's cap and one byte."""
+    if not blobs:
+        return
     with subprocess.Popen(  # noqa: S603 - fixed git arguments
-        ["git", "-C", str(project_dir), "cat-file", "blob", object_id],  # noqa: S607 - git from PATH
+        ["git", "-C", str(project_dir), "cat-file", "--batch"],  # noqa: S607 - git from PATH
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
     ) as process:
+        assert process.stdin is not None
         assert process.stdout is not None
-        data = process.stdout.read(MAX_INPUT_BYTES + 1)
-        process.kill()
-    path.write_bytes(data)
+        for object_id, path in blobs:  # one at a time: neither pipe can fill while the other waits
+            process.stdin.write(f"{object_id}\n".encode())
+            process.stdin.flush()
+            header = process.stdout.readline().split()
+            size = int(header[2]) if len(header) == 3 else 0
+            kept = min(size, MAX_INPUT_BYTES + 1)
+            data = process.stdout.read(kept)
+            _skip(process.stdout, size - kept + 1)  # the rest, and the newline after the content
+            path.write_bytes(data)
+        process.stdin.close()
 
 
-def _is_stack_file(name: str) -> bool:
-    return name.startswith("Pulumi.") and name.endswith(".yaml") and name != "Pulumi.yaml"
+def _skip(stream: IO[bytes], count: int) -> None:
+    while count > 0:
+        chunk = stream.read(min(count, 1 << 20))
+        if not chunk:
+            return
+        count -= len(chunk)

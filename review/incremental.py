@@ -1,8 +1,8 @@
 """Incremental review: when only tenants.yaml changed, plan only the tenants that changed.
 
-A change to a stack file or to accounts.yaml can touch every tenant of a stack, and the program is the
-same on both sides (the base revision's inputs run with today's program), so only a registry-only
-change qualifies. Both revisions' registries are still validated whole when their plans run.
+A change to a stack file, to accounts.yaml or to the program can touch every tenant of a stack, so only a
+registry-only change qualifies, when both revisions' programs are the tool's own. Both revisions'
+registries are still validated whole when their plans run.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from review.program import is_the_tools_program
 from tenant_storage.errors import InvalidInput
 from tenant_storage.inputs import TENANTS_FILE
 from tenant_storage.registry import Tenant, load_registry
@@ -21,6 +22,8 @@ SHARED_INPUTS = ("accounts.yaml",)
 
 def changed_tenants(base_dir: Path, head_dir: Path) -> frozenset[str] | None:
     """The orgIds whose entries differ between the two revisions, or None when a full plan is needed."""
+    if not (is_the_tools_program(base_dir) and is_the_tools_program(head_dir)):
+        return None  # a revision planned with a program of its own is planned whole
     if stack_names(base_dir) != stack_names(head_dir):
         return None
     for name in (*SHARED_INPUTS, *(stack_file_name(stack) for stack in stack_names(head_dir))):

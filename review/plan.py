@@ -20,6 +20,7 @@ from typing import Any
 from mock_runtime.runner import PROJECT_DIR, ProgramRun, Registration, TenantCounter, run_stack_file
 from policy.tenant_storage_rules import DEFAULT_MAX_KEY_AGE_DAYS, ResourceView, RuleOptions, evaluate
 from review.jsonfields import json_fields
+from review.program import PlanningError, is_the_tools_program, python_for
 from tenant_storage import naming
 from tenant_storage.policies import effective_policy
 from tenant_storage.stacks import ACCESS_KEY_MAX_AGE_DAYS
@@ -109,8 +110,22 @@ def plan_stack(
     on_tenant: TenantCounter | None = None,
     only_tenants: frozenset[str] | None = None,
 ) -> StackPlan:
-    plan = plan_from_run(run_stack_file(stack, project_dir, on_tenant=on_tenant, only_tenants=only_tenants))
-    return plan if only_tenants is None else replace(plan, incremental=True)
+    """The folder's plan, made with its own program: in this process when that is the tool's own, else in a
+    process of its own (`review/program.py`); only then can `only_tenants` apply."""
+    if is_the_tools_program(project_dir):
+        plan = plan_from_run(run_stack_file(stack, project_dir, on_tenant=on_tenant, only_tenants=only_tenants))
+        return plan if only_tenants is None else replace(plan, incremental=True)
+    try:
+        run = run_stack_file(stack, project_dir, python=python_for(project_dir))
+    except PlanningError as error:
+        return StackPlan(stack=stack, errors=[f"its own program could not be planned: {error}"])
+    try:
+        return plan_from_run(run)
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, StopIteration) as error:
+        return StackPlan(
+            stack=stack,
+            errors=[f"its own program ran, but this tool cannot read what it declared or exported: {error!r}"],
+        )
 
 
 def plan_from_run(run: ProgramRun) -> StackPlan:

@@ -691,10 +691,10 @@ class TestTheOfflineRunner:
     def test_a_run_walks_no_stack_and_records_what_a_run_with_source_positions_records(self, monkeypatch):
         import contextlib
 
-        from mock_runtime import runner
+        from mock_runtime import recorder
 
         skipped, walks_skipped = self.stack_walks_in_a_run(monkeypatch)
-        monkeypatch.setattr(runner, "_without_source_positions", contextlib.nullcontext)
+        monkeypatch.setattr(recorder, "_without_source_positions", contextlib.nullcontext)
         positioned, walks_positioned = self.stack_walks_in_a_run(monkeypatch)
         assert walks_skipped == 0
         assert walks_positioned >= len(positioned.registrations) > 0

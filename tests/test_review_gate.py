@@ -115,6 +115,29 @@ def restore(name: str) -> Edit:
     return edit
 
 
+def whole_program(repo: Path) -> None:
+    """The repository holds the whole program, as a real checkout does, committed as the base."""
+    from review.program import PROJECT_DIR, program_files
+
+    for name in program_files(PROJECT_DIR):
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(PROJECT_DIR / name, repo / name)
+    commit(repo, "the whole program")
+
+
+def program_change(name: str, old: str, new: str) -> Edit:
+    """An edit of the program itself, on top of the whole program committed as the base."""
+
+    def edit(repo: Path) -> None:
+        whole_program(repo)
+        replace_in(name, old, new)(repo)
+
+    return edit
+
+
+NONCURRENT_RULE = '"noncurrent_version_expiration": {"noncurrent_days": args.noncurrent_version_expiration_days},'
+
+
 def reverse_tenants(repo: Path) -> None:
     registry = yaml.safe_load((repo / "tenants.yaml").read_text())
     registry["tenants"].reverse()
@@ -487,6 +510,22 @@ SCENARIOS = [
         message="user rms_lega may now",
     ),
     scenario(
+        "a program change: one line in the lifecycle rule expires every tenant's current objects",
+        program_change(
+            "components/tenant_storage.py", NONCURRENT_RULE, NONCURRENT_RULE + '\n"expiration": {"days": 400},'
+        ),
+        classes={"data-loss"},
+        status=3,
+        subjects={("data-loss", "bucket fusion-rms-xmsqa1")},
+        message="current objects now expire after 400 days",
+    ),
+    scenario(
+        "a program change that declares the same resources is no change",
+        program_change("components/tenant_storage.py", "from __future__", "# a comment\nfrom __future__"),
+        classes=set(),
+        status=0,
+    ),
+    scenario(
         "fail-on none lists every risk and passes",
         replace_in("tenants.yaml", XMSQA2, ""),
         classes={"data-loss"},
@@ -565,3 +604,20 @@ def test_a_log_bucket_move_shows_only_what_the_runbook_promises(committed_fixtur
     text = capsys.readouterr().out
     assert "access logs move from fusion-rms--access-logs-222222222222-us-east-1 to " in text
     assert "log delivery" not in text
+
+
+EXIT_STATUS_CASES = {
+    status_case.name: status_case
+    for status in (0, 1, 3)
+    for status_case in [next(case for case in SCENARIOS if case.status == status and not case.args)]
+} | {case.name: case for case in SCENARIOS if case.args}
+
+
+@pytest.mark.parametrize("case", EXIT_STATUS_CASES.values(), ids=EXIT_STATUS_CASES.keys())
+def test_every_format_exits_with_the_same_status(case, committed_fixture, tmp_path, capsys):
+    """The Markdown run (the one CI gates on) and the text run decide exactly as the JSON run does."""
+    repo = tmp_path / "project"
+    status, _ = run_scenario(committed_fixture, repo, case, capsys)
+    for output_format in ("markdown", "text"):
+        assert main(["plan", "--format", output_format, "--base", "HEAD", *case.args], project_dir=repo) == status
+        capsys.readouterr()

@@ -1,0 +1,89 @@
+"""Each revision is planned with its own program: `plan --base` runs the base revision's code, and builds its
+environment from its own uv.lock when its dependencies differ from the tool's (review/program.py)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from cli.main import main
+from review import program
+from review.program import PROJECT_DIR, is_the_tools_program, program_files
+from tests.test_review_gate import commit, git, replace_in, whole_program
+
+# Each case commits a scratch repository holding the whole program: `make test` only.
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    """A repository holding the whole program and the fixture inputs, committed."""
+    from tests.conftest import make_project
+
+    repo = make_project(tmp_path / "project")
+    git(repo, "init", "-q", "-b", "main")
+    whole_program(repo)
+    return repo
+
+
+def plan_json(repo: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, dict]:
+    capsys.readouterr()
+    status = main(["plan", "--format", "json", "--base", "HEAD"], project_dir=repo)
+    return status, json.loads(capsys.readouterr().out)
+
+
+def test_a_base_with_other_locked_dependencies_is_planned_in_an_environment_built_from_its_own_lock(
+    repo, capsys, monkeypatch, tmp_path
+):
+    monkeypatch.setattr(program, "ENVIRONMENTS_DIR", tmp_path / "environments")
+    pyproject = (repo / "pyproject.toml").read_text()
+    (repo / "pyproject.toml").write_text("# the base's own pyproject.toml\n" + pyproject)
+    commit(repo, "the base's dependencies")
+    (repo / "pyproject.toml").write_text(pyproject)
+    status, document = plan_json(repo, capsys)
+    assert (status, document["risks"]) == (0, [])
+    [environment] = (tmp_path / "environments").iterdir()
+    assert (environment / ".synced").exists()
+    assert (environment / "bin" / "python").exists()
+
+
+def test_without_uv_the_base_is_unreadable_and_the_reason_is_named(repo, capsys, monkeypatch, tmp_path):
+    monkeypatch.setattr(program, "ENVIRONMENTS_DIR", tmp_path / "environments")
+    monkeypatch.setattr(program, "find_uv", lambda: None)
+    replace_in("uv.lock", "version = 1", "version = 1\n")(repo)
+    commit(repo, "another lock")
+    (repo / "uv.lock").write_bytes((PROJECT_DIR / "uv.lock").read_bytes())
+    status, document = plan_json(repo, capsys)
+    assert status == 3
+    assert {risk["class"] for risk in document["risks"]} == {"base-unreadable"}
+    assert "uv is not installed to build it: run `make install`" in document["risks"][0]["message"]
+
+
+def test_a_base_program_that_cannot_run_is_unreadable_with_its_own_error(repo, capsys):
+    (repo / "components" / "tenant_storage.py").write_text("def (:\n")
+    commit(repo, "a broken program")
+    subprocess.run(["git", "-C", str(repo), "checkout", "HEAD~1", "--", "components"], check=True)
+    status, document = plan_json(repo, capsys)
+    assert status == 3
+    messages = [risk["message"] for risk in document["risks"]]
+    assert {risk["class"] for risk in document["risks"]} == {"base-unreadable"}
+    assert all("SyntaxError" in message for message in messages), messages
+
+
+def test_what_counts_as_the_program_is_everything_but_the_inputs_and_the_tool_around_it(tmp_path):
+    project = tmp_path / "project"
+    for name in ("__main__.py", "tenants.yaml", "Pulumi.qa.yaml", "tests/test_x.py", "README.md", "extra/module.py"):
+        (project / name).parent.mkdir(parents=True, exist_ok=True)
+        (project / name).write_text("x\n")
+    (project / ".venv").mkdir()
+    (project / ".venv" / "pyvenv.cfg").write_text("home = /usr\n")
+    (project / "venv").mkdir()
+    (project / "venv" / "pyvenv.cfg").write_text("home = /usr\n")
+    assert sorted(program_files(project)) == ["__main__.py", "extra/module.py"]
+    assert not is_the_tools_program(project)
+    (project / "extra" / "module.py").unlink()
+    (project / "__main__.py").write_bytes((PROJECT_DIR / "__main__.py").read_bytes())
+    assert is_the_tools_program(project)
