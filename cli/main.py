@@ -673,12 +673,20 @@ def run_plan(
     incremental: bool = True,
 ) -> int:
     from review.diff import diff_plans
-    from review.gitbase import GitError, materialize_revision
+    from review.gitbase import GitError, changed_paths, materialize_revision
     from review.incremental import changed_tenants
     from review.moves import find_moves, merge_moves, without_moved
     from review.plan import StackPlan, plan_stack
     from review.render import render
-    from review.risks import DEFAULT_FAIL_ON, Risk, account_risks, removed_stack_risk, stack_risks
+    from review.risks import (
+        DEFAULT_FAIL_ON,
+        GATE_FILES,
+        Risk,
+        account_risks,
+        removed_stack_risk,
+        stack_risks,
+        tooling_risks,
+    )
     from tenant_storage.errors import quoted
     from tenant_storage.stacks import read_stack_file, selected_stacks, stack_file_name, stack_names, unknown_stack
     from tenant_storage.yaml_reader import is_regular_file
@@ -737,6 +745,11 @@ def run_plan(
                     head.stack, allowed_accounts(base_dir / stack_file_name(head.stack)), accounts[head.stack]
                 )
             risks = merge_moves(risks, moves)
+            try:
+                risks += tooling_risks(changed_paths(base, project_dir, GATE_FILES))
+            except GitError as error:
+                print(f"plan: cannot compare the gate's own files with {quoted(base)}: {error}", file=sys.stderr)
+                return 2
             if stack == ALL_STACKS:
                 for gone in sorted(set(stack_names(base_dir)) - set(stacks)):
                     risks.append(removed_stack_risk(gone, planned(gone, base_dir, f"planning removed stack {gone}")))

@@ -120,6 +120,8 @@ class RecordingMonitor(MockMonitor):
         # Every value the mocks invented for what only a deploy knows (ids, ARNs, random suffixes), and the
         # URN of the resource that produces it: a review compares such values as unknowns, never as text.
         self.unknowns: dict[str, str] = {}
+        # Those of them the provider marks secret (an access key's `secret`): what must never be stored in plain.
+        self.secret_unknowns: set[str] = set()
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         # Like the engine, and unlike MockMonitor: children of the root stack get no `pulumi:pulumi:Stack$` prefix.
@@ -135,7 +137,7 @@ class RecordingMonitor(MockMonitor):
         if request.type != "pulumi:pulumi:Stack":
             inputs = rpc.deserialize_properties(request.object)
             if request.custom:
-                self._record_unknowns(response.urn, inputs)
+                self._record_unknowns(response.urn, inputs, frozenset(request.additionalSecretOutputs))
             self.registrations.append(
                 Registration(
                     urn=response.urn,
@@ -154,12 +156,16 @@ class RecordingMonitor(MockMonitor):
             )
         return response
 
-    def _record_unknowns(self, urn: str, inputs: Mapping[str, Any]) -> None:
+    def _record_unknowns(self, urn: str, inputs: Mapping[str, Any], secret_outputs: frozenset[str]) -> None:
         registered = self.resources[urn]
         given = {value for value in inputs.values() if isinstance(value, str)}
         for value in (registered.id, *registered.state.values()):
             if isinstance(value, str) and len(value) >= MIN_UNKNOWN_LENGTH and value not in given:
                 self.unknowns.setdefault(value, urn)
+        for name in secret_outputs:
+            value = registered.state.get(name)
+            if isinstance(value, str) and len(value) >= MIN_UNKNOWN_LENGTH and value not in given:
+                self.secret_unknowns.add(value)
 
     def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802 - the gRPC method name
         self.registered_outputs[request.urn] = rpc.deserialize_properties(request.outputs)
@@ -182,6 +188,7 @@ class ProgramRun:
     mocks: OfflineMocks | None = None
     config: Mapping[str, str] = field(default_factory=dict)
     unknowns: dict[str, str] = field(default_factory=dict)
+    secret_unknowns: set[str] = field(default_factory=set)
     # With only_tenants: per tenant declared to stand for others of its shape, how many tenants it stands for.
     stands_for: dict[str, int] = field(default_factory=dict)
     tenants_in_stack: int | None = None
@@ -214,6 +221,7 @@ def run_under_mocks(
         mocks=mocks,
         config=dict(config),
         unknowns=monitor.unknowns,
+        secret_unknowns=monitor.secret_unknowns,
     )
     # The cyclic collector rescans the whole growing heap of resources and outputs, which made runs
     # superlinear (45% of the time at 1,000 tenants); a run is short, so it collects once at the end.
@@ -303,6 +311,7 @@ def run_to_json(run: ProgramRun) -> dict[str, Any]:
         "accountId": run.mocks.account_id if run.mocks else "",
         "config": dict(run.config),
         "unknowns": run.unknowns,
+        "secretUnknowns": sorted(run.secret_unknowns),
     }
 
 
@@ -326,6 +335,7 @@ def run_from_json(document: Mapping[str, Any]) -> ProgramRun:
         mocks=OfflineMocks(document["accountId"]),
         config=document["config"],
         unknowns=document["unknowns"],
+        secret_unknowns=set(document.get("secretUnknowns", ())),
     )
 
 

@@ -197,7 +197,8 @@ def run_in_own_process(
         request_path.write_text(json.dumps(request), encoding="utf-8")
         try:
             completed = subprocess.run(  # noqa: S603 - the interpreter that runs the folder's program, fixed arguments
-                [python, "-I", recorder.__file__, str(request_path), str(result_path)],
+                # -I: no search path but the folder's own; -B: nothing written into the revision's folder.
+                [python, "-I", "-B", recorder.__file__, str(request_path), str(result_path)],
                 cwd=project_dir,
                 env=environment,
                 capture_output=True,

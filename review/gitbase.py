@@ -68,6 +68,14 @@ def materialize_revision(ref: str, project_dir: Path, target: Path) -> None:
     _write_blobs(project_dir, blobs)
 
 
+def changed_paths(ref: str, project_dir: Path, pathspecs: tuple[str, ...]) -> list[str]:
+    """The files matching `pathspecs` that differ between `ref` and the working tree, new untracked ones
+    included, by their path from the repository's top."""
+    tracked = _git(project_dir, "diff", "--name-only", "-z", ref, "--", *pathspecs)
+    untracked = _git(project_dir, "ls-files", "--others", "--exclude-standard", "--full-name", "-z", "--", *pathspecs)
+    return sorted({os.fsdecode(name) for name in (tracked + b"\0" + untracked).split(b"\0") if name})
+
+
 def _write_blobs(project_dir: Path, blobs: list[tuple[str, Path]]) -> None:
     """Every blob through one `git cat-file --batch`, each cut at the reader's cap and one byte."""
     if not blobs:

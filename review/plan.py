@@ -17,13 +17,16 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from pulumi.runtime import rpc
+
 from mock_runtime.runner import PROJECT_DIR, ProgramRun, Registration, TenantCounter, run_stack_file
 from policy.tenant_storage_rules import DEFAULT_MAX_KEY_AGE_DAYS, ResourceView, RuleOptions, evaluate
 from review.jsonfields import json_fields
 from review.program import PlanningError, is_the_tools_program, python_for
 from tenant_storage import naming
+from tenant_storage.deploy_inputs import ACCEPTED_PROVIDER_SETTINGS
 from tenant_storage.policies import effective_policy
-from tenant_storage.stacks import ACCESS_KEY_MAX_AGE_DAYS
+from tenant_storage.stacks import ACCESS_KEY_MAX_AGE_DAYS, CONFIG_KEYS, read_stack_file, stack_file_name
 
 COMPONENT_TYPE = "tenant-storage:index:TenantStorage"
 RANDOM_ID_TYPE = "random:index/randomId:RandomId"
@@ -88,6 +91,14 @@ class StackPlan:
     # Where the tenants' access logs go, and the log bucket kept from before a move (the stack's outputs).
     access_log_bucket: str = ""
     retained_access_log_bucket: str = ""
+    # The values a deploy would know only as secrets (an access key's secret): compared, never shown.
+    secret_values: frozenset[str] = frozenset()
+    # Where such a value would be stored or exported without being marked secret (an output, a resource input).
+    plain_secrets: tuple[str, ...] = ()
+    # The provider settings the deploy accepts that are not this program's own (aws:maxRetries, ...), as written.
+    provider_settings: dict[str, str] = field(default_factory=dict)
+    # The keys Pulumi writes for the stack's secrets (secretsprovider, encryptedkey, encryptionsalt), as written.
+    secrets_provider: dict[str, str] = field(default_factory=dict)
 
     @property
     def refused(self) -> bool:
@@ -100,7 +111,7 @@ class StackPlan:
 
     def to_json(self) -> dict[str, Any]:
         """Never the raw inputs (where a credential store's values sit) nor the mocks' invented values."""
-        document: dict[str, Any] = json_fields(self, drop=frozenset({"inputs", "unknowns"}))
+        document: dict[str, Any] = json_fields(self, drop=frozenset({"inputs", "unknowns", "secret_values"}))
         return document
 
 
@@ -112,6 +123,14 @@ def plan_stack(
 ) -> StackPlan:
     """The folder's plan, made with its own program: in this process when that is the tool's own, else in a
     process of its own (`review/program.py`); only then can `only_tenants` apply."""
+    plan = _planned(stack, project_dir, on_tenant, only_tenants)
+    secrets_provider = read_stack_file(project_dir / stack_file_name(stack)).secrets_provider
+    return replace(plan, secrets_provider=secrets_provider) if secrets_provider else plan
+
+
+def _planned(
+    stack: str, project_dir: Path, on_tenant: TenantCounter | None, only_tenants: frozenset[str] | None
+) -> StackPlan:
     if is_the_tools_program(project_dir):
         plan = plan_from_run(run_stack_file(stack, project_dir, on_tenant=on_tenant, only_tenants=only_tenants))
         return plan if only_tenants is None else replace(plan, incremental=True)
@@ -175,9 +194,45 @@ def plan_from_run(run: ProgramRun) -> StackPlan:
         account_id=run.mocks.account_id if run.mocks else "",
         region=region,
         unknowns=run.unknowns,
+        secret_values=frozenset(run.secret_unknowns),
+        plain_secrets=plain_secrets(run),
+        provider_settings={key: value for key, value in run.config.items() if key in OTHER_PROVIDER_SETTINGS},
         access_log_bucket=_output(run, "accessLogBucket"),
         retained_access_log_bucket=_output(run, "retainedAccessLogBucket"),
     )
+
+
+OTHER_PROVIDER_SETTINGS = frozenset(ACCEPTED_PROVIDER_SETTINGS) - frozenset(CONFIG_KEYS)
+
+
+def plain_secrets(run: ProgramRun) -> tuple[str, ...]:
+    """Where a value the provider marks secret (an access key's secret) would be exported or stored without being
+    marked secret: anyone who can read the stack's outputs or the resource's state would read it."""
+    secrets = sorted(run.secret_unknowns)
+    if not secrets:
+        return ()
+    found = [
+        f"output {name}"
+        for name, output in run.outputs.items()
+        if not output.secret and _holds_plain(output.value, secrets)
+    ]
+    found += [
+        f"{registration.type.rsplit(':', 1)[-1]} {registration.name}"
+        for registration in run.registrations
+        if registration.custom and _holds_plain(registration.inputs, secrets)
+    ]
+    return tuple(sorted(found))
+
+
+def _holds_plain(value: Any, secrets: list[str]) -> bool:
+    """Whether a secret is somewhere in `value` outside a part marked secret."""
+    if isinstance(value, dict):
+        if rpc._special_sig_key in value:  # marked secret: the engine encrypts it
+            return False
+        return any(_holds_plain(item, secrets) for item in value.values())
+    if isinstance(value, list | tuple):
+        return any(_holds_plain(item, secrets) for item in value)
+    return isinstance(value, str) and any(secret in value for secret in secrets)
 
 
 def _output(run: ProgramRun, name: str) -> str:

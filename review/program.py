@@ -120,7 +120,7 @@ def python_for(project_dir: Path) -> str:
         )
     try:
         completed = subprocess.run(  # noqa: S603 - uv with fixed arguments
-            [uv, "sync", "--locked", "--no-install-project", "--no-dev", "--quiet"],
+            [uv, "sync", "--locked", "--no-install-project", "--no-dev", "--compile-bytecode", "--quiet"],
             cwd=project_dir,
             env={**os.environ, "UV_PROJECT_ENVIRONMENT": str(environment), "UV_PYTHON_DOWNLOADS": "never"},
             capture_output=True,

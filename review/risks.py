@@ -8,12 +8,18 @@ special cases:
   expire objects sooner; versioning turned off), or a tenant moves to another stack;
 - protection-removed: a resource loses `protect` or `retain_on_delete`;
 - credentials-revoked: a tenant is left with no access key that exists today;
+- credentials-exposed: a tenant's secret access key becomes readable by more principals or in more places (a
+  credential store turned on or changed, a secret stored or exported unmarked, the stack's secrets provider or
+  its key changed);
 - newly-public: anonymous callers gain an action on data that exists (a bucket that existed, or one the
   deploy adopts); a new, empty bucket public by its profile is "tenant added", not a risk;
 - permissions-widened: a caller that existed gains an action, or anyone gains one on a bucket that existed;
 - adopted: an existing resource is imported, and the deploy overwrites its settings;
 - stack-removed: a stack file deleted or renamed: all its resources go;
 - account-changed: a stack's allowed accounts change;
+- settings-changed: a provider setting the deploy accepts but does not read changes (shown, not failing);
+- tooling-changed: the change edits the review gate's own code or configuration (the tool, the workflows,
+  Pulumi.yaml, the policy pack, CODEOWNERS): a verdict from this revision's tool is only as good as that edit;
 - base-unreadable: the base revision's inputs cannot be planned, so nothing could be compared.
 """
 
@@ -28,20 +34,28 @@ from policy.tenant_storage_rules import ACCESS_KEY, USER
 from review.diff import StackDiff, input_text, whole_values
 from review.effects import Effects, compute_effects, subject_of
 from review.plan import ResourcePlan, StackPlan
+from tenant_storage.deploy_inputs import ACCEPTED_PROVIDER_SETTINGS
+from tenant_storage.errors import counted
 
 RISK_CLASSES = (
     "base-unreadable",
     "data-loss",
     "protection-removed",
     "credentials-revoked",
+    "credentials-exposed",
     "newly-public",
     "permissions-widened",
     "adopted",
     "stack-removed",
     "account-changed",
+    "settings-changed",
+    "tooling-changed",
 )
-DEFAULT_FAIL_ON = tuple(risk for risk in RISK_CLASSES if risk != "permissions-widened")
+# Shown, never failing unless asked for: what only widens a tenant's own user, or a setting proven harmless.
+ADVISORY = ("permissions-widened", "settings-changed")
+DEFAULT_FAIL_ON = tuple(risk for risk in RISK_CLASSES if risk not in ADVISORY)
 MAX_BASE_ERRORS_SHOWN = 3
+MAX_FILES_NAMED = 10
 
 
 @dataclass(frozen=True)
@@ -58,7 +72,7 @@ class Risk:
     def to_json(self) -> dict[str, Any]:
         return {
             "class": self.risk_class,
-            "stack": self.stack,
+            "stack": self.stack or None,
             "orgId": self.org_id,
             "subject": self.subject,
             "urn": self.urn,
@@ -99,8 +113,10 @@ def stack_risks(base: StackPlan, head: StackPlan, diff: StackDiff) -> list[Risk]
         *_data_risks(stack, effects, diff),
         *_protection_risks(stack, base, head),
         *_credential_risks(stack, base, head, diff),
+        *_exposure_risks(stack, base, head),
         *_access_risks(stack, effects),
         *_adoption_risks(stack, effects),
+        *_settings_risks(stack, base, head),
     ]
 
 
@@ -210,6 +226,116 @@ def _credential_risks(stack: str, base: StackPlan, head: StackPlan, diff: StackD
                 )
             )
     return risks
+
+
+def _secret_holders(plan: StackPlan) -> dict[str, ResourcePlan]:
+    """Resources that would hold a copy of a value the provider marks secret (an access key's secret)."""
+    pattern = whole_values(sorted(plan.secret_values))
+    if pattern is None:
+        return {}
+    return {r.urn: r for r in plan.resources if r.type != ACCESS_KEY and pattern.search(input_text(r.inputs))}
+
+
+def _exposure_risks(stack: str, base: StackPlan, head: StackPlan) -> list[Risk]:
+    risks = []
+    changed = sorted(
+        key
+        for key in base.secrets_provider.keys() | head.secrets_provider.keys()
+        if base.secrets_provider.get(key) != head.secrets_provider.get(key)
+    )
+    if changed:
+        risks.append(
+            Risk(
+                "credentials-exposed",
+                stack,
+                None,
+                None,
+                f"{', '.join(changed)} changed in Pulumi.{stack}.yaml: the stack's secrets, every tenant's secret "
+                "access key in the state among them, are then encrypted with another key or passphrase, and whoever "
+                "can use it reads them",
+                f"stack {stack}",
+            )
+        )
+    before = _secret_holders(base)
+    risks += [
+        Risk(
+            "credentials-exposed",
+            stack,
+            holder.org_id,
+            urn,
+            "now holds a copy of the tenant's secret access key: whoever may read it reads the key (the pull-request "
+            "preview role may read the credential store in use: `tenant-storage ci-roles` lists it)",
+            subject_of(holder),
+        )
+        for urn, holder in sorted(_secret_holders(head).items())
+        if urn not in before
+    ]
+    risks += [
+        Risk(
+            "credentials-exposed",
+            stack,
+            None,
+            None,
+            "holds a tenant's secret access key without marking it secret: the state and every output show it in "
+            "plain text",
+            place,
+        )
+        for place in sorted(set(head.plain_secrets) - set(base.plain_secrets))
+    ]
+    return risks
+
+
+def _settings_risks(stack: str, base: StackPlan, head: StackPlan) -> list[Risk]:
+    return [
+        Risk(
+            "settings-changed",
+            stack,
+            None,
+            None,
+            f"{key}: {base.provider_settings.get(key, 'not set')} -> {head.provider_settings.get(key, 'not set')} "
+            f"(accepted: {ACCEPTED_PROVIDER_SETTINGS[key]})",
+            f"stack {stack}",
+        )
+        for key in sorted(base.provider_settings.keys() | head.provider_settings.keys())
+        if base.provider_settings.get(key) != head.provider_settings.get(key)
+    ]
+
+
+# The review gate's own code and configuration (git pathspecs from the project folder): the tool that computes
+# the verdict (cli, review, mock_runtime, and tenant_storage which they read), its dependencies, the policy pack,
+# the workflows and CODEOWNERS that run and guard it, the CI entry point, and Pulumi.yaml.
+GATE_FILES = (
+    "cli/",
+    "review/",
+    "mock_runtime/",
+    "tenant_storage/",
+    "policy/",
+    "pyproject.toml",
+    "uv.lock",
+    "Makefile",
+    ".ci/",
+    "Pulumi.yaml",
+    ":(top).github/",
+)
+
+
+def tooling_risks(changed: Sequence[str]) -> list[Risk]:
+    """The files of the review gate's own code or configuration that the change edits."""
+    if not changed:
+        return []
+    return [
+        Risk(
+            "tooling-changed",
+            "",
+            None,
+            None,
+            "changes the review gate's own code or configuration: a verdict of this revision's tool is only as good "
+            "as this edit; review it as code (CODEOWNERS), and gate pull requests with the default branch's tool "
+            "(README: the review gate)",
+            f"{counted(len(changed), 'file')}: {', '.join(changed[:MAX_FILES_NAMED])}"
+            + (f" and {len(changed) - MAX_FILES_NAMED} more" if len(changed) > MAX_FILES_NAMED else ""),
+        )
+    ]
 
 
 def _grants_text(actions: Sequence[tuple[str, str]]) -> str:

@@ -21,6 +21,7 @@ import pytest
 import yaml
 
 from cli.main import main
+from review.program import PROJECT_DIR
 from tests.conftest import FIXTURE_INPUTS, replace_in
 
 # Each case commits a scratch repository and plans the whole fleet at its base and head: `make test` only.
@@ -117,7 +118,7 @@ def restore(name: str) -> Edit:
 
 def whole_program(repo: Path) -> None:
     """The repository holds the whole program, as a real checkout does, committed as the base."""
-    from review.program import PROJECT_DIR, program_files
+    from review.program import program_files
 
     for name in program_files(PROJECT_DIR):
         (repo / name).parent.mkdir(parents=True, exist_ok=True)
@@ -126,9 +127,12 @@ def whole_program(repo: Path) -> None:
 
 
 def program_change(name: str, old: str, new: str) -> Edit:
-    """An edit of the program itself, on top of the whole program committed as the base."""
+    """An edit of the program itself (or of any file of the checkout), on top of the whole program committed as the
+    base with that file."""
 
     def edit(repo: Path) -> None:
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(PROJECT_DIR / name, repo / name)
         whole_program(repo)
         replace_in(name, old, new)(repo)
 
@@ -446,9 +450,11 @@ SCENARIOS = [
         "the credential store switched: the secrets apps read are deleted",
         in_base(stack_setting("qa", "tenant-storage:credentialStore", "secretsmanager")),
         stack_setting("qa", "tenant-storage:credentialStore", "ssm"),
-        classes={"credentials-revoked"},
+        # The keys also move into a new store, readable by whoever may read it.
+        classes={"credentials-revoked", "credentials-exposed"},
         status=3,
         message="the credentials its app reads are deleted from secret version",
+        subjects={("credentials-exposed", "SSM parameter /tenant-storage/xmsqa1/AWS_SECRET")},
     ),
     scenario(
         "a new region replaces every regional resource: buckets, the log bucket and the key",
@@ -524,6 +530,81 @@ SCENARIOS = [
         program_change("components/tenant_storage.py", "from __future__", "# a comment\nfrom __future__"),
         classes=set(),
         status=0,
+    ),
+    # Everything outside what the gate used to compare (issue 29): each fails with a named risk or is refused.
+    scenario(
+        "a credential store turned on in production: every tenant's secret key in a store the preview role reads",
+        stack_setting("prod", "tenant-storage:credentialStore", "secretsmanager"),
+        classes={"credentials-exposed"},
+        status=3,
+        subjects={("credentials-exposed", "secret version acme-credentials-version")},
+        message="now holds a copy of the tenant's secret access key",
+    ),
+    scenario(
+        "a secret output made plain",
+        program_change(
+            "__main__.py",
+            "pulumi.Output.secret({s.args.org_id: s.secret_access_keys for s in storages})",
+            "pulumi.Output.unsecret(pulumi.Output.from_input({s.args.org_id: s.secret_access_keys for s in storages}))",
+        ),
+        classes={"credentials-exposed"},
+        status=3,
+        subjects={("credentials-exposed", "output secretAccessKeys")},
+    ),
+    scenario(
+        "the stack's secrets provider changed",
+        in_base(replace_in("Pulumi.qa.yaml", "config:\n", "secretsprovider: passphrase\nconfig:\n")),
+        replace_in("Pulumi.qa.yaml", "secretsprovider: passphrase", "secretsprovider: awskms://alias/elsewhere"),
+        classes={"credentials-exposed"},
+        status=3,
+        message="secretsprovider changed in Pulumi.qa.yaml",
+    ),
+    scenario(
+        "an accepted provider setting that is not the program's is shown",
+        stack_setting("qa", "aws:maxRetries", 5),
+        classes={"settings-changed"},
+        status=0,
+        message="aws:maxRetries: not set -> 5",
+    ),
+    scenario(
+        "a credentials file and a profile in the production stack file are refused",
+        stack_setting("prod", "aws:sharedCredentialsFiles", ["./ci-credentials"]),
+        stack_setting("prod", "aws:profile", "deploy"),
+        classes=set(),
+        status=1,
+    ),
+    scenario(
+        "an ESC environment imported by a stack file is refused",
+        replace_in("Pulumi.prod.yaml", "config:\n", "environment:\n  - tenant-storage/prod-overrides\nconfig:\n"),
+        classes=set(),
+        status=1,
+    ),
+    scenario(
+        "refresh: never in Pulumi.yaml is refused, and names the gate's own file",
+        replace_in("Pulumi.yaml", "refresh: always", "refresh: never"),
+        classes={"tooling-changed"},
+        status=1,
+    ),
+    scenario(
+        "a harmless edit of Pulumi.yaml still changes what guards the deploy",
+        replace_in("Pulumi.yaml", "description: ", "description: Edited. "),
+        classes={"tooling-changed"},
+        status=3,
+        subjects={("tooling-changed", "1 file: Pulumi.yaml")},
+    ),
+    scenario(
+        "the gate's own code: markdown made to pass whatever it finds",
+        program_change("cli/main.py", "    return 3 if risks and", "    return 0 if True else 3 if risks and"),
+        classes={"tooling-changed"},
+        status=3,
+        subjects={("tooling-changed", "1 file: cli/main.py")},
+    ),
+    scenario(
+        "the pull-request workflow made to accept every risk",
+        program_change(".github/workflows/pull-request.yml", "FAIL_ON: ${{", "FAIL_ON: none # ${{"),
+        classes={"tooling-changed"},
+        status=3,
+        subjects={("tooling-changed", "1 file: .github/workflows/pull-request.yml")},
     ),
     scenario(
         "fail-on none lists every risk and passes",

@@ -44,7 +44,12 @@ def test_a_base_with_other_locked_dependencies_is_planned_in_an_environment_buil
     commit(repo, "the base's dependencies")
     (repo / "pyproject.toml").write_text(pyproject)
     status, document = plan_json(repo, capsys)
-    assert (status, document["risks"]) == (0, [])
+    # The same deploy at both revisions; the dependencies are the gate's own, so their change is named.
+    assert status == 3
+    assert [(risk["class"], risk["subject"]) for risk in document["risks"]] == [
+        ("tooling-changed", "1 file: pyproject.toml")
+    ]
+    assert all(plan["errors"] == [] for plan in document["stacks"].values())
     [environment] = (tmp_path / "environments").iterdir()
     assert (environment / ".synced").exists()
     assert (environment / "bin" / "python").exists()
@@ -58,7 +63,7 @@ def test_without_uv_the_base_is_unreadable_and_the_reason_is_named(repo, capsys,
     (repo / "uv.lock").write_bytes((PROJECT_DIR / "uv.lock").read_bytes())
     status, document = plan_json(repo, capsys)
     assert status == 3
-    assert {risk["class"] for risk in document["risks"]} == {"base-unreadable"}
+    assert {risk["class"] for risk in document["risks"]} == {"base-unreadable", "tooling-changed"}
     assert "uv is not installed to build it: run `make install`" in document["risks"][0]["message"]
 
 
