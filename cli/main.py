@@ -14,17 +14,17 @@ from pathlib import Path
 from typing import NoReturn, TextIO
 
 from cli.colour import for_stream
+from review.risk_classes import ADVISORY
 from tenant_storage import ALL_STACKS
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
-EXIT_CODES = """exit status:
+EXIT_CODES = f"""exit status:
   0  all clear
   1  findings: an input is invalid (every problem is printed), a mandatory policy-pack rule is broken,
      a bucket name is taken (check-names), undeclared resources (discover) or drift (audit)
   2  could not run: a usage or git error, no AWS credentials, throttling, no Pulumi CLI
-  3  (plan --base) a risk of a --fail-on class: data-loss, protection-removed, credentials-revoked,
-     newly-public, stack-removed, account-changed by default
+  3  (plan --base) a risk of a --fail-on class (by default every class but {" and ".join(ADVISORY)})
 each command's --help lists its own"""
 
 INVALID_INPUTS = "an input is invalid (every problem is printed; nothing is asked of AWS)"
@@ -62,8 +62,7 @@ examples:
         (2, "could not run: a usage error, an unknown stack, a base revision git cannot read"),
         (
             3,
-            "with --base: a risk of a --fail-on class (by default data-loss, protection-removed, credentials-revoked, "
-            "newly-public, stack-removed, account-changed)",
+            f"with --base: a risk of a --fail-on class (by default every class but {' and '.join(ADVISORY)})",
         ),
     )
 }"""
@@ -330,7 +329,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--detail", action="store_true", help="text: also every tenant's policies and resource URNs, every change"
     )
     plan.add_argument(
-        "--base", metavar="GIT_REF", help="also plan the inputs of this git revision and show what changes"
+        "--base", metavar="GIT_REF", help="also plan this git revision, with its own program, and show what changes"
+    )
+    plan.add_argument(
+        "--project",
+        metavar="DIR",
+        help="plan the project in DIR with this checkout's tool (default: this checkout); the review gate runs the "
+        "default branch's tool on a pull request's checkout this way, so the pull request cannot change the verdict",
     )
     plan.add_argument(
         "--full",
@@ -342,7 +347,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="CLASSES",
         type=_risk_classes,
         help="with --base: exit 3 when a risk of these comma-separated classes is present, or none "
-        "(default: every class but permissions-widened)",
+        f"(default: every class but {' and '.join(ADVISORY)})",
     )
 
     stacks = commands.add_parser(
@@ -540,6 +545,16 @@ def main(argv: Sequence[str] | None = None, project_dir: Path = PROJECT_DIR) -> 
         for needs_base in ("--full", "--fail-on"):
             if getattr(options, needs_base.removeprefix("--").replace("-", "_")) not in (None, False):
                 command.error(f"{needs_base} needs --base: it applies to the changes against a base revision")
+    if getattr(options, "project", None) is not None:
+        from tenant_storage.errors import quoted
+
+        try:
+            project_dir = Path(options.project).resolve()
+            found = (project_dir / "Pulumi.yaml").is_file()
+        except (OSError, ValueError):  # a NUL byte, a name longer than the system takes
+            found = False
+        if not found:
+            command.error(f"--project {quoted(options.project)}: no Pulumi.yaml there; give a tenant-storage checkout")
     try:
         return _run(options, project_dir)
     except ModuleNotFoundError as error:
@@ -620,7 +635,7 @@ def _run(options: argparse.Namespace, project_dir: Path) -> int:
 
 
 def _risk_classes(text: str) -> tuple[str, ...]:
-    from review.risks import RISK_CLASSES
+    from review.risk_classes import RISK_CLASSES
     from tenant_storage.errors import did_you_mean, quoted
 
     if text == "none":

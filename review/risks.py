@@ -34,26 +34,11 @@ from policy.tenant_storage_rules import ACCESS_KEY, USER
 from review.diff import StackDiff, input_text, whole_values
 from review.effects import Effects, compute_effects, subject_of
 from review.plan import ResourcePlan, StackPlan
+from review.risk_classes import DEFAULT_FAIL_ON as DEFAULT_FAIL_ON
+from review.risk_classes import RISK_CLASSES
 from tenant_storage.deploy_inputs import ACCEPTED_PROVIDER_SETTINGS
 from tenant_storage.errors import counted
 
-RISK_CLASSES = (
-    "base-unreadable",
-    "data-loss",
-    "protection-removed",
-    "credentials-revoked",
-    "credentials-exposed",
-    "newly-public",
-    "permissions-widened",
-    "adopted",
-    "stack-removed",
-    "account-changed",
-    "settings-changed",
-    "tooling-changed",
-)
-# Shown, never failing unless asked for: what only widens a tenant's own user, or a setting proven harmless.
-ADVISORY = ("permissions-widened", "settings-changed")
-DEFAULT_FAIL_ON = tuple(risk for risk in RISK_CLASSES if risk not in ADVISORY)
 MAX_BASE_ERRORS_SHOWN = 3
 MAX_FILES_NAMED = 10
 

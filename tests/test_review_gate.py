@@ -601,10 +601,10 @@ SCENARIOS = [
     ),
     scenario(
         "the pull-request workflow made to accept every risk",
-        program_change(".github/workflows/pull-request.yml", "FAIL_ON: ${{", "FAIL_ON: none # ${{"),
+        program_change(".github/workflows/review-gate.yml", "FAIL_ON: ${{", "FAIL_ON: none # ${{"),
         classes={"tooling-changed"},
         status=3,
-        subjects={("tooling-changed", "1 file: .github/workflows/pull-request.yml")},
+        subjects={("tooling-changed", "1 file: .github/workflows/review-gate.yml")},
     ),
     scenario(
         "fail-on none lists every risk and passes",
@@ -668,7 +668,7 @@ def test_a_reordered_registry_is_no_change_at_all(committed_fixture, tmp_path, c
 
 
 def test_the_table_covers_every_risk_class():
-    from review.risks import RISK_CLASSES
+    from review.risk_classes import RISK_CLASSES
 
     assert set(RISK_CLASSES) == {risk_class for case in SCENARIOS for risk_class in case.classes}
     assert len(SCENARIOS) >= 30

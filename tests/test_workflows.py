@@ -46,29 +46,6 @@ class TestPullRequests:
     def test_every_pull_request_runs_the_readme_test_command(self):
         assert any(step.get("run") == "make test" for step in self.jobs["test"]["steps"])
 
-    def test_the_offline_plan_goes_to_the_job_summary_without_secrets(self):
-        job = self.jobs["offline-plan"]
-        assert "if" not in job, "the offline plan must run for forks too"
-        [checkout] = steps_using(job, "actions/checkout")
-        assert checkout["with"]["fetch-depth"] == 0, "the base branch must be fetched for --base"
-        commands = " ".join(step.get("run", "") for step in job["steps"])
-        assert 'tenant-storage plan --base "$BASE_REF" --format markdown' in commands
-        assert '>> "$GITHUB_STEP_SUMMARY"' in commands
-        assert "secrets." not in yaml.safe_dump(job)
-
-    def test_risks_fail_the_check_unless_the_accept_risk_label_is_set(self):
-        [step] = [s for s in self.jobs["offline-plan"]["steps"] if "--format markdown" in s.get("run", "")]
-        assert (
-            step["env"]["FAIL_ON"]
-            == "${{ contains(github.event.pull_request.labels.*.name, 'accept-risk') && 'none' || '' }}"
-        )
-        assert '${FAIL_ON:+--fail-on "$FAIL_ON"}' in step["run"]
-        assert {"labeled", "unlabeled"} <= set(self.workflow[True]["pull_request"]["types"])
-
-    def test_the_full_json_plan_is_uploaded_as_an_artifact(self):
-        [upload] = steps_using(self.jobs["offline-plan"], "actions/upload-artifact")
-        assert upload["with"] == {"name": "plan.json", "path": "plan.json"}
-
     def test_new_tenants_get_check_names_with_the_read_only_role(self):
         commands = " ".join(step.get("run", "") for step in self.jobs["preview"]["steps"])
         assert (
@@ -93,6 +70,52 @@ class TestPullRequests:
 
     def test_the_workflow_token_is_read_only_by_default(self):
         assert self.workflow["permissions"] == {"contents": "read"}
+
+
+class TestTheReviewGate:
+    workflow = load("review-gate.yml")
+    job = workflow["jobs"]["offline-plan"]
+
+    def test_the_offline_plan_goes_to_the_job_summary_without_secrets(self):
+        assert "if" not in self.job, "the offline plan must run for forks too"
+        head = steps_using(self.job, "actions/checkout")[0]
+        assert head["with"]["fetch-depth"] == 0, "the base branch must be fetched for --base"
+        commands = " ".join(step.get("run", "") for step in self.job["steps"])
+        assert '--base "$BASE_REF" --format markdown' in commands
+        assert '>> "$GITHUB_STEP_SUMMARY"' in commands
+        assert "secrets." not in yaml.safe_dump(self.job)
+
+    def test_the_verdict_comes_from_the_base_branchs_tool_on_the_pull_requests_checkout(self):
+        head, tool = steps_using(self.job, "actions/checkout")
+        assert "ref" not in head["with"]
+        assert tool["with"]["ref"] == "${{ github.event.pull_request.base.sha }}"
+        assert any(step.get("run") == f"make -C {tool['with']['path']} install" for step in self.job["steps"])
+        plans = [step["run"] for step in self.job["steps"] if "tenant-storage plan" in step.get("run", "")]
+        assert len(plans) == 2
+        assert all(f"{tool['with']['path']}/.venv/bin/tenant-storage plan --project . --base" in run for run in plans)
+
+    def test_risks_fail_the_check_unless_the_accept_risk_label_is_set(self):
+        [step] = [s for s in self.job["steps"] if "--format markdown" in s.get("run", "")]
+        assert (
+            step["env"]["FAIL_ON"]
+            == "${{ contains(github.event.pull_request.labels.*.name, 'accept-risk') && 'none' || '' }}"
+        )
+        assert '${FAIL_ON:+--fail-on "$FAIL_ON"}' in step["run"]
+        assert {"labeled", "unlabeled"} <= set(self.workflow[True]["pull_request"]["types"])
+
+    def test_the_full_json_plan_is_uploaded_as_an_artifact(self):
+        [upload] = steps_using(self.job, "actions/upload-artifact")
+        assert upload["with"] == {"name": "plan.json", "path": "plan.json"}
+
+    def test_codeowners_cover_every_file_the_gate_names_as_its_own(self):
+        from review.risks import GATE_FILES
+
+        owned = {
+            line.split()[0].strip("/")
+            for line in (PROJECT_DIR / ".github" / "CODEOWNERS").read_text().splitlines()
+            if line.strip() and not line.startswith("#")
+        }
+        assert {path.removeprefix(":(top)").strip("/") for path in GATE_FILES} <= owned
 
 
 class TestDeploy:
