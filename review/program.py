@@ -46,6 +46,8 @@ DEPENDENCY_FILES = ("pyproject.toml", "uv.lock")
 SKIPPED_FOLDERS = frozenset({"__pycache__", "node_modules"})
 ENVIRONMENTS_DIR = PROJECT_DIR / ".tools" / "revision-envs"
 UV_TIMEOUT_SECONDS = 900
+# Compiled once when built, so that each plan in it does not compile pulumi_aws's modules again in memory.
+COMPILE_BYTECODE = True
 
 
 class PlanningError(Exception):
@@ -120,7 +122,10 @@ def python_for(project_dir: Path) -> str:
         )
     try:
         completed = subprocess.run(  # noqa: S603 - uv with fixed arguments
-            [uv, "sync", "--locked", "--no-install-project", "--no-dev", "--compile-bytecode", "--quiet"],
+            [
+                *(uv, "sync", "--locked", "--no-install-project", "--no-dev", "--quiet"),
+                *(("--compile-bytecode",) if COMPILE_BYTECODE else ()),
+            ],
             cwd=project_dir,
             env={**os.environ, "UV_PROJECT_ENVIRONMENT": str(environment), "UV_PYTHON_DOWNLOADS": "never"},
             capture_output=True,

@@ -221,6 +221,32 @@ def _secret_holders(plan: StackPlan) -> dict[str, ResourcePlan]:
     return {r.urn: r for r in plan.resources if r.type != ACCESS_KEY and pattern.search(input_text(r.inputs))}
 
 
+def _store_readers(plan: StackPlan) -> dict[str, ResourcePlan]:
+    """Resources that decide who reads a stored key: any that names a holder, or what a holder belongs to (a
+    secret's version belongs to its secret), by a value only it produces (its id or ARN) or by its name."""
+    holders = _secret_holders(plan)
+    if not holders:
+        return {}
+    by_urn = {r.urn: r for r in plan.resources}
+    holder_texts = [input_text(holder.inputs) for holder in holders.values()]
+    stores = set(holders) | {
+        producer
+        for token, producer in plan.unknowns.items()
+        if producer in by_urn
+        and by_urn[producer].type not in (ACCESS_KEY, USER)
+        and any(token in text for text in holder_texts)
+    }
+    names = [name for urn in stores if isinstance(name := by_urn[urn].inputs.get("name"), str) and name]
+    pattern = whole_values([token for token, producer in plan.unknowns.items() if producer in stores] + names)
+    if pattern is None:
+        return {}
+    return {
+        r.urn: r
+        for r in plan.resources
+        if r.urn not in stores and r.type not in (ACCESS_KEY, USER) and pattern.search(input_text(r.inputs))
+    }
+
+
 def _exposure_risks(stack: str, base: StackPlan, head: StackPlan) -> list[Risk]:
     risks = []
     changed = sorted(
@@ -254,6 +280,19 @@ def _exposure_risks(stack: str, base: StackPlan, head: StackPlan) -> list[Risk]:
         )
         for urn, holder in sorted(_secret_holders(head).items())
         if urn not in before
+    ]
+    before_inputs = {r.urn: r.inputs for r in base.resources}
+    risks += [
+        Risk(
+            "credentials-exposed",
+            stack,
+            reader.org_id,
+            urn,
+            "names a credential store and is new or changed: it may change who reads the tenants' secret access keys",
+            subject_of(reader),
+        )
+        for urn, reader in sorted(_store_readers(head).items())
+        if before_inputs.get(urn) != reader.inputs
     ]
     risks += [
         Risk(

@@ -552,6 +552,22 @@ SCENARIOS = [
         subjects={("credentials-exposed", "output secretAccessKeys")},
     ),
     scenario(
+        "a program change: a resource policy that lets anyone read each tenant's stored key",
+        in_base(stack_setting("qa", "tenant-storage:credentialStore", "secretsmanager")),
+        program_change(
+            "components/tenant_storage.py",
+            '        elif args.credential_store == "ssm":',
+            "            aws.secretsmanager.SecretPolicy(child_resource_name(org, 'credentials-policy'), "
+            'secret_arn=secret.id, policy=\'{"Statement": [{"Effect": "Allow", "Principal": "*", '
+            '"Action": "secretsmanager:GetSecretValue", "Resource": "*"}]}\', opts=child)\n'
+            '        elif args.credential_store == "ssm":',
+        ),
+        classes={"credentials-exposed"},
+        status=3,
+        subjects={("credentials-exposed", "secret policy xmsqa1-credentials-policy")},
+        message="it may change who reads the tenants' secret access keys",
+    ),
+    scenario(
         "the stack's secrets provider changed",
         in_base(replace_in("Pulumi.qa.yaml", "config:\n", "secretsprovider: passphrase\nconfig:\n")),
         replace_in("Pulumi.qa.yaml", "secretsprovider: passphrase", "secretsprovider: awskms://alias/elsewhere"),

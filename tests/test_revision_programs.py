@@ -39,6 +39,7 @@ def test_a_base_with_other_locked_dependencies_is_planned_in_an_environment_buil
     repo, capsys, monkeypatch, tmp_path
 ):
     monkeypatch.setattr(program, "ENVIRONMENTS_DIR", tmp_path / "environments")
+    monkeypatch.setattr(program, "COMPILE_BYTECODE", False)  # a throwaway environment: 20 s of compiling saved
     pyproject = (repo / "pyproject.toml").read_text()
     (repo / "pyproject.toml").write_text("# the base's own pyproject.toml\n" + pyproject)
     commit(repo, "the base's dependencies")
