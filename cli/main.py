@@ -692,10 +692,10 @@ def run_plan(
     from review.incremental import changed_tenants
     from review.moves import find_moves, merge_moves, without_moved
     from review.plan import StackPlan, plan_stack
+    from review.program import gate_files
     from review.render import render
     from review.risks import (
         DEFAULT_FAIL_ON,
-        GATE_FILES,
         Risk,
         account_risks,
         removed_stack_risk,
@@ -761,7 +761,7 @@ def run_plan(
                 )
             risks = merge_moves(risks, moves)
             try:
-                risks += tooling_risks(changed_paths(base, project_dir, GATE_FILES))
+                risks += tooling_risks(gate_files(changed_paths(base, project_dir)))
             except GitError as error:
                 print(f"plan: cannot compare the gate's own files with {quoted(base)}: {error}", file=sys.stderr)
                 return 2

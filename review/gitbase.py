@@ -11,10 +11,12 @@ import subprocess
 from pathlib import Path
 from typing import IO
 
+from review.program import is_input
 from tenant_storage.errors import quoted
 from tenant_storage.yaml_reader import MAX_INPUT_BYTES
 
 SYMLINK_MODE = "120000"
+MAX_FILE_BYTES = 256 * 1024 * 1024  # a program file or lock far larger than any is not one
 
 
 class GitError(Exception):
@@ -51,7 +53,7 @@ def materialize_revision(ref: str, project_dir: Path, target: Path) -> None:
         raise GitError("it names a git object that is not a commit: give a branch, a tag or a commit id") from None
     target.mkdir(parents=True, exist_ok=True)
     listing = _git(project_dir, "ls-tree", "-r", "-z", ref, "./")
-    blobs: list[tuple[str, Path]] = []
+    blobs: list[tuple[str, Path, int | None]] = []
     for entry in filter(None, listing.split(b"\0")):
         meta, _, raw_name = entry.partition(b"\t")
         mode, kind, object_id = meta.decode().split()
@@ -62,22 +64,26 @@ def materialize_revision(ref: str, project_dir: Path, target: Path) -> None:
         if mode == SYMLINK_MODE:
             path.symlink_to(os.fsdecode(_git(project_dir, "cat-file", "blob", object_id)))
         elif kind == "blob":
-            blobs.append((object_id, path))
+            blobs.append((object_id, path, MAX_INPUT_BYTES + 1 if is_input(os.fsdecode(raw_name)) else None))
         else:
             path.mkdir()  # a submodule where a file may belong: the reader says it is not a file
     _write_blobs(project_dir, blobs)
 
 
-def changed_paths(ref: str, project_dir: Path, pathspecs: tuple[str, ...]) -> list[str]:
-    """The files matching `pathspecs` that differ between `ref` and the working tree, new untracked ones
-    included, by their path from the repository's top."""
-    tracked = _git(project_dir, "diff", "--name-only", "-z", ref, "--", *pathspecs)
-    untracked = _git(project_dir, "ls-files", "--others", "--exclude-standard", "--full-name", "-z", "--", *pathspecs)
-    return sorted({os.fsdecode(name) for name in (tracked + b"\0" + untracked).split(b"\0") if name})
+def changed_paths(ref: str, project_dir: Path) -> list[str]:
+    """Every file that differs between `ref` and the working tree, new untracked ones included (ignored ones
+    not), by its path from the project folder (a path outside it keeps its `../`)."""
+    prefix = _git(project_dir, "rev-parse", "--show-prefix").decode().strip()
+    tracked = _git(project_dir, "diff", "--name-only", "-z", ref)
+    untracked = _git(project_dir, "ls-files", "--others", "--exclude-standard", "--full-name", "-z", ":(top)")
+    names = {os.fsdecode(name) for name in (tracked + b"\0" + untracked).split(b"\0") if name}
+    up = "../" * prefix.count("/")
+    return sorted(name.removeprefix(prefix) if name.startswith(prefix) else up + name for name in names)
 
 
-def _write_blobs(project_dir: Path, blobs: list[tuple[str, Path]]) -> None:
-    """Every blob through one `git cat-file --batch`, each cut at the reader's cap and one byte."""
+def _write_blobs(project_dir: Path, blobs: list[tuple[str, Path, int | None]]) -> None:
+    """Every blob through one `git cat-file --batch`. An input is cut at the reader's cap and one byte (the reader
+    refuses it, saying so); any other file is written whole, up to MAX_FILE_BYTES."""
     if not blobs:
         return
     with subprocess.Popen(  # noqa: S603 - fixed git arguments
@@ -88,12 +94,15 @@ def _write_blobs(project_dir: Path, blobs: list[tuple[str, Path]]) -> None:
     ) as process:
         assert process.stdin is not None
         assert process.stdout is not None
-        for object_id, path in blobs:  # one at a time: neither pipe can fill while the other waits
+        for object_id, path, cut in blobs:  # one at a time: neither pipe can fill while the other waits
             process.stdin.write(f"{object_id}\n".encode())
             process.stdin.flush()
             header = process.stdout.readline().split()
             size = int(header[2]) if len(header) == 3 else 0
-            kept = min(size, MAX_INPUT_BYTES + 1)
+            if cut is None and size > MAX_FILE_BYTES:
+                process.kill()
+                raise GitError(f"{path.name} is {size:,} bytes at that revision: more than any file the review reads")
+            kept = size if cut is None else min(size, cut)
             data = process.stdout.read(kept)
             _skip(process.stdout, size - kept + 1)  # the rest, and the newline after the content
             path.write_bytes(data)

@@ -42,6 +42,13 @@ NOT_THE_PROGRAM = frozenset(
     }
 )
 DEPENDENCY_FILES = ("pyproject.toml", "uv.lock")
+# What a change may edit without touching the review gate's verdict or the deploy's pipeline: the inputs and
+# the program (both planned, whatever they say), the tests, the emulator and the documents. Every other file is
+# the gate's own (the tool, its dependencies and their settings, the policy pack, the live commands the deploy
+# job runs, the workflows, CODEOWNERS, Pulumi.yaml, and any file nobody listed): `tooling-changed`.
+NOT_THE_GATE = frozenset(
+    {"__main__.py", "components", "tests", "benchmarks", "emulator", "README.md", "CHANGELOG.md", "tenants.schema.json"}
+)
 # Folders that are built, not written: a virtual environment holds a pyvenv.cfg.
 SKIPPED_FOLDERS = frozenset({"__pycache__", "node_modules"})
 ENVIRONMENTS_DIR = PROJECT_DIR / ".tools" / "revision-envs"
@@ -50,8 +57,27 @@ UV_TIMEOUT_SECONDS = 900
 COMPILE_BYTECODE = True
 
 
+LINKED = b"\0a link or a special file\0"
+
+
 class PlanningError(Exception):
     """Why a revision's program cannot be planned here."""
+
+
+def gate_files(changed: list[str]) -> list[str]:
+    """The changed files (paths from the project folder) that are the review gate's own."""
+    return [path for path in changed if is_bytecode(path) or not _planned_or_harmless(path.split("/")[0])]
+
+
+def _planned_or_harmless(top: str) -> bool:
+    """An input or the program (planned, whatever it holds; an input where a folder stands is refused), the
+    tests or a document."""
+    return is_input(top) or top in NOT_THE_GATE
+
+
+def is_bytecode(path: str) -> bool:
+    """Compiled Python a deploy may load instead of its source (an unchecked-hash .pyc is never compared with it)."""
+    return "__pycache__" in path.split("/") or path.endswith((".pyc", ".pyo"))
 
 
 def is_input(name: str) -> bool:
@@ -64,7 +90,7 @@ def program_files(project_dir: Path) -> dict[str, bytes]:
     for folder, folders, files in os.walk(project_dir):
         here = Path(folder)
         top = here == project_dir
-        folders[:] = [
+        kept = [
             name
             for name in folders
             if not name.startswith(".")
@@ -72,13 +98,16 @@ def program_files(project_dir: Path) -> dict[str, bytes]:
             and not (top and name in NOT_THE_PROGRAM)
             and not (here / name / "pyvenv.cfg").exists()
         ]
+        # A linked folder is not walked, so it is never the tool's: the folder is planned with its own program.
+        found |= {str((here / name).relative_to(project_dir)): LINKED for name in kept if (here / name).is_symlink()}
+        folders[:] = [name for name in kept if not (here / name).is_symlink()]
         for name in files:
             if name.startswith(".") or (top and (name in NOT_THE_PROGRAM or is_input(name))):
                 continue
             path = here / name
             regular = path.is_file() and not path.is_symlink()
             # A link or a special file is never the same as the tool's file: its program is planned as it is.
-            found[str(path.relative_to(project_dir))] = path.read_bytes() if regular else b"\0not a regular file\0"
+            found[str(path.relative_to(project_dir))] = path.read_bytes() if regular else LINKED
     return found
 
 

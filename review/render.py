@@ -15,7 +15,8 @@ from tenant_storage.naming import ACCOUNT_REGIONAL_NAMESPACE
 from tenant_storage.yaml_reader import as_written
 
 INCREMENTAL_NOTE = (
-    "incremental: only tenants.yaml changed, so only the tenants that changed were planned, at both revisions "
+    "incremental: the program and every input but tenants.yaml are the same at both revisions, so only the "
+    "tenants that changed were planned "
     "(every input was still validated; plan --full plans them all)"
 )
 # 2: camelCase field names everywhere (orgId, tenantsAdded, dataLoss), risks with subject, possible and steps.

@@ -16,7 +16,8 @@ special cases:
 - permissions-widened: a caller that existed gains an action, or anyone gains one on a bucket that existed;
 - adopted: an existing resource is imported, and the deploy overwrites its settings;
 - stack-removed: a stack file deleted or renamed: all its resources go;
-- account-changed: a stack's allowed accounts change;
+- account-changed: a stack's allowed accounts change, or the program declares a provider of its own (its
+  resources may go to another account or endpoint);
 - settings-changed: a provider setting the deploy accepts but does not read changes (shown, not failing);
 - tooling-changed: the change edits the review gate's own code or configuration (the tool, the workflows,
   Pulumi.yaml, the policy pack, CODEOWNERS): a verdict from this revision's tool is only as good as that edit;
@@ -102,6 +103,7 @@ def stack_risks(base: StackPlan, head: StackPlan, diff: StackDiff) -> list[Risk]
         *_access_risks(stack, effects),
         *_adoption_risks(stack, effects),
         *_settings_risks(stack, base, head),
+        *_provider_risks(stack, base, head),
     ]
 
 
@@ -309,6 +311,30 @@ def _exposure_risks(stack: str, base: StackPlan, head: StackPlan) -> list[Risk]:
     return risks
 
 
+PROVIDER_TYPE_PREFIX = "pulumi:providers:"
+
+
+def _provider_risks(stack: str, base: StackPlan, head: StackPlan) -> list[Risk]:
+    """The program declares a provider of its own, new or changed: the resources given it are deployed with its
+    settings (assumed roles, endpoints, credentials), which neither the caller check (it asks the default
+    provider) nor the allowlist of provider settings (it reads the stack file) sees."""
+    before = {r.urn: r.inputs for r in base.resources}
+    return [
+        Risk(
+            "account-changed",
+            stack,
+            None,
+            provider.urn,
+            "the program declares a provider of its own: the resources it is given are deployed with its settings "
+            f"({', '.join(sorted(provider.inputs)) or 'none'}), whatever account, roles or endpoints they name, and "
+            "neither the caller check nor the allowed provider settings apply to it",
+            f"provider {provider.type.removeprefix(PROVIDER_TYPE_PREFIX)} {provider.name}",
+        )
+        for provider in head.resources
+        if provider.type.startswith(PROVIDER_TYPE_PREFIX) and before.get(provider.urn) != provider.inputs
+    ]
+
+
 def _settings_risks(stack: str, base: StackPlan, head: StackPlan) -> list[Risk]:
     return [
         Risk(
@@ -325,26 +351,8 @@ def _settings_risks(stack: str, base: StackPlan, head: StackPlan) -> list[Risk]:
     ]
 
 
-# The review gate's own code and configuration (git pathspecs from the project folder): the tool that computes
-# the verdict (cli, review, mock_runtime, and tenant_storage which they read), its dependencies, the policy pack,
-# the workflows and CODEOWNERS that run and guard it, the CI entry point, and Pulumi.yaml.
-GATE_FILES = (
-    "cli/",
-    "review/",
-    "mock_runtime/",
-    "tenant_storage/",
-    "policy/",
-    "pyproject.toml",
-    "uv.lock",
-    "Makefile",
-    ".ci/",
-    "Pulumi.yaml",
-    ":(top).github/",
-)
-
-
 def tooling_risks(changed: Sequence[str]) -> list[Risk]:
-    """The files of the review gate's own code or configuration that the change edits."""
+    """The files of the review gate's own code or configuration that the change edits (`review.program.gate_files`)."""
     if not changed:
         return []
     return [

@@ -457,7 +457,10 @@ def read_stack_file(path: Path) -> StackFile:
 
 
 def _is_encrypted(value: object) -> bool:
-    return isinstance(value, dict) and "secure" in value
+    """A `secure:` value anywhere in it, however deep in lists and objects."""
+    if isinstance(value, dict):
+        return "secure" in value or any(_is_encrypted(item) for item in value.values())
+    return isinstance(value, list) and any(_is_encrypted(item) for item in value)
 
 
 def _encrypted_problem(value: object) -> str | None:

@@ -567,6 +567,12 @@ CASES = {
         ("Pulumi.qa.yaml:10 field 'aws:maxRetries': must not be an encrypted secret",),
         replace_in(QA_FILE, "    - demo\n", "    - demo\n  aws:maxRetries:\n    secure: AAABAMockCiphertext\n"),
     ),
+    "a secret nested in an accepted provider setting": BadInput(
+        ("Pulumi.qa.yaml:10 field 'aws:forbiddenAccountIds': must not be an encrypted secret",),
+        replace_in(
+            QA_FILE, "    - demo\n", "    - demo\n  aws:forbiddenAccountIds:\n    - secure: AAABAMockCiphertext\n"
+        ),
+    ),
     "an engine setting": BadInput(
         ("field 'pulumi:disable-default-providers': refused: the engine setting",),
         replace_in(QA_FILE, "    - demo\n", "    - demo\n  pulumi:disable-default-providers: [aws]\n"),

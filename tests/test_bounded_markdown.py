@@ -39,7 +39,7 @@ def test_against_a_base_only_the_changed_tenant_is_shown_in_full(project, capsys
     main(["plan", "--stack", "qa", "--base", "HEAD", "--format", "markdown"], project_dir=project)
     incremental = capsys.readouterr().out
     assert "<code>newco</code>" in incremental
-    assert "incremental: only tenants.yaml changed" in incremental
+    assert "incremental: the program and every input but tenants.yaml are the same" in incremental
 
 
 def test_a_summary_never_exceeds_60_kib_and_says_where_the_rest_is(project, capsys):

@@ -139,6 +139,24 @@ def program_change(name: str, old: str, new: str) -> Edit:
     return edit
 
 
+def committed_bytecode(repo: Path) -> None:
+    """A compiled module committed beside its source (git add -f): Python loads an unchecked-hash .pyc as it is."""
+    whole_program(repo)
+    (repo / "components" / "__pycache__").mkdir(exist_ok=True)
+    (repo / "components" / "__pycache__" / "tenant_storage.cpython-311.pyc").write_bytes(b"\xa7\r\r\n\x03\0\0\0")
+    git(repo, "add", "-f", "components/__pycache__/tenant_storage.cpython-311.pyc")
+
+
+def program_behind_a_link(repo: Path) -> None:
+    """The component folder moved under docs/ and linked back, and a line added in it."""
+    whole_program(repo)
+    git(repo, "mv", "components", "docs-components")
+    (repo / "components").symlink_to("docs-components")
+    replace_in("docs-components/tenant_storage.py", NONCURRENT_RULE, NONCURRENT_RULE + '\n"expiration": {"days": 9},')(
+        repo
+    )
+
+
 NONCURRENT_RULE = '"noncurrent_version_expiration": {"noncurrent_days": args.noncurrent_version_expiration_days},'
 
 
@@ -621,6 +639,33 @@ SCENARIOS = [
         classes={"tooling-changed"},
         status=3,
         subjects={("tooling-changed", "1 file: .github/workflows/review-gate.yml")},
+    ),
+    scenario(
+        "compiled bytecode committed beside the program, which the deploy would load instead of its source",
+        committed_bytecode,
+        classes={"tooling-changed"},
+        status=3,
+        subjects={("tooling-changed", "1 file: components/__pycache__/tenant_storage.cpython-311.pyc")},
+    ),
+    scenario(
+        "the program moved behind a symbolic link and changed there",
+        program_behind_a_link,
+        classes={"data-loss", "tooling-changed"},
+        status=3,
+        message="current objects now expire after 9 days",
+    ),
+    scenario(
+        "the program declares an AWS provider of its own",
+        program_change(
+            "__main__.py",
+            "shared = StackStorage(",
+            'elsewhere = aws.Provider("elsewhere", region="us-east-1", assume_roles=[{"role_arn": "x"}])\n'
+            "shared = StackStorage(",
+        ),
+        classes={"account-changed"},
+        status=3,
+        subjects={("account-changed", "provider aws elsewhere")},
+        message="the program declares a provider of its own",
     ),
     scenario(
         "fail-on none lists every risk and passes",

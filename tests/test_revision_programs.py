@@ -93,3 +93,15 @@ def test_what_counts_as_the_program_is_everything_but_the_inputs_and_the_tool_ar
     (project / "extra" / "module.py").unlink()
     (project / "__main__.py").write_bytes((PROJECT_DIR / "__main__.py").read_bytes())
     assert is_the_tools_program(project)
+
+
+def test_every_file_but_the_inputs_the_program_the_tests_and_the_documents_is_the_gates_own():
+    from review.program import gate_files
+
+    changed = [
+        *("tenants.yaml", "accounts.yaml", "Pulumi.qa.yaml", "__main__.py", "components/tenant_storage.py"),
+        *("tests/test_x.py", "README.md", "emulator/replay.py"),
+        *("Pulumi.yaml", "uv.toml", ".python-version", "live/preflight.py", "docs/CODEOWNERS", "cli/main.py"),
+        *("components/__pycache__/tenant_storage.cpython-311.pyc", "tenant_storage/stacks.py", ".github/x.yml"),
+    ]
+    assert gate_files(changed) == changed[8:]

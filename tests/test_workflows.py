@@ -107,15 +107,29 @@ class TestTheReviewGate:
         [upload] = steps_using(self.job, "actions/upload-artifact")
         assert upload["with"] == {"name": "plan.json", "path": "plan.json"}
 
-    def test_codeowners_cover_every_file_the_gate_names_as_its_own(self):
-        from review.risks import GATE_FILES
+    def test_codeowners_give_every_file_of_the_gate_to_the_platform_owners(self):
+        """Fail closed: a catch-all line first, so a file nobody listed (a new tool file, uv.toml) is owned too."""
+        import subprocess
 
-        owned = {
-            line.split()[0].strip("/")
+        from review.program import gate_files
+
+        rules = [
+            line.split()
             for line in (PROJECT_DIR / ".github" / "CODEOWNERS").read_text().splitlines()
             if line.strip() and not line.startswith("#")
-        }
-        assert {path.removeprefix(":(top)").strip("/") for path in GATE_FILES} <= owned
+        ]
+        assert rules[0] == ["*", "@your-org/platform-owners"]
+        assert all(pattern == "*" or pattern.startswith("/") for pattern, *_ in rules)
+
+        def owners(path: str) -> list[str]:
+            matching = [o for pattern, *o in rules if pattern == "*" or f"/{path}".startswith(pattern)]
+            return matching[-1]
+
+        tracked = subprocess.run(
+            ["git", "-C", str(PROJECT_DIR), "ls-files"], capture_output=True, text=True, check=True
+        ).stdout.split()
+        for path in [*gate_files(tracked), "uv.toml", "live/new_command.py", "docs/CODEOWNERS"]:
+            assert "@your-org/platform-owners" in owners(path), path
 
 
 class TestDeploy:
