@@ -170,7 +170,8 @@ def run_stack_file(
     return run_program(stack, config, mocks, project_dir, on_tenant, only_tenants)
 
 
-RUN_TIMEOUT_SECONDS = 1800
+# A plan of thousands of tenants takes a few minutes (README, Scale); a program that runs for longer is stopped.
+RUN_TIMEOUT_SECONDS = 900
 BYTECODE_CACHE = PROJECT_DIR / ".tools" / "bytecode"
 
 
@@ -216,7 +217,10 @@ def run_in_own_process(
                 timeout=RUN_TIMEOUT_SECONDS,
                 check=False,
             )
-        except (OSError, subprocess.TimeoutExpired) as error:
+        except subprocess.TimeoutExpired:
+            message = f"its program did not finish within {RUN_TIMEOUT_SECONDS} s, and was stopped"
+            return ProgramRun(stack, [], error=RecordedError(message, []))
+        except OSError as error:
             return ProgramRun(stack, [], error=RecordedError(f"its program could not be run: {error}", []))
         if completed.returncode != 0 or not result_path.exists():
             said = (completed.stderr.strip().splitlines() or [f"exit status {completed.returncode}"])[-1]
