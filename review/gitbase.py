@@ -71,12 +71,11 @@ def materialize_revision(ref: str, project_dir: Path, target: Path) -> None:
 
 
 def changed_paths(ref: str, project_dir: Path) -> list[str]:
-    """Every file that differs between `ref` and the working tree, new untracked ones included (ignored ones
-    not), by its path from the project folder (a path outside it keeps its `../`)."""
+    """Every tracked file (committed, staged or edited) that differs between `ref` and the working tree, by its path
+    from the project folder (a path outside it keeps its `../`). Untracked files are left out: no commit holds
+    them, so no deploy reads them (and a job's own output, such as plan.json, is not a change)."""
     prefix = _git(project_dir, "rev-parse", "--show-prefix").decode().strip()
-    tracked = _git(project_dir, "diff", "--name-only", "-z", ref)
-    untracked = _git(project_dir, "ls-files", "--others", "--exclude-standard", "--full-name", "-z", ":(top)")
-    names = {os.fsdecode(name) for name in (tracked + b"\0" + untracked).split(b"\0") if name}
+    names = {os.fsdecode(name) for name in _git(project_dir, "diff", "--name-only", "-z", ref).split(b"\0") if name}
     up = "../" * prefix.count("/")
     return sorted(name.removeprefix(prefix) if name.startswith(prefix) else up + name for name in names)
 

@@ -105,3 +105,18 @@ def test_every_file_but_the_inputs_the_program_the_tests_and_the_documents_is_th
         *("components/__pycache__/tenant_storage.cpython-311.pyc", "tenant_storage/stacks.py", ".github/x.yml"),
     ]
     assert gate_files(changed) == changed[8:]
+
+
+def test_untracked_files_are_no_change_of_the_gate_since_no_deploy_reads_them(repo, capsys):
+    """A job's own output (plan.json beside the checkout's files) or a file never added: not in any commit."""
+    (repo / "plan.json").write_text("{}\n")
+    (repo / "live").mkdir(exist_ok=True)
+    (repo / "live" / "scratch.py").write_text("print('not added')\n")
+    status, document = plan_json(repo, capsys)
+    assert (status, document["risks"]) == (0, [])
+    subprocess.run(["git", "-C", str(repo), "add", "live/scratch.py"], check=True)
+    status, document = plan_json(repo, capsys)
+    assert (status, [(risk["class"], risk["subject"]) for risk in document["risks"]]) == (
+        3,
+        [("tooling-changed", "1 file: live/scratch.py")],
+    )
