@@ -12,8 +12,10 @@ fake (no real-looking key material).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import gc
 import hashlib
+import importlib.metadata
 import json
 import sys
 from collections.abc import Callable, Iterator, Mapping
@@ -102,6 +104,8 @@ class Registration:
     additional_secret_outputs: tuple[str, ...] = ()
     import_id: str = ""
     id: str = ""  # the (mocked) provider id: what the engine compares an import id with
+    # A provider plugin other than the one its SDK package brings (another version, a download URL): "" if none.
+    plugin: str = ""
 
 
 COMPONENT_TYPE = "tenant-storage:index:TenantStorage"
@@ -152,6 +156,7 @@ class RecordingMonitor(MockMonitor):
                     additional_secret_outputs=tuple(request.additionalSecretOutputs),
                     import_id=request.importId,
                     id=response.id,
+                    plugin=_foreign_plugin(request.type, request.version, request.pluginDownloadURL),
                 )
             )
         return response
@@ -285,6 +290,23 @@ def exec_main(project_dir: Path, around: Callable[[], Any] | None = None) -> Cal
 @contextmanager
 def _nothing() -> Iterator[None]:
     yield
+
+
+def _foreign_plugin(resource_type: str, version: str, download_url: str) -> str:
+    """The plugin a registration asks for when it is not its own SDK package's: the engine would download and run
+    that binary, with the deploy's credentials. An SDK package sends its own version and no URL."""
+    if download_url or (version and version != _sdk_version(resource_type.split(":")[0])):
+        return f"version {version or 'unset'}" + (f" from {download_url}" if download_url else "")
+    return ""
+
+
+@functools.cache
+def _sdk_version(package: str) -> str:
+    """The installed version of the SDK package of a resource type's package (pulumi_aws for aws), "" if none."""
+    try:
+        return importlib.metadata.version(f"pulumi_{package}")
+    except (importlib.metadata.PackageNotFoundError, ValueError):
+        return ""
 
 
 class RecordedError(Exception):

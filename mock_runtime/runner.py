@@ -172,7 +172,6 @@ def run_stack_file(
 
 # A plan of thousands of tenants takes a few minutes (README, Scale); a program that runs for longer is stopped.
 RUN_TIMEOUT_SECONDS = 900
-BYTECODE_CACHE = PROJECT_DIR / ".tools" / "bytecode"
 
 
 def run_in_own_process(
@@ -199,17 +198,9 @@ def run_in_own_process(
         request_path.write_text(json.dumps(request), encoding="utf-8")
         try:
             completed = subprocess.run(  # noqa: S603 - the interpreter that runs the folder's program, fixed arguments
-                # -I: no search path but the folder's own. The bytecode cache elsewhere: nothing is written into the
-                # revision's folder, and no .pyc committed there is loaded instead of its source.
-                [
-                    python,
-                    "-I",
-                    "-X",
-                    f"pycache_prefix={BYTECODE_CACHE}",
-                    recorder.__file__,
-                    str(request_path),
-                    str(result_path),
-                ],
+                # -I: no search path but the folder's own; -B: nothing written into the revision's folder (bytecode
+                # committed there is loaded, as the deploy would load it: it is the gate's `tooling-changed`).
+                [python, "-I", "-B", recorder.__file__, str(request_path), str(result_path)],
                 cwd=project_dir,
                 env=environment,
                 capture_output=True,

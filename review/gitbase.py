@@ -75,7 +75,9 @@ def changed_paths(ref: str, project_dir: Path) -> list[str]:
     from the project folder (a path outside it keeps its `../`). Untracked files are left out: no commit holds
     them, so no deploy reads them (and a job's own output, such as plan.json, is not a change)."""
     prefix = _git(project_dir, "rev-parse", "--show-prefix").decode().strip()
-    names = {os.fsdecode(name) for name in _git(project_dir, "diff", "--name-only", "-z", ref).split(b"\0") if name}
+    # --no-renames: a file renamed is its old path removed and its new path added, both changes.
+    listing = _git(project_dir, "diff", "--name-only", "--no-renames", "-z", ref)
+    names = {os.fsdecode(name) for name in listing.split(b"\0") if name}
     up = "../" * prefix.count("/")
     return sorted(name.removeprefix(prefix) if name.startswith(prefix) else up + name for name in names)
 

@@ -12,6 +12,7 @@ import functools
 import importlib
 import inspect
 import json
+import re
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -47,6 +48,7 @@ class ResourcePlan:
     import_id: str = ""  # the existing resource the deploy adopts (imports), by its id
     id: str = ""  # the provider id (mocked): the engine skips an import whose id the state already holds
     dependencies: tuple[str, ...] = ()  # the URNs the engine creates first (inputs from them, or dependsOn)
+    plugin: str = ""  # a provider plugin other than its SDK package's (another version, a download URL)
 
 
 @dataclass(frozen=True)
@@ -166,6 +168,7 @@ def plan_from_run(run: ProgramRun) -> StackPlan:
             import_id=registration.import_id,
             id=registration.id,
             dependencies=registration.dependencies,
+            plugin=registration.plugin,
         )
         for registration in sorted(run.registrations, key=lambda registration: registration.urn)
     ]
@@ -208,9 +211,9 @@ OTHER_PROVIDER_SETTINGS = frozenset(ACCEPTED_PROVIDER_SETTINGS) - frozenset(CONF
 def plain_secrets(run: ProgramRun) -> tuple[str, ...]:
     """Where a value the provider marks secret (an access key's secret) would be exported or stored without being
     marked secret: anyone who can read the stack's outputs or the resource's state would read it."""
-    secrets = sorted(run.secret_unknowns)
-    if not secrets:
+    if not run.secret_unknowns:
         return ()
+    secrets = re.compile("|".join(re.escape(secret) for secret in sorted(run.secret_unknowns, key=len, reverse=True)))
     found = [
         f"output {name}"
         for name, output in run.outputs.items()
@@ -224,7 +227,7 @@ def plain_secrets(run: ProgramRun) -> tuple[str, ...]:
     return tuple(sorted(found))
 
 
-def _holds_plain(value: Any, secrets: list[str]) -> bool:
+def _holds_plain(value: Any, secrets: re.Pattern[str]) -> bool:
     """Whether a secret is somewhere in `value` outside a part marked secret."""
     if isinstance(value, dict):
         if rpc._special_sig_key in value:  # marked secret: the engine encrypts it
@@ -232,7 +235,7 @@ def _holds_plain(value: Any, secrets: list[str]) -> bool:
         return any(_holds_plain(item, secrets) for item in value.values())
     if isinstance(value, list | tuple):
         return any(_holds_plain(item, secrets) for item in value)
-    return isinstance(value, str) and any(secret in value for secret in secrets)
+    return isinstance(value, str) and secrets.search(value) is not None
 
 
 def _output(run: ProgramRun, name: str) -> str:

@@ -6,8 +6,8 @@ a pull request that changes the program, or a pull request's head planned by the
 in a process of its own with the folder's own code (`mock_runtime/recorder.py`), and with its own locked
 dependencies when they differ from the tool's (an environment built from its uv.lock with uv, and cached).
 
-What is not the program is listed, so that a file nobody thought of counts as the program: at worst the
-revision is planned in its own process when it need not have been.
+Every file but the inputs counts, so that a file nobody thought of (one the program reads as data, say) makes
+the revision planned with its own program: at worst in its own process when it need not have been.
 """
 
 from __future__ import annotations
@@ -23,41 +23,24 @@ from pathlib import Path
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 INPUT_FILES = ("tenants.yaml", "accounts.yaml")  # and the stack files, Pulumi.<stack>.yaml
-# The tool around the program, its tests and documents: no deploy runs them (the folders and files at the top).
-NOT_THE_PROGRAM = frozenset(
-    {
-        "benchmarks",
-        "cli",
-        "docs",
-        "emulator",
-        "live",
-        "mock_runtime",
-        "policy",
-        "review",
-        "tests",
-        "CHANGELOG.md",
-        "Makefile",
-        "README.md",
-        "tenants.schema.json",
-    }
-)
 DEPENDENCY_FILES = ("pyproject.toml", "uv.lock")
 # What a change may edit without touching the review gate's verdict or the deploy's pipeline: the inputs and
-# the program (both planned, whatever they say), the tests, the emulator and the documents. Every other file is
-# the gate's own (the tool, its dependencies and their settings, the policy pack, the live commands the deploy
-# job runs, the workflows, CODEOWNERS, Pulumi.yaml, and any file nobody listed): `tooling-changed`.
+# the program (both planned, whatever they say), the tests, the emulator and the documents (the top's *.md,
+# docs/). Every other file is the gate's own (the tool, its dependencies and their settings, the policy pack,
+# the live commands the deploy job runs, the workflows, CODEOWNERS wherever GitHub reads it, Pulumi.yaml,
+# compiled code anywhere, and any file nobody listed): `tooling-changed`.
 NOT_THE_GATE = frozenset(
-    {"__main__.py", "components", "tests", "benchmarks", "emulator", "README.md", "CHANGELOG.md", "tenants.schema.json"}
+    {"__main__.py", "components", "tests", "benchmarks", "emulator", "docs", "tenants.schema.json"}
 )
-# Folders that are built, not written: a virtual environment holds a pyvenv.cfg.
-SKIPPED_FOLDERS = frozenset({"__pycache__", "node_modules"})
+# Code a deploy may load that no review can read: bytecode (an unchecked-hash .pyc is never compared with its
+# source) and native extensions (Python imports a .so before a .py of the same name).
+COMPILED_SUFFIXES = (".pyc", ".pyo", ".so", ".pyd", ".dll", ".dylib")
 ENVIRONMENTS_DIR = PROJECT_DIR / ".tools" / "revision-envs"
 UV_TIMEOUT_SECONDS = 900
 # Compiled once when built, so that each plan in it does not compile pulumi_aws's modules again in memory.
 COMPILE_BYTECODE = True
-
-
 LINKED = b"\0a link or a special file\0"
+SKIPPED_FOLDERS = frozenset({".git"})
 
 
 class PlanningError(Exception):
@@ -66,18 +49,18 @@ class PlanningError(Exception):
 
 def gate_files(changed: list[str]) -> list[str]:
     """The changed files (paths from the project folder) that are the review gate's own."""
-    return [path for path in changed if is_bytecode(path) or not _planned_or_harmless(path.split("/")[0])]
+    return [path for path in changed if is_compiled(path) or Path(path).name == "CODEOWNERS" or not _harmless(path)]
 
 
-def _planned_or_harmless(top: str) -> bool:
+def _harmless(path: str) -> bool:
     """An input or the program (planned, whatever it holds; an input where a folder stands is refused), the
-    tests or a document."""
-    return is_input(top) or top in NOT_THE_GATE
+    tests, the emulator or a document."""
+    top = path.split("/")[0]
+    return is_input(top) or top in NOT_THE_GATE or ("/" not in path and path.endswith(".md"))
 
 
-def is_bytecode(path: str) -> bool:
-    """Compiled Python a deploy may load instead of its source (an unchecked-hash .pyc is never compared with it)."""
-    return "__pycache__" in path.split("/") or path.endswith((".pyc", ".pyo"))
+def is_compiled(path: str) -> bool:
+    return "__pycache__" in path.split("/") or path.endswith(COMPILED_SUFFIXES)
 
 
 def is_input(name: str) -> bool:
@@ -85,30 +68,48 @@ def is_input(name: str) -> bool:
 
 
 def program_files(project_dir: Path) -> dict[str, bytes]:
-    """The folder's program: every file but its inputs and what is not the program, by path, with its bytes."""
-    found: dict[str, bytes] = {}
-    for folder, folders, files in os.walk(project_dir):
-        here = Path(folder)
-        top = here == project_dir
-        kept = [
-            name
-            for name in folders
-            if not name.startswith(".")
-            and name not in SKIPPED_FOLDERS
-            and not (top and name in NOT_THE_PROGRAM)
-            and not (here / name / "pyvenv.cfg").exists()
+    """Every file of the folder but its inputs, by path, with its bytes: what a deploy of it could read. In a git
+    checkout, the tracked files (no commit holds the others, so no deploy reads them); elsewhere (a revision
+    written out from git) every file. A link is never the same as a file (it is planned as it is)."""
+    names = _tracked(project_dir)
+    if names is None:
+        names = [
+            str(Path(folder, name).relative_to(project_dir))
+            for folder, folders, files in os.walk(project_dir)
+            for name in [*files, *_links(Path(folder), folders)]
         ]
-        # A linked folder is not walked, so it is never the tool's: the folder is planned with its own program.
-        found |= {str((here / name).relative_to(project_dir)): LINKED for name in kept if (here / name).is_symlink()}
-        folders[:] = [name for name in kept if not (here / name).is_symlink()]
-        for name in files:
-            if name.startswith(".") or (top and (name in NOT_THE_PROGRAM or is_input(name))):
-                continue
-            path = here / name
-            regular = path.is_file() and not path.is_symlink()
-            # A link or a special file is never the same as the tool's file: its program is planned as it is.
-            found[str(path.relative_to(project_dir))] = path.read_bytes() if regular else LINKED
+    found: dict[str, bytes] = {}
+    for name in names:
+        path = project_dir / name
+        if is_input(name):
+            continue  # planned, at each revision
+        regular = path.is_file() and not path.is_symlink()
+        found[name] = path.read_bytes() if regular else LINKED
     return found
+
+
+def _links(folder: Path, folders: list[str]) -> list[str]:
+    """The linked folders, which are not walked, and the folders that are not the project's files."""
+    links = [name for name in folders if (folder / name).is_symlink()]
+    folders[:] = [
+        name
+        for name in folders
+        if name not in links and name not in SKIPPED_FOLDERS and not (folder / name / "pyvenv.cfg").exists()
+    ]
+    return links
+
+
+def _tracked(project_dir: Path) -> list[str] | None:
+    """The files git tracks in the folder, or None when it is not in a git checkout."""
+    try:
+        listing = subprocess.run(  # noqa: S603 - fixed git arguments
+            ["git", "-C", str(project_dir), "ls-files", "-z"],  # noqa: S607 - git from PATH
+            capture_output=True,
+            check=True,
+        ).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None  # not in a git checkout (a revision written out), or no git
+    return [os.fsdecode(name) for name in listing.split(b"\0") if name]
 
 
 @functools.cache

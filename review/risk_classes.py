@@ -11,6 +11,7 @@ RISK_CLASSES = (
     "adopted",
     "stack-removed",
     "account-changed",
+    "provider-changed",
     "settings-changed",
     "tooling-changed",
 )

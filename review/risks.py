@@ -16,8 +16,9 @@ special cases:
 - permissions-widened: a caller that existed gains an action, or anyone gains one on a bucket that existed;
 - adopted: an existing resource is imported, and the deploy overwrites its settings;
 - stack-removed: a stack file deleted or renamed: all its resources go;
-- account-changed: a stack's allowed accounts change, or the program declares a provider of its own (its
-  resources may go to another account or endpoint);
+- account-changed: a stack's allowed accounts change;
+- provider-changed: the program declares a provider of its own, or asks for a provider plugin other than its
+  SDK package's (another version, a download URL);
 - settings-changed: a provider setting the deploy accepts but does not read changes (shown, not failing);
 - tooling-changed: the change edits the review gate's own code or configuration (the tool, the workflows,
   Pulumi.yaml, the policy pack, CODEOWNERS): a verdict from this revision's tool is only as good as that edit;
@@ -30,6 +31,8 @@ import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from pulumi.runtime import rpc
 
 from policy.tenant_storage_rules import ACCESS_KEY, USER
 from review.diff import StackDiff, input_text, whole_values
@@ -215,38 +218,41 @@ def _credential_risks(stack: str, base: StackPlan, head: StackPlan, diff: StackD
     return risks
 
 
-def _secret_holders(plan: StackPlan) -> dict[str, ResourcePlan]:
-    """Resources that would hold a copy of a value the provider marks secret (an access key's secret)."""
-    pattern = whole_values(sorted(plan.secret_values))
-    if pattern is None:
-        return {}
-    return {r.urn: r for r in plan.resources if r.type != ACCESS_KEY and pattern.search(input_text(r.inputs))}
+@dataclass(frozen=True)
+class CredentialPlaces:
+    holders: dict[str, ResourcePlan]  # resources holding a copy of a tenant's secret key, or a value derived from one
+    readers: dict[str, ResourcePlan]  # resources that name a store: they may decide who reads it
 
 
-def _store_readers(plan: StackPlan) -> dict[str, ResourcePlan]:
-    """Resources that decide who reads a stored key: any that names a holder, or what a holder belongs to (a
-    secret's version belongs to its secret), by a value only it produces (its id or ARN) or by its name."""
-    holders = _secret_holders(plan)
-    if not holders:
-        return {}
+def credential_places(plan: StackPlan, with_readers: bool = True) -> CredentialPlaces:
+    """Where a plan keeps tenants' secret keys, in one pass over each resource's inputs.
+
+    A holder holds a value the provider marks secret (an access key's secret), or anything derived from one: the
+    engine keeps a value computed from a secret secret, so an input marked secret is one. A reader names a holder
+    or what a holder belongs to (a secret's version belongs to its secret), by a value only that produces (its id
+    or ARN) or by its name."""
+    texts = {r.urn: input_text(r.inputs) for r in plan.resources if r.type not in (ACCESS_KEY, USER)}
+    secrets = whole_values(sorted(plan.secret_values))
+    holders = {
+        urn: plan_resource
+        for plan_resource in plan.resources
+        if (urn := plan_resource.urn) in texts
+        and (SECRET_MARK in texts[urn] or (secrets is not None and secrets.search(texts[urn])))
+    }
+    if not holders or not with_readers:
+        return CredentialPlaces(holders, {})
     by_urn = {r.urn: r for r in plan.resources}
-    holder_texts = [input_text(holder.inputs) for holder in holders.values()]
-    stores = set(holders) | {
-        producer
-        for token, producer in plan.unknowns.items()
-        if producer in by_urn
-        and by_urn[producer].type not in (ACCESS_KEY, USER)
-        and any(token in text for text in holder_texts)
-    }
+    tokens = whole_values(list(plan.unknowns))
+    found = set(tokens.findall("\n".join(texts[urn] for urn in holders))) if tokens is not None else set()
+    stores = set(holders) | {producer for token in found if (producer := plan.unknowns[token]) in texts}
     names = [name for urn in stores if isinstance(name := by_urn[urn].inputs.get("name"), str) and name]
-    pattern = whole_values([token for token, producer in plan.unknowns.items() if producer in stores] + names)
-    if pattern is None:
-        return {}
-    return {
-        r.urn: r
-        for r in plan.resources
-        if r.urn not in stores and r.type not in (ACCESS_KEY, USER) and pattern.search(input_text(r.inputs))
+    named = whole_values([token for token, producer in plan.unknowns.items() if producer in stores] + names)
+    readers = {
+        urn: by_urn[urn]
+        for urn, text in texts.items()
+        if urn not in stores and named is not None and named.search(text)
     }
+    return CredentialPlaces(holders, readers)
 
 
 def _exposure_risks(stack: str, base: StackPlan, head: StackPlan) -> list[Risk]:
@@ -269,7 +275,8 @@ def _exposure_risks(stack: str, base: StackPlan, head: StackPlan) -> list[Risk]:
                 f"stack {stack}",
             )
         )
-    before = _secret_holders(base)
+    before = credential_places(base, with_readers=False).holders
+    after = credential_places(head)
     risks += [
         Risk(
             "credentials-exposed",
@@ -280,7 +287,7 @@ def _exposure_risks(stack: str, base: StackPlan, head: StackPlan) -> list[Risk]:
             "preview role may read the credential store in use: `tenant-storage ci-roles` lists it)",
             subject_of(holder),
         )
-        for urn, holder in sorted(_secret_holders(head).items())
+        for urn, holder in sorted(after.holders.items())
         if urn not in before
     ]
     before_inputs = {r.urn: r.inputs for r in base.resources}
@@ -293,7 +300,7 @@ def _exposure_risks(stack: str, base: StackPlan, head: StackPlan) -> list[Risk]:
             "names a credential store and is new or changed: it may change who reads the tenants' secret access keys",
             subject_of(reader),
         )
-        for urn, reader in sorted(_store_readers(head).items())
+        for urn, reader in sorted(after.readers.items())
         if before_inputs.get(urn) != reader.inputs
     ]
     risks += [
@@ -312,27 +319,44 @@ def _exposure_risks(stack: str, base: StackPlan, head: StackPlan) -> list[Risk]:
 
 
 PROVIDER_TYPE_PREFIX = "pulumi:providers:"
+SECRET_MARK = rpc._special_sig_key  # how the SDK marks a secret value among a resource's inputs
 
 
 def _provider_risks(stack: str, base: StackPlan, head: StackPlan) -> list[Risk]:
-    """The program declares a provider of its own, new or changed: the resources given it are deployed with its
-    settings (assumed roles, endpoints, credentials), which neither the caller check (it asks the default
-    provider) nor the allowlist of provider settings (it reads the stack file) sees."""
-    before = {r.urn: r.inputs for r in base.resources}
-    return [
-        Risk(
-            "account-changed",
-            stack,
-            None,
-            provider.urn,
-            "the program declares a provider of its own: the resources it is given are deployed with its settings "
-            f"({', '.join(sorted(provider.inputs)) or 'none'}), whatever account, roles or endpoints they name, and "
-            "neither the caller check nor the allowed provider settings apply to it",
-            f"provider {provider.type.removeprefix(PROVIDER_TYPE_PREFIX)} {provider.name}",
-        )
-        for provider in head.resources
-        if provider.type.startswith(PROVIDER_TYPE_PREFIX) and before.get(provider.urn) != provider.inputs
-    ]
+    """The program chooses a provider of its own, new or changed: a provider resource (its resources are deployed
+    with its settings: assumed roles, endpoints, credentials, which neither the caller check, made with the
+    default provider, nor the allowlist of provider settings, read from the stack file, sees), or a plugin other
+    than its SDK package's (the engine downloads and runs that binary with the deploy's credentials)."""
+    before = {r.urn: r for r in base.resources}
+    risks = []
+    for resource in head.resources:
+        old = before.get(resource.urn)
+        if resource.type.startswith(PROVIDER_TYPE_PREFIX) and (old is None or old.inputs != resource.inputs):
+            risks.append(
+                Risk(
+                    "provider-changed",
+                    stack,
+                    None,
+                    resource.urn,
+                    "the program declares a provider of its own: the resources it is given are deployed with its "
+                    f"settings ({', '.join(sorted(resource.inputs)) or 'none'}), whatever account, roles or endpoints "
+                    "they name, and neither the caller check nor the allowed provider settings apply to it",
+                    f"provider {resource.type.removeprefix(PROVIDER_TYPE_PREFIX)} {resource.name}",
+                )
+            )
+        elif resource.plugin and (old is None or old.plugin != resource.plugin):
+            risks.append(
+                Risk(
+                    "provider-changed",
+                    stack,
+                    resource.org_id,
+                    resource.urn,
+                    f"is declared with a provider plugin other than its SDK package's ({resource.plugin}): the engine "
+                    "downloads and runs that binary with the deploy's credentials",
+                    subject_of(resource),
+                )
+            )
+    return risks
 
 
 def _settings_risks(stack: str, base: StackPlan, head: StackPlan) -> list[Risk]:

@@ -79,20 +79,39 @@ def test_a_base_program_that_cannot_run_is_unreadable_with_its_own_error(repo, c
     assert all("SyntaxError" in message for message in messages), messages
 
 
-def test_what_counts_as_the_program_is_everything_but_the_inputs_and_the_tool_around_it(tmp_path):
+def test_what_counts_as_the_program_is_every_file_but_the_inputs(tmp_path):
+    """A file the program might read as data counts as much as its code; only built environments are left out."""
     project = tmp_path / "project"
     for name in ("__main__.py", "tenants.yaml", "Pulumi.qa.yaml", "tests/test_x.py", "README.md", "extra/module.py"):
         (project / name).parent.mkdir(parents=True, exist_ok=True)
         (project / name).write_text("x\n")
+    (project / "components" / "__pycache__").mkdir(parents=True)
+    (project / "components" / "__pycache__" / "x.cpython-311.pyc").write_bytes(b"x")
     (project / ".venv").mkdir()
     (project / ".venv" / "pyvenv.cfg").write_text("home = /usr\n")
-    (project / "venv").mkdir()
-    (project / "venv" / "pyvenv.cfg").write_text("home = /usr\n")
-    assert sorted(program_files(project)) == ["__main__.py", "extra/module.py"]
+    (project / "linked").symlink_to(project / "extra")
+    assert sorted(program_files(project)) == [
+        "README.md",
+        "__main__.py",
+        "components/__pycache__/x.cpython-311.pyc",  # committed bytecode: the deploy would load it
+        "extra/module.py",
+        "linked",
+        "tests/test_x.py",
+    ]
     assert not is_the_tools_program(project)
-    (project / "extra" / "module.py").unlink()
-    (project / "__main__.py").write_bytes((PROJECT_DIR / "__main__.py").read_bytes())
+    for name in ("extra/module.py", "tests/test_x.py", "linked", "components/__pycache__/x.cpython-311.pyc"):
+        (project / name).unlink()
+    for name in ("__main__.py", "README.md"):
+        (project / name).write_bytes((PROJECT_DIR / name).read_bytes())
     assert is_the_tools_program(project)
+
+
+def test_in_a_checkout_only_the_tracked_files_count(repo):
+    (repo / "notes.txt").write_text("not added\n")
+    assert "notes.txt" not in program_files(repo)
+    assert is_the_tools_program(repo)
+    subprocess.run(["git", "-C", str(repo), "add", "notes.txt"], check=True)
+    assert not is_the_tools_program(repo)
 
 
 def test_every_file_but_the_inputs_the_program_the_tests_and_the_documents_is_the_gates_own():
