@@ -31,7 +31,7 @@ def repo(tmp_path: Path) -> Path:
 
 def plan_json(repo: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, dict]:
     capsys.readouterr()
-    status = main(["plan", "--format", "json", "--base", "HEAD"], project_dir=repo)
+    status = main(["plan", "--stack", "qa", "--format", "json", "--base", "HEAD"], project_dir=repo)
     return status, json.loads(capsys.readouterr().out)
 
 
