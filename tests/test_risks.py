@@ -239,3 +239,20 @@ def test_s3_log_delivery_acts_only_on_the_bucket_its_source_logs_to():
     assert gains(revision(new_logs, *log_bucket(new_logs, reads))) == [
         ("S3 log delivery for bucket fusion-rms-acme", new_logs, (("s3:GetObject", "*"),), True)
     ]
+
+
+def test_the_readmes_risk_table_is_the_classes_in_order_with_their_default_gating():
+    """The reviewer's table (README, "The review gate") lists exactly the risk classes, in the order they are
+    reported, each with whether the default --fail-on fails on it: drift between the two fails here."""
+    import re
+
+    from review.risk_classes import DEFAULT_FAIL_ON, RISK_CLASSES
+    from tests.conftest import PROJECT_DIR
+
+    readme = (PROJECT_DIR / "README.md").read_text()
+    table = readme[readme.index("| class | the deploy would... |") :]
+    table = table[: table.index("\n\n")]
+    rows = [re.match(r"\| `([a-z-]+)` \| .*? \| (yes|no)\b", line) for line in table.splitlines()[2:]]
+    assert all(rows), table
+    assert [row.group(1) for row in rows if row] == list(RISK_CLASSES)
+    assert {row.group(1) for row in rows if row and row.group(2) == "yes"} == set(DEFAULT_FAIL_ON)
