@@ -18,35 +18,37 @@ from typing import Any
 
 from mock_runtime import recorder
 from mock_runtime.recorder import (
-    COMPONENT_TYPE as COMPONENT_TYPE,
-)
-from mock_runtime.recorder import (
-    OfflineMocks as OfflineMocks,
-)
-from mock_runtime.recorder import (
-    ProgramRun as ProgramRun,
-)
-from mock_runtime.recorder import (
+    COMPONENT_TYPE,
+    OfflineMocks,
+    ProgramRun,
     RecordedError,
+    Registration,
+    StackOutput,
+    TenantCounter,
     exec_main,
+    resolve,
     run_from_json,
     run_under_mocks,
-)
-from mock_runtime.recorder import (
-    Registration as Registration,
-)
-from mock_runtime.recorder import (
-    StackOutput as StackOutput,
-)
-from mock_runtime.recorder import (
-    TenantCounter as TenantCounter,
-)
-from mock_runtime.recorder import (
-    resolve as resolve,
 )
 from tenant_storage.deploy_inputs import REFUSED_ENVIRONMENT
 from tenant_storage.regions import COMMERCIAL, partition_of
 from tenant_storage.stacks import read_stack_file, stack_file_name
+
+# What callers of the runner take from the recorder, with the runner's own.
+__all__ = [
+    "COMPONENT_TYPE",
+    "PROJECT_DIR",
+    "OfflineMocks",
+    "ProgramRun",
+    "Registration",
+    "StackOutput",
+    "TenantCounter",
+    "load_stack_config",
+    "resolve",
+    "run_program",
+    "run_stack_file",
+    "run_under_mocks",
+]
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 

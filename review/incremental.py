@@ -11,13 +11,14 @@ import os
 from pathlib import Path
 
 from review.program import is_the_tools_program
+from tenant_storage.accounts import ACCOUNTS_FILE
 from tenant_storage.errors import InvalidInput
 from tenant_storage.inputs import TENANTS_FILE
 from tenant_storage.registry import Tenant, load_registry
 from tenant_storage.stacks import stack_file_name, stack_names
 from tenant_storage.yaml_reader import is_regular_file
 
-SHARED_INPUTS = ("accounts.yaml",)
+SHARED_INPUTS = (ACCOUNTS_FILE,)
 
 
 def changed_tenants(base_dir: Path, head_dir: Path) -> frozenset[str] | None:

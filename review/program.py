@@ -20,9 +20,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tenant_storage.accounts import ACCOUNTS_FILE
+from tenant_storage.inputs import TENANTS_FILE
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
-INPUT_FILES = ("tenants.yaml", "accounts.yaml")  # and the stack files, Pulumi.<stack>.yaml
+INPUT_FILES = (TENANTS_FILE, ACCOUNTS_FILE)  # and the stack files, Pulumi.<stack>.yaml
 DEPENDENCY_FILES = ("pyproject.toml", "uv.lock")
 # What a change may edit without touching the review gate's verdict or the deploy's pipeline: the inputs and
 # the program (both planned, whatever they say), the tests, the emulator and the documents (the top's *.md,

@@ -25,6 +25,7 @@ from tenant_storage.deploy_inputs import (
 )
 from tenant_storage.deploy_inputs import (
     ENGINE_NAMESPACE,
+    PROJECT_NAME,
     SECRETS_PROVIDER_KEYS,
     STACK_CONFIG_KEY,
     engine_setting_problem,
@@ -47,7 +48,7 @@ from tenant_storage.registry import Environment, NamingRules, Tenant, TenantRegi
 from tenant_storage.yaml_reader import Mapping as YamlMapping
 from tenant_storage.yaml_reader import duplicate_key_problems, load_yaml, read_text, yaml_repr
 
-PROJECT = "tenant-storage"
+PROJECT = PROJECT_NAME
 
 ENVIRONMENTS = f"{PROJECT}:environments"
 PROTECT_BUCKETS = f"{PROJECT}:protectBuckets"
@@ -544,7 +545,7 @@ def _stack_document(path: Path) -> YamlMapping:
     document = load_yaml(read_text(path, "a stack file", MAX_STACK_FILE_BYTES), path.name)
     if document is None:
         empty = YamlMapping()
-        empty.key_lines, empty.line = {}, 1
+        empty.key_lines, empty.line, empty.duplicate_keys = {}, 1, []
         return empty
     if not isinstance(document, YamlMapping):
         raise InvalidInput([Problem(path.name, "a stack file must hold a mapping with a `config:` mapping")])
@@ -552,7 +553,7 @@ def _stack_document(path: Path) -> YamlMapping:
 
 
 def _config_mapping(document: YamlMapping, source: str) -> YamlMapping:
-    problems = duplicate_key_problems(document, source) if hasattr(document, "duplicate_keys") else []
+    problems = duplicate_key_problems(document, source)
     config: Any = document.get(STACK_CONFIG_KEY)
     if config is None:
         config = YamlMapping()
