@@ -1,35 +1,50 @@
-"""`audit`: does the live account still match what the stack declares?
+"""`audit`: does the live account still hold what the stack declares?
 
     tenant-storage audit --stack qa [--format text|json|markdown] [--endpoint-url URL]
 
 Read-only. What is declared comes from the offline plan of the stack (the real program under the mock
-monitor); what is live, from S3 and IAM. Per tenant: the bucket exists and is ours; its ownership
-controls, public access block, encryption, versioning, lifecycle, logging, bucket-policy statements
-and tags match, and no lifecycle rule expires replaced or deleted versions sooner than declared (restore
-reaches back that far); the user exists, gets its permissions only through its profile's group (no inline or
-attached policy of its own), and its access keys are the declared ones, younger than the stack's
-`accessKeyMaxAgeDays` (IAM.3) and used within 45 days (IAM.22). For the account: orphans, buckets and
-users with the stack's prefixes that no tenant declares. Exit status: 0 clean, 1 findings, 2 could not run.
+monitor); what is held, from AWS, read for every resource of the plan (the tenants' and the stack's shared
+ones: groups, their policies and members, the KMS key, the log bucket) by the catalogue's reader of its type
+(`catalogue/readers.py`, the one the emulator's replay proves), and compared input by input
+(`catalogue/compare.py`). Beyond what is declared: no lifecycle rule expires replaced or deleted versions
+sooner than declared (restore reaches back that far); each user is in its profile's group only; its access
+keys are the declared number, younger than `accessKeyMaxAgeDays` (IAM.3) and used within 45 days (IAM.22);
+the stack's key is enabled; and, for the account, orphans: buckets and users with the stack's prefixes that no
+tenant declares.
+
+A refusal (AccessDenied, an SCP, a bucket policy) is never a finding about the resource: it is reported as
+unreadable, with the IAM action the read needs. Only the "does not exist" codes mean absent.
+Exit status: 0 clean, 1 findings or orphans, 2 could not run, or could not read all of it.
 """
 
 from __future__ import annotations
 
 import datetime
 import json
+import re
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from catalogue.compare import differences
+from catalogue.readers import READERS, RESOURCE_ABSENT, Absent, Clients, Unreadable, error_code, read
+from catalogue.resource_types import COMPONENT_TYPES, RESOURCE_TYPES
 from live.aws import Aws, StackContext, load_stack, run_command, verify_account
 from live.discover import declared_names
-from policy.tenant_storage_rules import ACCESS_KEY, BUCKET, ENCRYPTION, LIFECYCLE, PUBLIC_ACCESS_BLOCK
-from policy.tenant_storage_rules import BUCKET_LOGGING as LOGGING
-from review.plan import ResourcePlan, StackPlan, TenantPlan, plan_stack
+from review.plan import ResourcePlan, StackPlan, TenantPlan, plan_stack, unwrapped
 from tenant_storage import naming
-from tenant_storage.yaml_reader import as_written
 
 UNUSED_KEY_DAYS = 45  # Security Hub IAM.22
+ACCESS_KEY = "aws:iam/accessKey:AccessKey"
+KMS_KEY = "aws:kms/key:Key"
+SECRET = "aws:secretsmanager/secret:Secret"  # noqa: S105 - a resource type token
+# Audited apart: a key's id exists only once deployed, so keys are counted, aged and checked for use per user.
+AUDITED_APART = frozenset({ACCESS_KEY})
+_NOTHING = RESOURCE_TYPES["aws:iam/group:Group"]  # a type that chooses nothing at create
+STACK = ""  # the orgId of a finding about a resource the stack shares (groups, key, log bucket)
 
 
 @dataclass(frozen=True)
@@ -39,153 +54,219 @@ class Finding:
     message: str
 
 
-def _declared(tenant_resources: list[ResourcePlan], resource_type: str) -> dict[str, Any]:
-    return next((r.inputs for r in tenant_resources if r.type == resource_type), {})
+@dataclass(frozen=True)
+class UnreadableResource:
+    orgId: str  # noqa: N815 - the JSON field name
+    check: str
+    resource: str
+    action: str  # the IAM action the read needs
+    code: str  # what AWS answered
 
-
-def _normalised(statement: dict[str, Any]) -> str:
-    """A statement as a comparable string: one-element lists and single values are the same to AWS."""
-
-    def norm(value: Any) -> Any:
-        if isinstance(value, list):
-            items = sorted((norm(v) for v in value), key=json.dumps)
-            return items[0] if len(items) == 1 else items
-        if isinstance(value, dict):
-            return {k: norm(v) for k, v in value.items()}
-        return value
-
-    return json.dumps(norm({k: v for k, v in statement.items() if k != "Sid"}), sort_keys=True)
+    @property
+    def message(self) -> str:
+        return f"{self.resource}: could not read, needs {self.action} ({self.code})"
 
 
 class Auditor:
     def __init__(self, aws: Aws, context: StackContext, plan: StackPlan, now: datetime.datetime) -> None:
         self.aws, self.context, self.plan, self.now = aws, context, plan, now
-        self.s3, self.iam = aws.client("s3"), aws.client("iam")
+        self.clients = Clients(aws.session, aws.endpoint_url, factory=lambda service, _region: aws.client(service))
         self.findings: list[Finding] = []
+        self.unreadable: list[UnreadableResource] = []
         self.live_buckets = set(aws.bucket_names())
+        self.real_values: dict[str, str] = {}  # each value only a deploy knows (mocked offline) -> the live one
+        self.missing_buckets: set[str] = set()
 
     def finding(self, org_id: str, check: str, message: str) -> None:
         self.findings.append(Finding(org_id, check, message))
 
+    @contextmanager
+    def reading(self, org_id: str, check: str, resource: str) -> Iterator[None]:
+        """A read that AWS refuses (or fails) is that resource's outcome, unreadable, and the audit goes on."""
+        try:
+            yield
+        except Unreadable as refused:
+            self.unreadable.append(UnreadableResource(org_id, check, resource, refused.action, refused.code))
+        except Exception as error:  # botocore's ClientError, named by its code
+            if not error_code(error):
+                raise
+            code = error_code(error)
+            self.unreadable.append(
+                UnreadableResource(org_id, check, resource, self.clients.action_of_last_call(), code)
+            )
+
     def audit(self) -> list[Finding]:
+        for tenant in self.plan.tenants:
+            self.find_bucket(tenant)
+        self.find_deployed_values()
+        for resource in self.plan.resources:
+            self.audit_resource(resource)
         by_tenant: dict[str, list[ResourcePlan]] = {}
         for resource in self.plan.resources:
             by_tenant.setdefault(resource.org_id or "", []).append(resource)
         for tenant in self.plan.tenants:
-            self.audit_tenant(tenant, by_tenant.get(tenant.org_id, []))
+            bucket = self.live_name(tenant.bucket_name)
+            if tenant.bucket_name not in self.missing_buckets:
+                with self.reading(tenant.org_id, "lifecycle", bucket):
+                    self.audit_noncurrent_retention(tenant.org_id, bucket, by_tenant.get(tenant.org_id, []))
+            with self.reading(tenant.org_id, "user", tenant.iam_user_name):
+                self.audit_user(tenant, by_tenant.get(tenant.org_id, []))
         return self.findings
 
-    def bucket_of(self, tenant: TenantPlan) -> str | None:
+    # --- what only a deploy knows ---------------------------------------------------------------------------
+
+    def find_bucket(self, tenant: TenantPlan) -> None:
+        """The tenant's live bucket; with a random suffix, the one of its pattern (its name is the deploy's)."""
         if not tenant.mocked_suffix:
-            return tenant.bucket_name if tenant.bucket_name in self.live_buckets else None
-        found = naming.suffixed_buckets(self.context.settings.naming.bucket_prefix, tenant.org_id, self.live_buckets)
-        return found[0] if found else None
+            if tenant.bucket_name not in self.live_buckets:
+                self.missing_buckets.add(tenant.bucket_name)
+                self.finding(tenant.org_id, "bucket", f"bucket {tenant.bucket_name} does not exist in this account")
+            return
+        prefix = self.context.settings.naming.bucket_prefix
+        found = naming.suffixed_buckets(prefix, tenant.org_id, self.live_buckets)
+        if found:
+            # The suffix the mocks invented, wherever an input holds it (a policy's ARN, a user's tag), is the live one.
+            live_suffix = found[0].rsplit("-", 1)[-1]
+            for mocked, urn in self.plan.unknowns.items():
+                if urn in tenant.resource_urns and tenant.bucket_name.endswith(f"-{mocked}"):
+                    self.real_values[mocked] = live_suffix
+            self.real_values[tenant.bucket_name] = found[0]
+            return
+        self.missing_buckets.add(tenant.bucket_name)
+        # The offline plan's suffix is a placeholder: name the pattern the deploy's name will have.
+        pattern = naming.bucket_name(prefix, tenant.org_id, f"<{naming.RANDOM_SUFFIX_LENGTH} hex digits>")
+        self.finding(tenant.org_id, "bucket", f"no bucket {pattern} in this account (not deployed yet?)")
 
-    def audit_tenant(self, tenant: TenantPlan, resources: list[ResourcePlan]) -> None:
-        org = tenant.org_id
-        bucket = self.bucket_of(tenant)
-        if bucket is None and tenant.mocked_suffix:
-            # The offline plan's suffix is a placeholder: name the pattern the deploy's name will have.
-            suffix = f"<{naming.RANDOM_SUFFIX_LENGTH} hex digits>"
-            pattern = naming.bucket_name(self.context.settings.naming.bucket_prefix, org, suffix)
-            self.finding(org, "bucket", f"no bucket {pattern} in this account (not deployed yet?)")
-        elif bucket is None:
-            self.finding(org, "bucket", f"bucket {tenant.bucket_name} does not exist in this account")
-        else:
-            self.audit_bucket(org, bucket, tenant, resources)
-        self.audit_user(org, tenant, resources, bucket)
+    def find_deployed_values(self) -> None:
+        """The stack's key and its credential-store secrets, found by what the stack declares of them: their
+        ids and ARNs (mocked offline) are replaced by the live ones wherever an input holds them."""
+        produced_by: dict[str, list[str]] = {}
+        for value, urn in self.plan.unknowns.items():
+            produced_by.setdefault(urn, []).append(value)
+        for resource in self.plan.resources:
+            if resource.type == KMS_KEY:
+                with self.reading(STACK, "kms-key", "the stack's KMS key"):
+                    self.find_key(resource, produced_by.get(resource.urn, []))
+            elif resource.type == SECRET:
+                name = str(resource.inputs.get("name"))
+                with self.reading(resource.org_id or STACK, "credential-store", name):
+                    try:
+                        secret = self.clients("secretsmanager").describe_secret(SecretId=name)
+                    except Exception as error:
+                        if error_code(error) not in RESOURCE_ABSENT:
+                            raise
+                        continue  # reported as absent by its own comparison
+                    for mocked in produced_by.get(resource.urn, []):
+                        self.real_values[mocked] = secret["ARN"]
 
-    def audit_bucket(self, org: str, bucket: str, tenant: TenantPlan, resources: list[ResourcePlan]) -> None:
-        s3 = self.s3
-        try:
-            rules = s3.get_bucket_ownership_controls(Bucket=bucket)["OwnershipControls"]["Rules"]
-        except self._client_error():
-            rules = []
-        if [rule.get("ObjectOwnership") for rule in rules] != ["BucketOwnerEnforced"]:
-            self.finding(org, "ownership", f"{bucket}: ACLs are not disabled (BucketOwnerEnforced)")
+    def find_key(self, key: ResourcePlan, mocked: list[str]) -> None:
+        kms = self.clients("kms")
+        description = key.inputs.get("description")
+        candidates = []
+        for page in kms.get_paginator("list_keys").paginate():
+            for listed in page["Keys"]:
+                metadata = kms.describe_key(KeyId=listed["KeyId"])["KeyMetadata"]
+                if metadata.get("Description") == description and metadata.get("KeyManager") == "CUSTOMER":
+                    candidates.append(metadata)
+        if not candidates:
+            self.finding(STACK, "kms-key", f"no KMS key described {description!r} in this account (not deployed yet?)")
+            return
+        live = min(candidates, key=lambda metadata: metadata.get("KeyState") != "Enabled")
+        if len(candidates) > 1:
+            ids = ", ".join(sorted(metadata["KeyId"] for metadata in candidates))
+            self.finding(STACK, "kms-key", f"{len(candidates)} KMS keys are described {description!r}: {ids}")
+        if live.get("KeyState") != "Enabled":
+            self.finding(STACK, "kms-key", f"KMS key {live['KeyId']} is {live.get('KeyState')}, not Enabled")
+        for value in mocked:
+            self.real_values[value] = live["Arn"] if value.startswith("arn:") else live["KeyId"]
 
-        declared_block = _declared(resources, PUBLIC_ACCESS_BLOCK)
-        try:
-            live_block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
-        except self._client_error():
-            live_block = {}
-        for key in ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"):
-            wanted = declared_block.get(key[0].lower() + key[1:])
-            if wanted is not None and bool(live_block.get(key)) != bool(wanted):
-                live_value = "on" if live_block.get(key) else "off" if key in live_block else "not set"
-                declared = "on" if wanted else "off"
-                self.finding(org, "public-access-block", f"{bucket}: {key} is {live_value}, declared {declared}")
+    def live_name(self, value: str) -> str:
+        return self.real_values.get(value, value)
 
-        declared_rule = (_declared(resources, ENCRYPTION).get("rules") or [{}])[0]
-        wanted_algorithm = (declared_rule.get("applyServerSideEncryptionByDefault") or {}).get("sseAlgorithm")
-        try:
-            live_rules = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
-        except self._client_error():
-            live_rules = [{}]
-        live_algorithm = (live_rules[0].get("ApplyServerSideEncryptionByDefault") or {}).get("SSEAlgorithm")
-        if wanted_algorithm and live_algorithm != wanted_algorithm:
-            self.finding(
-                org,
-                "encryption",
-                f"{bucket}: default encryption is {live_algorithm or 'not set'}, declared {wanted_algorithm}",
-            )
+    def substituted(self, inputs: dict[str, Any]) -> dict[str, Any]:
+        text = json.dumps(unwrapped(inputs))
+        for mocked, real in sorted(self.real_values.items(), key=lambda pair: -len(pair[0])):
+            text = text.replace(json.dumps(mocked)[1:-1], json.dumps(real)[1:-1])
+        return dict(json.loads(text))
 
-        if s3.get_bucket_versioning(Bucket=bucket).get("Status") != "Enabled":
-            self.finding(org, "versioning", f"{bucket}: versioning is not enabled")
+    # --- declared versus held, for every resource -----------------------------------------------------------
 
-        declared_rules = _declared(resources, LIFECYCLE).get("rules", [])
-        try:
-            live_rules = s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
-        except self._client_error():
-            live_rules = []
-        if missing := sorted({rule["id"] for rule in declared_rules} - {rule["ID"] for rule in live_rules}):
-            self.finding(org, "lifecycle", f"{bucket}: lifecycle rules missing: {', '.join(missing)}")
-        self.audit_noncurrent_retention(org, bucket, declared_rules, live_rules)
+    def audit_resource(self, resource: ResourcePlan) -> None:
+        if resource.type in COMPONENT_TYPES or resource.type in AUDITED_APART:
+            return
+        entry, reader = RESOURCE_TYPES[resource.type], READERS[resource.type]
+        if resource.inputs.get("bucket") in self.missing_buckets:
+            return  # its bucket's absence is the finding
+        declared = self.substituted(resource.inputs)
+        compared = {
+            name: value
+            for name, value in declared.items()
+            if name not in reader.not_held and name not in reader.secret_inputs
+        }
+        if not compared:
+            return  # a value of the Pulumi state only (the random suffix): the bucket names that hold it are read
+        org, subject = resource.org_id or STACK, self.subject(resource, declared)
+        unknown = self.still_unknown(compared)
+        if unknown:
+            names = ", ".join(sorted(unknown))
+            self.finding(org, entry.check, f"{subject}: not compared, {names} holds a value the account does not show")
+            return
+        real_id = self.real_values.get(resource.id, resource.id)
+        with self.reading(org, entry.check, subject):
+            try:
+                held = read(self.clients, resource.type, declared, real_id, secrets=False)
+            except Absent:
+                self.finding(org, entry.check, f"{subject}: {_kind_of(resource.type)} does not exist")
+                return
+            for name, value in compared.items():
+                for line in differences(name, value, held.get(name)):
+                    self.finding(org, "tags" if name == "tags" else entry.check, f"{subject}: {line}")
 
-        declared_logging = _declared(resources, LOGGING)
-        live_logging = s3.get_bucket_logging(Bucket=bucket).get("LoggingEnabled") or {}
-        if live_logging.get("TargetBucket") != declared_logging.get("targetBucket") or live_logging.get(
-            "TargetPrefix"
-        ) != declared_logging.get("targetPrefix"):
-            self.finding(org, "logging", f"{bucket}: server access logging does not go to the stack's log bucket")
+    def still_unknown(self, inputs: dict[str, Any]) -> list[str]:
+        """The inputs holding a value AWS chooses at create (a key's id) that the audit did not find live."""
+        by_urn = {resource.urn: resource.type for resource in self.plan.resources}
+        invented = [
+            value
+            for value, urn in self.plan.unknowns.items()
+            if value not in self.real_values and RESOURCE_TYPES.get(by_urn.get(urn, ""), _NOTHING).chosen_at_create
+        ]
+        if not invented:
+            return []
+        pattern = re.compile("|".join(re.escape(value) for value in sorted(invented, key=len, reverse=True)))
+        return [name for name, value in inputs.items() if pattern.search(json.dumps(value))]
 
-        try:
-            live_policy = json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])
-        except self._client_error():
-            live_policy = {"Statement": []}
-        declared_policy = json.loads(json.dumps(tenant.bucket_policy).replace(tenant.bucket_name, bucket))
-        live_statements = {_normalised(s) for s in _as_list(live_policy.get("Statement"))}
-        declared_statements = {_normalised(s) for s in declared_policy["Statement"]}
-        for statement in sorted(declared_statements - live_statements):
-            self.finding(org, "bucket-policy", f"{bucket}: declared statement missing: {statement}")
-        for statement in sorted(live_statements - declared_statements):
-            self.finding(org, "bucket-policy", f"{bucket}: statement not declared: {statement}")
+    def subject(self, resource: ResourcePlan, declared: dict[str, Any]) -> str:
+        if resource.type == KMS_KEY:
+            return f"KMS key {self.live_name(resource.id)}"
+        if "key" in declared and "bucket" in declared:
+            return f"{declared['bucket']}/{declared['key']}"
+        for name in ("bucket", "group", "groupName", "userName", "user", "name", "secretId"):
+            if declared.get(name):
+                return str(declared[name])
+        return resource.name
 
-        try:
-            tags = {t["Key"]: t["Value"] for t in s3.get_bucket_tagging(Bucket=bucket)["TagSet"]}
-        except self._client_error():
-            tags = {}
-        for key, value in (_declared(resources, BUCKET).get("tags") or {}).items():
-            if tags.get(key) != value:
-                self.finding(org, "tags", f"{bucket}: tag {key} is {as_written(tags.get(key))}, declared {value!r}")
+    # --- beyond what is declared ----------------------------------------------------------------------------
 
-    def audit_noncurrent_retention(
-        self, org: str, bucket: str, declared_rules: list[dict[str, Any]], live_rules: list[dict[str, Any]]
-    ) -> None:
+    def audit_noncurrent_retention(self, org: str, bucket: str, resources: list[ResourcePlan]) -> None:
         """`restore` reaches back as far as replaced and deleted versions are kept: a live rule (any rule, on any
         prefix) that expires them sooner than the stack declares shortens that."""
+        lifecycle = next((r for r in resources if r.type.endswith(":BucketLifecycleConfiguration")), None)
+        declared_rules = lifecycle.inputs.get("rules", []) if lifecycle else []
         declared = [
             int(days)
             for rule in declared_rules
             if (days := (rule.get("noncurrentVersionExpiration") or {}).get("noncurrentDays")) is not None
         ]
+        if not declared:
+            return
+        held = read(self.clients, lifecycle.type, {"bucket": bucket}, "") if lifecycle else {}
         live = [
-            (int(days), rule.get("ID", ""))
-            for rule in live_rules
-            if rule.get("Status") == "Enabled"
-            and (days := (rule.get("NoncurrentVersionExpiration") or {}).get("NoncurrentDays")) is not None
+            (int(days), rule.get("id", ""))
+            for rule in held.get("rules") or []
+            if rule.get("status") == "Enabled"
+            and (days := (rule.get("noncurrentVersionExpiration") or {}).get("noncurrentDays")) is not None
         ]
-        if declared and live and min(live)[0] < min(declared):
+        if live and min(live)[0] < min(declared):
             days, rule_id = min(live)
             self.finding(
                 org,
@@ -194,31 +275,26 @@ class Auditor:
                 f"days, the stack declares {min(declared)}: restore reaches back only {days} days",
             )
 
-    def audit_user(self, org: str, tenant: TenantPlan, resources: list[ResourcePlan], bucket: str | None) -> None:
-        iam, user = self.iam, tenant.iam_user_name
+    def audit_user(self, tenant: TenantPlan, resources: list[ResourcePlan]) -> None:
+        """What the declared resources cannot say: the user's groups (a declared membership lists a group's
+        members, not the user's other groups) and its keys, counted, aged and checked for use."""
+        iam, user, org = self.clients("iam"), tenant.iam_user_name, tenant.org_id
         try:
-            iam.get_user(UserName=user)
-        except self._client_error():
-            self.finding(org, "user", f"IAM user {user} does not exist")
-            return
-        tags = {t["Key"]: t["Value"] for t in iam.list_user_tags(UserName=user).get("Tags", [])}
-        if bucket and tags.get("TenantBucket") != bucket:
-            tagged = as_written(tags.get("TenantBucket"))
-            self.finding(org, "user", f"{user}: tag TenantBucket is {tagged}, not {bucket!r}")
-        groups = sorted(g["GroupName"] for g in iam.list_groups_for_user(UserName=user)["Groups"])
+            groups = sorted(g["GroupName"] for g in iam.list_groups_for_user(UserName=user)["Groups"])
+        except Exception as error:
+            if error_code(error) in RESOURCE_ABSENT:
+                return  # the user's absence is its finding
+            raise
         wanted = [naming.group_name(self.context.settings.stack, tenant.profile)]
         if groups != wanted:
             self.finding(
                 org, "user-groups", f"{user}: groups {', '.join(groups) or 'none'}, declared {', '.join(wanted)}"
             )
-        for name in iam.list_user_policies(UserName=user)["PolicyNames"]:
-            self.finding(org, "user-policies", f"{user}: inline policy {name!r} granted by hand (IAM.2)")
-        for attached in iam.list_attached_user_policies(UserName=user)["AttachedPolicies"]:
-            self.finding(org, "user-policies", f"{user}: policy {attached['PolicyArn']} attached by hand (IAM.2)")
         self.audit_keys(org, user, len([r for r in resources if r.type == ACCESS_KEY]))
 
     def audit_keys(self, org: str, user: str, declared: int) -> None:
-        keys = self.iam.list_access_keys(UserName=user)["AccessKeyMetadata"]
+        iam = self.clients("iam")
+        keys = iam.list_access_keys(UserName=user)["AccessKeyMetadata"]
         if len(keys) > declared:
             # Offline the declared keys' ids are unknown (IAM makes them at the deploy): name every key, oldest
             # first, so the one to delete (aws iam delete-access-key --user-name ... --access-key-id ...) is there.
@@ -229,13 +305,15 @@ class Auditor:
             self.finding(
                 org, "access-keys", f"{user}: {len(keys)} access keys, {declared} declared (a legacy key?): {listed}"
             )
+        elif len(keys) < declared:
+            self.finding(org, "access-keys", f"{user}: {len(keys)} access keys, {declared} declared")
         limit = self.context.settings.access_key_max_age_days
         for key in keys:
             key_id, created = key["AccessKeyId"], key["CreateDate"]
             age = (self.now - created).days
             if age > limit:
                 self.finding(org, "access-keys", f"{user}: key {key_id} is {age} days old, over {limit} (IAM.3)")
-            used = self.iam.get_access_key_last_used(AccessKeyId=key_id)["AccessKeyLastUsed"].get("LastUsedDate")
+            used = iam.get_access_key_last_used(AccessKeyId=key_id)["AccessKeyLastUsed"].get("LastUsedDate")
             idle = (self.now - (used or created)).days
             if idle > UNUSED_KEY_DAYS:
                 state = "never used" if used is None else f"unused for {idle} days"
@@ -252,28 +330,26 @@ class Auditor:
             and name not in fixed
             and not any(p.fullmatch(name) for p in patterns)
         )
-        live_users = [u["UserName"] for page in self.iam.get_paginator("list_users").paginate() for u in page["Users"]]
+        pages = self.clients("iam").get_paginator("list_users").paginate()
+        live_users = [user["UserName"] for page in pages for user in page["Users"]]
         return [f"bucket {name}" for name in buckets] + [
             f"user {name}"
             for name in sorted(live_users)
             if name.startswith(rules.iam_user_prefix) and name not in users
         ]
 
-    @staticmethod
-    def _client_error() -> type[Exception]:
-        from botocore.exceptions import ClientError
 
-        return ClientError
-
-
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value] if value else []
+def _kind_of(resource_type: str) -> str:
+    """`aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock` -> `bucket public access block`."""
+    name = resource_type.rsplit(":", 1)[-1]
+    return "".join(f" {letter.lower()}" if letter.isupper() else letter for letter in name).strip()
 
 
 def render(document: dict[str, Any], output_format: str) -> str:
     if output_format == "json":
         return json.dumps(document, indent=2, default=str) + "\n"
-    findings, orphans = document["findings"], document["orphans"]
+    findings, orphans, unreadable = document["findings"], document["orphans"], document["unreadable"]
+    refused = [f"{u['orgId'] or '(stack)'}: {u['check']}: {u['message']}" for u in unreadable]
     if output_format == "markdown":
         from review.render import markdown_code
 
@@ -281,16 +357,22 @@ def render(document: dict[str, Any], output_format: str) -> str:
             f"## Audit of stack {markdown_code(document['stack'])} in account {markdown_code(document['account'])}",
             "",
         ]
-        out.append(f"{len(findings)} findings, {len(orphans)} orphans." if findings or orphans else "Clean.")
+        if findings or orphans or unreadable:
+            out.append(f"{len(findings)} findings, {len(orphans)} orphans, {len(unreadable)} unreadable.")
+        else:
+            out.append("Clean.")
         out += ["", "| orgId | check | finding |", "| --- | --- | --- |"] if findings else []
         for f in findings:
-            org, message = markdown_code(f["orgId"], table_cell=True), markdown_code(f["message"], table_cell=True)
+            org = markdown_code(f["orgId"] or "(stack)", table_cell=True)
+            message = markdown_code(f["message"], table_cell=True)
             out.append(f"| {org} | {f['check']} | {message} |")
         out += ["", *[f"- orphan: {markdown_code(orphan)}" for orphan in orphans]] if orphans else []
+        out += ["", *[f"- unreadable: {markdown_code(line)}" for line in refused]] if refused else []
         return "\n".join(out) + "\n"
-    counts = f"{len(findings)} findings, {len(orphans)} orphans"
+    counts = f"{len(findings)} findings, {len(orphans)} orphans, {len(unreadable)} unreadable"
     out = [f"audit of stack {document['stack']} in account {document['account']}: {counts}"]
-    out += [f"  {f['orgId']}: {f['check']}: {f['message']}" for f in findings]
+    out += [f"  {f['orgId'] or '(stack)'}: {f['check']}: {f['message']}" for f in findings]
+    out += [f"  unreadable: {line}" for line in refused]
     out += [f"  orphan: {orphan} (no tenant declares it; adopt it with discover, or remove it)" for orphan in orphans]
     return "\n".join(out) + "\n"
 
@@ -317,8 +399,11 @@ def run_audit(
             "account": account,
             "findings": [asdict(finding) for finding in findings],
             "orphans": orphans,
+            "unreadable": [asdict(refused) | {"message": refused.message} for refused in auditor.unreadable],
         }
         sys.stdout.write(render(document, output_format))
-        return 1 if findings or orphans else 0
+        if findings or orphans:
+            return 1
+        return 2 if auditor.unreadable else 0
 
     return run_command("audit", body)

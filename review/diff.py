@@ -1,7 +1,8 @@
 """The difference between two plans of one stack: what a reviewer must know before approving.
 
-Which input changes make Pulumi replace a resource comes from the pulumi-aws/pulumi-random schemas
-(properties marked "forces new resource"); replacing or deleting a bucket loses its objects.
+Which input changes make Pulumi replace a resource, and which resources lose data when deleted or replaced,
+come from the catalogue (`catalogue/resource_types.py`). A type it does not know (the plan refuses one, so only
+a hand-made plan holds one) is taken at its worst: every change replaces it, and it holds data.
 """
 
 from __future__ import annotations
@@ -12,28 +13,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from catalogue.resource_types import BUCKET, COMPONENT_TYPES, RESOURCE_TYPES
 from review.jsonfields import camel_case, json_fields
 from review.plan import ResourcePlan, StackPlan, TenantPlan
 from review.retire import Retirement, retirements
 from tenant_storage.naming import ACCOUNT_REGIONAL_NAMESPACE, GLOBAL_NAMESPACE, is_account_regional_name
 from tenant_storage.stacks import RETAINED_ACCESS_LOG_BUCKET_NAMESPACE
 
-BUCKET_TYPE = "aws:s3/bucket:Bucket"
-_BUCKET_SETTINGS_REPLACE_ON = frozenset({"bucket", "expectedBucketOwner"})
-REPLACE_ON_CHANGE: dict[str, frozenset[str]] = {
-    BUCKET_TYPE: frozenset({"bucket", "bucketPrefix", "objectLockEnabled", "bucketNamespace"}),
-    "aws:s3/bucketObjectv2:BucketObjectv2": frozenset({"bucket", "key"}),
-    "aws:iam/userPolicy:UserPolicy": frozenset({"user", "name", "namePrefix"}),
-    "aws:iam/accessKey:AccessKey": frozenset({"user", "pgpKey"}),
-    "random:index/randomId:RandomId": frozenset({"byteLength", "keepers", "prefix"}),
-}
-KMS_KEY_TYPE = "aws:kms/key:Key"
-# pulumi-aws 7 (terraform-provider-aws 6): "Changing the value of `region` will force resource replacement."
-REGION_INPUT = "region"
-# Resources that hold data nobody can declare again (objects, logs) or unlock it (the key of SSE-KMS objects):
-# deleting or replacing one loses data. A resource whose whole content the program declares (a `pub/`
-# folder marker, a stored credential) is written again by the deploy, and loses nothing.
-DATA_TYPES = frozenset({BUCKET_TYPE, KMS_KEY_TYPE})
+BUCKET_TYPE = BUCKET.token
 TENANT_FIELDS = ("bucket_name", "public_base_url", "profile", "environment", "iam_user_name")
 
 Action = Literal["create", "import", "delete", "replace", "update"]
@@ -247,8 +234,8 @@ def _changes(
         reimport = bool(new.import_id) and new.import_id != held
         if not changed and not reimport:
             continue
-        replace_on = REPLACE_ON_CHANGE.get(new.type, _default_replace_on(new.type))
-        forcing = [key for key in changed if key in replace_on or key == REGION_INPUT]
+        entry = RESOURCE_TYPES.get(new.type)
+        forcing = entry.forcing(changed) if entry is not None else [] if new.type in COMPONENT_TYPES else changed
         if forcing:
             # With a new import id this is the engine's import-replacement: the declared resource is adopted.
             imported = new.import_id if reimport else ""
@@ -306,9 +293,12 @@ def _could_be_equal(was: str, now: str) -> bool:
     return re.fullmatch(pattern, literal, re.DOTALL) is not None
 
 
-def _default_replace_on(resource_type: str) -> frozenset[str]:
-    # Every bucket settings resource (ownership, public access block, encryption, ...) is keyed by its bucket.
-    return _BUCKET_SETTINGS_REPLACE_ON if resource_type.startswith("aws:s3/bucket") else frozenset()
+def loses_data(resource_type: str) -> bool:
+    """Whether deleting or replacing a resource of this type loses data (unknown types: yes)."""
+    if resource_type in COMPONENT_TYPES:
+        return False  # the program's own grouping: no resource of its own in AWS
+    entry = RESOURCE_TYPES.get(resource_type)
+    return entry is None or entry.loses_data_when_replaced
 
 
 def _destructive(
@@ -320,7 +310,7 @@ def _destructive(
         org_id=old.org_id,
         action=action,
         properties=properties,
-        data_loss=old.type in DATA_TYPES,
+        data_loss=loses_data(old.type),
         blocked_by_protection=old.protect,
         possible=possible,
         import_id=import_id,

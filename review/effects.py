@@ -3,7 +3,7 @@
 From the base and the head plan of one stack (and the resource changes between them) it computes:
 
 - **data**: which stored objects could be deleted, replaced or become unreadable: a data-holding resource
-  (`review.diff.DATA_TYPES`) deleted or replaced, for certain or possibly (a name only a deploy knows);
+  (the catalogue's `data` types) deleted or replaced, for certain or possibly (a name only a deploy knows);
   SSE-KMS objects stranded (their key goes away, or a caller who could read them loses `kms:Decrypt`);
   lifecycle rules that expire current objects sooner or keep deleted versions shorter; versioning
   turned off;

@@ -20,6 +20,7 @@ from typing import Any
 
 from pulumi.runtime import rpc
 
+from catalogue.resource_types import COMPONENT_TYPES, RESOURCE_TYPES
 from mock_runtime.runner import PROJECT_DIR, ProgramRun, Registration, TenantCounter, run_stack_file
 from policy.tenant_storage_rules import DEFAULT_MAX_KEY_AGE_DAYS, ResourceView, RuleOptions, evaluate
 from review.jsonfields import json_fields
@@ -117,6 +118,17 @@ class StackPlan:
         return document
 
 
+def unwrapped(value: Any) -> Any:
+    """`value` with every secret the engine marked unwrapped: the plain value a deploy would send."""
+    if isinstance(value, dict):
+        if value.get(rpc._special_sig_key) == rpc._special_secret_sig:
+            return unwrapped(value["value"])
+        return {name: unwrapped(item) for name, item in value.items()}
+    if isinstance(value, list):
+        return [unwrapped(item) for item in value]
+    return value
+
+
 def plan_stack(
     stack: str,
     project_dir: Path = PROJECT_DIR,
@@ -154,6 +166,8 @@ def plan_from_run(run: ProgramRun) -> StackPlan:
         problems = getattr(run.error, "problems", None)
         errors = [str(problem) for problem in problems] if problems else [f"the program failed: {run.error!r}"]
         return StackPlan(stack=run.stack, errors=errors)
+    if unknown := not_in_the_catalogue(run.registrations):
+        return StackPlan(stack=run.stack, errors=unknown)
     components = {registration.urn: registration.name for registration in run.by_type(COMPONENT_TYPE)}
     region = run.config.get("aws:region", "")
     resources = [
@@ -203,6 +217,33 @@ def plan_from_run(run: ProgramRun) -> StackPlan:
         access_log_bucket=_output(run, "accessLogBucket"),
         retained_access_log_bucket=_output(run, "retainedAccessLogBucket"),
     )
+
+
+PROVIDER_TYPE_PREFIX = "pulumi:providers:"
+
+
+def not_in_the_catalogue(registrations: list[Registration]) -> list[str]:
+    """What the program declares that the catalogue does not know: a type, or an input of a known type. What no
+    one has said the kind of (what replaces it, whether it holds data, how to read it back, what the CI roles
+    need for it) is refused rather than reviewed, audited and granted by guesswork."""
+    problems: set[str] = set()
+    for registration in registrations:
+        if registration.type.startswith(PROVIDER_TYPE_PREFIX):
+            continue  # a provider the program declares: provider-changed in the review, whatever it is
+        entry = RESOURCE_TYPES.get(registration.type)
+        if entry is None and registration.type not in COMPONENT_TYPES:
+            problems.add(
+                f"the program declares a resource of type {registration.type}, which the catalogue "
+                "(catalogue/resource_types.py) does not know: say there what it is first"
+            )
+        elif entry is not None and (extra := sorted(set(registration.inputs) - entry.inputs)):
+            problems.add(
+                f"the program sets {', '.join(extra)} on {registration.type}, which its catalogue entry "
+                "(catalogue/resource_types.py) does not name: say there what each is first"
+            )
+        elif entry is None and registration.inputs:
+            problems.add(f"the component {registration.type} has inputs of its own, which nothing reads back")
+    return sorted(problems)
 
 
 OTHER_PROVIDER_SETTINGS = frozenset(ACCEPTED_PROVIDER_SETTINGS) - frozenset(CONFIG_KEYS)

@@ -37,7 +37,7 @@ from pulumi.runtime import rpc
 from policy.tenant_storage_rules import ACCESS_KEY, USER
 from review.diff import StackDiff, input_text, whole_values
 from review.effects import Effects, compute_effects, subject_of
-from review.plan import ResourcePlan, StackPlan
+from review.plan import PROVIDER_TYPE_PREFIX, ResourcePlan, StackPlan
 from review.risk_classes import DEFAULT_FAIL_ON as DEFAULT_FAIL_ON
 from review.risk_classes import RISK_CLASSES
 from tenant_storage.deploy_inputs import ACCEPTED_PROVIDER_SETTINGS
@@ -318,7 +318,6 @@ def _exposure_risks(stack: str, base: StackPlan, head: StackPlan) -> list[Risk]:
     return risks
 
 
-PROVIDER_TYPE_PREFIX = "pulumi:providers:"
 SECRET_MARK = rpc._special_sig_key  # how the SDK marks a secret value among a resource's inputs
 
 

@@ -9,10 +9,15 @@ import pytest
 
 from cli.main import main
 from live.audit import run_audit
-from tests.conftest import PROD_ACCOUNT, QA_ACCOUNT, fixture_project, reset_emulator, use_account
+from tests.conftest import PROD_ACCOUNT, QA_ACCOUNT, fixture_project, iam_enforced, reset_emulator, use_account
 from tests.legacy_accounts import make_legacy_tenants
 
 ACCESS_KEY = "aws:iam/accessKey:AccessKey"
+
+
+@pytest.fixture(autouse=True)
+def _reads_over_tls(requests_over_tls):
+    """The audit reads over TLS, where the buckets' TLS denies do not apply (moto applies them to every read)."""
 
 
 def audit(endpoint: str, *args: str) -> int:
@@ -30,6 +35,7 @@ def test_the_declared_state_audits_clean(deployed, capsys):
         "account": QA_ACCOUNT,
         "findings": [],
         "orphans": [],
+        "unreadable": [],
     }
 
 
@@ -52,6 +58,26 @@ def keep_replaced_versions(endpoint: str, days: int, prefix: str) -> None:
             ]
         },
     )
+
+
+EVERYTHING = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
+ANYONE_IN_ACCOUNT = {
+    "Effect": "Allow",
+    "Principal": {"AWS": f"arn:aws:iam::{QA_ACCOUNT}:root"},
+    "Action": "kms:*",
+    "Resource": "*",
+}
+LOG_BUCKET = f"fusion-rms--access-logs-{QA_ACCOUNT}-us-east-1"
+
+
+def stack_key(endpoint: str) -> str:
+    kms = client(endpoint, "kms")
+    [key] = [
+        k["KeyId"]
+        for k in kms.list_keys()["Keys"]
+        if "tenant-storage qa" in kms.describe_key(KeyId=k["KeyId"])["KeyMetadata"]["Description"]
+    ]
+    return key
 
 
 DRIFTS = {
@@ -92,6 +118,52 @@ DRIFTS = {
         ("xmsqa1", "versioning"),
     ),
     "an extra key": (lambda e: client(e, "iam").create_access_key(UserName="rms_xmsqa2"), ("xmsqa2", "access-keys")),
+    # The stack's shared resources: every media-gallery tenant's user is in this group.
+    "everything granted to a profile's group": (
+        lambda e: client(e, "iam").put_group_policy(
+            GroupName="tenant-storage-qa-media-gallery",
+            PolicyName="tenant-bucket-access",
+            PolicyDocument=json.dumps(EVERYTHING),
+        ),
+        ("", "group-policy"),
+    ),
+    "a policy put on a profile's group by hand": (
+        lambda e: client(e, "iam").put_group_policy(
+            GroupName="tenant-storage-qa-app-storage", PolicyName="extra", PolicyDocument=json.dumps(EVERYTHING)
+        ),
+        ("", "group-policies"),
+    ),
+    "someone else in a profile's group": (
+        lambda e: (
+            client(e, "iam").create_user(UserName="intruder"),
+            client(e, "iam").add_user_to_group(GroupName="tenant-storage-qa-upload-only", UserName="intruder"),
+        ),
+        ("", "user-groups"),
+    ),
+    "the key's rotation turned off": (
+        lambda e: client(e, "kms").disable_key_rotation(KeyId=stack_key(e)),
+        ("", "kms-key"),
+    ),
+    "the key's policy replaced": (
+        lambda e: client(e, "kms").put_key_policy(
+            KeyId=stack_key(e), PolicyName="default", Policy=json.dumps(EVERYTHING | {"Statement": [ANYONE_IN_ACCOUNT]})
+        ),
+        ("", "kms-key"),
+    ),
+    "the key scheduled for deletion": (
+        lambda e: client(e, "kms").schedule_key_deletion(KeyId=stack_key(e), PendingWindowInDays=7),
+        ("", "kms-key"),
+    ),
+    "the log bucket's policy removed": (
+        lambda e: client(e, "s3").delete_bucket_policy(Bucket=LOG_BUCKET),
+        ("", "bucket-policy"),
+    ),
+    "the log bucket's versioning suspended": (
+        lambda e: client(e, "s3").put_bucket_versioning(
+            Bucket=LOG_BUCKET, VersioningConfiguration={"Status": "Suspended"}
+        ),
+        ("", "versioning"),
+    ),
     "replaced versions kept a week, not 30 days": (
         lambda e: keep_replaced_versions(e, days=7, prefix="pub/"),
         ("xmsqa1", "noncurrent-retention"),
@@ -134,8 +206,11 @@ def test_drift_is_said_in_the_words_of_s3_and_yaml_not_python(deployed, capsys):
         messages.setdefault(finding["check"], []).append(finding["message"])
     assert "fusion-rms-xmsqa2: BlockPublicAcls is not set, declared on" in messages["public-access-block"]
     assert "fusion-rms-xmsqa2: tag OrgId is not set, declared 'xmsqa2'" in messages["tags"]
-    assert messages["user-groups"] == ["rms_xmsqa2: groups none, declared tenant-storage-qa-app-storage"]
-    assert messages["user"] == ["rms_xmsqa2: tag TenantBucket is not set, not 'fusion-rms-xmsqa2'"]
+    assert messages["user-groups"] == [
+        "tenant-storage-qa-app-storage: Users: 'rms_xmsqa2' is missing",
+        "rms_xmsqa2: groups none, declared tenant-storage-qa-app-storage",
+    ]
+    assert "rms_xmsqa2: tag TenantBucket is not set, declared 'fusion-rms-xmsqa2'" in messages["tags"]
     for message in (message for found in messages.values() for message in found):
         assert not {"None", "[]", "['", "True", "False"} & set(message.replace(",", " ").split()), message
 
@@ -184,3 +259,39 @@ def test_versions_kept_as_long_as_declared_or_longer_are_no_finding(deployed, ca
         keep_replaced_versions(deployed, days=days, prefix="")
         audit(deployed, "--format", "json")
         assert not {check for _, check in findings(capsys)} & {"noncurrent-retention"}
+
+
+def test_a_refused_read_is_unreadable_and_names_the_action_it_needs(deployed, monkeypatch, capsys):
+    """An AccessDenied (a missing permission, an SCP, a bucket policy) says nothing about the resource: it is never
+    reported as "not configured", and the audit does not pass as clean (exit 2)."""
+    iam = client(deployed, "iam")
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}],
+    }
+    iam.create_role(RoleName="auditor", AssumeRolePolicyDocument=json.dumps(trust))
+    read_all_but = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": "*", "Resource": "*"},
+            {"Effect": "Deny", "Action": ["s3:GetBucketPolicy", "iam:GetGroupPolicy"], "Resource": "*"},
+        ],
+    }
+    iam.put_role_policy(RoleName="auditor", PolicyName="read", PolicyDocument=json.dumps(read_all_but))
+    role = client(deployed, "sts").assume_role(
+        RoleArn=f"arn:aws:iam::{QA_ACCOUNT}:role/auditor", RoleSessionName="audit"
+    )
+    for name, key in (
+        ("AWS_ACCESS_KEY_ID", "AccessKeyId"),
+        ("AWS_SECRET_ACCESS_KEY", "SecretAccessKey"),
+        ("AWS_SESSION_TOKEN", "SessionToken"),
+    ):
+        monkeypatch.setenv(name, role["Credentials"][key])
+    with iam_enforced():
+        status = audit(deployed, "--format", "json")
+    document = json.loads(capsys.readouterr().out)
+    assert status == 2
+    assert document["findings"] == []
+    refused = {(u["check"], u["action"]) for u in document["unreadable"]}
+    assert refused == {("bucket-policy", "s3:GetBucketPolicy"), ("group-policy", "iam:GetGroupPolicy")}
+    assert all("could not read, needs " in u["message"] for u in document["unreadable"])

@@ -11,7 +11,9 @@ from typing import Any
 import pytest
 from moto import mock_aws
 
-from emulator.replay import KINDS, NOT_HELD, ReplayError, in_dependency_order, read_back, replay
+from catalogue import RESOURCE_TYPES
+from catalogue.readers import READERS
+from emulator.replay import APPLY, NOT_HELD, ReplayError, in_dependency_order, read_back, replay
 from review.plan import StackPlan, plan_stack
 from tenant_storage.registry import Profile
 from tests.conftest import (
@@ -63,7 +65,8 @@ class TestEveryDeclaredResourceIsHeldAsDeclared:
         profiles = {tenant.profile for plan in plans.values() for tenant in plan.tenants}
         assert profiles == {profile.value for profile in Profile}
         declared_types = {resource.type for plan in plans.values() for resource in plan.resources}
-        assert set(KINDS) <= declared_types, "a Kind no plan declares is a Kind no test reads back"
+        assert set(RESOURCE_TYPES) <= declared_types, "a type no plan declares is a type no test reads back"
+        assert set(APPLY) == set(READERS) == set(RESOURCE_TYPES)
 
     @pytest.mark.parametrize("variant", VARIANTS)
     def test_the_replay_reads_back_exactly_the_plan(self, plans, variant, emulator):
@@ -78,7 +81,7 @@ class TestEveryDeclaredResourceIsHeldAsDeclared:
 
     def test_what_the_emulator_cannot_hold_is_named_with_a_reason(self):
         for (resource_type, name), reason in NOT_HELD.items():
-            assert name in KINDS[resource_type].inputs
+            assert name in RESOURCE_TYPES[resource_type].inputs
             assert len(reason) > 20
 
 

@@ -587,7 +587,9 @@ SCENARIOS = [
         subjects={("credentials-exposed", "output secretAccessKeys")},
     ),
     scenario(
-        "a program change: a resource policy that lets anyone read each tenant's stored key",
+        # A type the gate's catalogue does not know (what replaces it, whether it exposes the key) is not judged
+        # by guesswork: the head is refused until the catalogue, reviewed as the gate's code, describes it.
+        "a program change declaring a resource type the gate's catalogue does not know is refused",
         in_base(stack_setting("qa", "tenant-storage:credentialStore", "secretsmanager")),
         program_change(
             "components/tenant_storage.py",
@@ -597,11 +599,9 @@ SCENARIOS = [
             '"Action": "secretsmanager:GetSecretValue", "Resource": "*"}]}\', opts=child)\n'
             '        elif args.credential_store == "ssm":',
         ),
-        classes={"credentials-exposed"},
-        status=3,
+        classes=set(),
+        status=1,
         args=ONE_STACK,
-        subjects={("credentials-exposed", "secret policy xmsqa1-credentials-policy")},
-        message="it may change who reads the tenants' secret access keys",
     ),
     scenario(
         "the stack's secrets provider changed",

@@ -17,7 +17,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from review.diff import DATA_TYPES, diff_plans
+from review.diff import diff_plans, loses_data
 from review.moves import find_moves, merge_moves
 from review.plan import ResourcePlan, StackPlan, plan_stack
 from review.risks import Risk, stack_risks
@@ -113,7 +113,7 @@ def test_every_lost_bucket_or_key_is_data_loss_and_every_anonymous_gain_is_newly
         moved = {(move.source, move.org_id) for move in moves}
         for diff in diffs:
             for change in diff.resources:
-                if change.type in DATA_TYPES and change.action in ("delete", "replace"):
+                if loses_data(change.type) and change.action in ("delete", "replace"):
                     assert (diff.stack, change.urn) in data_loss or (diff.stack, change.org_id) in moved, change
 
         newly_public = {(r.stack, r.urn) for r in risks if r.risk_class == "newly-public"}

@@ -1,0 +1,450 @@
+"""How each resource type of the catalogue is read back from AWS, in the provider's spelling of its inputs.
+
+One reader per type, used by the emulator's replay (to prove it made what the plan declares) and by `audit`
+(to compare what an account holds with what the stack declares). A reader gets boto3 clients from its
+caller (no boto3 import here) and returns the declared input names with the values AWS holds.
+
+Every API call a reader makes is in `OPERATION_ACTIONS` with the IAM action that authorizes it: `Clients`
+refuses any other call, so the audit role, derived from that table, can never miss one. What AWS answers
+sorts into three, never guessed: the resource or setting does not exist (`RESOURCE_ABSENT`,
+`SETTING_ABSENT`: only those codes), or the caller was refused or something else went wrong (`Unreadable`,
+naming the action needed).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+DEFAULT_REGION = "us-east-1"
+
+# (service, API operation) -> the IAM action that authorizes it (S3's differ from the operation's name:
+# the Service Authorization Reference, "Actions defined by Amazon S3").
+OPERATION_ACTIONS: dict[tuple[str, str], str] = {
+    ("sts", "GetCallerIdentity"): "sts:GetCallerIdentity",
+    ("s3", "ListBuckets"): "s3:ListAllMyBuckets",
+    ("s3", "GetBucketLocation"): "s3:GetBucketLocation",
+    ("s3", "GetBucketTagging"): "s3:GetBucketTagging",
+    ("s3", "GetBucketOwnershipControls"): "s3:GetBucketOwnershipControls",
+    ("s3", "GetPublicAccessBlock"): "s3:GetBucketPublicAccessBlock",
+    ("s3", "GetBucketEncryption"): "s3:GetEncryptionConfiguration",
+    ("s3", "GetBucketVersioning"): "s3:GetBucketVersioning",
+    ("s3", "GetBucketLifecycleConfiguration"): "s3:GetLifecycleConfiguration",
+    ("s3", "GetBucketLogging"): "s3:GetBucketLogging",
+    ("s3", "GetBucketPolicy"): "s3:GetBucketPolicy",
+    ("s3", "GetObject"): "s3:GetObject",
+    ("s3", "GetObjectTagging"): "s3:GetObjectTagging",
+    ("kms", "ListKeys"): "kms:ListKeys",
+    ("kms", "DescribeKey"): "kms:DescribeKey",
+    ("kms", "GetKeyPolicy"): "kms:GetKeyPolicy",
+    ("kms", "GetKeyRotationStatus"): "kms:GetKeyRotationStatus",
+    ("kms", "ListResourceTags"): "kms:ListResourceTags",
+    ("iam", "GetGroup"): "iam:GetGroup",
+    ("iam", "GetGroupPolicy"): "iam:GetGroupPolicy",
+    ("iam", "ListGroupPolicies"): "iam:ListGroupPolicies",
+    ("iam", "ListAttachedGroupPolicies"): "iam:ListAttachedGroupPolicies",
+    ("iam", "GetUser"): "iam:GetUser",
+    ("iam", "ListUserTags"): "iam:ListUserTags",
+    ("iam", "ListUserPolicies"): "iam:ListUserPolicies",
+    ("iam", "ListAttachedUserPolicies"): "iam:ListAttachedUserPolicies",
+    ("iam", "ListGroupsForUser"): "iam:ListGroupsForUser",
+    ("iam", "ListAccessKeys"): "iam:ListAccessKeys",
+    ("iam", "GetAccessKeyLastUsed"): "iam:GetAccessKeyLastUsed",
+    ("iam", "ListUsers"): "iam:ListUsers",
+    ("secretsmanager", "DescribeSecret"): "secretsmanager:DescribeSecret",
+    ("secretsmanager", "GetSecretValue"): "secretsmanager:GetSecretValue",
+    ("ssm", "DescribeParameters"): "ssm:DescribeParameters",
+    ("ssm", "GetParameter"): "ssm:GetParameter",
+    ("ssm", "ListTagsForResource"): "ssm:ListTagsForResource",
+}
+
+# The codes that mean "no such resource": the only answers read as absent.
+RESOURCE_ABSENT = frozenset(
+    {"NoSuchBucket", "NoSuchEntity", "NotFoundException", "ResourceNotFoundException", "ParameterNotFound", "NoSuchKey"}
+)
+# The codes that mean "the resource exists without this setting": the setting reads as not set.
+SETTING_ABSENT = frozenset(
+    {
+        "NoSuchBucketPolicy",
+        "NoSuchPublicAccessBlockConfiguration",
+        "OwnershipControlsNotFoundError",
+        "ServerSideEncryptionConfigurationNotFoundError",
+        "NoSuchLifecycleConfiguration",
+        "NoSuchTagSet",
+        "NoSuchTagSetError",
+    }
+)
+
+
+class UnlistedOperation(Exception):
+    """A reader called an API operation `OPERATION_ACTIONS` does not list: add it (and the roles follow)."""
+
+
+class Absent(Exception):
+    """The resource does not exist (one of the `RESOURCE_ABSENT` codes)."""
+
+
+class Unreadable(Exception):
+    """AWS refused the read, or failed otherwise: what the resource holds is not known."""
+
+    def __init__(self, action: str, code: str) -> None:
+        self.action, self.code = action, code
+        super().__init__(f"{code} on {action}")
+
+
+def error_code(error: Exception) -> str:
+    return str(getattr(error, "response", {}).get("Error", {}).get("Code", ""))
+
+
+@dataclass
+class Clients:
+    """boto3 clients of one session and endpoint, one per service and region; each refuses a call that
+    `OPERATION_ACTIONS` does not list (`allow_writes`: the replay, which applies the plan), and remembers the
+    last call made, so a refusal names its action."""
+
+    session: Any
+    endpoint_url: str | None
+    allow_writes: bool = False
+    # How to make a client (a command's own, with its retry settings), instead of the session's plain one.
+    factory: Callable[[str, str], Any] | None = None
+    made: dict[tuple[str, str], Any] = field(default_factory=dict)
+    last_call: tuple[str, str] = ("", "")
+
+    def __call__(self, service: str, region: str = DEFAULT_REGION) -> Any:
+        if (service, region) not in self.made:
+            client = (
+                self.factory(service, region)
+                if self.factory is not None
+                else self.session.client(service, region_name=region, endpoint_url=self.endpoint_url)
+            )
+            client.meta.events.register("before-call", self._called)
+            self.made[(service, region)] = client
+        return self.made[(service, region)]
+
+    def _called(self, model: Any, **_: Any) -> None:
+        call = (model.service_model.service_name, model.name)
+        if call not in OPERATION_ACTIONS and not self.allow_writes:
+            raise UnlistedOperation(f"{call[0]} {call[1]} is not in catalogue/readers.py OPERATION_ACTIONS")
+        self.last_call = call
+
+    def action_of_last_call(self) -> str:
+        service, operation = self.last_call
+        return OPERATION_ACTIONS.get(self.last_call, f"{service}:{operation}")
+
+
+def read(
+    clients: Clients, token: str, declared: dict[str, Any], real_id: str, *, secrets: bool = True
+) -> dict[str, Any]:
+    """The inputs of `token`'s resource as AWS holds them (without its `secret_inputs` unless `secrets`).
+    Raises `Absent` or `Unreadable`."""
+    reader = READERS[token]
+    try:
+        return (reader.read if secrets or reader.without_secrets is None else reader.without_secrets)(
+            clients, declared, real_id
+        )
+    except (Absent, Unreadable, UnlistedOperation):
+        raise
+    except Exception as error:  # botocore's ClientError, without importing botocore here
+        code = error_code(error)
+        if not code:
+            raise
+        if code in RESOURCE_ABSENT:
+            raise Absent(code) from error
+        raise Unreadable(clients.action_of_last_call(), code) from error
+
+
+def _absent_setting(call: Callable[[], Any], empty: Any) -> Any:
+    """The answer of `call`, or `empty` when AWS says the setting is not there."""
+    try:
+        return call()
+    except Exception as error:
+        if error_code(error) in SETTING_ABSENT:
+            return empty
+        raise
+
+
+# AWS's spelling of the few names that are not plain PascalCase of the provider's camelCase.
+_AWS_NAMES = {"id": "ID", "sseAlgorithm": "SSEAlgorithm", "kmsMasterKeyId": "KMSMasterKeyID"}
+_PROVIDER_NAMES = {aws: provider for provider, aws in _AWS_NAMES.items()}
+
+
+def to_aws(value: Any) -> Any:
+    """Provider inputs in the API's spelling: PascalCase names, whole numbers as integers."""
+    return _respelt(value, lambda name: _AWS_NAMES.get(name, name[:1].upper() + name[1:]))
+
+
+def from_aws(value: Any) -> Any:
+    """An API answer in the provider's spelling: camelCase names."""
+    return _respelt(value, lambda name: _PROVIDER_NAMES.get(name, name[:1].lower() + name[1:]))
+
+
+def _respelt(value: Any, spelt: Callable[[str], str]) -> Any:
+    if isinstance(value, dict):
+        return {spelt(name): _respelt(item, spelt) for name, item in value.items()}
+    if isinstance(value, list):
+        return [_respelt(item, spelt) for item in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def tag_set(tags: Mapping[str, str] | None) -> list[dict[str, str]]:
+    return [{"Key": key, "Value": value} for key, value in (tags or {}).items()]
+
+
+def tags_of(tag_set: list[dict[str, str]]) -> dict[str, str]:
+    return {tag["Key"]: tag["Value"] for tag in tag_set}
+
+
+def region_of(inputs: Mapping[str, Any]) -> str:
+    return str(inputs.get("region") or DEFAULT_REGION)
+
+
+def _s3(clients: Clients, inputs: Mapping[str, Any]) -> Any:
+    return clients("s3", region_of(inputs))
+
+
+Read = Callable[[Clients, dict[str, Any], str], dict[str, Any]]  # the inputs as the API returns them, by real id
+
+
+@dataclass(frozen=True)
+class Reader:
+    read: Read
+    # Inputs no API reads back (a value of the Pulumi state only, a setting applied only later), each with its
+    # reason: every comparison skips them and says why.
+    not_held: Mapping[str, str] = field(default_factory=dict)
+    # For a type that holds a secret value: how to read it without the value (the audit never reads one), and
+    # the inputs that leaves out.
+    without_secrets: Read | None = None
+    secret_inputs: frozenset[str] = frozenset()
+
+
+# --- S3 ---------------------------------------------------------------------------------------------------
+
+
+def _read_bucket(clients: Clients, inputs: dict[str, Any], real_id: str) -> dict[str, Any]:
+    s3 = _s3(clients, inputs)
+    location = s3.get_bucket_location(Bucket=inputs["bucket"])["LocationConstraint"] or DEFAULT_REGION
+    tags = tags_of(_absent_setting(lambda: s3.get_bucket_tagging(Bucket=inputs["bucket"])["TagSet"], []))
+    return {"bucket": inputs["bucket"], "region": location, "tags": tags or None}
+
+
+def _setting(get: str, answer: str, list_input: str = "") -> Reader:
+    """A bucket sub-resource that one Get call of the API reads, its inputs in the answer's `answer` (or, when
+    that is a list, the list is the one input `list_input`)."""
+
+    def read(clients: Clients, inputs: dict[str, Any], real_id: str) -> dict[str, Any]:
+        s3 = _s3(clients, inputs)
+        held = from_aws(_absent_setting(lambda: getattr(s3, get)(Bucket=inputs["bucket"]), {}).get(answer, {}))
+        if isinstance(held, list):  # the answer is the one input itself (a lifecycle's Rules)
+            held = {list_input: held}
+        return {"bucket": inputs["bucket"], "region": inputs.get("region"), **held}
+
+    return Reader(read)
+
+
+def _read_ownership(clients: Clients, inputs: dict[str, Any], real_id: str) -> dict[str, Any]:
+    s3 = _s3(clients, inputs)
+    controls = _absent_setting(lambda: s3.get_bucket_ownership_controls(Bucket=inputs["bucket"]), {})
+    rules = controls.get("OwnershipControls", {}).get("Rules", [])
+    return {"bucket": inputs["bucket"], "region": inputs.get("region"), "rule": from_aws(rules[0]) if rules else None}
+
+
+def _read_versioning(clients: Clients, inputs: dict[str, Any], real_id: str) -> dict[str, Any]:
+    answer = _s3(clients, inputs).get_bucket_versioning(Bucket=inputs["bucket"])
+    held = {"status": answer.get("Status")} | ({"mfaDelete": answer["MFADelete"]} if "MFADelete" in answer else {})
+    return {"bucket": inputs["bucket"], "region": inputs.get("region"), "versioningConfiguration": held}
+
+
+def _read_logging(clients: Clients, inputs: dict[str, Any], real_id: str) -> dict[str, Any]:
+    enabled = _s3(clients, inputs).get_bucket_logging(Bucket=inputs["bucket"]).get("LoggingEnabled", {})
+    return {
+        "bucket": inputs["bucket"],
+        "region": inputs.get("region"),
+        "targetBucket": enabled.get("TargetBucket"),
+        "targetPrefix": enabled.get("TargetPrefix"),
+    }
+
+
+def _read_bucket_policy(clients: Clients, inputs: dict[str, Any], real_id: str) -> dict[str, Any]:
+    s3 = _s3(clients, inputs)
+    policy = _absent_setting(lambda: s3.get_bucket_policy(Bucket=inputs["bucket"])["Policy"], None)
+    return {"bucket": inputs["bucket"], "region": inputs.get("region"), "policy": policy}
+
+
+def _read_object(clients: Clients, inputs: dict[str, Any], real_id: str) -> dict[str, Any]:
+    s3 = _s3(clients, inputs)
+    answer = s3.get_object(Bucket=inputs["bucket"], Key=inputs["key"])
+    tags = tags_of(s3.get_object_tagging(Bucket=inputs["bucket"], Key=inputs["key"])["TagSet"])
+    return {
+        "bucket": inputs["bucket"],
+        "region": inputs.get("region"),
+        "key": inputs["key"],
+        "content": answer["Body"].read().decode(),
+        "serverSideEncryption": answer.get("ServerSideEncryption"),
+        "tags": tags,
+    }
+
+
+# --- KMS ----------------------------------------------------------------------------------------------------
+
+
+def _read_key(clients: Clients, inputs: dict[str, Any], real_id: str) -> dict[str, Any]:
+    kms = clients("kms", region_of(inputs))
+    tags = {tag["TagKey"]: tag["TagValue"] for tag in kms.list_resource_tags(KeyId=real_id).get("Tags", [])}
+    return {
+        "region": inputs.get("region"),
+        "description": kms.describe_key(KeyId=real_id)["KeyMetadata"].get("Description"),
+        "policy": kms.get_key_policy(KeyId=real_id, PolicyName="default")["Policy"],
+        "enableKeyRotation": kms.get_key_rotation_status(KeyId=real_id)["KeyRotationEnabled"],
+        "tags": tags or None,
+    }
+
+
+# --- IAM ----------------------------------------------------------------------------------------------------
+
+
+def _read_group(clients: Clients, inputs: dict[str, Any], real_id: str) -> dict[str, Any]:
+    return {"name": clients("iam").get_group(GroupName=inputs["name"])["Group"]["GroupName"]}
+
+
+def _read_group_policy(clients: Clients, inputs: dict[str, Any], real_id: str) -> dict[str, Any]:
+    answer = clients("iam").get_group_policy(GroupName=inputs["group"], PolicyName=inputs["name"])
+    document = answer["PolicyDocument"]
+    return {
+        "group": answer["GroupName"],
+        "name": answer["PolicyName"],
+        "policy": document if isinstance(document, str) else json.dumps(document),
+    }
+
+
+def _read_membership(clients: Clients, inputs: dict[str, Any], real_id: str) -> dict[str, Any]:
+    users = clients("iam").get_group(GroupName=inputs["group"])["Users"]
+    return {"group": inputs["group"], "users": [user["UserName"] for user in users]}
+
+
+def exclusive(owner: str, names: str, listed: str, answer: str, what: str) -> Reader:
+    """An *Exclusive resource: the owner (a user or group) holds these inline policies (or attachments) and no
+    other; read as the list the owner holds."""
+    owner_argument = "GroupName" if owner == "groupName" else "UserName"
+    name_of = (lambda item: item) if what == "name" else (lambda item: item["PolicyArn"])
+
+    def read(clients: Clients, inputs: dict[str, Any], real_id: str) -> dict[str, Any]:
+        held = getattr(clients("iam"), listed)(**{owner_argument: inputs[owner]})[answer]
+        return {owner: inputs[owner], names: [name_of(item) for item in held]}
+
+    return Reader(read)
+
+
+def _read_user(clients: Clients, inputs: dict[str, Any], real_id: str) -> dict[str, Any]:
+    iam = clients("iam")
+    user = iam.get_user(UserName=inputs["name"])["User"]
+    return {"name": user["UserName"], "tags": tags_of(iam.list_user_tags(UserName=inputs["name"])["Tags"]) or None}
+
+
+def _read_access_key(clients: Clients, inputs: dict[str, Any], real_id: str) -> dict[str, Any]:
+    keys = clients("iam").list_access_keys(UserName=inputs["user"])["AccessKeyMetadata"]
+    # The key made by the deploy, still active: another key of the same user is not this resource.
+    held = any(key["AccessKeyId"] == real_id and key["Status"] == "Active" for key in keys)
+    return {"user": inputs["user"] if held else None}
+
+
+# --- Secrets Manager and Systems Manager ---------------------------------------------------------------------
+
+
+def _read_secret(clients: Clients, inputs: dict[str, Any], real_id: str) -> dict[str, Any]:
+    answer = clients("secretsmanager", region_of(inputs)).describe_secret(SecretId=inputs["name"])
+    held = {"name": answer["Name"], "region": inputs.get("region"), "tags": tags_of(answer.get("Tags", [])) or None}
+    return held | ({"kmsKeyId": answer["KmsKeyId"]} if "KmsKeyId" in answer else {})
+
+
+def _read_secret_version(clients: Clients, inputs: dict[str, Any], real_id: str) -> dict[str, Any]:
+    answer = clients("secretsmanager", region_of(inputs)).get_secret_value(SecretId=inputs["secretId"])
+    return {"region": inputs.get("region"), "secretId": answer["ARN"], "secretString": answer["SecretString"]}
+
+
+def _read_secret_version_metadata(clients: Clients, inputs: dict[str, Any], real_id: str) -> dict[str, Any]:
+    answer = clients("secretsmanager", region_of(inputs)).describe_secret(SecretId=inputs["secretId"])
+    current = any("AWSCURRENT" in stages for stages in answer.get("VersionIdsToStages", {}).values())
+    return {"region": inputs.get("region"), "secretId": answer["ARN"] if current else None}
+
+
+def _read_parameter_metadata(clients: Clients, inputs: dict[str, Any], real_id: str) -> dict[str, Any]:
+    ssm = clients("ssm", region_of(inputs))
+    found = ssm.describe_parameters(ParameterFilters=[{"Key": "Name", "Values": [inputs["name"]]}])["Parameters"]
+    if not found:
+        raise Absent("ParameterNotFound")
+    tags = ssm.list_tags_for_resource(ResourceType="Parameter", ResourceId=inputs["name"])["TagList"]
+    held = {"name": found[0]["Name"], "type": found[0]["Type"], "region": inputs.get("region")}
+    return held | {"tags": tags_of(tags) or None} | ({"keyId": found[0]["KeyId"]} if "KeyId" in found[0] else {})
+
+
+def _read_parameter(clients: Clients, inputs: dict[str, Any], real_id: str) -> dict[str, Any]:
+    ssm = clients("ssm", region_of(inputs))
+    parameter = ssm.get_parameter(Name=inputs["name"], WithDecryption=True)["Parameter"]
+    tags = ssm.list_tags_for_resource(ResourceType="Parameter", ResourceId=inputs["name"])["TagList"]
+    return {
+        "name": parameter["Name"],
+        "type": parameter["Type"],
+        "value": parameter["Value"],
+        "region": inputs.get("region"),
+        "tags": tags_of(tags) or None,
+    } | ({"keyId": inputs["keyId"]} if "keyId" in inputs else {})
+
+
+def _as_declared(clients: Clients, inputs: dict[str, Any], real_id: str) -> dict[str, Any]:
+    return dict(inputs)
+
+
+_STATE_ONLY = "a value of the Pulumi state only (the random provider); the bucket names that hold it are compared"
+
+READERS: dict[str, Reader] = {
+    "aws:s3/bucket:Bucket": Reader(
+        _read_bucket,
+        {"bucketNamespace": "only CreateBucket carries it (x-amz-bucket-namespace); no read API returns it"},
+    ),
+    "aws:s3/bucketOwnershipControls:BucketOwnershipControls": Reader(_read_ownership),
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": _setting(
+        "get_public_access_block", "PublicAccessBlockConfiguration"
+    ),
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": _setting(
+        "get_bucket_encryption", "ServerSideEncryptionConfiguration"
+    ),
+    "aws:s3/bucketVersioning:BucketVersioning": Reader(_read_versioning),
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": _setting(
+        "get_bucket_lifecycle_configuration", "Rules", "rules"
+    ),
+    "aws:s3/bucketLogging:BucketLogging": Reader(_read_logging),
+    "aws:s3/bucketPolicy:BucketPolicy": Reader(_read_bucket_policy),
+    "aws:s3/bucketObjectv2:BucketObjectv2": Reader(_read_object),
+    "aws:kms/key:Key": Reader(
+        _read_key, {"deletionWindowInDays": "applies only once the key is scheduled for deletion; no API reads it"}
+    ),
+    "aws:iam/group:Group": Reader(_read_group),
+    "aws:iam/groupPolicy:GroupPolicy": Reader(_read_group_policy),
+    "aws:iam/groupMembership:GroupMembership": Reader(_read_membership),
+    "aws:iam/groupPoliciesExclusive:GroupPoliciesExclusive": exclusive(
+        "groupName", "policyNames", "list_group_policies", "PolicyNames", "name"
+    ),
+    "aws:iam/groupPolicyAttachmentsExclusive:GroupPolicyAttachmentsExclusive": exclusive(
+        "groupName", "policyArns", "list_attached_group_policies", "AttachedPolicies", "arn"
+    ),
+    "aws:iam/user:User": Reader(_read_user),
+    "aws:iam/userPoliciesExclusive:UserPoliciesExclusive": exclusive(
+        "userName", "policyNames", "list_user_policies", "PolicyNames", "name"
+    ),
+    "aws:iam/userPolicyAttachmentsExclusive:UserPolicyAttachmentsExclusive": exclusive(
+        "userName", "policyArns", "list_attached_user_policies", "AttachedPolicies", "arn"
+    ),
+    "aws:iam/accessKey:AccessKey": Reader(_read_access_key),
+    "aws:secretsmanager/secret:Secret": Reader(_read_secret),
+    "aws:secretsmanager/secretVersion:SecretVersion": Reader(
+        _read_secret_version, without_secrets=_read_secret_version_metadata, secret_inputs=frozenset({"secretString"})
+    ),
+    "aws:ssm/parameter:Parameter": Reader(
+        _read_parameter, without_secrets=_read_parameter_metadata, secret_inputs=frozenset({"value"})
+    ),
+    "random:index/randomId:RandomId": Reader(_as_declared, {"byteLength": _STATE_ONLY, "keepers": _STATE_ONLY}),
+}
