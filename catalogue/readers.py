@@ -4,8 +4,9 @@ One reader per type, used by the emulator's replay (to prove it made what the pl
 (to compare what an account holds with what the stack declares). A reader gets boto3 clients from its
 caller (no boto3 import here) and returns the declared input names with the values AWS holds.
 
-Every API call a reader makes is in `OPERATION_ACTIONS` with the IAM action that authorizes it: `Clients`
-refuses any other call, so the audit role, derived from that table, can never miss one. What AWS answers
+Every API call a reader makes is in its `operations` (and in `catalogue/actions.py` OPERATION_ACTIONS, with
+the IAM action that authorizes it): a reader that calls anything else is refused, so the audit role, derived
+from those lists, can never miss one. What AWS answers
 sorts into three, never guessed: the resource or setting does not exist (`RESOURCE_ABSENT`,
 `SETTING_ABSENT`: only those codes), or the caller was refused or something else went wrong (`Unreadable`,
 naming the action needed).
@@ -18,47 +19,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-DEFAULT_REGION = "us-east-1"
+from catalogue.actions import OPERATION_ACTIONS, Operation
 
-# (service, API operation) -> the IAM action that authorizes it (S3's differ from the operation's name:
-# the Service Authorization Reference, "Actions defined by Amazon S3").
-OPERATION_ACTIONS: dict[tuple[str, str], str] = {
-    ("sts", "GetCallerIdentity"): "sts:GetCallerIdentity",
-    ("s3", "ListBuckets"): "s3:ListAllMyBuckets",
-    ("s3", "GetBucketLocation"): "s3:GetBucketLocation",
-    ("s3", "GetBucketTagging"): "s3:GetBucketTagging",
-    ("s3", "GetBucketOwnershipControls"): "s3:GetBucketOwnershipControls",
-    ("s3", "GetPublicAccessBlock"): "s3:GetBucketPublicAccessBlock",
-    ("s3", "GetBucketEncryption"): "s3:GetEncryptionConfiguration",
-    ("s3", "GetBucketVersioning"): "s3:GetBucketVersioning",
-    ("s3", "GetBucketLifecycleConfiguration"): "s3:GetLifecycleConfiguration",
-    ("s3", "GetBucketLogging"): "s3:GetBucketLogging",
-    ("s3", "GetBucketPolicy"): "s3:GetBucketPolicy",
-    ("s3", "GetObject"): "s3:GetObject",
-    ("s3", "GetObjectTagging"): "s3:GetObjectTagging",
-    ("kms", "ListKeys"): "kms:ListKeys",
-    ("kms", "DescribeKey"): "kms:DescribeKey",
-    ("kms", "GetKeyPolicy"): "kms:GetKeyPolicy",
-    ("kms", "GetKeyRotationStatus"): "kms:GetKeyRotationStatus",
-    ("kms", "ListResourceTags"): "kms:ListResourceTags",
-    ("iam", "GetGroup"): "iam:GetGroup",
-    ("iam", "GetGroupPolicy"): "iam:GetGroupPolicy",
-    ("iam", "ListGroupPolicies"): "iam:ListGroupPolicies",
-    ("iam", "ListAttachedGroupPolicies"): "iam:ListAttachedGroupPolicies",
-    ("iam", "GetUser"): "iam:GetUser",
-    ("iam", "ListUserTags"): "iam:ListUserTags",
-    ("iam", "ListUserPolicies"): "iam:ListUserPolicies",
-    ("iam", "ListAttachedUserPolicies"): "iam:ListAttachedUserPolicies",
-    ("iam", "ListGroupsForUser"): "iam:ListGroupsForUser",
-    ("iam", "ListAccessKeys"): "iam:ListAccessKeys",
-    ("iam", "GetAccessKeyLastUsed"): "iam:GetAccessKeyLastUsed",
-    ("iam", "ListUsers"): "iam:ListUsers",
-    ("secretsmanager", "DescribeSecret"): "secretsmanager:DescribeSecret",
-    ("secretsmanager", "GetSecretValue"): "secretsmanager:GetSecretValue",
-    ("ssm", "DescribeParameters"): "ssm:DescribeParameters",
-    ("ssm", "GetParameter"): "ssm:GetParameter",
-    ("ssm", "ListTagsForResource"): "ssm:ListTagsForResource",
-}
+DEFAULT_REGION = "us-east-1"
 
 # The codes that mean "no such resource": the only answers read as absent.
 RESOURCE_ABSENT = frozenset(
@@ -110,7 +73,7 @@ class Clients:
     # How to make a client (a command's own, with its retry settings), instead of the session's plain one.
     factory: Callable[[str, str], Any] | None = None
     made: dict[tuple[str, str], Any] = field(default_factory=dict)
-    last_call: tuple[str, str] = ("", "")
+    calls: list[Operation] = field(default_factory=list)
 
     def __call__(self, service: str, region: str = DEFAULT_REGION) -> Any:
         if (service, region) not in self.made:
@@ -126,12 +89,12 @@ class Clients:
     def _called(self, model: Any, **_: Any) -> None:
         call = (model.service_model.service_name, model.name)
         if call not in OPERATION_ACTIONS and not self.allow_writes:
-            raise UnlistedOperation(f"{call[0]} {call[1]} is not in catalogue/readers.py OPERATION_ACTIONS")
-        self.last_call = call
+            raise UnlistedOperation(f"{call[0]} {call[1]} is not in catalogue/actions.py OPERATION_ACTIONS")
+        self.calls.append(call)
 
     def action_of_last_call(self) -> str:
-        service, operation = self.last_call
-        return OPERATION_ACTIONS.get(self.last_call, f"{service}:{operation}")
+        service, operation = self.calls[-1] if self.calls else ("", "")
+        return OPERATION_ACTIONS.get((service, operation), f"{service}:{operation}")
 
 
 def read(
@@ -140,8 +103,9 @@ def read(
     """The inputs of `token`'s resource as AWS holds them (without its `secret_inputs` unless `secrets`).
     Raises `Absent` or `Unreadable`."""
     reader = READERS[token]
+    made = len(clients.calls)
     try:
-        return (reader.read if secrets or reader.without_secrets is None else reader.without_secrets)(
+        held = (reader.read if secrets or reader.without_secrets is None else reader.without_secrets)(
             clients, declared, real_id
         )
     except (Absent, Unreadable, UnlistedOperation):
@@ -153,6 +117,10 @@ def read(
         if code in RESOURCE_ABSENT:
             raise Absent(code) from error
         raise Unreadable(clients.action_of_last_call(), code) from error
+    allowed = reader.operations | (reader.secret_operations if secrets else frozenset())
+    if unlisted := sorted(set(clients.calls[made:]) - allowed):
+        raise UnlistedOperation(f"the reader of {token} called {unlisted}, which its `operations` do not list")
+    return held
 
 
 def _absent_setting(call: Callable[[], Any], empty: Any) -> Any:
@@ -212,6 +180,8 @@ Read = Callable[[Clients, dict[str, Any], str], dict[str, Any]]  # the inputs as
 @dataclass(frozen=True)
 class Reader:
     read: Read
+    # Every API call the reader makes (with or without secrets): the audit role is derived from these.
+    operations: frozenset[Operation]
     # Inputs no API reads back (a value of the Pulumi state only, a setting applied only later), each with its
     # reason: every comparison skips them and says why.
     not_held: Mapping[str, str] = field(default_factory=dict)
@@ -219,6 +189,8 @@ class Reader:
     # the inputs that leaves out.
     without_secrets: Read | None = None
     secret_inputs: frozenset[str] = frozenset()
+    # The calls that read a secret's value: never made without secrets, never in the audit role.
+    secret_operations: frozenset[Operation] = frozenset()
 
 
 # --- S3 ---------------------------------------------------------------------------------------------------
@@ -231,7 +203,7 @@ def _read_bucket(clients: Clients, inputs: dict[str, Any], real_id: str) -> dict
     return {"bucket": inputs["bucket"], "region": location, "tags": tags or None}
 
 
-def _setting(get: str, answer: str, list_input: str = "") -> Reader:
+def _setting(get: str, answer: str, operation: str, list_input: str = "") -> Reader:
     """A bucket sub-resource that one Get call of the API reads, its inputs in the answer's `answer` (or, when
     that is a list, the list is the one input `list_input`)."""
 
@@ -242,7 +214,7 @@ def _setting(get: str, answer: str, list_input: str = "") -> Reader:
             held = {list_input: held}
         return {"bucket": inputs["bucket"], "region": inputs.get("region"), **held}
 
-    return Reader(read)
+    return Reader(read, frozenset({("s3", operation)}))
 
 
 def _read_ownership(clients: Clients, inputs: dict[str, Any], real_id: str) -> dict[str, Any]:
@@ -326,6 +298,7 @@ def _read_membership(clients: Clients, inputs: dict[str, Any], real_id: str) -> 
 
 
 def exclusive(owner: str, names: str, listed: str, answer: str, what: str) -> Reader:
+    operation = ("iam", "".join(part.capitalize() for part in listed.split("_")))
     """An *Exclusive resource: the owner (a user or group) holds these inline policies (or attachments) and no
     other; read as the list the owner holds."""
     owner_argument = "GroupName" if owner == "groupName" else "UserName"
@@ -335,7 +308,7 @@ def exclusive(owner: str, names: str, listed: str, answer: str, what: str) -> Re
         held = getattr(clients("iam"), listed)(**{owner_argument: inputs[owner]})[answer]
         return {owner: inputs[owner], names: [name_of(item) for item in held]}
 
-    return Reader(read)
+    return Reader(read, frozenset({operation}))
 
 
 def _read_user(clients: Clients, inputs: dict[str, Any], real_id: str) -> dict[str, Any]:
@@ -400,51 +373,77 @@ def _as_declared(clients: Clients, inputs: dict[str, Any], real_id: str) -> dict
 
 _STATE_ONLY = "a value of the Pulumi state only (the random provider); the bucket names that hold it are compared"
 
+
+def _s3_ops(*names: str) -> frozenset[Operation]:
+    return frozenset(("s3", name) for name in names)
+
+
+def _iam_ops(*names: str) -> frozenset[Operation]:
+    return frozenset(("iam", name) for name in names)
+
+
 READERS: dict[str, Reader] = {
     "aws:s3/bucket:Bucket": Reader(
         _read_bucket,
+        _s3_ops("GetBucketLocation", "GetBucketTagging"),
         {"bucketNamespace": "only CreateBucket carries it (x-amz-bucket-namespace); no read API returns it"},
     ),
-    "aws:s3/bucketOwnershipControls:BucketOwnershipControls": Reader(_read_ownership),
+    "aws:s3/bucketOwnershipControls:BucketOwnershipControls": Reader(
+        _read_ownership, _s3_ops("GetBucketOwnershipControls")
+    ),
     "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": _setting(
-        "get_public_access_block", "PublicAccessBlockConfiguration"
+        "get_public_access_block", "PublicAccessBlockConfiguration", "GetPublicAccessBlock"
     ),
     "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": _setting(
-        "get_bucket_encryption", "ServerSideEncryptionConfiguration"
+        "get_bucket_encryption", "ServerSideEncryptionConfiguration", "GetBucketEncryption"
     ),
-    "aws:s3/bucketVersioning:BucketVersioning": Reader(_read_versioning),
+    "aws:s3/bucketVersioning:BucketVersioning": Reader(_read_versioning, _s3_ops("GetBucketVersioning")),
     "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": _setting(
-        "get_bucket_lifecycle_configuration", "Rules", "rules"
+        "get_bucket_lifecycle_configuration", "Rules", "GetBucketLifecycleConfiguration", list_input="rules"
     ),
-    "aws:s3/bucketLogging:BucketLogging": Reader(_read_logging),
-    "aws:s3/bucketPolicy:BucketPolicy": Reader(_read_bucket_policy),
-    "aws:s3/bucketObjectv2:BucketObjectv2": Reader(_read_object),
+    "aws:s3/bucketLogging:BucketLogging": Reader(_read_logging, _s3_ops("GetBucketLogging")),
+    "aws:s3/bucketPolicy:BucketPolicy": Reader(_read_bucket_policy, _s3_ops("GetBucketPolicy")),
+    "aws:s3/bucketObjectv2:BucketObjectv2": Reader(_read_object, _s3_ops("GetObject", "GetObjectTagging")),
     "aws:kms/key:Key": Reader(
-        _read_key, {"deletionWindowInDays": "applies only once the key is scheduled for deletion; no API reads it"}
+        _read_key,
+        frozenset(
+            ("kms", name) for name in ("DescribeKey", "GetKeyPolicy", "GetKeyRotationStatus", "ListResourceTags")
+        ),
+        {"deletionWindowInDays": "applies only once the key is scheduled for deletion; no API reads it"},
     ),
-    "aws:iam/group:Group": Reader(_read_group),
-    "aws:iam/groupPolicy:GroupPolicy": Reader(_read_group_policy),
-    "aws:iam/groupMembership:GroupMembership": Reader(_read_membership),
+    "aws:iam/group:Group": Reader(_read_group, _iam_ops("GetGroup")),
+    "aws:iam/groupPolicy:GroupPolicy": Reader(_read_group_policy, _iam_ops("GetGroupPolicy")),
+    "aws:iam/groupMembership:GroupMembership": Reader(_read_membership, _iam_ops("GetGroup")),
     "aws:iam/groupPoliciesExclusive:GroupPoliciesExclusive": exclusive(
         "groupName", "policyNames", "list_group_policies", "PolicyNames", "name"
     ),
     "aws:iam/groupPolicyAttachmentsExclusive:GroupPolicyAttachmentsExclusive": exclusive(
         "groupName", "policyArns", "list_attached_group_policies", "AttachedPolicies", "arn"
     ),
-    "aws:iam/user:User": Reader(_read_user),
+    "aws:iam/user:User": Reader(_read_user, _iam_ops("GetUser", "ListUserTags")),
     "aws:iam/userPoliciesExclusive:UserPoliciesExclusive": exclusive(
         "userName", "policyNames", "list_user_policies", "PolicyNames", "name"
     ),
     "aws:iam/userPolicyAttachmentsExclusive:UserPolicyAttachmentsExclusive": exclusive(
         "userName", "policyArns", "list_attached_user_policies", "AttachedPolicies", "arn"
     ),
-    "aws:iam/accessKey:AccessKey": Reader(_read_access_key),
-    "aws:secretsmanager/secret:Secret": Reader(_read_secret),
+    "aws:iam/accessKey:AccessKey": Reader(_read_access_key, _iam_ops("ListAccessKeys")),
+    "aws:secretsmanager/secret:Secret": Reader(_read_secret, frozenset({("secretsmanager", "DescribeSecret")})),
     "aws:secretsmanager/secretVersion:SecretVersion": Reader(
-        _read_secret_version, without_secrets=_read_secret_version_metadata, secret_inputs=frozenset({"secretString"})
+        _read_secret_version,
+        frozenset({("secretsmanager", "DescribeSecret")}),
+        without_secrets=_read_secret_version_metadata,
+        secret_inputs=frozenset({"secretString"}),
+        secret_operations=frozenset({("secretsmanager", "GetSecretValue")}),
     ),
     "aws:ssm/parameter:Parameter": Reader(
-        _read_parameter, without_secrets=_read_parameter_metadata, secret_inputs=frozenset({"value"})
+        _read_parameter,
+        frozenset({("ssm", "DescribeParameters"), ("ssm", "ListTagsForResource")}),
+        without_secrets=_read_parameter_metadata,
+        secret_inputs=frozenset({"value"}),
+        secret_operations=frozenset({("ssm", "GetParameter")}),
     ),
-    "random:index/randomId:RandomId": Reader(_as_declared, {"byteLength": _STATE_ONLY, "keepers": _STATE_ONLY}),
+    "random:index/randomId:RandomId": Reader(
+        _as_declared, frozenset(), {"byteLength": _STATE_ONLY, "keepers": _STATE_ONLY}
+    ),
 }

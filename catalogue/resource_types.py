@@ -14,13 +14,53 @@ resource's `region` input). The random provider's are in hashicorp/terraform-pro
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 Data = Literal["holds", "unlocks", ""]
 
 # pulumi-aws 7: every regional resource takes `region`, and a change of it replaces the resource.
 REGION_INPUT = "region"
+
+
+Operation = Literal["create", "read", "update", "delete"]
+OPERATIONS: tuple[Operation, ...] = ("create", "read", "update", "delete")
+
+
+@dataclass(frozen=True)
+class Calls:
+    """The IAM actions the provider's API calls need, by what the engine asks of a resource: create, read
+    (refresh, and import, which is a read by id), update and delete. Read from the type's `source`."""
+
+    create: frozenset[str] = frozenset()
+    read: frozenset[str] = frozenset()
+    update: frozenset[str] = frozenset()
+    delete: frozenset[str] = frozenset()
+    # Calls the provider makes only when an input is set (not empty): action -> that input.
+    only_if: Mapping[str, str] = field(default_factory=dict)
+
+    def needed(self, operations: Iterable[Operation], inputs_set: frozenset[str]) -> set[str]:
+        """The actions of `operations` for a resource whose set (non-empty) inputs are `inputs_set`."""
+        return {
+            action
+            for operation in operations
+            for action in getattr(self, operation)
+            if action not in self.only_if or self.only_if[action] in inputs_set
+        }
+
+
+def _calls(
+    create: str, read: str, update: str = "", delete: str = "", only_if: Mapping[str, str] | None = None
+) -> Calls:
+    """Calls from space-separated action lists; an update or delete re-reads as the provider does."""
+    return Calls(
+        frozenset(create.split()) | frozenset(read.split()),
+        frozenset(read.split()),
+        frozenset(update.split()) | frozenset(read.split()) if update else frozenset(),
+        frozenset(delete.split()),
+        dict(only_if or {}),
+    )
 
 
 class UnknownResourceType(Exception):
@@ -45,6 +85,8 @@ class ResourceType:
     # The outputs AWS (or the random provider) chooses when it creates one: an offline plan can only invent
     # them, so a comparison with an account must first find the live ones.
     chosen_at_create: frozenset[str] = frozenset()
+    # The provider's calls (filled from PROVIDER_CALLS below, one entry per type or the module does not load).
+    calls: Calls = field(default_factory=Calls)
 
     @property
     def loses_data_when_replaced(self) -> bool:
@@ -118,7 +160,7 @@ def _iam(
     )
 
 
-RESOURCE_TYPES: dict[str, ResourceType] = {
+_ENTRIES: dict[str, ResourceType] = {
     entry.token: entry
     for entry in (
         BUCKET,
@@ -224,6 +266,152 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
         ),
     )
 }
+
+# From each type's `source`, at the pulumi-aws 7.51 provider (terraform-provider-aws v6). Waits after a write are
+# reads of the same setting. The bucket's tags go through S3 Control first (s3:TagResource with CreateBucket,
+# s3:ListTagsForResource/TagResource/UntagResource after), falling back to Get/PutBucketTagging when refused
+# (the locked pulumi-aws `s3/bucket.py` docstring; terraform-provider-aws PR #45251). CreateBucket always sends
+# `x-amz-acl: private`, which S3 authorizes as s3:PutBucketAcl too.
+PROVIDER_CALLS: dict[str, Calls] = {
+    "aws:s3/bucket:Bucket": _calls(
+        create="s3:CreateBucket s3:PutBucketAcl s3:TagResource s3:PutBucketTagging",
+        read="s3:ListBucket s3:GetBucketPolicy s3:GetBucketAcl s3:GetBucketCORS s3:GetBucketWebsite "
+        "s3:GetBucketVersioning s3:GetAccelerateConfiguration s3:GetBucketRequestPayment s3:GetBucketLogging "
+        "s3:GetLifecycleConfiguration s3:GetReplicationConfiguration s3:GetEncryptionConfiguration "
+        "s3:GetBucketObjectLockConfiguration s3:ListTagsForResource s3:GetBucketTagging",
+        update="s3:TagResource s3:UntagResource s3:PutBucketTagging",
+        delete="s3:DeleteBucket s3:ListBucket",
+    ),
+    "aws:s3/bucketOwnershipControls:BucketOwnershipControls": _calls(
+        "s3:PutBucketOwnershipControls",
+        "s3:GetBucketOwnershipControls",
+        "s3:PutBucketOwnershipControls",
+        "s3:PutBucketOwnershipControls s3:GetBucketOwnershipControls",
+    ),
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": _calls(
+        "s3:PutBucketPublicAccessBlock",
+        "s3:GetBucketPublicAccessBlock",
+        "s3:PutBucketPublicAccessBlock",
+        "s3:PutBucketPublicAccessBlock s3:GetBucketPublicAccessBlock",
+    ),
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": _calls(
+        "s3:PutEncryptionConfiguration",
+        "s3:GetEncryptionConfiguration",
+        "s3:PutEncryptionConfiguration",
+        "s3:PutEncryptionConfiguration",
+    ),
+    "aws:s3/bucketVersioning:BucketVersioning": _calls(
+        "s3:PutBucketVersioning", "s3:GetBucketVersioning", "s3:PutBucketVersioning", "s3:PutBucketVersioning"
+    ),
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": _calls(
+        "s3:PutLifecycleConfiguration",
+        "s3:GetLifecycleConfiguration",
+        "s3:PutLifecycleConfiguration",
+        "s3:PutLifecycleConfiguration s3:GetLifecycleConfiguration",
+    ),
+    "aws:s3/bucketLogging:BucketLogging": _calls(
+        "s3:PutBucketLogging", "s3:GetBucketLogging", "s3:PutBucketLogging", "s3:PutBucketLogging"
+    ),
+    "aws:s3/bucketPolicy:BucketPolicy": _calls(
+        "s3:PutBucketPolicy",
+        "s3:GetBucketPolicy",
+        "s3:PutBucketPolicy",
+        "s3:DeleteBucketPolicy s3:GetBucketPolicy",
+    ),
+    # A versioned bucket's object is deleted version by version, delete markers too (`delete.go`).
+    "aws:s3/bucketObjectv2:BucketObjectv2": _calls(
+        create="s3:PutObject s3:PutObjectTagging",
+        read="s3:GetObject s3:GetObjectTagging",
+        update="s3:PutObject s3:PutObjectTagging s3:DeleteObjectTagging",
+        delete="s3:ListBucketVersions s3:DeleteObjectVersion s3:DeleteObject",
+        only_if={"s3:PutObjectTagging": "tags"},
+    ),
+    # After CreateKey the provider waits on rotation, policy and tags (reads), then reads the key.
+    "aws:kms/key:Key": _calls(
+        create="kms:CreateKey kms:TagResource kms:EnableKeyRotation",
+        read="kms:DescribeKey kms:GetKeyPolicy kms:GetKeyRotationStatus kms:ListResourceTags",
+        update="kms:EnableKeyRotation kms:DisableKeyRotation kms:UpdateKeyDescription kms:PutKeyPolicy "
+        "kms:TagResource kms:UntagResource",
+        delete="kms:ScheduleKeyDeletion kms:DescribeKey",
+    ),
+    "aws:iam/group:Group": _calls("iam:CreateGroup", "iam:GetGroup", "iam:UpdateGroup", "iam:DeleteGroup"),
+    "aws:iam/groupPolicy:GroupPolicy": _calls(
+        "iam:PutGroupPolicy", "iam:GetGroupPolicy", "iam:PutGroupPolicy", "iam:DeleteGroupPolicy"
+    ),
+    "aws:iam/groupMembership:GroupMembership": _calls(
+        "iam:AddUserToGroup", "iam:GetGroup", "iam:AddUserToGroup iam:RemoveUserFromGroup", "iam:RemoveUserFromGroup"
+    ),
+    # The exclusive resources put (without a document) only a listed name, attach only a listed ARN, remove
+    # the rest; their delete only forgets them.
+    "aws:iam/groupPoliciesExclusive:GroupPoliciesExclusive": _calls(
+        "iam:PutGroupPolicy iam:DeleteGroupPolicy",
+        "iam:ListGroupPolicies",
+        "iam:PutGroupPolicy iam:DeleteGroupPolicy",
+        only_if={"iam:PutGroupPolicy": "policyNames"},
+    ),
+    "aws:iam/groupPolicyAttachmentsExclusive:GroupPolicyAttachmentsExclusive": _calls(
+        "iam:AttachGroupPolicy iam:DetachGroupPolicy",
+        "iam:ListAttachedGroupPolicies",
+        "iam:AttachGroupPolicy iam:DetachGroupPolicy",
+        only_if={"iam:AttachGroupPolicy": "policyArns"},
+    ),
+    # Without force_destroy the provider's delete leaves the user's groups and deletes it: nothing else is listed.
+    "aws:iam/user:User": _calls(
+        "iam:CreateUser iam:TagUser",
+        "iam:GetUser",
+        "iam:UpdateUser iam:TagUser iam:UntagUser",
+        "iam:ListGroupsForUser iam:RemoveUserFromGroup iam:DeleteUser",
+        only_if={"iam:TagUser": "tags"},
+    ),
+    "aws:iam/userPoliciesExclusive:UserPoliciesExclusive": _calls(
+        "iam:PutUserPolicy iam:DeleteUserPolicy",
+        "iam:ListUserPolicies",
+        "iam:PutUserPolicy iam:DeleteUserPolicy",
+        only_if={"iam:PutUserPolicy": "policyNames"},
+    ),
+    "aws:iam/userPolicyAttachmentsExclusive:UserPolicyAttachmentsExclusive": _calls(
+        "iam:AttachUserPolicy iam:DetachUserPolicy",
+        "iam:ListAttachedUserPolicies",
+        "iam:AttachUserPolicy iam:DetachUserPolicy",
+        only_if={"iam:AttachUserPolicy": "policyArns"},
+    ),
+    "aws:iam/accessKey:AccessKey": _calls(
+        "iam:CreateAccessKey iam:UpdateAccessKey",
+        "iam:ListAccessKeys iam:GetAccessKeyLastUsed",
+        "iam:UpdateAccessKey",
+        "iam:DeleteAccessKey",
+        only_if={"iam:UpdateAccessKey": "status"},
+    ),
+    "aws:secretsmanager/secret:Secret": _calls(
+        "secretsmanager:CreateSecret secretsmanager:TagResource",
+        "secretsmanager:DescribeSecret secretsmanager:GetResourcePolicy",
+        "secretsmanager:UpdateSecret secretsmanager:TagResource secretsmanager:UntagResource",
+        "secretsmanager:DeleteSecret secretsmanager:DescribeSecret",
+        only_if={"secretsmanager:TagResource": "tags"},
+    ),
+    "aws:secretsmanager/secretVersion:SecretVersion": _calls(
+        "secretsmanager:PutSecretValue",
+        "secretsmanager:GetSecretValue",
+        "secretsmanager:UpdateSecretVersionStage secretsmanager:ListSecretVersionIds",
+        "secretsmanager:UpdateSecretVersionStage secretsmanager:GetSecretValue",
+    ),
+    # A SecureString under the account's aws/ssm key: that AWS managed key's policy lets the account's
+    # principals use it through SSM, so no KMS permission is needed of the caller.
+    "aws:ssm/parameter:Parameter": _calls(
+        "ssm:PutParameter ssm:AddTagsToResource",
+        "ssm:GetParameter ssm:DescribeParameters ssm:ListTagsForResource",
+        "ssm:PutParameter ssm:AddTagsToResource ssm:RemoveTagsFromResource",
+        "ssm:DeleteParameter",
+        only_if={"ssm:AddTagsToResource": "tags"},
+    ),
+    "random:index/randomId:RandomId": Calls(),  # no API: crypto/rand, in the state only
+}
+
+RESOURCE_TYPES: dict[str, ResourceType] = {
+    token: replace(entry, calls=PROVIDER_CALLS[token]) for token, entry in _ENTRIES.items()
+}
+if set(PROVIDER_CALLS) != set(_ENTRIES):
+    raise UnknownResourceType("every type of the catalogue has its provider calls, and every call list its type")
 
 # The program's own components: no resource of their own in AWS, nothing to read back.
 COMPONENT_TYPES = frozenset({"tenant-storage:index:TenantStorage", "tenant-storage:index:StackStorage"})

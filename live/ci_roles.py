@@ -15,7 +15,9 @@ from tenant_storage.ci_roles import (
     REPOSITORY,
     ROLES,
     Role,
+    UnknownCommand,
     WorkflowUnreadable,
+    declared_inputs,
     repository_of_remote,
     role_documents,
     workflow_jobs,
@@ -109,7 +111,18 @@ def run_ci_roles(project_dir: Path, stack: str, output_format: str, repository: 
                 "(aws-actions/configure-aws-credentials with an AWS_PREVIEW|DEPLOY|AUDIT_ROLE variable)"
             )
         owner_name = _repository(project_dir, repository)
-        roles = role_documents(settings, account, owner_name, jobs, context.tenants)
+        from review.plan import plan_stack
+
+        plan = plan_stack(stack, project_dir)
+        if plan.refused:
+            raise CommandFailed(
+                f"stack {stack!r} cannot be planned, so what its roles need is unknown: {plan.errors[0]}"
+            )
+        declared = declared_inputs((resource.type, resource.inputs) for resource in plan.resources)
+        try:
+            roles = role_documents(settings, account, owner_name, jobs, declared, context.tenants)
+        except UnknownCommand as error:
+            raise CommandFailed(str(error)) from error
         sharing = sorted(
             name
             for name, stack_file in read_stack_files(project_dir).items()

@@ -7,26 +7,34 @@ made from the job: `repo:OWNER/REPO:environment:NAME` for a job that names an `e
 `repo:OWNER/REPO:pull_request` for a pull-request job without one, and `repo:OWNER/REPO:ref:<ref>` for
 a push or scheduled job without one. Each role trusts exactly the subjects of the jobs that assume it.
 
-What, per role:
-- preview (pull requests: `pulumi preview` and `check-names`): read only. With `refresh: always`, a
-  preview reads every resource in state, the credential store's secret values included.
-- audit (the nightly audit): read only, and never a secret value.
-- deploy: the preview's reads, and writes only to the names the stack owns: buckets with its bucket
-  prefix, users with its user prefix, its profile groups, its KMS key (by tag), its credential-store
-  paths. Nothing that could grant the role itself more: no `iam:PassRole`, no roles, no managed
-  policies or policy versions, no policy put on or attached to a user, no key policy bypass.
+What, per role: derived, never listed. The commands each role's jobs run are read from the workflows
+(`tenant-storage <command>` in a step's `run:`, pulumi/actions' `command:`); each role may make exactly the
+calls those commands make for the resource types the stack declares, from the catalogue:
+- `pulumi preview` (`refresh: always`: every resource in state is read, secret values included) and `pulumi up`:
+  the provider's calls per type and operation (`catalogue/resource_types.py`, cited per type); `up` may also
+  read and delete any type of the catalogue, to remove what the stack no longer declares;
+- every other command: its own calls (`catalogue/actions.py` COMMAND_OPERATIONS, checked by running each one),
+  and for `audit` the readers of the declared types (`catalogue/readers.py`), never a secret's value.
+Each action is granted on what it is authorized on (`catalogue/actions.py` scope_of), only for the stack's own
+names: buckets with its prefix (in its account: `s3:ResourceAccount`), the declared `pub/` markers, users
+with its user prefix, its profile groups, its KMS key (by tag), its credential-store paths. A call made only for
+an input the stack leaves empty (an attachment ARN) is not granted; neither is the deletion of a
+production-class stack's key. No `iam:PassRole`, no roles, no managed policies, no key policy bypass.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 
+from catalogue.actions import COMMAND_OPERATIONS, Scope, actions_of, scope_of
+from catalogue.readers import READERS
+from catalogue.resource_types import OPERATIONS, RESOURCE_TYPES, Operation
 from tenant_storage import naming
 from tenant_storage.registry import Profile, Tenant
 from tenant_storage.stacks import StackSettings
@@ -50,6 +58,8 @@ class Job:
     environment: str | None  # the job's `environment:`, with `{stack}` for `${{ matrix.stack }}`
     trigger: Literal["pull_request", "push", "schedule"]
     production_class: bool | None  # which stacks the job deploys (None: every stack)
+    # What the job runs that calls AWS: `tenant-storage <command>` and `pulumi <command>`, from its steps.
+    commands: frozenset[str] = frozenset()
 
 
 class WorkflowUnreadable(Exception):
@@ -57,6 +67,8 @@ class WorkflowUnreadable(Exception):
 
 
 _ROLE_VARIABLE = re.compile(r"AWS_(PREVIEW|DEPLOY|AUDIT)_ROLE")
+# `tenant-storage audit ...`, `.venv/bin/tenant-storage usage`, `pulumi preview ...`: the command is the next word.
+_COMMAND = re.compile(r"(?:tenant-storage|\bpulumi)\s+([a-z][a-z-]*)")
 _MATRIX_STACK = re.compile(r"^\$\{\{\s*matrix\.stack\s*\}\}$")
 
 
@@ -86,6 +98,14 @@ def _environment(job: dict[str, Any], where: str) -> str | None:
             raise WorkflowUnreadable(f"{where}: environment {environment} is not a stack name or a literal")
         return "{stack}"
     return environment
+
+
+def _commands(step: dict[str, Any]) -> list[str]:
+    """The commands a step runs that call AWS: in its shell (`run:`), or pulumi/actions' `command:` input."""
+    found = _COMMAND.findall(str(step.get("run", "")))
+    if str(step.get("uses", "")).startswith("pulumi/actions") and _mapping(step.get("with")).get("command"):
+        found.append(str(_mapping(step.get("with"))["command"]))
+    return found
 
 
 def _mapping(value: Any) -> dict[str, Any]:
@@ -121,7 +141,12 @@ def workflow_jobs(workflows: Path) -> list[Job]:
                     False if "outputs.non-production" in include else True if "outputs.production" in include else None
                 )
                 role_name: Role = role.group(1).lower()  # type: ignore[assignment]
-                jobs.append(Job(path.name, name, role_name, _environment(job, where), trigger, production_class))
+                commands = frozenset(
+                    command for each in job.get("steps") or [] if isinstance(each, dict) for command in _commands(each)
+                )
+                jobs.append(
+                    Job(path.name, name, role_name, _environment(job, where), trigger, production_class, commands)
+                )
     return jobs
 
 
@@ -173,8 +198,8 @@ class OwnedNames:
     secrets: str
     parameters: str
 
-    def pub_folders(self) -> list[str]:
-        return [f"{bucket}/pub/*" for bucket in self.buckets]
+    def pub_folder_markers(self) -> list[str]:
+        return [f"{bucket}/{PUBLIC_FOLDER}" for bucket in self.buckets]
 
     @classmethod
     def of(cls, settings: StackSettings, account_id: str, tenants: Sequence[Tenant] = ()) -> OwnedNames:
@@ -198,131 +223,70 @@ class OwnedNames:
         )
 
 
-BUCKET_READS = [
-    "s3:GetAccelerateConfiguration",
-    "s3:GetBucketAcl",
-    "s3:GetBucketCORS",
-    "s3:GetBucketLocation",
-    "s3:GetBucketLogging",
-    "s3:GetBucketObjectLockConfiguration",
-    "s3:GetBucketOwnershipControls",
-    "s3:GetBucketPolicy",
-    "s3:GetBucketPolicyStatus",
-    "s3:GetBucketPublicAccessBlock",
-    "s3:GetBucketRequestPayment",
-    "s3:GetBucketTagging",
-    "s3:GetBucketVersioning",
-    "s3:GetBucketWebsite",
-    "s3:GetEncryptionConfiguration",
-    "s3:GetLifecycleConfiguration",
-    "s3:GetReplicationConfiguration",
-    "s3:ListBucket",
-    "s3:ListBucketVersions",
-]
-# The objects the program itself declares are the `pub/` folder markers; a role never reads tenant data.
-OBJECT_READS = ["s3:GetObject", "s3:GetObjectTagging"]
-IAM_READS = [
-    "iam:GetAccessKeyLastUsed",
-    "iam:GetGroup",
-    "iam:GetGroupPolicy",
-    "iam:GetLoginProfile",
-    "iam:GetUser",
-    "iam:GetUserPolicy",
-    "iam:ListAccessKeys",
-    "iam:ListAttachedGroupPolicies",
-    "iam:ListAttachedUserPolicies",
-    "iam:ListGroupPolicies",
-    "iam:ListGroupsForUser",
-    "iam:ListMFADevices",
-    "iam:ListSigningCertificates",
-    "iam:ListSSHPublicKeys",
-    "iam:ListServiceSpecificCredentials",
-    "iam:ListUserPolicies",
-    "iam:ListUserTags",
-]
-KMS_READS = ["kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags"]
-SECRET_METADATA_READS = ["secretsmanager:DescribeSecret", "secretsmanager:GetResourcePolicy"]
-PARAMETER_METADATA_READS = ["ssm:ListTagsForResource"]
-# Listing calls that IAM authorizes only on `*` (or on the account's whole path).
-ACCOUNT_WIDE_READS = [
-    "cloudwatch:GetMetricData",  # usage: S3's daily storage metrics
-    "cloudwatch:ListMetrics",
-    "iam:GetAccountSummary",
-    "iam:ListUsers",
-    "iam:ListGroups",
-    "kms:ListAliases",
-    "kms:ListKeys",
-    "s3:GetAccountPublicAccessBlock",
-    "s3:ListAllMyBuckets",
-    "ssm:DescribeParameters",
-]
+# The types a stack declares, each with the inputs set (not empty) on any resource of it: which provider calls
+# a deploy makes depends on both (an exclusive-attachments resource with no ARN never attaches one).
+Declared = Mapping[str, frozenset[str]]
+# What each `pulumi` command asks of the provider for the resources in the stack.
+PULUMI_OPERATIONS: dict[str, tuple[Operation, ...]] = {
+    "preview": ("read",),  # `refresh: always`: every resource in state is read, secret values included
+    "refresh": ("read",),
+    "up": OPERATIONS,
+}
+# What a deploy may have to remove of a type the stack no longer declares (a switched credential store, a
+# profile's last tenant gone): the reads and deletes of every type of the catalogue, on the stack's own names.
+REMOVAL: tuple[Operation, ...] = ("read", "delete")
+PUBLIC_FOLDER = "pub/"  # the only objects the program declares: each media-gallery bucket's folder marker
 
-BUCKET_WRITES = [
-    "s3:CreateBucket",
-    "s3:DeleteBucket",
-    "s3:DeleteBucketOwnershipControls",
-    "s3:DeleteBucketPolicy",
-    "s3:PutBucketLogging",
-    "s3:PutBucketOwnershipControls",
-    "s3:PutBucketPolicy",
-    "s3:PutBucketPublicAccessBlock",
-    "s3:PutBucketTagging",
-    "s3:PutBucketVersioning",
-    "s3:PutEncryptionConfiguration",
-    "s3:PutLifecycleConfiguration",
-]
-# A versioned bucket's object is deleted version by version (terraform-provider-aws deleteAllObjectVersions).
-OBJECT_WRITES = ["s3:DeleteObject", "s3:DeleteObjectVersion", "s3:PutObject", "s3:PutObjectTagging"]
-USER_WRITES = [
-    "iam:AddUserToGroup",
-    "iam:CreateAccessKey",
-    "iam:CreateUser",
-    "iam:DeleteAccessKey",
-    "iam:DeleteLoginProfile",
-    "iam:DeleteSigningCertificate",
-    "iam:DeleteSSHPublicKey",
-    "iam:DeleteServiceSpecificCredential",
-    "iam:DeactivateMFADevice",
-    "iam:DeleteUser",
-    # Only to take away: the exclusive-policy resources remove what was added by hand.
-    "iam:DeleteUserPolicy",
-    "iam:DetachUserPolicy",
-    "iam:RemoveUserFromGroup",
-    "iam:TagUser",
-    "iam:UntagUser",
-    "iam:UpdateAccessKey",
-]
-GROUP_WRITES = [
-    "iam:AddUserToGroup",
-    "iam:CreateGroup",
-    "iam:DeleteGroup",
-    "iam:DeleteGroupPolicy",
-    "iam:DetachGroupPolicy",
-    "iam:PutGroupPolicy",
-    "iam:RemoveUserFromGroup",
-]
-KMS_WRITES = [
-    "kms:EnableKeyRotation",
-    "kms:PutKeyPolicy",
-    "kms:TagResource",
-    "kms:UntagResource",
-    "kms:UpdateKeyDescription",
-]
+
+def declared_inputs(resources: Iterable[tuple[str, Mapping[str, Any]]]) -> dict[str, frozenset[str]]:
+    """From (type, inputs) of each resource a stack declares: per type, the inputs set (not empty) on any."""
+    declared: dict[str, set[str]] = {}
+    for token, inputs in resources:
+        if token in RESOURCE_TYPES:
+            declared.setdefault(token, set()).update(name for name, value in inputs.items() if value not in EMPTY)
+    return {token: frozenset(names) for token, names in declared.items()}
+
+
+EMPTY: tuple[Any, ...] = (None, "", [], {})
+
+
+class UnknownCommand(Exception):
+    """A workflow job runs a command whose AWS calls the catalogue does not list."""
+
+
+def role_actions(commands: frozenset[str], declared: Declared, production_class: bool) -> set[str]:
+    """Every IAM action the `commands` of a role's jobs need for a stack declaring `declared`: the provider's
+    calls (`catalogue/resource_types.py`), each command's own (`catalogue/actions.py`) and, for `audit`, the
+    readers' of the declared types (`catalogue/readers.py`), never one that reads a secret's value."""
+    actions: set[str] = set()
+    for command in sorted(commands):
+        if command in PULUMI_OPERATIONS:
+            operations = PULUMI_OPERATIONS[command]
+            for token, inputs in declared.items():
+                actions |= RESOURCE_TYPES[token].calls.needed(operations, inputs)
+            if command == "up":
+                for entry in RESOURCE_TYPES.values():
+                    actions |= entry.calls.needed(REMOVAL, frozenset())
+        elif command in COMMAND_OPERATIONS:
+            actions |= actions_of(COMMAND_OPERATIONS[command])
+            if command == "audit":
+                actions |= actions_of({call for token in declared for call in READERS[token].operations})
+        else:
+            raise UnknownCommand(
+                f"`{command}`: catalogue/actions.py COMMAND_OPERATIONS does not list the AWS calls it makes"
+            )
+    if production_class:
+        actions -= PROTECTED_DELETIONS
+    return actions - NEEDS_NO_PERMISSION
+
+
 # A production-class stack's key is protected: no role of its CI may schedule its deletion.
-KMS_DELETION = ["kms:ScheduleKeyDeletion"]
-SECRET_WRITES = [
-    "secretsmanager:CreateSecret",
-    "secretsmanager:DeleteSecret",
-    "secretsmanager:PutSecretValue",
-    "secretsmanager:TagResource",
-    "secretsmanager:UntagResource",
-    "secretsmanager:UpdateSecret",
-]
-PARAMETER_WRITES = ["ssm:AddTagsToResource", "ssm:DeleteParameter", "ssm:PutParameter", "ssm:RemoveTagsFromResource"]
+PROTECTED_DELETIONS = frozenset({"kms:ScheduleKeyDeletion"})
+NEEDS_NO_PERMISSION = frozenset({"sts:GetCallerIdentity"})  # STS answers it for every caller
 
 
 def _allow(
-    sid: str, actions: list[str], resources: str | list[str], condition: Mapping[str, Any] | None = None
+    sid: str, actions: set[str] | list[str], resources: str | list[str], condition: Mapping[str, Any] | None = None
 ) -> dict[str, Any]:
     statement: dict[str, Any] = {"Sid": sid, "Effect": "Allow", "Action": sorted(set(actions)), "Resource": resources}
     if condition:
@@ -331,111 +295,112 @@ def _allow(
 
 
 KEY_TAGGED_AS_THE_STACKS = {"StringEquals": {"aws:ResourceTag/Purpose": KMS_KEY_PURPOSE}}
+# The statement of each scope: its Sid, the stack's names it covers, and the condition that keeps it there.
+_SIDS: dict[Scope, str] = {
+    "account": "ListTheAccount",
+    "bucket": "TheStacksBuckets",
+    "bucket-tags": "TheStacksBucketsTagsThroughS3Control",
+    "object": "TheDeclaredPubFolderMarkers",
+    "user": "TheStacksUsers",
+    "group": "TheStacksProfileGroups",
+    "key": "TheStacksKey",
+    "key-creation": "CreateOnlyTheStacksKey",
+    "secret": "TheStacksCredentialSecrets",
+    "parameter": "TheStacksCredentialParameters",
+}
 
 
-def read_statements(
-    settings: StackSettings, names: OwnedNames, *, secret_values: Sequence[str]
-) -> list[dict[str, Any]]:
-    statements = [
-        _allow("ListTheAccount", ACCOUNT_WIDE_READS, "*"),
-        _allow("ReadTheStacksBuckets", BUCKET_READS, names.buckets),
-        _allow("ReadTheDeclaredPubFolders", OBJECT_READS, names.pub_folders()),
-        _allow("ReadTheStacksUsersAndGroups", IAM_READS, [names.users, *names.groups]),
-        _allow("ReadTheStacksKey", KMS_READS, names.kms_keys, KEY_TAGGED_AS_THE_STACKS),
-        _allow(
-            "ReadTheCredentialStoresMetadata",
-            [*SECRET_METADATA_READS, *PARAMETER_METADATA_READS],
-            [names.secrets, names.parameters],
-        ),
-    ]
-    # `refresh: always` reads every resource in state, secret values included: only those of the stores read.
-    if "secretsmanager" in secret_values:
-        statements.append(_allow("RefreshReadsTheStoredSecrets", ["secretsmanager:GetSecretValue"], names.secrets))
-    if "ssm" in secret_values:
-        statements.append(
-            _allow("RefreshReadsTheStoredParameters", ["ssm:GetParameter", "ssm:GetParameters"], names.parameters)
-        )
+def scoped_statements(actions: set[str], names: OwnedNames, account_id: str) -> list[dict[str, Any]]:
+    """`actions`, one statement per scope, each on the stack's own names only."""
+    by_scope: dict[Scope, set[str]] = {}
+    for action in actions:
+        by_scope.setdefault(scope_of(action), set()).add(action)
+    # s3:ResourceAccount: a bucket of one of the stack's names in another account is not the stack's.
+    in_account = {"StringEquals": {"s3:ResourceAccount": account_id}}
+    resources: dict[Scope, tuple[str | list[str], Mapping[str, Any] | None]] = {
+        "account": ("*", None),
+        "bucket": (names.buckets, in_account),
+        "bucket-tags": (names.buckets, None),
+        "object": (names.pub_folder_markers(), in_account),
+        "user": (names.users, None),
+        "group": (names.groups, None),
+        "key": (names.kms_keys, KEY_TAGGED_AS_THE_STACKS),
+        "key-creation": ("*", {"StringEquals": {"aws:RequestTag/Purpose": KMS_KEY_PURPOSE}}),
+        "secret": (names.secrets, None),
+        "parameter": (names.parameters, None),
+    }
+    statements = []
+    for scope in _SIDS:
+        if scope in by_scope:
+            resource, condition = resources[scope]
+            statements.append(_allow(_SIDS[scope], by_scope[scope], resource, condition))
+    if "key-creation" in by_scope:
+        # KMS authorizes CreateKey's tags as kms:TagResource on every key of the account and region (its developer
+        # guide, "Controlling access to tags"): only the stack's tags, so it cannot tag another key as the stack's.
         statements.append(
             _allow(
-                "DecryptSecureStringsThroughSsm",
-                ["kms:Decrypt"],
-                f"arn:{settings.partition.name}:kms:{settings.region}:*:key/*",
-                {"StringEquals": {"kms:ViaService": f"ssm.{settings.region}.{settings.partition.dns_suffix}"}},
+                "TagTheNewKeyAsTheStacks",
+                ["kms:TagResource"],
+                names.kms_keys,
+                {
+                    "StringEquals": {"aws:RequestTag/Purpose": KMS_KEY_PURPOSE},
+                    "ForAllValues:StringEquals": {"aws:TagKeys": list(KMS_KEY_TAG_KEYS)},
+                },
             )
+        )
+        statements.append(
+            {
+                "Sid": "NeverBypassTheKeyPolicyLockoutCheck",
+                "Effect": "Deny",
+                "Action": ["kms:CreateKey", "kms:PutKeyPolicy"],
+                "Resource": "*",
+                "Condition": {"Bool": {"kms:BypassPolicyLockoutSafetyCheck": "true"}},
+            }
         )
     return statements
 
 
-def write_statements(settings: StackSettings, names: OwnedNames) -> list[dict[str, Any]]:
-    via_s3 = {"StringEquals": {"kms:ViaService": f"s3.{settings.region}.{settings.partition.dns_suffix}"}}
-    return [
-        _allow("WriteTheStacksBuckets", BUCKET_WRITES, names.buckets),
-        _allow("WriteTheDeclaredPubFolders", OBJECT_WRITES, names.pub_folders()),
-        _allow("ManageTheStacksUsers", USER_WRITES, names.users),
-        _allow("ManageTheStacksGroups", GROUP_WRITES, names.groups),
-        _allow(
-            "CreateOnlyTheStacksKey",
-            ["kms:CreateKey"],
-            "*",
-            {"StringEquals": {"aws:RequestTag/Purpose": KMS_KEY_PURPOSE}},
-        ),
-        # KMS authorizes CreateKey's tags as kms:TagResource on every key of the account and region (its
-        # developer guide, "Controlling access to tags"), so this could also tag another key as the stack's:
-        # see the README (a key whose policy does not delegate to IAM is immune).
-        _allow(
-            "TagTheNewKeyAsTheStacks",
-            ["kms:TagResource"],
-            names.kms_keys,
-            {
-                "StringEquals": {"aws:RequestTag/Purpose": KMS_KEY_PURPOSE},
-                "ForAllValues:StringEquals": {"aws:TagKeys": list(KMS_KEY_TAG_KEYS)},
-            },
-        ),
-        _allow(
-            "ManageTheStacksKey",
-            [*KMS_WRITES, *([] if settings.production_class else KMS_DELETION)],
-            names.kms_keys,
-            KEY_TAGGED_AS_THE_STACKS,
-        ),
-        {
-            "Sid": "NeverBypassTheKeyPolicyLockoutCheck",
-            "Effect": "Deny",
-            "Action": ["kms:CreateKey", "kms:PutKeyPolicy"],
-            "Resource": "*",
-            "Condition": {"Bool": {"kms:BypassPolicyLockoutSafetyCheck": "true"}},
-        },
-        # The pub/ markers of private buckets are written with the stack's key.
-        _allow("EncryptTheMarkersThroughS3", ["kms:Decrypt", "kms:GenerateDataKey"], names.kms_keys, via_s3),
-        _allow("ManageTheCredentialStores", [*SECRET_WRITES, *PARAMETER_WRITES], [names.secrets, names.parameters]),
-    ]
-
-
 def permission_policy(
-    role: Role, settings: StackSettings, account_id: str, tenants: Sequence[Tenant] = ()
+    commands: frozenset[str],
+    settings: StackSettings,
+    account_id: str,
+    declared: Declared,
+    tenants: Sequence[Tenant] = (),
 ) -> dict[str, Any]:
     names = OwnedNames.of(settings, account_id, tenants)
-    # The deploy refreshes (and, on a credentialStore switch, deletes) either store; a preview only the one
-    # in use; the audit never reads a secret.
-    stores = {"audit": (), "preview": (settings.credential_store,), "deploy": ("secretsmanager", "ssm")}[role]
-    statements = read_statements(settings, names, secret_values=stores)
-    if role == "deploy":
-        statements += write_statements(settings, names)
-    return {"Version": "2012-10-17", "Statement": statements}
+    actions = role_actions(commands, declared, settings.production_class)
+    return {"Version": "2012-10-17", "Statement": scoped_statements(actions, names, account_id)}
 
 
 def role_documents(
-    settings: StackSettings, account_id: str, repository: str, jobs: list[Job], tenants: Sequence[Tenant] = ()
+    settings: StackSettings,
+    account_id: str,
+    repository: str,
+    jobs: list[Job],
+    declared: Declared,
+    tenants: Sequence[Tenant] = (),
 ) -> dict[Role, dict[str, dict[str, Any]]]:
-    """Per role with at least one job: its trust policy and its permission policy, complete IAM documents."""
+    """Per role with at least one job: its trust policy and its permission policy, complete IAM documents; each
+    role may do what its jobs' commands call, for what the stack declares, on the stack's names."""
     by_role = subjects(repository, jobs, settings)
+    commands = role_commands(jobs, settings)
     return {
         role: {
             "trustPolicy": trust_policy(account_id, settings.partition.name, by_role[role]),
-            "permissionPolicy": permission_policy(role, settings, account_id, tenants),
+            "permissionPolicy": permission_policy(commands[role], settings, account_id, declared, tenants),
         }
         for role in ROLES
         if by_role[role]
     }
+
+
+def role_commands(jobs: list[Job], settings: StackSettings) -> dict[Role, frozenset[str]]:
+    """Per role, the commands its jobs run for this stack."""
+    found: dict[Role, set[str]] = {role: set() for role in ROLES}
+    for job in jobs:
+        if job.production_class is None or job.production_class == settings.production_class:
+            found[job.role] |= job.commands
+    return {role: frozenset(commands) for role, commands in found.items()}
 
 
 # https://github.com/o/r(.git), ssh://git@github.com/o/r.git, git@github.com:o/r.git: the host exactly github.com.

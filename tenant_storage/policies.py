@@ -70,10 +70,12 @@ def group_policy(
     return {"Version": "2012-10-17", "Statement": statements}
 
 
-# What the account may do to administer the stack's key; none of it reads or writes data.
+# What the account may do to administer the stack's key; none of it reads or writes data. Not kms:CreateGrant
+# (`kms:Create*` would hold it): a grant gives its grantee any operation, decrypting included, without this
+# policy's conditions. Grants are only for AWS services acting on the account's behalf (KMS_GRANTS_FOR_AWS).
 KMS_ADMINISTRATION_ACTIONS = [
     "kms:CancelKeyDeletion",
-    "kms:Create*",
+    "kms:CreateAlias",
     "kms:Delete*",
     "kms:Describe*",
     "kms:Disable*",
@@ -88,6 +90,7 @@ KMS_ADMINISTRATION_ACTIONS = [
     "kms:UntagResource",
     "kms:Update*",
 ]
+KMS_GRANT_ACTIONS = ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"]
 # What S3 asks of the key for an SSE-KMS object (with bucket keys), on the caller's behalf.
 KMS_DATA_ACTIONS_THROUGH_S3 = ["kms:Decrypt", "kms:GenerateDataKey"]
 
@@ -97,7 +100,8 @@ def kms_key_policy(account_id: str, region: str, partition: Partition = COMMERCI
 
     The account administers the key (never locked out: it keeps kms:PutKeyPolicy), and its principals may use
     the key for data only through S3 in the stack's region, as far as their IAM policies allow: in practice
-    the private profiles' groups (`group_policy`). Nobody may decrypt with it directly.
+    the private profiles' groups (`group_policy`). Nobody may decrypt with it directly, and nobody may give
+    themselves a grant (which would carry no condition): grants only for AWS services (kms:GrantIsForAWSResource).
     """
     account = {"AWS": f"arn:{partition.name}:iam::{account_id}:root"}
     return {
@@ -109,6 +113,14 @@ def kms_key_policy(account_id: str, region: str, partition: Partition = COMMERCI
                 "Principal": account,
                 "Action": KMS_ADMINISTRATION_ACTIONS,
                 "Resource": "*",
+            },
+            {
+                "Sid": "GrantsOnlyForAwsServices",
+                "Effect": "Allow",
+                "Principal": account,
+                "Action": KMS_GRANT_ACTIONS,
+                "Resource": "*",
+                "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
             },
             {
                 "Sid": "DataKeysOnlyThroughS3",

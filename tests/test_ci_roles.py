@@ -12,6 +12,7 @@ not exercised here; their documents are checked directly.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import shutil
 from collections.abc import Callable, Iterator
@@ -27,17 +28,21 @@ from moto.iam.responses import IamResponse
 from cli.main import main
 from live.aws import load_stack
 from mock_runtime.runner import PROJECT_DIR
+from review.plan import plan_stack
 from tenant_storage.ci_roles import (
     ROLES,
+    Declared,
     Job,
     Role,
     WorkflowUnreadable,
+    declared_inputs,
     permission_policy,
     repository_of_remote,
+    role_commands,
     role_documents,
     workflow_jobs,
 )
-from tests.conftest import QA_ACCOUNT, fixture_project, iam_enforced, make_project
+from tests.conftest import QA_ACCOUNT, fixture_project, iam_enforced, make_project, with_settings
 
 REPOSITORY = "my-org/tenant-storage"
 WORKFLOWS = PROJECT_DIR / ".github" / "workflows"
@@ -52,6 +57,27 @@ def settings(stack: str = "qa") -> Any:
     return load_stack(fixture_project(), stack).settings
 
 
+@functools.cache
+def declared(stack: str = "qa", store: str = "none") -> Declared:
+    """What the fixture's stack declares (with `store` as its credential store), as the roles are derived from."""
+    project = fixture_project()
+    if store != "none":
+        project = with_settings(project, stack, {"tenant-storage:credentialStore": store})
+    return declared_inputs((resource.type, resource.inputs) for resource in plan_stack(stack, project).resources)
+
+
+def policy(role: Role, stack: str = "qa", store: str = "none", tenants: tuple = ()) -> dict[str, Any]:
+    stack_settings = dataclasses.replace(settings(stack), credential_store=store)
+    commands = role_commands(workflow_jobs(WORKFLOWS), stack_settings)[role]
+    return permission_policy(commands, stack_settings, QA_ACCOUNT, declared(stack, store), tenants)
+
+
+def documents_of(stack: str = "qa", jobs: list[Job] | None = None) -> dict[Role, dict[str, Any]]:
+    jobs = workflow_jobs(WORKFLOWS) if jobs is None else jobs
+    account = QA_ACCOUNT if stack == "qa" else "111111111111"
+    return role_documents(settings(stack), account, REPOSITORY, jobs, declared(stack))
+
+
 def trusted(documents: dict[str, Any]) -> list[str]:
     value = documents["trustPolicy"]["Statement"][0]["Condition"]["StringEquals"][SUB]
     return value if isinstance(value, list) else [value]
@@ -60,8 +86,8 @@ def trusted(documents: dict[str, Any]) -> list[str]:
 class TestWhomEachRoleTrusts:
     def test_each_role_trusts_exactly_the_subjects_its_jobs_present(self):
         jobs = workflow_jobs(WORKFLOWS)
-        qa = role_documents(settings("qa"), QA_ACCOUNT, REPOSITORY, jobs)
-        prod = role_documents(settings("prod"), "111111111111", REPOSITORY, jobs)
+        qa = documents_of("qa", jobs)
+        prod = documents_of("prod", jobs)
         assert {role: trusted(documents) for role, documents in qa.items()} == {
             "preview": [f"repo:{REPOSITORY}:pull_request"],
             "deploy": [f"repo:{REPOSITORY}:environment:qa"],
@@ -70,9 +96,7 @@ class TestWhomEachRoleTrusts:
         assert trusted(prod["deploy"]) == [f"repo:{REPOSITORY}:environment:production"]
 
     def test_the_trust_is_the_accounts_github_provider_for_sts_only(self):
-        [statement] = role_documents(settings(), QA_ACCOUNT, REPOSITORY, workflow_jobs(WORKFLOWS))["deploy"][
-            "trustPolicy"
-        ]["Statement"]
+        [statement] = documents_of()["deploy"]["trustPolicy"]["Statement"]
         assert statement["Principal"] == {
             "Federated": f"arn:aws:iam::{QA_ACCOUNT}:oidc-provider/token.actions.githubusercontent.com"
         }
@@ -87,7 +111,7 @@ class TestWhomEachRoleTrusts:
                     "    timeout-minutes: 30\n", "    timeout-minutes: 30\n    environment: nightly\n", 1
                 )
             (tmp_path / path.name).write_text(text)
-        documents = role_documents(settings(), QA_ACCOUNT, REPOSITORY, workflow_jobs(tmp_path))
+        documents = documents_of("qa", workflow_jobs(tmp_path))
         assert trusted(documents["audit"]) == [f"repo:{REPOSITORY}:environment:nightly"]
 
     def test_the_long_form_of_an_environment_is_read_too(self, tmp_path):
@@ -142,19 +166,19 @@ class TestNothingToGrowFrom:
 
     @pytest.mark.parametrize("role", ["preview", "deploy", "audit"])
     def test_no_escalating_action_and_no_wildcard_action(self, role):
-        statements = permission_policy(role, settings(), QA_ACCOUNT)["Statement"]
+        statements = policy(role)["Statement"]
         actions = [action for statement in statements for action in statement["Action"]]
         assert set(actions) & set(self.ESCALATIONS) == set()
         assert [action for action in actions if "*" in action] == []
 
     @staticmethod
     def actions(role: Role, store: str = "none", stack: str = "qa") -> set[str]:
-        stack_settings = dataclasses.replace(settings(stack), credential_store=store)
-        statements = permission_policy(role, stack_settings, QA_ACCOUNT)["Statement"]
+        statements = policy(role, stack, store)["Statement"]
         return {action for statement in statements if statement["Effect"] == "Allow" for action in statement["Action"]}
 
     SECRETS = frozenset({"secretsmanager:GetSecretValue"})
-    PARAMETERS = frozenset({"ssm:GetParameter", "ssm:GetParameters", "kms:Decrypt"})
+    # A SecureString under the aws/ssm key: that key's own policy lets SSM decrypt for the account's principals.
+    PARAMETERS = frozenset({"ssm:GetParameter"})
 
     @pytest.mark.parametrize("store", ["none", "secretsmanager", "ssm"])
     def test_the_audit_role_never_reads_a_secret_value(self, store):
@@ -168,11 +192,14 @@ class TestNothingToGrowFrom:
         assert self.actions("preview", "ssm") >= self.PARAMETERS
         assert self.actions("preview", "ssm") & self.SECRETS == set()
 
-    def test_the_deploy_reads_both_stores_as_a_switch_deletes_the_old_one(self):
-        assert self.actions("deploy", "none") >= self.SECRETS | self.PARAMETERS
+    def test_the_deploy_reads_and_deletes_what_the_stack_no_longer_declares(self):
+        """A switched credential store, a profile's last tenant gone: the deploy deletes what the state still holds."""
+        actions = self.actions("deploy", "none")
+        assert actions >= self.SECRETS | self.PARAMETERS | {"secretsmanager:DeleteSecret", "ssm:DeleteParameter"}
+        assert not actions & {"secretsmanager:CreateSecret", "ssm:PutParameter"}
 
     def test_the_key_is_created_only_tagged_as_the_stacks_and_its_lockout_check_never_bypassed(self):
-        statements = permission_policy("deploy", settings(), QA_ACCOUNT)["Statement"]
+        statements = policy("deploy")["Statement"]
         [create] = [s for s in statements if "kms:CreateKey" in s["Action"] and s["Effect"] == "Allow"]
         assert create["Condition"] == {"StringEquals": {"aws:RequestTag/Purpose": "private-tenant-buckets"}}
         [deny] = [s for s in statements if s["Effect"] == "Deny"]
@@ -180,13 +207,16 @@ class TestNothingToGrowFrom:
         assert deny["Condition"] == {"Bool": {"kms:BypassPolicyLockoutSafetyCheck": "true"}}
         # Tagging: a key already tagged as the stack's, or (as CreateKey's tags need) only with the stack's tags.
         conditions = [s["Condition"] for s in statements if "kms:TagResource" in s["Action"]]
-        assert conditions == [
-            {
-                "StringEquals": {"aws:RequestTag/Purpose": "private-tenant-buckets"},
-                "ForAllValues:StringEquals": {"aws:TagKeys": ["AccountClass", "ManagedBy", "Purpose"]},
-            },
-            {"StringEquals": {"aws:ResourceTag/Purpose": "private-tenant-buckets"}},
-        ]
+        assert sorted(conditions, key=json.dumps) == sorted(
+            [
+                {
+                    "StringEquals": {"aws:RequestTag/Purpose": "private-tenant-buckets"},
+                    "ForAllValues:StringEquals": {"aws:TagKeys": ["AccountClass", "ManagedBy", "Purpose"]},
+                },
+                {"StringEquals": {"aws:ResourceTag/Purpose": "private-tenant-buckets"}},
+            ],
+            key=json.dumps,
+        )
 
     def test_no_ci_role_of_a_production_class_stack_may_delete_its_key(self):
         assert "kms:ScheduleKeyDeletion" in self.actions("deploy", stack="qa")
@@ -242,7 +272,7 @@ def account(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[Role], boto3.
         iam.create_group(GroupName="administrators")
 
         def sign_in(role: Role) -> boto3.session.Session:
-            documents = role_documents(settings(), QA_ACCOUNT, REPOSITORY, workflow_jobs(WORKFLOWS))[role]
+            documents = documents_of()[role]
             name = f"github-{role}"
             iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(documents["trustPolicy"]))
             iam.put_role_policy(
@@ -407,7 +437,8 @@ def test_the_job_model_reads_every_workflow_that_assumes_a_role():
         ("deploy.yml", "production", "deploy"),
         ("audit.yml", "audit", "audit"),
     }
-    assert Job("deploy.yml", "production", "deploy", "production", "push", True) in jobs
+    commands = frozenset({"preflight", "preview", "up"})
+    assert Job("deploy.yml", "production", "deploy", "production", "push", True, commands) in jobs
 
 
 def test_an_adopted_bucket_with_a_name_of_its_own_is_the_deploy_roles_too(tmp_path):
@@ -416,11 +447,9 @@ def test_an_adopted_bucket_with_a_name_of_its_own_is_the_deploy_roles_too(tmp_pa
     legacy = "  - orgId: legacyshop\n    environment: qa\n    adopt: true\n    bucketName: legacy-media-shop\n"
     (project / "tenants.yaml").write_text(registry + legacy)
     context = load_stack(project, "qa")
-    statements = {
-        s["Sid"]: s for s in permission_policy("deploy", context.settings, QA_ACCOUNT, context.tenants)["Statement"]
-    }
-    assert "arn:aws:s3:::legacy-media-shop" in statements["WriteTheStacksBuckets"]["Resource"]
-    assert "arn:aws:s3:::legacy-media-shop/pub/*" in statements["WriteTheDeclaredPubFolders"]["Resource"]
+    statements = {s["Sid"]: s for s in policy("deploy", tenants=tuple(context.tenants))["Statement"]}
+    assert "arn:aws:s3:::legacy-media-shop" in statements["TheStacksBuckets"]["Resource"]
+    assert "arn:aws:s3:::legacy-media-shop/pub/" in statements["TheDeclaredPubFolderMarkers"]["Resource"]
     # Only that name: not a prefix of it.
     resources = [
         r for s in statements.values() for r in (s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]])
@@ -498,9 +527,88 @@ class TestWhatItRefusesOrWarns:
     def test_stacks_sharing_the_role_variables_and_an_oversized_policy_are_said(self):
         from live.ci_roles import warnings
 
-        documents = role_documents(settings(), QA_ACCOUNT, REPOSITORY, workflow_jobs(WORKFLOWS))
+        documents = documents_of()
         big = {**documents, "deploy": {**documents["deploy"], "permissionPolicy": {"Statement": ["x" * 11_000]}}}
         said = warnings(settings(), big, ["qa-b"])
         assert any("the deploy permission policy is 11018 characters, over IAM's 10240" in w for w in said)
         assert any(w.startswith("stacks qa-b use the same repository variables (*_ROLE_ARN_QA)") for w in said)
         assert any("runs its own workflow file with the preview role" in w for w in said)
+
+
+class TestEachRoleIsDerivedFromTheCatalogue:
+    """Each role may do exactly what its jobs' commands call for what the stack declares: the provider's calls
+    per type and operation, each command's own calls, and audit's readers; nothing missing, nothing extra."""
+
+    @staticmethod
+    def granted(role: Role, store: str = "none") -> set[str]:
+        return {
+            action
+            for statement in policy(role, store=store)["Statement"]
+            if statement["Effect"] == "Allow"
+            for action in statement["Action"]
+        }
+
+    @pytest.mark.parametrize("store", ["none", "secretsmanager", "ssm"])
+    def test_preview_reads_what_refresh_reads_and_what_check_names_and_preflight_call(self, store):
+        from catalogue import RESOURCE_TYPES
+        from catalogue.actions import COMMAND_OPERATIONS, OPERATION_ACTIONS
+
+        refresh = {a for token in declared("qa", store) for a in RESOURCE_TYPES[token].calls.read}
+        own = {OPERATION_ACTIONS[o] for c in ("check-names", "preflight") for o in COMMAND_OPERATIONS[c]}
+        assert self.granted("preview", store) == (refresh | own) - {"sts:GetCallerIdentity"}
+
+    def test_audit_reads_what_its_readers_and_usage_call_and_no_secret_value(self):
+        from catalogue.actions import COMMAND_OPERATIONS, OPERATION_ACTIONS
+        from catalogue.readers import READERS
+
+        readers = {OPERATION_ACTIONS[o] for token in declared("qa", "ssm") for o in READERS[token].operations}
+        own = {OPERATION_ACTIONS[o] for c in ("audit", "usage") for o in COMMAND_OPERATIONS[c]}
+        assert self.granted("audit", "ssm") == (readers | own) - {"sts:GetCallerIdentity"}
+        assert "ssm:GetParameter" not in self.granted("audit", "ssm")
+
+    def test_deploy_makes_what_the_provider_calls_for_the_declared_types_and_removes_any(self):
+        from catalogue import RESOURCE_TYPES
+        from catalogue.actions import COMMAND_OPERATIONS, OPERATION_ACTIONS
+
+        every = ("create", "read", "update", "delete")
+        provider = {
+            action
+            for token, inputs in declared("qa").items()
+            for action in RESOURCE_TYPES[token].calls.needed(every, inputs)
+        }
+        removal = {a for entry in RESOURCE_TYPES.values() for a in entry.calls.read | entry.calls.delete}
+        own = {OPERATION_ACTIONS[o] for o in COMMAND_OPERATIONS["preflight"]}
+        assert self.granted("deploy") == (provider | removal | own) - {"sts:GetCallerIdentity"}
+
+    def test_a_call_made_only_for_an_input_the_stack_leaves_empty_is_not_granted(self):
+        """The exclusive-attachment resources declare no ARN: the deploy never attaches a policy to anyone."""
+        assert not self.granted("deploy") & {"iam:AttachGroupPolicy", "iam:AttachUserPolicy", "iam:PutUserPolicy"}
+        assert {"iam:DetachGroupPolicy", "iam:DetachUserPolicy", "iam:DeleteUserPolicy"} <= self.granted("deploy")
+
+    def test_user_deletion_lists_no_credential_the_program_never_makes(self):
+        assert not self.granted("deploy") & {
+            "iam:DeleteLoginProfile",
+            "iam:DeleteSigningCertificate",
+            "iam:DeleteSSHPublicKey",
+            "iam:DeactivateMFADevice",
+        }
+
+    @pytest.mark.parametrize("role", ROLES)
+    def test_s3_statements_hold_only_in_the_stacks_account_and_objects_are_the_declared_markers(self, role):
+        for statement in policy(role)["Statement"]:
+            resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            if statement["Sid"] in ("TheStacksBuckets", "TheDeclaredPubFolderMarkers"):
+                assert statement["Condition"] == {"StringEquals": {"s3:ResourceAccount": QA_ACCOUNT}}
+            if statement["Sid"] == "TheDeclaredPubFolderMarkers":
+                assert all(resource.endswith("/pub/") for resource in resources), resources
+        assert not [
+            a for s in policy(role)["Statement"] for a in s["Action"] if a.startswith("kms:") and "Decrypt" in a
+        ]
+
+    def test_a_job_running_a_command_the_catalogue_does_not_list_is_refused(self, project, capsys):
+        workflow = project / ".github" / "workflows" / "audit.yml"
+        workflow.write_text(workflow.read_text().replace("tenant-storage usage", "tenant-storage restore"))
+        assert main(["ci-roles", "--stack", "qa", "--repository", REPOSITORY], project) == 2
+        assert "`restore`: catalogue/actions.py COMMAND_OPERATIONS does not list the AWS calls it makes" in (
+            capsys.readouterr().err
+        )

@@ -209,6 +209,14 @@ class TestKmsKeyPolicy:
         )
         return {statement["Sid"]: statement for statement in document["Statement"]}
 
+    def test_nobody_may_give_themselves_a_grant_only_aws_services_may_get_one(self):
+        """A grant gives its grantee any operation, decrypting included, without the key policy's conditions."""
+        import fnmatch
+
+        for sid, statement in self.statements().items():
+            if any(fnmatch.fnmatchcase("kms:CreateGrant", action) for action in statement["Action"]):
+                assert statement["Condition"] == {"Bool": {"kms:GrantIsForAWSResource": "true"}}, sid
+
     def test_the_account_administers_the_key_and_cannot_lock_itself_out(self):
         import fnmatch
 
