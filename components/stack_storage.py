@@ -53,6 +53,7 @@ class StackStorageArgs:
     retained_log_bucket_namespace: str | None = None
     # Adopted buckets whose names do not start with `<prefix>-`: the log delivery must accept them too.
     unconventional_buckets: tuple[str, ...] = ()
+    key_administrator_arn: str = ""
 
     @classmethod
     def for_stack(
@@ -75,6 +76,7 @@ class StackStorageArgs:
             partition=settings.partition,
             log_bucket_namespace=settings.access_log_bucket_namespace,
             retained_log_bucket_namespace=settings.retained_access_log_bucket_namespace,
+            key_administrator_arn=settings.key_administrator_arn,
         )
 
     @property
@@ -119,7 +121,11 @@ class StackStorage(pulumi.ComponentResource):
                 enable_key_rotation=True,
                 deletion_window_in_days=KMS_KEY_DELETION_WINDOW_DAYS,
                 # Its own policy (checkov CKV2_AWS_64): administered by the account, used for data only via S3.
-                policy=json.dumps(policies.kms_key_policy(args.account_id, args.region, args.partition)),
+                policy=json.dumps(
+                    policies.kms_key_policy(
+                        args.account_id, args.region, args.partition, args.key_administrator_arn, args.protect
+                    )
+                ),
                 tags={"Purpose": "private-tenant-buckets", "AccountClass": args.account_class, "ManagedBy": "pulumi"},
                 # Without its key, every object of every private bucket is unreadable.
                 opts=pulumi.ResourceOptions(parent=self, protect=args.protect, retain_on_delete=args.protect),

@@ -60,6 +60,14 @@ def warnings(settings: StackSettings, roles: Mapping[Role, Any], sharing: list[s
             f"every user whose name starts with it (user/{prefix}* matches more than tenants)"
         )
     found += [f"no workflow job assumes the {role} role" for role in ROLES if role not in roles]
+    if settings.private_bucket_encryption == "sse-kms" and not settings.key_administrator_arn and "deploy" in roles:
+        found.append(
+            "set tenant-storage:keyAdministratorArn to the deploy role's ARN before the stack's first deploy: its "
+            "KMS key's policy then names the role, which may manage the key at once; otherwise the role's IAM "
+            "statements on the key wait for the new key's Purpose tag to count (up to five minutes, KMS "
+            "tag-authorization) while the provider calls EnableKeyRotation, GetKeyPolicy and DescribeKey at once, "
+            "and they let the role manage any key of the account it tags as the stack's"
+        )
     if "deploy" in roles:
         subjects = roles["deploy"]["trustPolicy"]["Statement"][0]["Condition"]["StringEquals"][SUBJECT]
         environments = sorted(

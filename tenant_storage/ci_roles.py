@@ -36,6 +36,7 @@ from catalogue.actions import COMMAND_OPERATIONS, Scope, actions_of, scope_of
 from catalogue.readers import READERS
 from catalogue.resource_types import OPERATIONS, RESOURCE_TYPES, Operation
 from tenant_storage import naming
+from tenant_storage.policies import key_administration_calls
 from tenant_storage.registry import Profile, Tenant
 from tenant_storage.stacks import StackSettings
 
@@ -336,7 +337,9 @@ def scoped_statements(actions: set[str], names: OwnedNames, account_id: str) -> 
             statements.append(_allow(_SIDS[scope], by_scope[scope], resource, condition))
     if "key-creation" in by_scope:
         # KMS authorizes CreateKey's tags as kms:TagResource on every key of the account and region (its developer
-        # guide, "Controlling access to tags"): only the stack's tags, so it cannot tag another key as the stack's.
+        # guide, "Controlling access to tags"): only the stack's tags. That also lets the role tag an existing key
+        # as the stack's; without keyAdministratorArn, the tag-conditioned TheStacksKey then applies to that key
+        # (ci-roles says so), and a key whose policy does not delegate to IAM is immune.
         statements.append(
             _allow(
                 "TagTheNewKeyAsTheStacks",
@@ -369,6 +372,11 @@ def permission_policy(
 ) -> dict[str, Any]:
     names = OwnedNames.of(settings, account_id, tenants)
     actions = role_actions(commands, declared, settings.production_class)
+    if settings.key_administrator_arn and "up" in commands:
+        # The key's own policy names the deploy role for these: no IAM statement conditioned on the key's tag,
+        # which would let the role manage any key it tags as the stack's (TagTheNewKeyAsTheStacks must allow
+        # that tag, for CreateKey).
+        actions -= set(key_administration_calls(settings.production_class))
     return {"Version": "2012-10-17", "Statement": scoped_statements(actions, names, account_id)}
 
 

@@ -15,6 +15,7 @@ import json
 import re
 from typing import Any
 
+from catalogue.resource_types import RESOURCE_TYPES
 from tenant_storage.regions import COMMERCIAL, Partition
 from tenant_storage.registry import Profile
 
@@ -90,23 +91,58 @@ KMS_ADMINISTRATION_ACTIONS = [
     "kms:UntagResource",
     "kms:Update*",
 ]
+
+
+def key_administration_calls(protected: bool) -> list[str]:
+    """What the provider calls on the stack's key once it exists (catalogue/resource_types.py), for its deployer."""
+    calls = RESOURCE_TYPES["aws:kms/key:Key"].calls
+    actions = (calls.create | calls.read | calls.update | calls.delete) - {"kms:CreateKey"}
+    return sorted(actions - ({"kms:ScheduleKeyDeletion"} if protected else set()))
+
+
 KMS_GRANT_ACTIONS = ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"]
 # What S3 asks of the key for an SSE-KMS object (with bucket keys), on the caller's behalf.
 KMS_DATA_ACTIONS_THROUGH_S3 = ["kms:Decrypt", "kms:GenerateDataKey"]
 
 
-def kms_key_policy(account_id: str, region: str, partition: Partition = COMMERCIAL) -> PolicyDocument:
+def kms_key_policy(
+    account_id: str,
+    region: str,
+    partition: Partition = COMMERCIAL,
+    administrator_arn: str = "",
+    protected: bool = False,
+) -> PolicyDocument:
     """The stack key's own policy (instead of KMS's default, which hands every action to the account).
 
     The account administers the key (never locked out: it keeps kms:PutKeyPolicy), and its principals may use
     the key for data only through S3 in the stack's region, as far as their IAM policies allow: in practice
     the private profiles' groups (`group_policy`). Nobody may decrypt with it directly, and nobody may give
     themselves a grant (which would carry no condition): grants only for AWS services (kms:GrantIsForAWSResource).
+
+    With `administrator_arn` (the stack's `keyAdministratorArn`, its deploy role), that principal is named too,
+    for exactly the calls the provider makes on the key after creating it (the catalogue's): KMS honours a key
+    policy's own principal at once, where an IAM policy conditioned on the key's tags may wait up to five minutes
+    for a new key's tags ("tag-authorization" in the KMS developer guide), and CreateKey requires the new policy
+    to let its caller PutKeyPolicy. A protected key's deletion is never among them.
     """
     account = {"AWS": f"arn:{partition.name}:iam::{account_id}:root"}
+    administrator = (
+        [
+            {
+                "Sid": "TheDeployRoleAdministersTheKey",
+                "Effect": "Allow",
+                "Principal": {"AWS": administrator_arn},
+                "Action": key_administration_calls(protected),
+                "Resource": "*",
+            }
+        ]
+        if administrator_arn
+        else []
+    )
     return {
         "Version": "2012-10-17",
         "Statement": [
+            *administrator,
             {
                 "Sid": "AccountAdministersTheKey",
                 "Effect": "Allow",

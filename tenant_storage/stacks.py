@@ -65,6 +65,7 @@ ACCESS_LOG_RETENTION_DAYS = f"{PROJECT}:accessLogRetentionDays"
 PRIVATE_BUCKET_ENCRYPTION = f"{PROJECT}:privateBucketEncryption"
 PRIVATE_BUCKET_ENCRYPTIONS = ("sse-kms", "sse-s3")
 ACCESS_KEY_MAX_AGE_DAYS = f"{PROJECT}:accessKeyMaxAgeDays"
+KEY_ADMINISTRATOR_ARN = f"{PROJECT}:keyAdministratorArn"
 
 # Every configuration key the program reads; a `tenant-storage:` key outside this list is a typo.
 CONFIG_KEYS = (
@@ -83,6 +84,7 @@ CONFIG_KEYS = (
     BUCKET_NAMESPACE,
     ACCESS_LOG_BUCKET_NAMESPACE,
     RETAINED_ACCESS_LOG_BUCKET_NAMESPACE,
+    KEY_ADMINISTRATOR_ARN,
 )
 # The stack's own settings (CONFIG_KEYS also holds the provider's region and allowed accounts).
 SETTINGS = CONFIG_KEYS[2:]
@@ -98,6 +100,10 @@ MAX_STACK_FILE_BYTES = 64 * 1024
 ACCOUNT_ID_PATTERN = re.compile(r"[0-9]{12}")
 _SHARD = re.compile(r"([0-9]{1,3})/([0-9]{1,3})")
 _WHOLE_NUMBER = re.compile(r"[0-9]{1,6}")
+# An IAM role (or user) ARN: arn:<partition>:iam::<account>:role/<optional path/>name.
+_PRINCIPAL_ARN = re.compile(
+    r"arn:(?P<partition>aws[a-z-]*):iam::(?P<account>[0-9]{12}):(?:role|user)/(?:[\w+=,.@-]+/)*[\w+=,.@-]{1,64}"
+)
 
 
 @dataclass(frozen=True)
@@ -142,6 +148,9 @@ class StackSettings:
     # The namespace of the access-log bucket this stack had before its log bucket moved: that bucket stays
     # declared as it was, with its logs, and receives no new logs.
     retained_access_log_bucket_namespace: str | None = None
+    # The principal that deploys the stack (its CI deploy role), named in the stack key's policy as the key's
+    # administrator: it may manage the key from the moment it exists, with no IAM policy (and no tag) to wait for.
+    key_administrator_arn: str = ""
 
     @property
     def partition(self) -> Partition:
@@ -304,6 +313,10 @@ def parse_stack_settings(
     if credential_store not in CREDENTIAL_STORES:
         problem(CREDENTIAL_STORE, not_one_of(credential_store, CREDENTIAL_STORES))
 
+    administrator = values.get(KEY_ADMINISTRATOR_ARN) or ""
+    if administrator and (message := _administrator_problem(administrator, region, account_ids or [])):
+        problem(KEY_ADMINISTRATOR_ARN, message)
+
     if problems:
         raise InvalidInput(problems)
     return StackSettings(
@@ -321,7 +334,23 @@ def parse_stack_settings(
         access_key_max_age_days=key_age_days,
         access_log_bucket_namespace=log_namespace,
         retained_access_log_bucket_namespace=retained_namespace,
+        key_administrator_arn=administrator,
     )
+
+
+def _administrator_problem(arn: str, region: str, account_ids: list[Any]) -> str | None:
+    match = _PRINCIPAL_ARN.fullmatch(arn)
+    if match is None:
+        return (
+            f"{yaml_repr(arn)} is not the ARN of an IAM role or user, for example "
+            "arn:aws:iam::111111111111:role/github-deploy (the deploy role, with its path if it has one)"
+        )
+    partition = partition_of(region) if region else None
+    if partition is not None and match.group("partition") != partition.name:
+        return f"{arn} is in the partition {match.group('partition')}, the stack's region in {partition.name}"
+    if match.group("account") not in account_ids:
+        return f"{arn} is of account {match.group('account')}, which aws:allowedAccountIds does not hold"
+    return None
 
 
 def _production_class(environments: tuple[Environment, ...]) -> bool:

@@ -681,6 +681,21 @@ CASES = {
         replace_in(PROD_FILE, "tenant-storage:protectBuckets: true", "tenant-storage:protectBuckets: false"),
         stack="prod",
     ),
+    "a key administrator that is not an IAM principal's ARN": BadInput(
+        ("Pulumi.qa.yaml:9 field 'tenant-storage:keyAdministratorArn': 'github-deploy' is not the ARN of an IAM role",),
+        settings={"tenant-storage:keyAdministratorArn": "github-deploy"},
+    ),
+    "a key administrator of another account": BadInput(
+        (
+            "Pulumi.qa.yaml:9 field 'tenant-storage:keyAdministratorArn': arn:aws:iam::111111111111:role/deploy is "
+            "of account 111111111111, which aws:allowedAccountIds does not hold",
+        ),
+        settings={"tenant-storage:keyAdministratorArn": "arn:aws:iam::111111111111:role/deploy"},
+    ),
+    "a key administrator of another partition": BadInput(
+        ("field 'tenant-storage:keyAdministratorArn': arn:aws-cn:iam::222222222222:role/deploy is in the partition",),
+        settings={"tenant-storage:keyAdministratorArn": "arn:aws-cn:iam::222222222222:role/deploy"},
+    ),
     "expiry days zero": BadInput(
         ("Pulumi.qa.yaml:9 field 'tenant-storage:noncurrentVersionExpirationDays': must be a whole number",),
         settings={"tenant-storage:noncurrentVersionExpirationDays": 0},

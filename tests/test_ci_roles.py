@@ -612,3 +612,24 @@ class TestEachRoleIsDerivedFromTheCatalogue:
         assert "`restore`: catalogue/actions.py COMMAND_OPERATIONS does not list the AWS calls it makes" in (
             capsys.readouterr().err
         )
+
+
+def test_an_sse_kms_stack_without_a_key_administrator_is_told_to_name_the_deploy_role(project, capsys):
+    assert main(["ci-roles", "--stack", "qa", "--repository", REPOSITORY], project) == 0
+    assert "set tenant-storage:keyAdministratorArn to the deploy role's ARN" in capsys.readouterr().err
+    stack_file = project / "Pulumi.qa.yaml"
+    role = f"arn:aws:iam::{QA_ACCOUNT}:role/github-deploy"
+    stack_file.write_text(stack_file.read_text() + f"  tenant-storage:keyAdministratorArn: {role}\n")
+    assert main(["ci-roles", "--stack", "qa", "--repository", REPOSITORY], project) == 0
+    assert "keyAdministratorArn" not in capsys.readouterr().err
+
+
+def test_with_a_key_administrator_the_deploy_role_holds_no_statement_on_keys_by_tag():
+    """Its tag-conditioned key statements would let it manage any key it tags as the stack's; the key's own
+    policy names it instead."""
+    role = f"arn:aws:iam::{QA_ACCOUNT}:role/github-deploy"
+    stack_settings = dataclasses.replace(settings(), key_administrator_arn=role)
+    commands = role_commands(workflow_jobs(WORKFLOWS), stack_settings)["deploy"]
+    statements = permission_policy(commands, stack_settings, QA_ACCOUNT, declared())["Statement"]
+    assert [s["Sid"] for s in statements if "aws:ResourceTag/Purpose" in json.dumps(s.get("Condition", {}))] == []
+    assert "TheStacksKey" in [s["Sid"] for s in policy("deploy")["Statement"]]

@@ -209,6 +209,22 @@ class TestKmsKeyPolicy:
         )
         return {statement["Sid"]: statement for statement in document["Statement"]}
 
+    def test_the_deploy_role_named_administers_the_key_with_the_providers_calls_and_never_decrypts(self):
+        from catalogue import RESOURCE_TYPES
+        from tenant_storage.policies import kms_key_policy
+
+        role = "arn:aws:iam::222222222222:role/ci/github-deploy"
+        for protected in (False, True):
+            document = kms_key_policy("222222222222", "us-east-1", administrator_arn=role, protected=protected)
+            [statement] = [s for s in document["Statement"] if s["Principal"] == {"AWS": role}]
+            calls = RESOURCE_TYPES["aws:kms/key:Key"].calls
+            after_create = (calls.create | calls.read | calls.update | calls.delete) - {"kms:CreateKey"}
+            expected = after_create - ({"kms:ScheduleKeyDeletion"} if protected else set())
+            assert set(statement["Action"]) == expected
+            assert {"kms:PutKeyPolicy", "kms:EnableKeyRotation", "kms:DescribeKey"} <= expected
+            assert not {a for a in statement["Action"] if "Decrypt" in a or "GenerateDataKey" in a or "Grant" in a}
+        assert all("Principal" not in s or s["Principal"] != {"AWS": role} for s in self.statements().values())
+
     def test_nobody_may_give_themselves_a_grant_only_aws_services_may_get_one(self):
         """A grant gives its grantee any operation, decrypting included, without the key policy's conditions."""
         import fnmatch

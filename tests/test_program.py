@@ -158,6 +158,14 @@ class TestBucketGuardRails:
         account = STACK_ACCOUNTS[stack_run.stack]
         assert json.loads(key.inputs["policy"]) == kms_key_policy(account, "us-east-1")
 
+    def test_the_key_administrator_setting_names_the_deploy_role_in_the_keys_policy(self):
+        role = "arn:aws:iam::222222222222:role/github-deploy"
+        run = run_stack("qa", config={"tenant-storage:keyAdministratorArn": role})
+        assert run.error is None, run.error
+        [key] = run.by_type(KMS_KEY)
+        principals = [s["Principal"] for s in json.loads(key.inputs["policy"])["Statement"]]
+        assert {"AWS": role} in principals
+
     def test_a_stack_may_choose_sse_s3_for_private_buckets_and_says_so_on_them(self):
         run = run_stack("qa", config={"tenant-storage:privateBucketEncryption": "sse-s3"})
         assert run.error is None, run.error
