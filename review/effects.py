@@ -20,6 +20,7 @@ are taken as nothing and forever, so whatever the deploy makes public or expires
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -41,7 +42,7 @@ from policy.tenant_storage_rules import (
 from review.diff import ResourceChange
 from review.plan import ResourcePlan, StackPlan
 from tenant_storage.access import ANONYMOUS, Caller, allowed
-from tenant_storage.anonymous_access import PublicAccessBlock, as_list
+from tenant_storage.anonymous_access import PublicAccessBlock, as_list, is_public
 from tenant_storage.policies import LOG_DELIVERY_SERVICE, effective_policy
 from tenant_storage.regions import COMMERCIAL, partition_of
 
@@ -182,6 +183,12 @@ def read_revision(plan: StackPlan) -> Revision:
     for resource in by_type.get(BUCKET_LOGGING, []):
         if bucket := bucket_of(resource):
             bucket.logs_to = str(resource.inputs.get("targetBucket", ""))
+
+    for bucket in buckets.values():
+        if bucket.policy and bucket.block.block_public_policy and is_public(bucket.policy):
+            # S3 refuses this policy (the deploy fails on it, and the policy pack blocks it first): judged as if
+            # accepted, where restrict_public_buckets still voids its public statements for anonymous callers.
+            bucket.block = dataclasses.replace(bucket.block, block_public_policy=False)
 
     group_policies: dict[str, list[dict[str, Any]]] = {}
     for resource in by_type.get(GROUP_POLICY, []):

@@ -121,3 +121,15 @@ class TestEveryEntryIsComplete:
             assert prefix == {"s3control": "s3"}.get(service, service)
             assert name[:1].isupper()
             assert operation[:1].isupper()
+
+
+def test_the_policy_packs_type_tokens_are_the_catalogues_or_types_it_refuses():
+    """The pack runs alone (its folder is what the CLI loads), so it spells the tokens itself: each is a type of
+    the catalogue, or one of the types its rules exist to refuse (a user's own policy, an attachment)."""
+    import policy.tenant_storage_rules as rules
+
+    tokens = {value for value in vars(rules).values() if isinstance(value, str) and value.startswith("aws:")}
+    refused = {rules.USER_POLICY, rules.USER_POLICY_ATTACHMENT, rules.POLICY_ATTACHMENT}
+    refused |= {rules.GROUP_POLICY_ATTACHMENT, rules.USER_GROUP_MEMBERSHIP}
+    assert tokens - {"aws:kms", "aws:kms:dsse"} - refused <= set(RESOURCE_TYPES)
+    assert not refused & set(RESOURCE_TYPES)
