@@ -99,6 +99,11 @@ COMMAND_OPERATIONS: dict[str, frozenset[Operation]] = {
             ("iam", "ListAccessKeys"),
             ("iam", "GetAccessKeyLastUsed"),
             ("iam", "ListUsers"),
+            ("iam", "GetLoginProfile"),
+            ("iam", "ListSSHPublicKeys"),
+            ("iam", "ListServiceSpecificCredentials"),
+            ("iam", "ListSigningCertificates"),
+            ("iam", "ListMFADevices"),
         }
     ),
     "usage": frozenset(

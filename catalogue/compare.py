@@ -25,10 +25,16 @@ def as_declared(name: str, declared: Any, held: Any) -> bool:
 
 
 def holds(held: Any, declared: Any) -> bool:
-    """Whether `held` is what `declared` asks for: every declared field equal, where the API may add fields at
-    their defaults (a bucket key `false` where none was declared); a list item for item, in any order."""
+    """Whether `held` is what `declared` asks for: every declared field equal, where the API may add fields only
+    at their defaults (a bucket key `false`, an empty filter where none was declared): a field held with a value
+    (an `Expiration` added to a lifecycle rule, a transition) is a difference; a list item for item, in any
+    order."""
     if isinstance(declared, dict):
-        return isinstance(held, dict) and all(holds(held.get(name), item) for name, item in declared.items())
+        return (
+            isinstance(held, dict)
+            and all(holds(held.get(name), item) for name, item in declared.items())
+            and all(value in AT_DEFAULT for name, value in held.items() if name not in declared)
+        )
     if isinstance(declared, list):
         if not isinstance(held, list) or len(held) != len(declared):
             return False
@@ -40,6 +46,10 @@ def holds(held: Any, declared: Any) -> bool:
             unmatched.remove(match)
         return True
     return bool(held == declared)
+
+
+# What an API may answer for a field nobody set.
+AT_DEFAULT: tuple[Any, ...] = (None, "", False, [], {})
 
 
 def normalised(value: Any) -> Any:

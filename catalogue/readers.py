@@ -49,12 +49,22 @@ class Absent(Exception):
     """The resource does not exist (one of the `RESOURCE_ABSENT` codes)."""
 
 
+# The codes of a refusal (a missing permission, an SCP, a resource policy): the read needs the action.
+REFUSED = frozenset({"AccessDenied", "AccessDeniedException", "403", "Forbidden", "UnauthorizedOperation"})
+
+
 class Unreadable(Exception):
     """AWS refused the read, or failed otherwise: what the resource holds is not known."""
 
     def __init__(self, action: str, code: str) -> None:
         self.action, self.code = action, code
         super().__init__(f"{code} on {action}")
+
+    @property
+    def reason(self) -> str:
+        if self.code in REFUSED:
+            return f"needs {self.action} ({self.code})"
+        return f"{self.action} failed ({self.code}); run it again, or ask AWS support if it persists"
 
 
 def error_code(error: Exception) -> str:
@@ -250,11 +260,15 @@ def _read_object(clients: Clients, inputs: dict[str, Any], real_id: str) -> dict
     s3 = _s3(clients, inputs)
     answer = s3.get_object(Bucket=inputs["bucket"], Key=inputs["key"])
     tags = tags_of(s3.get_object_tagging(Bucket=inputs["bucket"], Key=inputs["key"])["TagSet"])
+    # As much as the declared content and one byte more: a tenant may write anything there, of any size.
+    declared = str(inputs.get("content", ""))
+    content = answer["Body"].read(len(declared.encode()) + 1).decode(errors="replace")
+    answer["Body"].close()
     return {
         "bucket": inputs["bucket"],
         "region": inputs.get("region"),
         "key": inputs["key"],
-        "content": answer["Body"].read().decode(),
+        "content": content,
         "serverSideEncryption": answer.get("ServerSideEncryption"),
         "tags": tags,
     }
@@ -293,8 +307,8 @@ def _read_group_policy(clients: Clients, inputs: dict[str, Any], real_id: str) -
 
 
 def _read_membership(clients: Clients, inputs: dict[str, Any], real_id: str) -> dict[str, Any]:
-    users = clients("iam").get_group(GroupName=inputs["group"])["Users"]
-    return {"group": inputs["group"], "users": [user["UserName"] for user in users]}
+    pages = clients("iam").get_paginator("get_group").paginate(GroupName=inputs["group"])
+    return {"group": inputs["group"], "users": [user["UserName"] for page in pages for user in page["Users"]]}
 
 
 def exclusive(owner: str, names: str, listed: str, answer: str, what: str) -> Reader:
@@ -305,8 +319,8 @@ def exclusive(owner: str, names: str, listed: str, answer: str, what: str) -> Re
     name_of = (lambda item: item) if what == "name" else (lambda item: item["PolicyArn"])
 
     def read(clients: Clients, inputs: dict[str, Any], real_id: str) -> dict[str, Any]:
-        held = getattr(clients("iam"), listed)(**{owner_argument: inputs[owner]})[answer]
-        return {owner: inputs[owner], names: [name_of(item) for item in held]}
+        pages = clients("iam").get_paginator(listed).paginate(**{owner_argument: inputs[owner]})
+        return {owner: inputs[owner], names: [name_of(item) for page in pages for item in page[answer]]}
 
     return Reader(read, frozenset({operation}))
 

@@ -23,19 +23,20 @@ import datetime
 import json
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from catalogue.compare import differences
-from catalogue.readers import READERS, RESOURCE_ABSENT, Absent, Clients, Unreadable, error_code, read
+from catalogue.readers import READERS, REFUSED, RESOURCE_ABSENT, Absent, Clients, Unreadable, error_code, read
 from catalogue.resource_types import COMPONENT_TYPES, RESOURCE_TYPES
 from live.aws import Aws, StackContext, load_stack, run_command, verify_account
 from live.discover import declared_names
 from review.plan import ResourcePlan, StackPlan, TenantPlan, plan_stack, unwrapped
 from tenant_storage import naming
+from tenant_storage.policies import TENANT_BUCKET_TAG
 
 UNUSED_KEY_DAYS = 45  # Security Hub IAM.22
 ACCESS_KEY = "aws:iam/accessKey:AccessKey"
@@ -64,7 +65,7 @@ class UnreadableResource:
 
     @property
     def message(self) -> str:
-        return f"{self.resource}: could not read, needs {self.action} ({self.code})"
+        return f"{self.resource}: could not read, {Unreadable(self.action, self.code).reason}"
 
 
 class Auditor:
@@ -76,6 +77,11 @@ class Auditor:
         self.live_buckets = set(aws.bucket_names())
         self.real_values: dict[str, str] = {}  # each value only a deploy knows (mocked offline) -> the live one
         self.missing_buckets: set[str] = set()
+        # The stack's key when it was not found (its absence is said once), and buckets of a tenant's pattern
+        # that are not the tenant's.
+        self.missing_keys: set[str] = set()
+        self.twins: set[str] = set()
+        self.unchecked: list[str] = []  # what an emulator could not answer (--endpoint-url only)
 
     def finding(self, org_id: str, check: str, message: str) -> None:
         self.findings.append(Finding(org_id, check, message))
@@ -87,7 +93,16 @@ class Auditor:
             yield
         except Unreadable as refused:
             self.unreadable.append(UnreadableResource(org_id, check, resource, refused.action, refused.code))
-        except Exception as error:  # botocore's ClientError, named by its code
+        except (KeyError, TypeError, ValueError, AttributeError) as error:  # an answer not as the API documents it
+            action = self.clients.action_of_last_call()
+            self.unreadable.append(UnreadableResource(org_id, check, resource, action, f"unexpected answer: {error!r}"))
+        except Exception as error:  # botocore's ClientError, named by its code, or its own errors
+            from botocore.exceptions import BotoCoreError
+
+            if isinstance(error, BotoCoreError):
+                action = self.clients.action_of_last_call()
+                self.unreadable.append(UnreadableResource(org_id, check, resource, action, type(error).__name__))
+                return
             if not error_code(error):
                 raise
             code = error_code(error)
@@ -124,6 +139,8 @@ class Auditor:
             return
         prefix = self.context.settings.naming.bucket_prefix
         found = naming.suffixed_buckets(prefix, tenant.org_id, self.live_buckets)
+        if len(found) > 1:
+            found = self.the_users_bucket(tenant, found)
         if found:
             # The suffix the mocks invented, wherever an input holds it (a policy's ARN, a user's tag), is the live one.
             live_suffix = found[0].rsplit("-", 1)[-1]
@@ -136,6 +153,37 @@ class Auditor:
         # The offline plan's suffix is a placeholder: name the pattern the deploy's name will have.
         pattern = naming.bucket_name(prefix, tenant.org_id, f"<{naming.RANDOM_SUFFIX_LENGTH} hex digits>")
         self.finding(tenant.org_id, "bucket", f"no bucket {pattern} in this account (not deployed yet?)")
+
+    def the_users_bucket(self, tenant: TenantPlan, found: list[str]) -> list[str]:
+        """Of several buckets of the tenant's pattern, the one its user's TenantBucket tag names (the deploy tags
+        the user with its bucket), first; the others are orphans: no tenant declares them."""
+        with self.reading(tenant.org_id, "bucket", tenant.iam_user_name):
+            tags = self.clients("iam").list_user_tags(UserName=tenant.iam_user_name)["Tags"]
+            named = next((tag["Value"] for tag in tags if tag["Key"] == TENANT_BUCKET_TAG), None)
+            if named in found:
+                self.twins.update(name for name in found if name != named)
+                return [str(named), *(name for name in found if name != named)]
+        self.finding(
+            tenant.org_id,
+            "bucket",
+            f"{len(found)} buckets match the tenant's name: {', '.join(found)}; its user's "
+            f"{TENANT_BUCKET_TAG} tag names none of them",
+        )
+        return found
+
+    def on_an_emulator(self, check: str, call: Callable[[], Any]) -> Any:
+        """`call`, or None when an emulator (--endpoint-url) cannot answer it: the check is then listed as not
+        made. Against AWS every error stands."""
+        from botocore.exceptions import EndpointConnectionError
+        from botocore.parsers import ResponseParserError
+
+        try:
+            return call()
+        except (EndpointConnectionError, ResponseParserError) as error:
+            if self.aws.endpoint_url is None:
+                raise
+            self.unchecked.append(f"{check}: the endpoint could not answer ({type(error).__name__})")
+            return None
 
     def find_deployed_values(self) -> None:
         """The stack's key and its credential-store secrets, found by what the stack declares of them: their
@@ -162,13 +210,22 @@ class Auditor:
     def find_key(self, key: ResourcePlan, mocked: list[str]) -> None:
         kms = self.clients("kms")
         description = key.inputs.get("description")
-        candidates = []
+        candidates, refused = [], []
         for page in kms.get_paginator("list_keys").paginate():
             for listed in page["Keys"]:
-                metadata = kms.describe_key(KeyId=listed["KeyId"])["KeyMetadata"]
+                try:
+                    metadata = kms.describe_key(KeyId=listed["KeyId"])["KeyMetadata"]
+                except Exception as error:  # another key whose policy keeps this caller out: not the stack's
+                    if error_code(error) not in REFUSED:
+                        raise
+                    refused.append(listed["KeyId"])
+                    continue
                 if metadata.get("Description") == description and metadata.get("KeyManager") == "CUSTOMER":
                     candidates.append(metadata)
         if not candidates:
+            self.missing_keys.add(key.urn)
+            if refused:
+                raise Unreadable("kms:DescribeKey", "AccessDenied")
             self.finding(STACK, "kms-key", f"no KMS key described {description!r} in this account (not deployed yet?)")
             return
         live = min(candidates, key=lambda metadata: metadata.get("KeyState") != "Enabled")
@@ -195,7 +252,7 @@ class Auditor:
         if resource.type in COMPONENT_TYPES or resource.type in AUDITED_APART:
             return
         entry, reader = RESOURCE_TYPES[resource.type], READERS[resource.type]
-        if resource.inputs.get("bucket") in self.missing_buckets:
+        if resource.inputs.get("bucket") in self.missing_buckets or resource.urn in self.missing_keys:
             return  # its bucket's absence is the finding
         declared = self.substituted(resource.inputs)
         compared = {
@@ -290,7 +347,31 @@ class Auditor:
             self.finding(
                 org, "user-groups", f"{user}: groups {', '.join(groups) or 'none'}, declared {', '.join(wanted)}"
             )
+        self.audit_other_credentials(org, user)
         self.audit_keys(org, user, len([r for r in resources if r.type == ACCESS_KEY]))
+
+    def audit_other_credentials(self, org: str, user: str) -> None:
+        """A tenant user signs in with its access keys only: a console password, an SSH key, a service-specific
+        credential, a signing certificate or an MFA device was added by hand."""
+        iam = self.clients("iam")
+        try:
+            iam.get_login_profile(UserName=user)
+            self.finding(org, "user-credentials", f"{user}: has a console password (a login profile), made by hand")
+        except Exception as error:
+            if error_code(error) not in RESOURCE_ABSENT:
+                raise
+        held = {
+            "SSH public key": lambda: iam.list_ssh_public_keys(UserName=user)["SSHPublicKeys"],
+            "service-specific credential": lambda: iam.list_service_specific_credentials(UserName=user)[
+                "ServiceSpecificCredentials"
+            ],
+            "signing certificate": lambda: iam.list_signing_certificates(UserName=user)["Certificates"],
+            "MFA device": lambda: iam.list_mfa_devices(UserName=user)["MFADevices"],
+        }
+        for kind, listed in held.items():
+            items = self.on_an_emulator(f"{user}: {kind}s", listed)
+            if items:
+                self.finding(org, "user-credentials", f"{user}: has {len(items)} {kind}(s), made by hand")
 
     def audit_keys(self, org: str, user: str, declared: int) -> None:
         iam = self.clients("iam")
@@ -310,6 +391,8 @@ class Auditor:
         limit = self.context.settings.access_key_max_age_days
         for key in keys:
             key_id, created = key["AccessKeyId"], key["CreateDate"]
+            if key.get("Status") != "Active":
+                self.finding(org, "access-keys", f"{user}: key {key_id} is {key.get('Status')}, declared Active")
             age = (self.now - created).days
             if age > limit:
                 self.finding(org, "access-keys", f"{user}: key {key_id} is {age} days old, over {limit} (IAM.3)")
@@ -328,7 +411,7 @@ class Auditor:
             if name.startswith(f"{rules.bucket_prefix}-")
             and not naming.is_shared_resource_name(name)
             and name not in fixed
-            and not any(p.fullmatch(name) for p in patterns)
+            and (name in self.twins or not any(p.fullmatch(name) for p in patterns))
         )
         pages = self.clients("iam").get_paginator("list_users").paginate()
         live_users = [user["UserName"] for page in pages for user in page["Users"]]
@@ -373,6 +456,7 @@ def render(document: dict[str, Any], output_format: str) -> str:
     out = [f"audit of stack {document['stack']} in account {document['account']}: {counts}"]
     out += [f"  {f['orgId'] or '(stack)'}: {f['check']}: {f['message']}" for f in findings]
     out += [f"  unreadable: {line}" for line in refused]
+    out += [f"  not checked: {line}" for line in document["unchecked"]]
     out += [f"  orphan: {orphan} (no tenant declares it; adopt it with discover, or remove it)" for orphan in orphans]
     return "\n".join(out) + "\n"
 
@@ -400,6 +484,7 @@ def run_audit(
             "findings": [asdict(finding) for finding in findings],
             "orphans": orphans,
             "unreadable": [asdict(refused) | {"message": refused.message} for refused in auditor.unreadable],
+            "unchecked": auditor.unchecked,
         }
         sys.stdout.write(render(document, output_format))
         if findings or orphans:

@@ -371,12 +371,14 @@ def permission_policy(
     tenants: Sequence[Tenant] = (),
 ) -> dict[str, Any]:
     names = OwnedNames.of(settings, account_id, tenants)
-    actions = role_actions(commands, declared, settings.production_class)
+    # A protected stack's key (production class, or protectBuckets) may not be scheduled for deletion.
+    protected = settings.production_class or settings.protect_buckets
+    actions = role_actions(commands, declared, protected)
     if settings.key_administrator_arn and "up" in commands:
         # The key's own policy names the deploy role for these: no IAM statement conditioned on the key's tag,
         # which would let the role manage any key it tags as the stack's (TagTheNewKeyAsTheStacks must allow
         # that tag, for CreateKey).
-        actions -= set(key_administration_calls(settings.production_class))
+        actions -= set(key_administration_calls(protected))
     return {"Version": "2012-10-17", "Statement": scoped_statements(actions, names, account_id)}
 
 
