@@ -37,6 +37,9 @@ SETTING_ABSENT = frozenset(
         "NoSuchLifecycleConfiguration",
         "NoSuchTagSet",
         "NoSuchTagSetError",
+        "ReplicationConfigurationNotFoundError",
+        "NoSuchWebsiteConfiguration",
+        "NoSuchCORSConfiguration",
     }
 )
 
@@ -133,7 +136,7 @@ def read(
     return held
 
 
-def _absent_setting(call: Callable[[], Any], empty: Any) -> Any:
+def absent_setting(call: Callable[[], Any], empty: Any) -> Any:
     """The answer of `call`, or `empty` when AWS says the setting is not there."""
     try:
         return call()
@@ -209,7 +212,7 @@ class Reader:
 def _read_bucket(clients: Clients, inputs: dict[str, Any], real_id: str) -> dict[str, Any]:
     s3 = _s3(clients, inputs)
     location = s3.get_bucket_location(Bucket=inputs["bucket"])["LocationConstraint"] or DEFAULT_REGION
-    tags = tags_of(_absent_setting(lambda: s3.get_bucket_tagging(Bucket=inputs["bucket"])["TagSet"], []))
+    tags = tags_of(absent_setting(lambda: s3.get_bucket_tagging(Bucket=inputs["bucket"])["TagSet"], []))
     return {"bucket": inputs["bucket"], "region": location, "tags": tags or None}
 
 
@@ -219,7 +222,7 @@ def _setting(get: str, answer: str, operation: str, list_input: str = "") -> Rea
 
     def read(clients: Clients, inputs: dict[str, Any], real_id: str) -> dict[str, Any]:
         s3 = _s3(clients, inputs)
-        held = from_aws(_absent_setting(lambda: getattr(s3, get)(Bucket=inputs["bucket"]), {}).get(answer, {}))
+        held = from_aws(absent_setting(lambda: getattr(s3, get)(Bucket=inputs["bucket"]), {}).get(answer, {}))
         if isinstance(held, list):  # the answer is the one input itself (a lifecycle's Rules)
             held = {list_input: held}
         return {"bucket": inputs["bucket"], "region": inputs.get("region"), **held}
@@ -229,7 +232,7 @@ def _setting(get: str, answer: str, operation: str, list_input: str = "") -> Rea
 
 def _read_ownership(clients: Clients, inputs: dict[str, Any], real_id: str) -> dict[str, Any]:
     s3 = _s3(clients, inputs)
-    controls = _absent_setting(lambda: s3.get_bucket_ownership_controls(Bucket=inputs["bucket"]), {})
+    controls = absent_setting(lambda: s3.get_bucket_ownership_controls(Bucket=inputs["bucket"]), {})
     rules = controls.get("OwnershipControls", {}).get("Rules", [])
     return {"bucket": inputs["bucket"], "region": inputs.get("region"), "rule": from_aws(rules[0]) if rules else None}
 
@@ -252,7 +255,7 @@ def _read_logging(clients: Clients, inputs: dict[str, Any], real_id: str) -> dic
 
 def _read_bucket_policy(clients: Clients, inputs: dict[str, Any], real_id: str) -> dict[str, Any]:
     s3 = _s3(clients, inputs)
-    policy = _absent_setting(lambda: s3.get_bucket_policy(Bucket=inputs["bucket"])["Policy"], None)
+    policy = absent_setting(lambda: s3.get_bucket_policy(Bucket=inputs["bucket"])["Policy"], None)
     return {"bucket": inputs["bucket"], "region": inputs.get("region"), "policy": policy}
 
 

@@ -20,6 +20,7 @@ Exit status: 0 clean, 1 findings or orphans, 2 could not run, or could not read 
 from __future__ import annotations
 
 import datetime
+import functools
 import json
 import re
 import sys
@@ -27,10 +28,20 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from catalogue.compare import differences
-from catalogue.readers import READERS, REFUSED, RESOURCE_ABSENT, Absent, Clients, Unreadable, error_code, read
+from catalogue.readers import (
+    READERS,
+    REFUSED,
+    RESOURCE_ABSENT,
+    Absent,
+    Clients,
+    Unreadable,
+    absent_setting,
+    error_code,
+    read,
+)
 from catalogue.resource_types import COMPONENT_TYPES, RESOURCE_TYPES
 from live.aws import Aws, StackContext, load_stack, run_command, verify_account
 from live.discover import declared_names
@@ -41,6 +52,7 @@ from tenant_storage.policies import TENANT_BUCKET_TAG
 UNUSED_KEY_DAYS = 45  # Security Hub IAM.22
 ACCESS_KEY = "aws:iam/accessKey:AccessKey"
 KMS_KEY = "aws:kms/key:Key"
+BUCKET = "aws:s3/bucket:Bucket"
 SECRET = "aws:secretsmanager/secret:Secret"  # noqa: S105 - a resource type token
 # Audited apart: a key's id exists only once deployed, so keys are counted, aged and checked for use per user.
 AUDITED_APART = frozenset({ACCESS_KEY})
@@ -116,6 +128,13 @@ class Auditor:
         self.find_deployed_values()
         for resource in self.plan.resources:
             self.audit_resource(resource)
+            if resource.type == BUCKET and resource.inputs.get("bucket") not in self.missing_buckets:
+                bucket = self.live_name(str(resource.inputs.get("bucket")))
+                with self.reading(resource.org_id or STACK, "bucket", bucket):
+                    self.audit_undeclared_settings(resource.org_id or STACK, bucket)
+            if resource.type == KMS_KEY and resource.urn not in self.missing_keys:
+                with self.reading(STACK, "kms-key", f"KMS key {self.live_name(resource.id)}"):
+                    self.audit_grants(self.live_name(resource.id))
         by_tenant: dict[str, list[ResourcePlan]] = {}
         for resource in self.plan.resources:
             by_tenant.setdefault(resource.org_id or "", []).append(resource)
@@ -303,6 +322,32 @@ class Auditor:
         return resource.name
 
     # --- beyond what is declared ----------------------------------------------------------------------------
+
+    UNDECLARED: ClassVar[dict[str, tuple[str, str]]] = {
+        "replication (objects copied elsewhere)": ("get_bucket_replication", "ReplicationConfiguration"),
+        "a static website": ("get_bucket_website", "IndexDocument"),
+        "CORS rules (browsers of other sites)": ("get_bucket_cors", "CORSRules"),
+    }
+
+    def audit_undeclared_settings(self, org: str, bucket: str) -> None:
+        """Settings the stack never declares, so no declared resource compares them: each must be absent."""
+        s3 = self.clients("s3")
+        for what, (get, field) in self.UNDECLARED.items():
+            answer = absent_setting(functools.partial(getattr(s3, get), Bucket=bucket), {})
+            if answer.get(field):
+                self.finding(org, "bucket", f"{bucket}: has {what}, which the stack never declares")
+
+    def audit_grants(self, key_id: str) -> None:
+        """A grant gives its grantee what it lists without the key policy's conditions (decrypting included);
+        the stack's key policy allows them for AWS services only, and the program makes none."""
+        grants = self.clients("kms").list_grants(KeyId=key_id).get("Grants", [])
+        for grant in grants:
+            operations = ", ".join(grant.get("Operations", []))
+            self.finding(
+                STACK,
+                "kms-key",
+                f"KMS key {key_id}: grant {grant.get('GrantId')} gives {grant.get('GranteePrincipal')} {operations}",
+            )
 
     def audit_noncurrent_retention(self, org: str, bucket: str, resources: list[ResourcePlan]) -> None:
         """`restore` reaches back as far as replaced and deleted versions are kept: a live rule (any rule, on any

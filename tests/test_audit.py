@@ -141,6 +141,23 @@ DRIFTS = {
         ("xmsqa2", "access-keys"),
     ),
     # A media-gallery tenant may write its pub/ marker: bytes that are no text end no audit.
+    "a tenant bucket replicated elsewhere": (
+        lambda e: client(e, "s3").put_bucket_replication(
+            Bucket="fusion-rms-xmsqa2",
+            ReplicationConfiguration={
+                "Role": f"arn:aws:iam::{QA_ACCOUNT}:role/replication",
+                "Rules": [{"Status": "Enabled", "Destination": {"Bucket": "arn:aws:s3:::elsewhere"}, "Prefix": ""}],
+            },
+        ),
+        ("xmsqa2", "bucket"),
+    ),
+    "CORS rules on a tenant bucket": (
+        lambda e: client(e, "s3").put_bucket_cors(
+            Bucket="fusion-rms-xmsqa2",
+            CORSConfiguration={"CORSRules": [{"AllowedMethods": ["PUT"], "AllowedOrigins": ["*"]}]},
+        ),
+        ("xmsqa2", "bucket"),
+    ),
     "the pub/ marker overwritten with bytes": (
         lambda e: client(e, "s3").put_object(Bucket="fusion-rms-xmsqa1", Key="pub/", Body=b"\xff\xfe\x00"),
         ("xmsqa1", "pub-folder"),
@@ -188,6 +205,12 @@ SHARED_DRIFTS = {
     ),
     "the key scheduled for deletion": (
         lambda e: client(e, "kms").schedule_key_deletion(KeyId=stack_key(e), PendingWindowInDays=7),
+        ("", "kms-key"),
+    ),
+    "a grant on the key": (
+        lambda e: client(e, "kms").create_grant(
+            KeyId=stack_key(e), GranteePrincipal="arn:aws:iam::999999999999:root", Operations=["Decrypt"]
+        ),
         ("", "kms-key"),
     ),
     "the log bucket's policy removed": (
