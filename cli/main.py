@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import NoReturn, TextIO
 
 from cli.colour import for_stream
-from review.risk_classes import ADVISORY
+from review.risk_classes import ADVISORY, RISK_CLASSES
 from tenant_storage import ALL_STACKS
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -347,7 +347,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="CLASSES",
         type=_risk_classes,
         help="with --base: exit 3 when a risk of these comma-separated classes is present, or none "
-        f"(default: every class but {' and '.join(ADVISORY)})",
+        f"(default: every class but {' and '.join(ADVISORY)}); the classes: {', '.join(RISK_CLASSES)}",
     )
 
     stacks = commands.add_parser(
@@ -635,7 +635,6 @@ def _run(options: argparse.Namespace, project_dir: Path) -> int:
 
 
 def _risk_classes(text: str) -> tuple[str, ...]:
-    from review.risk_classes import RISK_CLASSES
     from tenant_storage.errors import did_you_mean, quoted
 
     if text == "none":

@@ -24,7 +24,10 @@ import yaml
 
 from live.aws import Aws, StackContext, load_stack, run_command, verify_account
 from tenant_storage import naming
+from tenant_storage.access import ANONYMOUS, allowed
+from tenant_storage.anonymous_access import Decision, PublicAccessBlock, bucket_policy_decision
 from tenant_storage.errors import counted
+from tenant_storage.policies import PUBLIC_PREFIX
 from tenant_storage.registry import Profile, load_registry
 
 _USER_ARN = re.compile(r"arn:aws[a-z-]*:iam::[0-9]{12}:user/(?:.*/)?(?P<name>[^/]+)")
@@ -92,13 +95,31 @@ def _names_bucket(document: dict[str, Any], bucket: str) -> bool:
     )
 
 
-def _public_pub_read(policy: dict[str, Any] | None) -> bool:
-    return any(
-        statement.get("Effect") == "Allow"
-        and statement.get("Principal") in ("*", {"AWS": "*"})
-        and "s3:GetObject" in _as_list(statement.get("Action"))
-        and any(str(resource).endswith("/pub/*") for resource in _as_list(statement.get("Resource")))
-        for statement in _statements(policy)
+def _block_of(bucket: LiveBucket) -> PublicAccessBlock:
+    """The bucket's public access block as S3 applies it to requests: a setting not there is off, and
+    BlockPublicPolicy, which refuses only the next PutBucketPolicy, never the policy the bucket holds."""
+    held = bucket.public_access_block or {}
+    return PublicAccessBlock(
+        block_public_acls=bool(held.get("BlockPublicAcls")),
+        ignore_public_acls=bool(held.get("IgnorePublicAcls")),
+        block_public_policy=False,
+        restrict_public_buckets=bool(held.get("RestrictPublicBuckets")),
+    )
+
+
+def _public_pub_read(bucket: LiveBucket) -> bool:
+    """Whether anyone may read an object under pub/, as S3 decides it (tenant_storage/access.py): the public access
+    block and every Deny statement count, not only an Allow that mentions pub/."""
+    probe = f"arn:aws:s3:::{bucket.name}/{PUBLIC_PREFIX}any-object"
+    return allowed(ANONYMOUS, "s3:GetObject", probe, bucket.policy, _block_of(bucket))
+
+
+def _refuses_plain_http(bucket: LiveBucket) -> bool:
+    """Whether the bucket policy refuses every request made without TLS (S3.5), as S3 evaluates it."""
+    resource = f"arn:aws:s3:::{bucket.name}/any-object"
+    return bucket.policy is not None and (
+        bucket_policy_decision(bucket.policy, _block_of(bucket), "s3:GetObject", resource, secure_transport=False)
+        is Decision.DENY
     )
 
 
@@ -116,7 +137,7 @@ def _user_actions(bucket: LiveBucket, user: LiveUser | None) -> set[str]:
 
 def infer_profile(bucket: LiveBucket, user: LiveUser | None) -> Profile:
     """Anonymous reads of pub/: media-gallery; a user that may only put objects: upload-only; else app-storage."""
-    if _public_pub_read(bucket.policy):
+    if _public_pub_read(bucket):
         return Profile.MEDIA_GALLERY
     if _user_actions(bucket, user) == {"s3:PutObject"}:
         return Profile.UPLOAD_ONLY
@@ -153,8 +174,7 @@ def first_deploy_changes(bucket: LiveBucket, user: LiveUser | None, profile: Pro
         changes.append(f"sets default encryption to {'SSE-S3' if wanted == 'AES256' else 'SSE-KMS with the stack key'}")
     if not bucket.logging:
         changes.append("turns on server access logging")
-    tls = any("aws:SecureTransport" in json.dumps(s.get("Condition", {})) for s in _statements(bucket.policy))
-    if not tls:
+    if not _refuses_plain_http(bucket):
         changes.append("adds the TLS-only and TLS 1.2 denies to the bucket policy")
     block = bucket.public_access_block or {}
     if not (block.get("BlockPublicAcls") and block.get("IgnorePublicAcls")):

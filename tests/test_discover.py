@@ -152,3 +152,61 @@ def test_a_declared_tenant_in_the_account_regional_namespace_is_not_rediscovered
         main(["discover", "--stack", "qa", "--endpoint-url", moto_server, "--format", "json"], project_dir=project) == 0
     )
     assert json.loads(capsys.readouterr().out)["tenants"] == []
+
+
+PUB_READ = {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::legacy-shop/pub/*"}
+
+
+class TestWhatALiveBucketAllowsIsDecidedAsS3DecidesIt:
+    """discover infers a bucket's profile and its first-deploy changes from what S3 would allow
+    (tenant_storage/access.py), not from the words in its policy."""
+
+    @staticmethod
+    def bucket(statements: list, block: dict | None = None):
+        from live.discover import LiveBucket
+
+        policy = {"Version": "2012-10-17", "Statement": statements} if statements else None
+        return LiveBucket("legacy-shop", {}, policy, "Enabled", "AES256", True, block)
+
+    def test_an_anonymous_read_of_pub_is_a_media_gallery(self):
+        from live.discover import infer_profile
+
+        assert infer_profile(self.bucket([PUB_READ]), None).value == "media-gallery"
+
+    @pytest.mark.parametrize(
+        ("statements", "block"),
+        [
+            # The public access block voids the public statement: nobody reads pub/ today.
+            ([PUB_READ], {"RestrictPublicBuckets": True, "BlockPublicPolicy": True}),
+            # A Deny for everyone on pub/ wins over the Allow.
+            ([PUB_READ, {**PUB_READ, "Effect": "Deny"}], None),
+        ],
+        ids=["restrict public buckets", "a deny on pub/"],
+    )
+    def test_a_public_statement_that_s3_does_not_apply_is_no_media_gallery(self, statements, block):
+        from live.discover import infer_profile
+
+        assert infer_profile(self.bucket(statements, block), None).value == "app-storage"
+
+    def test_a_policy_that_names_secure_transport_without_denying_plain_http_still_gets_the_tls_denies(self):
+        from live.discover import first_deploy_changes
+        from tenant_storage.registry import Profile
+
+        allow_tls = {
+            "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::222222222222:root"},
+            "Action": "s3:GetObject",
+            "Resource": "arn:aws:s3:::legacy-shop/*",
+            "Condition": {"Bool": {"aws:SecureTransport": "true"}},
+        }
+        changes = first_deploy_changes(self.bucket([allow_tls]), None, Profile.APP_STORAGE)
+        assert "adds the TLS-only and TLS 1.2 denies to the bucket policy" in changes
+        deny_plain = {
+            **allow_tls,
+            "Effect": "Deny",
+            "Principal": "*",
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        }
+        assert "adds the TLS-only and TLS 1.2 denies to the bucket policy" not in first_deploy_changes(
+            self.bucket([deny_plain]), None, Profile.APP_STORAGE
+        )
