@@ -12,7 +12,13 @@ From the base and the head plan of one stack (and the resource changes between t
   source bucket: a bucket whose server access logging is on, by its `BucketLogging`), evaluated by
   `tenant_storage.access`. A bucket is identified by its resource, not its name, so a grant that moves
   with a renamed bucket is the same grant;
-- **adoption**: each existing resource the deploy imports, and every setting it will overwrite there.
+- **adoption**: each existing resource the deploy imports, and every setting it will overwrite there;
+- **protection**: each resource that stays declared but loses `protect` or `retain_on_delete`;
+- **credentials**: for each tenant that stays, the access key its app uses, or the stored copy it reads,
+  deleted or replaced.
+
+The stack-level facts (a stack file gone, its allowed accounts changed, a tenant moving between stacks)
+come from the stack files, not from one stack's plans: `review/risks.py` says them.
 
 An adopted resource's state before the deploy is unknown: what it allowed, and how long it kept data,
 are taken as nothing and forever, so whatever the deploy makes public or expires there is reported.
@@ -28,6 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from policy.tenant_storage_rules import (
+    ACCESS_KEY,
     BUCKET,
     BUCKET_LOGGING,
     BUCKET_POLICY,
@@ -39,7 +46,7 @@ from policy.tenant_storage_rules import (
     USER_POLICY,
     VERSIONING,
 )
-from review.diff import ResourceChange
+from review.diff import ResourceChange, input_text, whole_values
 from review.plan import ResourcePlan, StackPlan
 from tenant_storage.access import ANONYMOUS, Caller, allowed
 from tenant_storage.anonymous_access import PublicAccessBlock, as_list, is_public
@@ -381,11 +388,33 @@ class Adoption:
     overwritten: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class ProtectionLoss:
+    """A resource that stays declared but loses `protect` or `retain_on_delete`: a later change can delete it."""
+
+    urn: str
+    org_id: str | None
+    subject: str
+    lost: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CredentialLoss:
+    """What a kept tenant's app authenticates with, gone: the access key it uses, or the stored copy it reads."""
+
+    urn: str | None
+    org_id: str
+    subject: str
+    message: str
+
+
 @dataclass
 class Effects:
     data: list[DataEffect]
     access: list[AccessGain]
     adoptions: list[Adoption]
+    protection: list[ProtectionLoss] = field(default_factory=list)
+    credentials: list[CredentialLoss] = field(default_factory=list)
 
 
 def _short(urn: str) -> str:
@@ -489,7 +518,81 @@ def compute_effects(base: StackPlan, head: StackPlan, changes: list[ResourceChan
     adoptions = [
         _adoption(head_resources[urn], head.resources, by_urn) for urn in sorted(imported) if urn in head_resources
     ]
-    return Effects(data, access, adoptions)
+    return Effects(
+        data, access, adoptions, _protection_losses(base, head), _credential_losses(base, head, set(destroyed))
+    )
+
+
+def _protection_losses(base: StackPlan, head: StackPlan) -> list[ProtectionLoss]:
+    before = {r.urn: r for r in base.resources}
+    losses = []
+    for new in head.resources:
+        old = before.get(new.urn)
+        if old is None:
+            continue
+        lost = tuple(
+            name
+            for name, was, now in (
+                ("protect", old.protect, new.protect),
+                ("retain_on_delete", old.retain_on_delete, new.retain_on_delete),
+            )
+            if was and not now
+        )
+        if lost:
+            losses.append(ProtectionLoss(new.urn, new.org_id, subject_of(new), lost))
+    return losses
+
+
+def _credential_holders(base: StackPlan, destroyed: set[str]) -> list[ResourcePlan]:
+    """Resources that hold a copy of an access key (a secret, a parameter) and that this deploy destroys: found
+    by the key's own values in their inputs, whatever the store."""
+    keys = {r.urn for r in base.resources if r.type == ACCESS_KEY}
+    pattern = whole_values([token for token, producer in base.unknowns.items() if producer in keys])
+    if pattern is None:
+        return []
+    return [
+        r
+        for r in base.resources
+        if r.urn in destroyed and r.type != ACCESS_KEY and pattern.search(input_text(r.inputs))
+    ]
+
+
+def _credential_losses(base: StackPlan, head: StackPlan, destroyed: set[str]) -> list[CredentialLoss]:
+    kept = {tenant.org_id for tenant in head.tenants}
+    holders: dict[str, list[ResourcePlan]] = {}
+    for holder in _credential_holders(base, destroyed):
+        if holder.org_id in kept:
+            holders.setdefault(holder.org_id, []).append(holder)
+    losses = [
+        CredentialLoss(
+            stored[0].urn,
+            org_id,
+            subject_of(stored[0]),
+            "the credentials its app reads are deleted from "
+            + ", ".join(subject_of(holder) for holder in stored)
+            + ": an app reading them there loses access (move the app to the new store before the old one goes)",
+        )
+        for org_id, stored in sorted(holders.items())
+    ]
+    for tenant in base.tenants:
+        if tenant.org_id not in kept:
+            continue
+        keys = [r for r in base.resources if r.org_id == tenant.org_id and r.type == ACCESS_KEY]
+        users = [r.urn for r in base.resources if r.org_id == tenant.org_id and r.type == USER]
+        # The key its app uses is the newest label's: the one the credential store and `credentials` hand out.
+        in_use = next((key for key in keys if key.id == tenant.app_key_id), keys[-1] if keys else None)
+        if (in_use is not None and in_use.urn in destroyed) or any(user in destroyed for user in users):
+            losses.append(
+                CredentialLoss(
+                    in_use.urn if in_use else None,
+                    tenant.org_id,
+                    f"user {tenant.iam_user_name}",
+                    f"the access key its app uses today ({in_use.name if in_use else 'its only key'}, the newest "
+                    "label) is deleted or replaced in this deploy; its app loses access (rotate in two steps: add the "
+                    "new label, move the app to it, then remove the old label)",
+                )
+            )
+    return losses
 
 
 def _caller_name(caller: str, before: Revision, after: Revision) -> str:

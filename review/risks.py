@@ -100,8 +100,8 @@ def stack_risks(base: StackPlan, head: StackPlan, diff: StackDiff) -> list[Risk]
     effects = compute_effects(base, head, diff.resources)
     return [
         *_data_risks(stack, effects, diff),
-        *_protection_risks(stack, base, head),
-        *_credential_risks(stack, base, head, diff),
+        *_protection_risks(stack, effects),
+        *_credential_risks(stack, effects),
         *_exposure_risks(stack, base, head),
         *_access_risks(stack, effects),
         *_adoption_risks(stack, effects),
@@ -132,90 +132,25 @@ def _data_risks(stack: str, effects: Effects, diff: StackDiff) -> list[Risk]:
     ]
 
 
-def _protection_risks(stack: str, base: StackPlan, head: StackPlan) -> list[Risk]:
-    risks = []
-    before = {r.urn: r for r in base.resources}
-    for new in head.resources:
-        old = before.get(new.urn)
-        if old is None:
-            continue
-        lost = [
-            name
-            for name, was, now in (
-                ("protect", old.protect, new.protect),
-                ("retain_on_delete", old.retain_on_delete, new.retain_on_delete),
-            )
-            if was and not now
-        ]
-        if lost:
-            risks.append(
-                Risk(
-                    "protection-removed",
-                    stack,
-                    new.org_id,
-                    new.urn,
-                    f"loses {' and '.join(lost)}: a later change can delete it",
-                    subject_of(new),
-                )
-            )
-    return risks
-
-
-def _credential_holders(base: StackPlan, destroyed: set[str]) -> list[ResourcePlan]:
-    """Resources that hold a copy of an access key (a secret, a parameter) and that this deploy destroys: found
-    by the key's own values in their inputs, whatever the store."""
-    keys = {r.urn for r in base.resources if r.type == ACCESS_KEY}
-    pattern = whole_values([token for token, producer in base.unknowns.items() if producer in keys])
-    if pattern is None:
-        return []
+def _protection_risks(stack: str, effects: Effects) -> list[Risk]:
     return [
-        r
-        for r in base.resources
-        if r.urn in destroyed and r.type != ACCESS_KEY and pattern.search(input_text(r.inputs))
-    ]
-
-
-def _credential_risks(stack: str, base: StackPlan, head: StackPlan, diff: StackDiff) -> list[Risk]:
-    destroyed = {change.urn for change in diff.resources if change.action in ("delete", "replace")}
-    kept = {tenant.org_id for tenant in head.tenants}
-    holders: dict[str, list[ResourcePlan]] = {}
-    for holder in _credential_holders(base, destroyed):
-        if holder.org_id in kept:
-            holders.setdefault(holder.org_id, []).append(holder)
-    risks = [
         Risk(
-            "credentials-revoked",
+            "protection-removed",
             stack,
-            org_id,
-            stored[0].urn,
-            "the credentials its app reads are deleted from "
-            + ", ".join(subject_of(holder) for holder in stored)
-            + ": an app reading them there loses access (move the app to the new store before the old one goes)",
-            subject_of(stored[0]),
+            loss.org_id,
+            loss.urn,
+            f"loses {' and '.join(loss.lost)}: a later change can delete it",
+            loss.subject,
         )
-        for org_id, stored in sorted(holders.items())
+        for loss in effects.protection
     ]
-    for tenant in base.tenants:
-        if tenant.org_id not in kept:
-            continue
-        keys = [r for r in base.resources if r.org_id == tenant.org_id and r.type == ACCESS_KEY]
-        users = [r.urn for r in base.resources if r.org_id == tenant.org_id and r.type == USER]
-        # The key its app uses is the newest label's: the one the credential store and `credentials` hand out.
-        in_use = next((key for key in keys if key.id == tenant.app_key_id), keys[-1] if keys else None)
-        if (in_use is not None and in_use.urn in destroyed) or any(user in destroyed for user in users):
-            risks.append(
-                Risk(
-                    "credentials-revoked",
-                    stack,
-                    tenant.org_id,
-                    in_use.urn if in_use else None,
-                    f"the access key its app uses today ({in_use.name if in_use else 'its only key'}, the newest "
-                    "label) is deleted or replaced in this deploy; its app loses access (rotate in two steps: add the "
-                    "new label, move the app to it, then remove the old label)",
-                    f"user {tenant.iam_user_name}",
-                )
-            )
-    return risks
+
+
+def _credential_risks(stack: str, effects: Effects) -> list[Risk]:
+    return [
+        Risk("credentials-revoked", stack, loss.org_id, loss.urn, loss.message, loss.subject)
+        for loss in effects.credentials
+    ]
 
 
 @dataclass(frozen=True)

@@ -109,6 +109,12 @@ EDITS: dict[str, tuple[str, Callable[[ResourcePlan], bool], Edit, dict[str, set[
         lambda r: dataclasses.replace(r, protect=False, retain_on_delete=False),
         {"protection-removed": None},  # every protected bucket: checked by class only
     ),
+    "the access key a tenant's app uses removed": (
+        "qa",
+        of("xmsqa2", "aws:iam/accessKey:AccessKey"),
+        lambda r: None,
+        {"credentials-revoked": {"xmsqa2"}},
+    ),
     "a bucket's tags changed": ("qa", of("xmsqa2", BUCKET), with_inputs(tags={"OrgId": "xmsqa2"}), {}),
 }
 
