@@ -97,7 +97,6 @@ COMMAND_OPERATIONS: dict[str, frozenset[Operation]] = {
             ("s3", "ListBuckets"),
             ("kms", "ListKeys"),
             ("kms", "DescribeKey"),
-            ("secretsmanager", "DescribeSecret"),
             ("s3", "GetBucketLifecycleConfiguration"),
             ("s3", "GetBucketReplication"),
             ("s3", "GetBucketWebsite"),

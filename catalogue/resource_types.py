@@ -63,6 +63,12 @@ def _calls(
     )
 
 
+def _exclusive_calls(add: str, remove: str, listed: str, names: str) -> Calls:
+    """An *Exclusive resource: it adds (without a document) only a listed name or ARN, which the stack may leave
+    empty, removes the rest, and its delete only forgets it."""
+    return _calls(f"{add} {remove}", listed, f"{add} {remove}", only_if={add: names})
+
+
 class UnknownResourceType(Exception):
     """The program declares a type (or sets an input) the catalogue has no entry for."""
 
@@ -343,17 +349,11 @@ PROVIDER_CALLS: dict[str, Calls] = {
     ),
     # The exclusive resources put (without a document) only a listed name, attach only a listed ARN, remove
     # the rest; their delete only forgets them.
-    "aws:iam/groupPoliciesExclusive:GroupPoliciesExclusive": _calls(
-        "iam:PutGroupPolicy iam:DeleteGroupPolicy",
-        "iam:ListGroupPolicies",
-        "iam:PutGroupPolicy iam:DeleteGroupPolicy",
-        only_if={"iam:PutGroupPolicy": "policyNames"},
+    "aws:iam/groupPoliciesExclusive:GroupPoliciesExclusive": _exclusive_calls(
+        "iam:PutGroupPolicy", "iam:DeleteGroupPolicy", "iam:ListGroupPolicies", "policyNames"
     ),
-    "aws:iam/groupPolicyAttachmentsExclusive:GroupPolicyAttachmentsExclusive": _calls(
-        "iam:AttachGroupPolicy iam:DetachGroupPolicy",
-        "iam:ListAttachedGroupPolicies",
-        "iam:AttachGroupPolicy iam:DetachGroupPolicy",
-        only_if={"iam:AttachGroupPolicy": "policyArns"},
+    "aws:iam/groupPolicyAttachmentsExclusive:GroupPolicyAttachmentsExclusive": _exclusive_calls(
+        "iam:AttachGroupPolicy", "iam:DetachGroupPolicy", "iam:ListAttachedGroupPolicies", "policyArns"
     ),
     # Without force_destroy the provider's delete leaves the user's groups and deletes it: nothing else is listed.
     "aws:iam/user:User": _calls(
@@ -363,17 +363,11 @@ PROVIDER_CALLS: dict[str, Calls] = {
         "iam:ListGroupsForUser iam:RemoveUserFromGroup iam:DeleteUser",
         only_if={"iam:TagUser": "tags"},
     ),
-    "aws:iam/userPoliciesExclusive:UserPoliciesExclusive": _calls(
-        "iam:PutUserPolicy iam:DeleteUserPolicy",
-        "iam:ListUserPolicies",
-        "iam:PutUserPolicy iam:DeleteUserPolicy",
-        only_if={"iam:PutUserPolicy": "policyNames"},
+    "aws:iam/userPoliciesExclusive:UserPoliciesExclusive": _exclusive_calls(
+        "iam:PutUserPolicy", "iam:DeleteUserPolicy", "iam:ListUserPolicies", "policyNames"
     ),
-    "aws:iam/userPolicyAttachmentsExclusive:UserPolicyAttachmentsExclusive": _calls(
-        "iam:AttachUserPolicy iam:DetachUserPolicy",
-        "iam:ListAttachedUserPolicies",
-        "iam:AttachUserPolicy iam:DetachUserPolicy",
-        only_if={"iam:AttachUserPolicy": "policyArns"},
+    "aws:iam/userPolicyAttachmentsExclusive:UserPolicyAttachmentsExclusive": _exclusive_calls(
+        "iam:AttachUserPolicy", "iam:DetachUserPolicy", "iam:ListAttachedUserPolicies", "policyArns"
     ),
     "aws:iam/accessKey:AccessKey": _calls(
         "iam:CreateAccessKey iam:UpdateAccessKey",

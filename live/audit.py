@@ -191,18 +191,7 @@ class Auditor:
         return found
 
     def on_an_emulator(self, check: str, call: Callable[[], Any]) -> Any:
-        """`call`, or None when an emulator (--endpoint-url) cannot answer it: the check is then listed as not
-        made. Against AWS every error stands."""
-        from botocore.exceptions import EndpointConnectionError
-        from botocore.parsers import ResponseParserError
-
-        try:
-            return call()
-        except (EndpointConnectionError, ResponseParserError) as error:
-            if self.aws.endpoint_url is None:
-                raise
-            self.unchecked.append(f"{check}: the endpoint could not answer ({type(error).__name__})")
-            return None
+        return self.aws.on_an_emulator(check, call, self.unchecked)
 
     def find_deployed_values(self) -> None:
         """The stack's key and its credential-store secrets, found by what the stack declares of them: their

@@ -119,18 +119,7 @@ class Preflight:
         return self.settings.naming.bucket_name_of(tenant)
 
     def on_an_emulator(self, check: str, call: Callable[[], Any]) -> Any:
-        """`call`, or None when an emulator (--endpoint-url) cannot answer it: the check is then reported
-        as not made. Against AWS every error stands."""
-        from botocore.exceptions import EndpointConnectionError
-        from botocore.parsers import ResponseParserError
-
-        try:
-            return call()
-        except (EndpointConnectionError, ResponseParserError) as error:
-            if self.aws.endpoint_url is None:
-                raise
-            self.unchecked.append(f"{check}: the endpoint could not answer ({type(error).__name__}: {error})")
-            return None
+        return self.aws.on_an_emulator(check, call, self.unchecked)
 
     def deploy_environment(self, environment: Mapping[str, str]) -> None:
         """What the program refuses at deploy time in this environment (a deploy run from here would stop)."""
