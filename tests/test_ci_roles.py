@@ -633,3 +633,13 @@ def test_with_a_key_administrator_the_deploy_role_holds_no_statement_on_keys_by_
     statements = permission_policy(commands, stack_settings, QA_ACCOUNT, declared())["Statement"]
     assert [s["Sid"] for s in statements if "aws:ResourceTag/Purpose" in json.dumps(s.get("Condition", {}))] == []
     assert "TheStacksKey" in [s["Sid"] for s in policy("deploy")["Statement"]]
+
+
+def test_the_bucket_tags_the_provider_writes_through_s3_control_are_granted():
+    """The locked pulumi-aws bucket sends tags with CreateBucket (s3:TagResource) and reads and writes them through
+    S3 Control (s3:ListTagsForResource, s3:TagResource, s3:UntagResource); refresh reads them too."""
+    deploy = {a for s in policy("deploy")["Statement"] for a in s["Action"]}
+    preview = {a for s in policy("preview")["Statement"] for a in s["Action"]}
+    assert {"s3:TagResource", "s3:UntagResource", "s3:ListTagsForResource", "s3:PutBucketAcl"} <= deploy
+    assert "s3:ListTagsForResource" in preview
+    assert not {"s3:TagResource", "s3:UntagResource"} & preview
