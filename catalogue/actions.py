@@ -156,6 +156,27 @@ COMMAND_OPERATIONS: dict[str, frozenset[Operation]] = {
     "ci-roles": frozenset(),
 }
 
+# What `restore` needs, by phase: IAM authorizes an S3 call on a version by the version's own action (a read of a
+# version's tags is s3:GetObjectVersionTagging, a copy from a version s3:GetObjectVersion, tagging the version a
+# multipart copy wrote s3:PutObjectVersionTagging), so these are actions, not operations (Service Authorization
+# Reference, "Actions defined by Amazon S3").
+RESTORE_ACTIONS: dict[str, tuple[str, ...]] = {
+    "always": (
+        "s3:ListAllMyBuckets (a tenant with a random suffix)",
+        "s3:GetBucketVersioning",
+        "s3:ListBucketVersions",
+        "s3:GetObjectVersionTagging",
+    ),
+    "with --apply": (
+        "s3:GetObjectVersion",
+        "s3:PutObject",
+        "s3:PutObjectTagging",
+        "s3:PutObjectVersionTagging (a copy over 5 GiB)",
+        "kms:Decrypt and kms:GenerateDataKey on the stack's key (a private bucket)",
+    ),
+    "with --delete-newer": ("s3:DeleteObject",),
+}
+
 _ACCOUNT_WIDE = {
     "sts:GetCallerIdentity",
     "s3:ListAllMyBuckets",

@@ -5,8 +5,10 @@
 
 A dry run by default: it lists every version under the prefix (`ListObjectVersions`, paginated) and
 prints what the restore would change. With `--apply`, each key overwritten or deleted since `--to` gets
-its version from then copied back on top, server-side: `CopyObject` with the source's metadata, and the
-bucket's default encryption (no encryption header is sent). The copy is tagged with the version it
+its version from then copied back on top, server-side: `CopyObject` with the source's metadata and storage
+class, and the bucket's default encryption (no encryption header is sent). What the restore supersedes (and,
+with `--delete-newer`, hides) stays recoverable for the stack's `noncurrentVersionExpirationDays`: the dry run
+and the report say so. The copy is tagged with the version it
 restores, so a second run, or a run resumed after an interruption, changes nothing already done. Keys
 created since are listed and kept; `--delete-newer` hides them under delete markers (their versions
 stay). A JSON report of every key and its result is written (`--report`, by default
@@ -52,14 +54,19 @@ from tenant_storage.restore import (
     parse_time,
     plan_restore,
     time_problem,
+    undo_window,
 )
 from tenant_storage.stacks import StackSettings
 
-RESTORE_ACCESS = (
-    "s3:GetBucketVersioning, s3:ListBucketVersions, s3:GetObjectVersion and s3:GetObjectVersionTagging on the "
-    "tenant's bucket and, with --apply, s3:PutObject and s3:PutObjectTagging (s3:DeleteObject with --delete-newer), "
-    "and kms:Decrypt and kms:GenerateDataKey on the stack's key for a private bucket"
-)
+
+def restore_access() -> str:
+    from catalogue.actions import RESTORE_ACTIONS
+
+    phases = "; ".join(f"{phase}: {', '.join(actions)}" for phase, actions in RESTORE_ACTIONS.items())
+    return f"on the tenant's bucket, {phases}"
+
+
+RESTORE_ACCESS = restore_access()
 COPY_OBJECT_LIMIT = 5 * 1024**3  # larger objects are copied in parts (S3's CopyObject limit)
 KEYS_SHOWN = 10
 FAILED = "failed: "  # a key's result when its restore failed, before the error
@@ -90,6 +97,7 @@ class Restore:
     bucket: str
     plan: RestorePlan
     warnings: list[str] = field(default_factory=list)
+    undo: list[str] = field(default_factory=list)  # how long what this restore supersedes stays recoverable
     results: dict[str, str] = field(default_factory=dict)  # key -> "restored" | "delete marker added" | error
 
     @property
@@ -148,24 +156,21 @@ class Restore:
                 f"{change.key}: its version holds {MAX_TAGS_PER_OBJECT} tags, so the copy is not marked as restored; "
                 "a later run copies it again (harmless: one more identical version)"
             )
+        # CopyObject and the multipart copy send no storage class unless asked: the copy would be STANDARD.
+        arguments: dict[str, Any] = {"MetadataDirective": "COPY", "StorageClass": change.storage_class}
+        if marked:
+            arguments |= {"TaggingDirective": "REPLACE", "Tagging": urllib.parse.urlencode(tags)}
         if change.size <= COPY_OBJECT_LIMIT:
-            arguments: dict[str, Any] = {"MetadataDirective": "COPY"}
-            if marked:
-                arguments |= {"TaggingDirective": "REPLACE", "Tagging": urllib.parse.urlencode(tags)}
+            # The tags travel with the copy: exactly the version it writes carries them.
             self.s3.copy_object(Bucket=self.bucket, Key=change.key, CopySource=source, **arguments)
             return
-        # Multipart: s3transfer keeps the metadata (PRESERVED_METADATA_FIELDS) but not the tags; tag the copy.
+        # Multipart: s3transfer keeps the metadata (PRESERVED_METADATA_FIELDS) and, with TaggingDirective, tags the
+        # version CompleteMultipartUpload answers with (s3transfer `copies.py` `_apply_tags`, PutObjectTagging with
+        # that VersionId, so s3:PutObjectVersionTagging): never a version a tenant wrote meanwhile.
         from boto3.s3.transfer import TransferConfig
 
         config = TransferConfig(multipart_threshold=COPY_OBJECT_LIMIT)
-        self.s3.copy(source, self.bucket, change.key, Config=config)
-        copied = self.s3.head_object(Bucket=self.bucket, Key=change.key)["VersionId"]
-        self.s3.put_object_tagging(
-            Bucket=self.bucket,
-            Key=change.key,
-            VersionId=copied,
-            Tagging={"TagSet": [{"Key": key, "Value": value} for key, value in tags.items()]},
-        )
+        self.s3.copy(source, self.bucket, change.key, ExtraArgs=arguments, Config=config)
 
 
 class Progress:
@@ -206,7 +211,13 @@ def list_versions(s3: Any, bucket: str, prefix: str, progress: Progress) -> list
         for entry in page.get("Versions", []):
             versions.append(
                 Version(
-                    entry["Key"], entry["VersionId"], entry["LastModified"], entry["IsLatest"], False, entry["Size"]
+                    entry["Key"],
+                    entry["VersionId"],
+                    entry["LastModified"],
+                    entry["IsLatest"],
+                    False,
+                    entry["Size"],
+                    entry.get("StorageClass") or "STANDARD",
                 )
             )
         for entry in page.get("DeleteMarkers", []):
@@ -247,6 +258,7 @@ def report_document(
             }
             for change in plan.changes
         ],
+        "undo": restore.undo,
         "warnings": restore.warnings,
     }
 
@@ -281,6 +293,8 @@ def render_text(document: dict[str, Any]) -> str:
     for change in failed[:KEYS_SHOWN]:
         out.append(f"  FAILED {change['key']}: {change['result'].removeprefix(FAILED)}")
     out += _more(len(failed))
+    if changes:
+        out += [f"  {line}" for line in document["undo"]]
     out += [f"  warning: {warning}" for warning in document["warnings"]]
     # Keys are the tenant's: a control character in one must not rewrite the reader's terminal.
     return "\n".join(printable(line) for line in out) + "\n"
@@ -378,6 +392,7 @@ def run_restore(
         progress = Progress()
         versions = list_versions(s3, bucket, prefix, progress)
         restore = Restore(aws, bucket, plan_restore(versions, to, delete_newer))
+        restore.undo = undo_window(settings.noncurrent_version_expiration_days, delete_newer)
         if warning:
             restore.warnings.append(warning)
         if not versions:

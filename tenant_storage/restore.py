@@ -45,6 +45,8 @@ class Version:
     is_latest: bool
     delete_marker: bool = False
     size: int = 0
+    # Each version keeps its own storage class (its price); the listing names it (a delete marker has none).
+    storage_class: str = "STANDARD"
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,8 @@ class KeyChange:
     size: int
     # The current version: a restore replaces it unless it is already a restored copy of `version_id`.
     current_version_id: str = ""
+    # The storage class of the version copied back: its copy keeps it.
+    storage_class: str = "STANDARD"
 
     @property
     def restores(self) -> bool:
@@ -103,6 +107,22 @@ def time_problem(to: datetime.datetime, now: datetime.datetime, retention_days: 
             "then are gone look newer than they are"
         )
     return None, None
+
+
+def undo_window(retention_days: int, delete_newer: bool) -> list[str]:
+    """How long what the restore supersedes or hides stays recoverable: the stack's lifecycle rule
+    `expire-noncurrent-versions` deletes a version for good `noncurrentVersionExpirationDays` after it stops
+    being current (S3 user guide, "Lifecycle configuration elements", NoncurrentVersionExpiration)."""
+    said = [
+        f"undo window: the versions this restore replaces stay recoverable for {retention_days} days "
+        "(noncurrentVersionExpirationDays), then the lifecycle deletes them for good"
+    ]
+    if delete_newer:
+        said.append(
+            f"undo window: the keys hidden under delete markers keep their versions for {retention_days} days; "
+            "remove a delete marker before then to bring its key back"
+        )
+    return said
 
 
 def plan_restore(versions: Iterable[Version], to: datetime.datetime, delete_newer: bool = False) -> RestorePlan:
@@ -159,7 +179,14 @@ def _change(key: str, current: Version, then: Version | None, delete_newer: bool
     if current.version_id == then.version_id:
         return None
     action = "restore-deleted" if current.delete_marker else "restore-overwritten"
-    return KeyChange(key, action, then.version_id, then.size, "" if current.delete_marker else current.version_id)
+    return KeyChange(
+        key,
+        action,
+        then.version_id,
+        then.size,
+        "" if current.delete_marker else current.version_id,
+        then.storage_class,
+    )
 
 
 def is_restored_copy(current_tags: Mapping[str, str], change: KeyChange) -> bool:

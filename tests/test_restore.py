@@ -553,3 +553,74 @@ def test_a_restore_in_the_declared_state_keeps_every_declared_setting(s3_clock, 
         assert keys_of(applied) == {"pub/logo.png": "restore-overwritten"}, out
         assert s3.get_object(Bucket=BUCKET, Key="pub/logo.png")["Body"].read() == b"the logo then"
     assert read_back(replayed, session, endpoint) == []
+
+
+class TestWhatARealAccountWouldDo:
+    """What moto is lenient about, held to S3's and s3transfer's own behaviour (issue 31)."""
+
+    @pytest.mark.parametrize("copy_limit", [5 * 1024**3, 1024**2], ids=["CopyObject", "multipart copy"])
+    def test_each_version_comes_back_in_its_own_storage_class(
+        self, project, live, moto_server, capsys, monkeypatch, copy_limit
+    ):
+        """CopyObject and the managed copy send no StorageClass unless asked: the copy would be STANDARD."""
+        monkeypatch.setattr("live.restore.COPY_OBJECT_LIMIT", copy_limit)
+        s3 = versioned_bucket(live)
+        body = b"x" * (6 * 1024**2)
+        s3.put_object(Bucket=BUCKET, Key="pub/ia.bin", Body=body, StorageClass="STANDARD_IA")
+        to = live.next_second()
+        live.next_second()
+        s3.put_object(Bucket=BUCKET, Key="pub/ia.bin", Body=b"damaged")
+        status, document, _ = restore(
+            project, capsys, "--to", f"{to:%Y-%m-%dT%H:%M:%SZ}", "--apply", "--endpoint-url", moto_server
+        )
+        assert status == 0, document
+        assert s3.head_object(Bucket=BUCKET, Key="pub/ia.bin").get("StorageClass") == "STANDARD_IA"
+
+    def test_the_multipart_copy_marks_its_own_version_never_an_upload_made_meanwhile(
+        self, project, live, moto_server, capsys, monkeypatch
+    ):
+        """After the parts complete, a tenant's upload lands before the tags would: only the copy is marked
+        (s3transfer tags the version CompleteMultipartUpload answers with), so a rerun does not skip the key
+        as restored when it is not."""
+        from botocore.client import BaseClient
+
+        monkeypatch.setattr("live.restore.COPY_OBJECT_LIMIT", 1024**2)
+        s3 = versioned_bucket(live)
+        key = "pub/video.mp4"
+        s3.put_object(Bucket=BUCKET, Key=key, Body=b"v" * (6 * 1024**2))
+        to = live.next_second()
+        live.next_second()
+        s3.put_object(Bucket=BUCKET, Key=key, Body=b"damaged")
+        make_api_call = BaseClient._make_api_call
+
+        def tenant_uploads_right_after_the_copy(client: BaseClient, operation: str, parameters: dict) -> object:
+            answer = make_api_call(client, operation, parameters)
+            if operation == "CompleteMultipartUpload":
+                s3.put_object(Bucket=BUCKET, Key=key, Body=b"the tenant's new upload")
+            return answer
+
+        monkeypatch.setattr(BaseClient, "_make_api_call", tenant_uploads_right_after_the_copy)
+        status, document, _ = restore(
+            project, capsys, "--to", f"{to:%Y-%m-%dT%H:%M:%SZ}", "--apply", "--endpoint-url", moto_server
+        )
+        monkeypatch.setattr(BaseClient, "_make_api_call", make_api_call)
+        assert status == 0, document
+        [upload, copy, *_] = s3.list_object_versions(Bucket=BUCKET, Prefix=key)["Versions"]
+        tags_of = lambda version: s3.get_object_tagging(Bucket=BUCKET, Key=key, VersionId=version["VersionId"])  # noqa: E731
+        assert tags_of(upload)["TagSet"] == []
+        assert [tag["Key"] for tag in tags_of(copy)["TagSet"]] == [RESTORED_FROM_TAG]
+
+    def test_the_dry_run_and_the_report_say_how_long_the_restore_can_be_undone(
+        self, project, live, moto_server, capsys
+    ):
+        _, to = small_scenario(live, ["pub/a.jpg"])
+        status, document, out = restore(project, capsys, "--to", to, "--delete-newer", "--endpoint-url", moto_server)
+        assert status == 0
+        assert "undo window: the versions this restore replaces stay recoverable for 30 days" in out
+        assert any("delete markers keep their versions for 30 days" in line for line in document["undo"])
+
+    def test_the_permissions_it_names_are_the_ones_s3_checks_for_versions(self):
+        from live.restore import RESTORE_ACCESS
+
+        for action in ("s3:GetObjectVersion", "s3:GetObjectVersionTagging", "s3:PutObjectVersionTagging"):
+            assert action in RESTORE_ACCESS
