@@ -21,6 +21,7 @@ Scope = Literal[
     "account",  # Resource "*": the action supports no resource-level permission
     "bucket",  # arn:aws:s3:::<bucket>
     "bucket-tags",  # S3 Control's tagging of a bucket (arn:aws:s3:::<bucket>)
+    "managed-policy",  # an IAM managed policy, the account's or AWS's: read only, to see what it grants
     "object",  # arn:aws:s3:::<bucket>/<key>
     "user",
     "group",
@@ -65,6 +66,9 @@ OPERATION_ACTIONS: dict[Operation, str] = {
     ("iam", "ListGroupPolicies"): "iam:ListGroupPolicies",
     ("iam", "ListAttachedGroupPolicies"): "iam:ListAttachedGroupPolicies",
     ("iam", "GetUser"): "iam:GetUser",
+    ("iam", "GetUserPolicy"): "iam:GetUserPolicy",
+    ("iam", "GetPolicy"): "iam:GetPolicy",
+    ("iam", "GetPolicyVersion"): "iam:GetPolicyVersion",
     ("iam", "ListUsers"): "iam:ListUsers",
     ("iam", "ListUserTags"): "iam:ListUserTags",
     ("iam", "ListUserPolicies"): "iam:ListUserPolicies",
@@ -150,6 +154,28 @@ COMMAND_OPERATIONS: dict[str, frozenset[Operation]] = {
             ("iam", "ListSSHPublicKeys"),
         }
     ),
+    # An operator's, by hand, with the audit role: what the accounts hold that no tenant declares, to adopt it.
+    "discover": frozenset(
+        {
+            ("sts", "GetCallerIdentity"),
+            ("s3", "ListBuckets"),
+            ("s3", "GetBucketTagging"),
+            ("s3", "GetBucketPolicy"),
+            ("s3", "GetBucketEncryption"),
+            ("s3", "GetBucketVersioning"),
+            ("s3", "GetBucketLogging"),
+            ("s3", "GetPublicAccessBlock"),
+            ("s3", "GetBucketLifecycleConfiguration"),
+            ("iam", "ListUsers"),
+            ("iam", "ListUserTags"),
+            ("iam", "ListUserPolicies"),
+            ("iam", "GetUserPolicy"),
+            ("iam", "ListAttachedUserPolicies"),
+            ("iam", "GetPolicy"),
+            ("iam", "GetPolicyVersion"),
+            ("iam", "ListAccessKeys"),
+        }
+    ),
     "stacks": frozenset(),
     "validate": frozenset(),
     "plan": frozenset(),
@@ -228,6 +254,8 @@ def scope_of(action: str) -> Scope:
     if service == "kms":
         return "key-creation" if action == "kms:CreateKey" else "key"
     if service == "iam":
+        if action in ("iam:GetPolicy", "iam:GetPolicyVersion"):
+            return "managed-policy"
         return "group" if action in _GROUP else "user"
     if service == "secretsmanager":
         return "secret"

@@ -22,6 +22,8 @@ from typing import Any
 
 import yaml
 
+from catalogue.actions import OPERATION_ACTIONS
+from catalogue.readers import REFUSED, absent_setting, error_code
 from live.aws import Aws, StackContext, load_stack, run_command, verify_account
 from tenant_storage import naming
 from tenant_storage.access import ANONYMOUS, allowed
@@ -42,6 +44,7 @@ class LiveBucket:
     encryption: str | None
     logging: bool
     public_access_block: dict[str, bool] | None
+    lifecycle: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -179,7 +182,38 @@ def first_deploy_changes(bucket: LiveBucket, user: LiveUser | None, profile: Pro
     block = bucket.public_access_block or {}
     if not (block.get("BlockPublicAcls") and block.get("IgnorePublicAcls")):
         changes.append("blocks public ACLs (public access block)")
+    # PutBucketLifecycleConfiguration and PutBucketPolicy replace the whole configuration (S3 API reference):
+    # nothing of what the bucket has is merged in.
+    if bucket.lifecycle:
+        dropped = "; ".join(_rule_summary(rule) for rule in bucket.lifecycle)
+        changes.append(f"replaces the whole lifecycle configuration with the declared rules, dropping {dropped}")
+    if statements := _statements(bucket.policy):
+        changes.append(
+            f"replaces the whole bucket policy ({counted(len(statements), 'statement')}) with the declared one"
+        )
     return changes
+
+
+def _rule_summary(rule: dict[str, Any]) -> str:
+    """A live lifecycle rule in a few words: its id and what it does, for the settings a first deploy drops."""
+    does = []
+    if days := (rule.get("Expiration") or {}).get("Days"):
+        does.append(f"expires objects after {days} days")
+    does += [
+        f"moves objects to {t.get('StorageClass')} after {t.get('Days')} days" for t in rule.get("Transitions", [])
+    ]
+    if days := (rule.get("NoncurrentVersionExpiration") or {}).get("NoncurrentDays"):
+        does.append(f"expires replaced versions after {days} days")
+    if days := (rule.get("AbortIncompleteMultipartUpload") or {}).get("DaysAfterInitiation"):
+        does.append(f"aborts incomplete uploads after {days} days")
+    status = "" if rule.get("Status", "Enabled") == "Enabled" else ", disabled"
+    return f"rule {rule.get('ID') or '(no id)'} ({', '.join(does) or 'no action'}{status})"
+
+
+def read_tags(s3: Any, name: str) -> dict[str, str]:
+    """A bucket's tags ({} when it has none): read first, to tell a tenant's bucket before reading the rest."""
+    tagging = absent_setting(lambda: s3.get_bucket_tagging(Bucket=name), {})
+    return {tag["Key"]: tag["Value"] for tag in tagging.get("TagSet", [])}
 
 
 def read_bucket(s3: Any, name: str) -> LiveBucket:
@@ -208,6 +242,7 @@ def read_bucket(s3: Any, name: str) -> LiveBucket:
         encryption=rules[0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] if rules else None,
         logging="LoggingEnabled" in s3.get_bucket_logging(Bucket=name),
         public_access_block=(block or {}).get("PublicAccessBlockConfiguration"),
+        lifecycle=absent_setting(lambda: s3.get_bucket_lifecycle_configuration(Bucket=name), {}).get("Rules", []),
     )
 
 
@@ -254,6 +289,8 @@ def declared_names(project_dir: Path, context: StackContext) -> tuple[set[str], 
 
 
 def discover(aws: Aws, project_dir: Path, context: StackContext) -> tuple[list[Discovered], list[Unpaired]]:
+    from botocore.exceptions import ClientError
+
     s3, iam = aws.client("s3"), aws.client("iam")
     rules = context.settings.naming
     fixed, patterns, declared_users = declared_names(project_dir, context)
@@ -263,21 +300,28 @@ def discover(aws: Aws, project_dir: Path, context: StackContext) -> tuple[list[D
         return bucket in fixed or any(pattern.fullmatch(bucket) for pattern in patterns)
 
     names = [b["Name"] for page in s3.get_paginator("list_buckets").paginate() for b in page["Buckets"]]
-    buckets = {}
+    buckets, unpaired = {}, []
     for name in names:
         if declared(name) or naming.is_shared_resource_name(name):
             continue
-        bucket = read_bucket(s3, name)
-        if name.startswith(bucket_prefix) or "OrgId" in bucket.tags:
-            buckets[name] = bucket
+        # By name, then by its tags, before anything else is read: a bucket that is no tenant's (a CloudTrail or
+        # Config log bucket, another team's) is read no further, and one that refuses is that bucket's finding.
+        try:
+            if not name.startswith(bucket_prefix) and "OrgId" not in read_tags(s3, name):
+                continue
+            buckets[name] = read_bucket(s3, name)
+        except ClientError as error:
+            unpaired.append(Unpaired("bucket", name, _unreadable("s3", error)))
     user_names = [u["UserName"] for page in iam.get_paginator("list_users").paginate() for u in page["Users"]]
-    users = {
-        name: read_user(iam, name)
-        for name in user_names
-        if name.startswith(rules.iam_user_prefix) and name not in declared_users
-    }
+    users = {}
+    for name in user_names:
+        if name.startswith(rules.iam_user_prefix) and name not in declared_users:
+            try:
+                users[name] = read_user(iam, name)
+            except ClientError as error:
+                unpaired.append(Unpaired("user", name, _unreadable("iam", error)))
 
-    found, unpaired, paired_users = [], [], set()
+    found, paired_users = [], set()
     for bucket in buckets.values():
         user = _pair(bucket, users, rules.iam_user_prefix)
         if user is None:
@@ -312,6 +356,16 @@ def discover(aws: Aws, project_dir: Path, context: StackContext) -> tuple[list[D
         if name not in paired_users
     ]
     return sorted(found, key=lambda d: d.bucket), unpaired
+
+
+def _unreadable(service: str, error: Exception) -> str:
+    """A refusal (or another answer of AWS) on one bucket or user: that one's finding, naming the action."""
+    code = error_code(error)
+    operation = str(getattr(error, "operation_name", ""))
+    action = OPERATION_ACTIONS.get((service, operation), f"{service}:{operation}")
+    if code in REFUSED:
+        return f"unreadable: needs {action} ({code})"
+    return f"unreadable: {action} failed ({code})"
 
 
 def _pair(bucket: LiveBucket, users: dict[str, LiveUser], user_prefix: str) -> LiveUser | None:

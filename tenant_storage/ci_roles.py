@@ -301,6 +301,7 @@ _SIDS: dict[Scope, str] = {
     "account": "ListTheAccount",
     "bucket": "TheStacksBuckets",
     "bucket-tags": "TheStacksBucketsTagsThroughS3Control",
+    "managed-policy": "ReadManagedPoliciesAttachedToUsersToAdopt",
     "object": "TheDeclaredPubFolderMarkers",
     "user": "TheStacksUsers",
     "group": "TheStacksProfileGroups",
@@ -322,6 +323,7 @@ def scoped_statements(actions: set[str], names: OwnedNames, account_id: str) -> 
         "account": ("*", None),
         "bucket": (names.buckets, in_account),
         "bucket-tags": (names.buckets, None),
+        "managed-policy": (f"{names.users.split(':iam::')[0]}:iam::*:policy/*", None),
         "object": (names.pub_folder_markers(), in_account),
         "user": (names.users, None),
         "group": (names.groups, None),
@@ -404,13 +406,20 @@ def role_documents(
     }
 
 
+# What operators run by hand with a role's credentials, beside its jobs' commands.
+OPERATOR_COMMANDS: dict[Role, frozenset[str]] = {"audit": frozenset({"discover"})}
+
+
 def role_commands(jobs: list[Job], settings: StackSettings) -> dict[Role, frozenset[str]]:
-    """Per role, the commands its jobs run for this stack."""
+    """Per role, the commands its jobs run for this stack, and what operators run with it by hand."""
     found: dict[Role, set[str]] = {role: set() for role in ROLES}
     for job in jobs:
         if job.production_class is None or job.production_class == settings.production_class:
             found[job.role] |= job.commands
-    return {role: frozenset(commands) for role, commands in found.items()}
+    return {
+        role: frozenset(commands | (OPERATOR_COMMANDS.get(role, frozenset()) if commands else frozenset()))
+        for role, commands in found.items()
+    }
 
 
 # https://github.com/o/r(.git), ssh://git@github.com/o/r.git, git@github.com:o/r.git: the host exactly github.com.

@@ -36,7 +36,7 @@ def allowed(command: str) -> frozenset[Operation]:
 
 
 def test_every_call_each_command_makes_is_in_the_catalogue(deployed, calls, capsys):
-    for command in ("audit", "usage", "check-names", "preflight"):
+    for command in ("audit", "usage", "check-names", "preflight", "discover"):
         calls.clear()
         main([command, "--stack", "qa", "--endpoint-url", deployed], project_dir=fixture_project())
         capsys.readouterr()

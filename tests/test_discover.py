@@ -210,3 +210,63 @@ class TestWhatALiveBucketAllowsIsDecidedAsS3DecidesIt:
         assert "adds the TLS-only and TLS 1.2 denies to the bucket policy" not in first_deploy_changes(
             self.bucket([deny_plain]), None, Profile.APP_STORAGE
         )
+
+
+def signed_in_as_a_role_refused(endpoint: str, monkeypatch, statement: dict) -> None:
+    """The process signed in as a role allowed everything but `statement` (a Deny), as a scoped role or an SCP."""
+    import boto3
+
+    iam = boto3.session.Session(region_name="us-east-1").client("iam", endpoint_url=endpoint)
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}],
+    }
+    iam.create_role(RoleName="scoped", AssumeRolePolicyDocument=json.dumps(trust))
+    policy = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}, statement]}
+    iam.put_role_policy(RoleName="scoped", PolicyName="p", PolicyDocument=json.dumps(policy))
+    sts = boto3.session.Session(region_name="us-east-1").client("sts", endpoint_url=endpoint)
+    credentials = sts.assume_role(RoleArn=f"arn:aws:iam::{QA_ACCOUNT}:role/scoped", RoleSessionName="discover")
+    for name, key in (("AWS_ACCESS_KEY_ID", "AccessKeyId"), ("AWS_SECRET_ACCESS_KEY", "SecretAccessKey")):
+        monkeypatch.setenv(name, credentials["Credentials"][key])
+    monkeypatch.setenv("AWS_SESSION_TOKEN", credentials["Credentials"]["SessionToken"])
+
+
+def test_a_bucket_that_refuses_a_read_is_that_buckets_finding_and_the_rest_is_found(legacy, monkeypatch, capsys):
+    """A log bucket of CloudTrail or Config, or an organisation perimeter policy, refuses the caller: one bucket's
+    refusal never ends the run."""
+    from tests.conftest import iam_enforced
+
+    deny = {"Effect": "Deny", "Action": "s3:GetBucketPolicy", "Resource": "arn:aws:s3:::fusion-rms-oldapp-2"}
+    signed_in_as_a_role_refused(legacy, monkeypatch, deny)
+    with iam_enforced():
+        status = discover(legacy, "--format", "json")
+    document = json.loads(capsys.readouterr().out)
+    assert status == 1
+    assert {item["entry"]["orgId"] for item in document["tenants"]} == {"oldgallery", "oldorders"}
+    reasons = {u["name"]: u["reason"] for u in document["unpaired"]}
+    assert reasons["fusion-rms-oldapp-2"] == "unreadable: needs s3:GetBucketPolicy (AccessDenied)"
+
+
+def test_the_settings_a_first_deploy_replaces_whole_are_named_with_what_is_dropped(legacy, capsys):
+    import boto3
+
+    s3 = boto3.session.Session(region_name="us-east-1").client("s3", endpoint_url=legacy)
+    rules = [
+        {
+            "ID": "archive",
+            "Status": "Enabled",
+            "Filter": {"Prefix": ""},
+            "Transitions": [{"Days": 90, "StorageClass": "GLACIER"}],
+            "Expiration": {"Days": 365},
+        }
+    ]
+    s3.put_bucket_lifecycle_configuration(Bucket="fusion-rms-oldorders", LifecycleConfiguration={"Rules": rules})
+    discover(legacy, "--format", "json")
+    changes = {
+        item["entry"]["orgId"]: " | ".join(item["changes"]) for item in json.loads(capsys.readouterr().out)["tenants"]
+    }
+    assert (
+        "replaces the whole lifecycle configuration with the declared rules, dropping rule archive (expires objects "
+        "after 365 days, moves objects to GLACIER after 90 days)"
+    ) in changes["oldorders"]
+    assert "replaces the whole bucket policy (3 statements) with the declared one" in changes["oldgallery"]
