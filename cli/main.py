@@ -16,6 +16,7 @@ from typing import NoReturn, TextIO
 from cli.colour import for_stream
 from review.risk_classes import ADVISORY, RISK_CLASSES
 from tenant_storage import ALL_STACKS
+from tenant_storage.usage import SORTS as USAGE_SORTS
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
@@ -471,6 +472,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     usage.add_argument("--cost", action="store_true", help="add each tenant's cost from Cost Explorer")
     usage.add_argument("--month", metavar="YYYY-MM", help="the month of --cost (default: the last full month)")
+    usage.add_argument(
+        "--sort",
+        choices=USAGE_SORTS,
+        default="bytes",
+        help="the order of the tenants: bytes or objects (largest first, tenants without figures last), or orgId",
+    )
     _endpoint_url_option(usage)
 
     completion = commands.add_parser(
@@ -617,7 +624,13 @@ def _run(options: argparse.Namespace, project_dir: Path) -> int:
         from live.usage import run_usage
 
         return run_usage(
-            project_dir, options.stack, options.output_format, options.cost, options.month, options.endpoint_url
+            project_dir,
+            options.stack,
+            options.output_format,
+            options.cost,
+            options.month,
+            options.endpoint_url,
+            sort=options.sort,
         )
     if options.command == "check-names":
         from live.check_names import run_check_names

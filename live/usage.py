@@ -7,8 +7,10 @@ Read-only. No object is listed: per tenant bucket, CloudWatch's `AWS/S3` `Bucket
 per storage class S3 published for it) and `NumberOfObjects`, daily, over the last 33 days. `--cost` adds
 each tenant's cost of the month from Cost Explorer grouped by the `OrgId` tag, which counts only once the
 tag is an active cost allocation tag in the paying account. With `--stack all`, the stacks of the
-caller's account; the others are named, to run there. Exit status: 0 done, 1 figures missing (the tag
-not active for --cost, a random-suffix tenant matching several buckets), 2 could not run.
+caller's account; the others are named, to run there. `--sort bytes|objects|orgId` orders the tenants (largest
+first by default). The figures count noncurrent versions too (a note says so). Exit status: 0 done, 1 figures
+missing (the tag not active for --cost, or whether it is could not be told; a random-suffix tenant matching
+several buckets), 2 could not run.
 """
 
 from __future__ import annotations
@@ -150,14 +152,14 @@ def add_costs(aws: Aws, report: UsageReport, month: str, period: dict[str, str])
         listed = ce.list_cost_allocation_tags(TagKeys=[COST_TAG])["CostAllocationTags"]
         active: bool | None = any(tag.get("Status") == "Active" for tag in listed)
     except ClientError as error:
-        if aws.endpoint_url is None:
-            raise
-        # An emulator without the call (moto): judge by the figures, as a person would.
+        # Without the answer, a tenant's 0.00 may only mean the tag is not active: said, and never a success.
         report.notes.append(
-            f"the endpoint could not say whether {COST_TAG} is active ({error.response['Error']['Code']})"
+            f"could not tell whether {COST_TAG} is an active cost allocation tag (ListCostAllocationTags: "
+            f"{error.response['Error']['Code']}), so a tenant's cost of 0.00 may only mean it is not; check Billing "
+            "and Cost Management, Cost allocation tags"
         )
         active = None
-    if active is False or (active is None and not costs and untagged > 0):
+    if active is False:
         report.notes.append(
             f"{COST_TAG} is not an active cost allocation tag, so no cost is grouped by tenant: {ACTIVATE_TAG}"
         )
@@ -165,9 +167,10 @@ def add_costs(aws: Aws, report: UsageReport, month: str, period: dict[str, str])
     report.tenants = [replace(tenant, cost=costs.get(tenant.org_id, 0.0)) for tenant in report.tenants]
     report.notes.append(
         f"costs are {month}'s unblended costs of everything tagged {COST_TAG}=<orgId> (the tenant's bucket: storage, "
-        f"requests, data transfer); the stack's shared log bucket and KMS key are untagged: {untagged:.2f} USD untagged"
+        f"requests, data transfer); untagged: {untagged:.2f} USD is the whole account's spend in {month} without "
+        f"an {COST_TAG} tag (every service's, this stack's log bucket and KMS key among it), not this stack's alone"
     )
-    return True
+    return active is True
 
 
 def _cost_pages(ce: Any, period: dict[str, str]) -> list[dict[str, Any]]:
@@ -222,9 +225,13 @@ def _rows(report: UsageReport) -> list[list[str]]:
 
 
 def _headline(report: UsageReport) -> str:
-    return (
-        f"{counted(len(report.tenants), 'tenant')}: {human_bytes(report.total_bytes)} in "
-        f"{counted(report.total_objects, 'object')}"
+    tenants = counted(len(report.tenants), "tenant")
+    measured = report.measured
+    if not measured:
+        return f"{tenants}: no figures yet (S3 publishes its storage metrics once a day)"
+    without = len(report.tenants) - len(measured)
+    return f"{tenants}: {human_bytes(report.total_bytes)} in {counted(report.total_objects, 'object')}" + (
+        f" ({without} without figures)" if without else ""
     )
 
 
@@ -320,6 +327,7 @@ def run_usage(
     endpoint_url: str | None,
     session: Any = None,
     now: datetime.datetime | None = None,
+    sort: str = "bytes",
 ) -> int:
     def body() -> int:
         moment = now or datetime.datetime.now(datetime.UTC)
@@ -368,6 +376,7 @@ def run_usage(
                         tenant_usage(context.settings.stack, tenant.org_id, bucket, series["size"], series["objects"])
                     )
         complete = add_costs(aws, report, cost_month, period) if period else True
+        report.sorted_by(sort)
         sys.stdout.write(RENDERERS[output_format](report))
         return 0 if complete and not report.missing else 1
 

@@ -15,6 +15,14 @@ from typing import Any
 
 GROWTH_DAYS = 30
 LARGEST_GROWTH_SHOWN = 5
+SORTS = ("bytes", "objects", "orgId")
+# What S3's storage metrics count (S3 user guide, "Metrics and dimensions"): more than a tenant sees when it lists.
+METRICS_COUNT = (
+    "S3's daily figures count more than a tenant's app lists: BucketSizeBytes includes the noncurrent versions "
+    "kept for restore (noncurrentVersionExpirationDays), and NumberOfObjects counts noncurrent versions, delete "
+    "markers and the parts of unfinished multipart uploads too; S3's metrics do not tell current bytes apart "
+    '(S3 user guide, "Metrics and dimensions")'
+)
 
 
 @dataclass(frozen=True)
@@ -102,6 +110,22 @@ class UsageReport:
     def total_objects(self) -> int:
         return sum(tenant.objects or 0 for tenant in self.tenants)
 
+    @property
+    def measured(self) -> list[TenantUsage]:
+        """The tenants with figures: the others are unknown, never zero."""
+        return [tenant for tenant in self.tenants if tenant.bytes is not None or tenant.objects is not None]
+
+    def sorted_by(self, sort: str) -> None:
+        """Largest first by bytes or objects (tenants without figures last), or by orgId."""
+        if sort == "orgId":
+            self.tenants.sort(key=lambda tenant: tenant.org_id)
+            return
+
+        def figure(tenant: TenantUsage) -> int | None:
+            return tenant.bytes if sort == "bytes" else tenant.objects
+
+        self.tenants.sort(key=lambda tenant: (figure(tenant) is None, -(figure(tenant) or 0), tenant.org_id))
+
     def largest_growth(self) -> list[TenantUsage]:
         grown = [tenant for tenant in self.tenants if (tenant.growth or 0) > 0]
         return sorted(grown, key=lambda tenant: (-(tenant.growth or 0), tenant.org_id))[:LARGEST_GROWTH_SHOWN]
@@ -118,7 +142,7 @@ class UsageReport:
                 notes.append(f"{tenant.org_id}: S3 published no size for {tenant.day}, only the object count")
             if tenant.day and tenant.objects is None:
                 notes.append(f"{tenant.org_id}: S3 published no object count for {tenant.day}, only the size")
-        return notes
+        return notes + ([METRICS_COUNT] if self.measured else [])
 
     def to_json(self) -> dict[str, Any]:
         document: dict[str, Any] = {

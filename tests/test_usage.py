@@ -13,6 +13,7 @@ import datetime
 import functools
 import io
 import json
+from collections.abc import Callable
 from typing import Any
 
 import boto3
@@ -22,7 +23,7 @@ from botocore.config import Config
 
 from emulator.replay import replay
 from live.usage import render_markdown, render_text, run_usage
-from tenant_storage.usage import TenantUsage, UsageReport, daily_series, tag_values, tenant_usage
+from tenant_storage.usage import METRICS_COUNT, TenantUsage, UsageReport, daily_series, tag_values, tenant_usage
 from tests.conftest import QA_ACCOUNT, fixture_plan, reset_emulator, use_account
 
 NOW = datetime.datetime(2026, 12, 2, 16, 0, tzinfo=datetime.UTC)
@@ -57,7 +58,8 @@ class TestFigures:
     def test_a_size_without_an_object_count_is_an_unknown_count_and_a_note(self):
         usage = tenant_usage("qa", "t", "b", {"StandardStorage": {"2026-12-01": 5}}, {})
         assert (usage.bytes, usage.objects) == (5, None)
-        assert UsageReport([usage]).all_notes() == ["t: S3 published no object count for 2026-12-01, only the size"]
+        notes = UsageReport([usage]).all_notes()
+        assert notes == ["t: S3 published no object count for 2026-12-01, only the size", METRICS_COUNT]
 
     def test_only_tenants_that_grew_are_the_largest_growth(self):
         def grown(org_id: str, growth: int) -> TenantUsage:
@@ -120,6 +122,25 @@ def metrics(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
     return moto_server
 
 
+@pytest.fixture
+def cost_tag(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], None]:
+    """ListCostAllocationTags answered as the Cost Explorer API reference documents it (moto does not implement
+    it): `{"CostAllocationTags": [{"TagKey": ..., "Type": "UserDefined", "Status": "Active"|"Inactive"}]}`."""
+    from botocore.client import BaseClient
+
+    make_api_call = BaseClient._make_api_call
+
+    def answer(status: str) -> None:
+        def call(client: BaseClient, operation: str, parameters: dict) -> Any:
+            if operation == "ListCostAllocationTags":
+                return {"CostAllocationTags": [{"TagKey": "OrgId", "Type": "UserDefined", "Status": status}]}
+            return make_api_call(client, operation, parameters)
+
+        monkeypatch.setattr(BaseClient, "_make_api_call", call)
+
+    return answer
+
+
 def queue_costs(endpoint: str, groups: list[dict[str, Any]]) -> None:
     """What moto's GetCostAndUsage answers next (its API for results no emulator can compute)."""
     result: dict[str, Any] = {
@@ -146,6 +167,7 @@ def usage(
         endpoint,
         session=session,
         now=NOW,
+        sort=options.get("sort", "bytes"),
     )
     captured = capsys.readouterr()
     assert "Traceback" not in captured.err
@@ -185,7 +207,7 @@ class TestUsageOnAMotoServer:
 
     def test_text_csv_and_markdown_carry_the_same_figures(self, project, metrics, capsys):
         _, text, _ = usage(project, metrics, capsys, output_format="text")
-        assert text.splitlines()[0] == "4 tenants: 44.0 GiB in 39,501 objects"
+        assert text.splitlines()[0] == "4 tenants: 44.0 GiB in 39,501 objects (1 without figures)"
         assert "largest growth over 30 days: xmsqa1 (+30.0 GiB)" in text
         _, table, _ = usage(project, metrics, capsys, output_format="csv")
         rows = {row["orgId"]: row for row in csv.DictReader(io.StringIO(table))}
@@ -198,7 +220,8 @@ class TestUsageOnAMotoServer:
         assert f"| `tradeshow-demo` | `{suffixed()}` | n/a | n/a | n/a |" in markdown.replace("| `qa` ", "")
         assert "| `xmsqa1` | `fusion-rms-xmsqa1` | 39.0 GiB | 39,000 | +30.0 GiB |" in markdown.replace("| `qa` ", "")
 
-    def test_cost_per_tenant_from_cost_explorer_by_the_orgid_tag(self, project, metrics, capsys):
+    def test_cost_per_tenant_from_cost_explorer_by_the_orgid_tag(self, project, metrics, capsys, cost_tag):
+        cost_tag("Active")
         queue_costs(
             metrics,
             [
@@ -217,8 +240,20 @@ class TestUsageOnAMotoServer:
             "tradeshow-demo": 0.0,
         }
         assert (document["costMonth"], document["totals"]["cost"], document["untaggedCost"]) == ("2026-11", 12.85, 3.0)
+        # The untagged figure is the whole account's spend without the tag, and is said to be.
+        assert any(
+            "3.00 USD is the whole account's spend in 2026-11 without an OrgId tag" in n for n in document["notes"]
+        )
 
-    def test_an_inactive_tag_says_so_with_the_fix_and_exit_1(self, project, metrics, capsys):
+    def test_a_cost_run_that_cannot_tell_whether_the_tag_is_active_is_no_success(self, project, metrics, capsys):
+        """moto answers ListCostAllocationTags with an error, as an account without Cost Explorer access would."""
+        queue_costs(metrics, [{"Keys": ["OrgId$xmsqa1"], "Metrics": {"UnblendedCost": {"Amount": "1", "Unit": "USD"}}}])
+        status, out, _ = usage(project, metrics, capsys, output_format="text", cost=True)
+        assert status == 1
+        assert "could not tell whether OrgId is an active cost allocation tag" in out
+
+    def test_an_inactive_tag_says_so_with_the_fix_and_exit_1(self, project, metrics, capsys, cost_tag):
+        cost_tag("Inactive")
         queue_costs(metrics, [{"Keys": ["OrgId$"], "Metrics": {"UnblendedCost": {"Amount": "15.85", "Unit": "USD"}}}])
         status, out, _ = usage(project, metrics, capsys, output_format="text", cost=True)
         assert status == 1
@@ -246,7 +281,8 @@ class TestUsageOnAMotoServer:
         status, out, err = usage(project, "http://127.0.0.1:9", capsys, cost=True, month=month)
         assert (status, out, err) == (2, "", f"usage: {message}\n")
 
-    def test_the_current_month_is_its_cost_so_far(self, project, metrics, capsys):
+    def test_the_current_month_is_its_cost_so_far(self, project, metrics, capsys, cost_tag):
+        cost_tag("Active")
         queue_costs(metrics, [{"Keys": ["OrgId$xmsqa1"], "Metrics": {"UnblendedCost": {"Amount": "1", "Unit": "USD"}}}])
         status, out, _ = usage(project, metrics, capsys, cost=True, month="2026-12")
         assert (status, json.loads(out)["costMonth"]) == (0, "2026-12")
@@ -276,3 +312,31 @@ class TestUsageOnAMotoServer:
         assert status == 0
         assert {t["stack"] for t in document["tenants"]} == {"qa"}
         assert any("stack prod is not in account 222222222222" in note for note in document["notes"])
+
+
+class TestWhatTheFiguresAre:
+    def test_no_figures_at_all_is_said_never_zero(self, project, moto_server, monkeypatch, capsys):
+        reset_emulator(moto_server)
+        use_account(monkeypatch, moto_server, QA_ACCOUNT)
+        replay(fixture_plan("qa"), boto3.session.Session(region_name="us-east-1"), moto_server)
+        status, out, _ = usage(project, moto_server, capsys, output_format="text")
+        assert status == 0
+        assert out.splitlines()[0] == "4 tenants: no figures yet (S3 publishes its storage metrics once a day)"
+        assert "0 B" not in out.splitlines()[0]
+
+    @pytest.mark.parametrize(
+        ("sort", "order"),
+        [
+            ("bytes", ["xmsqa1", "xmsqa2", "acme-dev", "tradeshow-demo"]),
+            ("objects", ["xmsqa1", "xmsqa2", "acme-dev", "tradeshow-demo"]),
+            ("orgId", ["acme-dev", "tradeshow-demo", "xmsqa1", "xmsqa2"]),
+        ],
+    )
+    def test_the_tenants_are_sorted_as_asked_those_without_figures_last(self, project, metrics, capsys, sort, order):
+        status, out, _ = usage(project, metrics, capsys, sort=sort)
+        assert status == 0
+        assert [tenant["orgId"] for tenant in json.loads(out)["tenants"]] == order
+
+    def test_the_figures_are_said_to_count_noncurrent_versions(self, project, metrics, capsys):
+        _, out, _ = usage(project, metrics, capsys)
+        assert METRICS_COUNT in json.loads(out)["notes"]
