@@ -93,6 +93,9 @@ class ResourceType:
     chosen_at_create: frozenset[str] = frozenset()
     # The provider's calls (filled from PROVIDER_CALLS below, one entry per type or the module does not load).
     calls: Calls = field(default_factory=Calls)
+    # Inputs that are also Computed: left out, the provider keeps the value it holds, so dropping one changes
+    # nothing (setting one to another value still does).
+    kept_when_omitted: frozenset[str] = frozenset()
 
     @property
     def loses_data_when_replaced(self) -> bool:
@@ -126,6 +129,9 @@ BUCKET = ResourceType(
     frozenset({"bucket", "bucketPrefix", "objectLockEnabled", "bucketNamespace"}),
     "internal/service/s3/bucket.go",
     data="holds",
+    # bucket_namespace: "(Optional, Forces new resource)" (terraform-provider-aws PR #46917, docs); Computed, as
+    # the locked pulumi-aws's non-optional `bucket_namespace` output shows, and filled by the provider's read.
+    kept_when_omitted=frozenset({"bucketNamespace"}),
 )
 KMS_KEY = ResourceType(
     "aws:kms/key:Key",

@@ -100,11 +100,15 @@ class TenantStorage(pulumi.ComponentResource):
         org, profile = args.org_id, args.profile
         child = pulumi.ResourceOptions(parent=self)
 
-        regional = args.bucket_namespace == naming.ACCOUNT_REGIONAL_NAMESPACE
+        # Only a bucket this stack creates in the account regional namespace says so: a global bucket keeps the inputs
+        # it always had, and an adopted one exists already. Only CreateBucket carries the namespace
+        # (x-amz-bucket-namespace) and no read API returns it, so declared on an import it could only differ from
+        # what the provider reads back, a replacement of an imported bucket; left out, the provider keeps its own
+        # (the input is Optional and Computed, catalogue/resource_types.py).
+        regional = args.bucket_namespace == naming.ACCOUNT_REGIONAL_NAMESPACE and not args.adopt
         bucket = aws.s3.Bucket(
             child_resource_name(org, "bucket"),
             bucket=self._declared_bucket_name(),
-            # Only in the account regional namespace: a global bucket keeps the inputs it always had.
             bucket_namespace=naming.ACCOUNT_REGIONAL_NAMESPACE if regional else None,
             tags=args.bucket_tags,
             opts=pulumi.ResourceOptions(

@@ -228,13 +228,16 @@ def _changes(
             changes.append(_destructive(old, "delete", []))
             continue
         changed, possible = _changed_inputs(old, new, base_unknowns, head_unknowns)
+        entry = RESOURCE_TYPES.get(new.type)
+        kept = entry.kept_when_omitted if entry is not None else frozenset()
+        changed = [key for key in changed if not (key in kept and new.inputs.get(key) is None)]
+        possible &= set(changed)
         # The engine skips an import whose id is the id it already holds; another id imports (and replaces). The id
         # held may be one only the deploy knew (a random suffix): then it may differ, and the import may happen.
         held = base_unknowns.sub(UNKNOWN_AT_BASE, old.id) if base_unknowns else old.id
         reimport = bool(new.import_id) and new.import_id != held
         if not changed and not reimport:
             continue
-        entry = RESOURCE_TYPES.get(new.type)
         forcing = entry.forcing(changed) if entry is not None else [] if new.type in COMPONENT_TYPES else changed
         if forcing:
             # With a new import id this is the engine's import-replacement: the declared resource is adopted.

@@ -66,3 +66,36 @@ def test_the_log_delivery_accepts_an_adopted_bucket_outside_the_prefix(project):
         "arn:aws:s3:::fusion-rms-*",
         "arn:aws:s3:::acme-media-2019",
     ]
+
+
+def test_an_adopted_bucket_in_the_account_regional_namespace_is_imported_by_name_without_a_namespace(project):
+    """Only CreateBucket carries the namespace (x-amz-bucket-namespace) and no read API returns it: declared on an
+    import, it could differ from what the provider reads back, and a difference in that ForceNew input would
+    replace the imported bucket. Left out, the provider keeps what it read (the input is Computed)."""
+    replace_in("tenants.yaml", XMSQA1, f"{XMSQA1}    adopt: true\n    bucketNamespace: account-regional\n")(project)
+    run = run_stack("qa", project)
+    assert run.error is None, run.error
+    bucket = child(run, "xmsqa1", BUCKET)
+    assert bucket.inputs["bucket"].endswith("-an")
+    assert bucket.import_id == bucket.inputs["bucket"]
+    assert "bucketNamespace" not in bucket.inputs
+    # A bucket the stack creates in the namespace still says so: CreateBucket needs it.
+    replace_in("tenants.yaml", "    adopt: true\n", "")(project)
+    created = child(run_stack("qa", project), "xmsqa1", BUCKET)
+    assert created.inputs["bucketNamespace"] == "account-regional"
+
+
+def test_dropping_the_namespace_of_a_deployed_bucket_is_no_change_but_another_namespace_replaces_it():
+    from review.diff import diff_plans
+    from review.plan import ResourcePlan, StackPlan
+
+    def plan(**inputs):
+        bucket = ResourcePlan(
+            "urn:pulumi:qa::tenant-storage::aws:s3/bucket:Bucket::b", BUCKET, "b", "acme", True, inputs
+        )
+        return StackPlan("qa", resources=[bucket])
+
+    regional = plan(bucket="b-222222222222-us-east-1-an", bucketNamespace="account-regional")
+    assert diff_plans(regional, plan(bucket="b-222222222222-us-east-1-an")).resources == []
+    [change] = diff_plans(regional, plan(bucket="b-222222222222-us-east-1-an", bucketNamespace="global")).resources
+    assert change.action == "replace"
