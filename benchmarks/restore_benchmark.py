@@ -16,9 +16,12 @@ import argparse
 import datetime
 import json
 import os
+import socket
+import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -65,8 +68,6 @@ def versions(s3: Any) -> set[tuple[str, str]]:
 def main() -> int:
     import logging
 
-    from moto.server import ThreadedMotoServer
-
     from cli.main import main as cli
     from tests.conftest import make_project
 
@@ -74,10 +75,22 @@ def main() -> int:
     parser.add_argument("--keys", type=int, default=3000)
     keys = parser.parse_args().keys
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
+    # The emulator in a process of its own, as S3 is another machine: the command's time is not the server's.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(  # noqa: S603 - the venv's own moto_server, fixed arguments
+        [str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    endpoint = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1)  # noqa: S310 - loopback
+            break
+        except OSError:
+            time.sleep(0.1)
     project = make_project(Path(tempfile.mkdtemp()) / "project")
     s3 = signed_in(endpoint)
     s3.create_bucket(Bucket=BUCKET)
@@ -140,7 +153,12 @@ def main() -> int:
     print()
     for check, passed in checks.items():
         print(f"- {check}: {'yes' if passed else 'NO'}")
-    server.stop()
+    server.terminate()
+    try:
+        server.wait(timeout=5)
+    except subprocess.TimeoutExpired:  # the emulator's development server may not stop on SIGTERM
+        server.kill()
+        server.wait()
     return 0 if all(checks.values()) else 1
 
 

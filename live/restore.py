@@ -5,10 +5,10 @@
 
 A dry run by default: it lists every version under the prefix (`ListObjectVersions`, paginated) and
 prints what the restore would change. With `--apply`, each key overwritten or deleted since `--to` gets
-its version from then copied back on top, server-side: `CopyObject` with the source's metadata and storage
-class, and the bucket's default encryption (no encryption header is sent). What the restore supersedes (and,
-with `--delete-newer`, hides) stays recoverable for the stack's `noncurrentVersionExpirationDays`: the dry run
-and the report say so. The copy is tagged with the version it
+its version from then copied back on top, server-side, `COPIES_AT_ONCE` at a time: `CopyObject` with the
+source's metadata and storage class, and the bucket's default encryption (no encryption header is sent).
+What the restore supersedes (and, with `--delete-newer`, hides) stays recoverable for the stack's
+`noncurrentVersionExpirationDays`: the dry run and the report say so. The copy is tagged with the version it
 restores, so a second run, or a run resumed after an interruption, changes nothing already done. Keys
 created since are listed and kept; `--delete-newer` hides them under delete markers (their versions
 stay). A JSON report of every key and its result is written (`--report`, by default
@@ -68,6 +68,8 @@ def restore_access() -> str:
 
 RESTORE_ACCESS = restore_access()
 COPY_OBJECT_LIMIT = 5 * 1024**3  # larger objects are copied in parts (S3's CopyObject limit)
+# Copies under way at once: each is one server-side CopyObject, so a run waits on S3's round trips, not on bytes.
+COPIES_AT_ONCE = 8
 KEYS_SHOWN = 10
 FAILED = "failed: "  # a key's result when its restore failed, before the error
 # Errors that would fail every key alike: the run stops (the report keeps what was done) rather than try each.
@@ -120,26 +122,47 @@ class Restore:
         return {tag["Key"]: tag["Value"] for tag in response.get("TagSet", [])}
 
     def apply(self, progress: Progress) -> None:
-        """Restore each change in turn; an error of one key is its result, one that stops every key (access,
-        credentials, throttling beyond the retries) ends the run, with the results so far kept."""
+        """Restore each change, `COPIES_AT_ONCE` at a time (each copy is server-side: the time is S3's round trips);
+        an error of one key is its result, one that stops every key (access, credentials, throttling beyond the
+        retries) ends the run once the copies under way have finished, with the results so far kept."""
+        from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+
         from botocore.exceptions import ClientError
 
-        for number, change in enumerate(self.plan.changes, 1):
-            try:
-                if change.restores:
-                    self.copy_back(change)
-                    self.results[change.key] = "restored"
-                elif change.action == "newer-deleted":
-                    self.s3.delete_object(Bucket=self.bucket, Key=change.key)
-                    self.results[change.key] = "delete marker added"
-                else:
-                    self.results[change.key] = "kept"
-            except ClientError as error:
-                code = str(error.response.get("Error", {}).get("Code"))
-                if code in DENIED_CODES | THROTTLING_CODES | STOPPING_CODES:
-                    raise
-                self.results[change.key] = f"{FAILED}{code}: {error}{FAILURE_HINTS.get(code, '')}"
-            progress.show(f"restored {number} of {len(self.plan.changes)} keys")
+        pending = iter(self.plan.changes)
+        running: dict[Future[str], KeyChange] = {}
+        stop: BaseException | None = None
+        with ThreadPoolExecutor(max_workers=COPIES_AT_ONCE) as pool:
+            while True:
+                while stop is None and len(running) < COPIES_AT_ONCE and (change := next(pending, None)):
+                    running[pool.submit(self.restore_one, change)] = change
+                if not running:
+                    break
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    change = running.pop(future)
+                    try:
+                        self.results[change.key] = future.result()
+                    except ClientError as error:
+                        code = str(error.response.get("Error", {}).get("Code"))
+                        if code in DENIED_CODES | THROTTLING_CODES | STOPPING_CODES:
+                            stop = stop or error
+                        else:
+                            self.results[change.key] = f"{FAILED}{code}: {error}{FAILURE_HINTS.get(code, '')}"
+                    except BaseException as error:  # noqa: BLE001 - Ctrl-C or a lost connection: stop, then raise it
+                        stop = stop or error
+                progress.show(f"restored {len(self.results)} of {len(self.plan.changes)} keys")
+        if stop is not None:
+            raise stop
+
+    def restore_one(self, change: KeyChange) -> str:
+        if change.restores:
+            self.copy_back(change)
+            return "restored"
+        if change.action == "newer-deleted":
+            self.s3.delete_object(Bucket=self.bucket, Key=change.key)
+            return "delete marker added"
+        return "kept"
 
     @property
     def failed(self) -> list[str]:
