@@ -107,12 +107,15 @@ class Restore:
         return self.aws.client("s3")
 
     def drop_already_restored(self) -> None:
-        """Keys whose current version is this restore's copy from an earlier run: unchanged now."""
+        """Keys whose current version is this restore's copy from an earlier run: unchanged now. Their tags are read
+        `COPIES_AT_ONCE` at a time: one round trip each."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        candidates = [change for change in self.plan.changes if change.action == "restore-overwritten"]
+        with ThreadPoolExecutor(max_workers=COPIES_AT_ONCE) as pool:
+            current_tags = list(pool.map(lambda change: self.tags(change.key, change.current_version_id), candidates))
         done = {
-            change.key
-            for change in self.plan.changes
-            if change.action == "restore-overwritten"
-            and is_restored_copy(self.tags(change.key, change.current_version_id), change)
+            change.key for change, tags in zip(candidates, current_tags, strict=True) if is_restored_copy(tags, change)
         }
         self.plan.changes = [change for change in self.plan.changes if change.key not in done]
         self.plan.unchanged += len(done)
