@@ -197,7 +197,7 @@ RESTORE_ACTIONS: dict[str, tuple[str, ...]] = {
         "s3:GetObjectVersion",
         "s3:PutObject",
         "s3:PutObjectTagging",
-        "s3:PutObjectVersionTagging (a copy over 5 GiB)",
+        "s3:PutObjectVersionTagging and s3:AbortMultipartUpload (a copy over 5 GiB)",
         "kms:Decrypt and kms:GenerateDataKey on the stack's key (a private bucket)",
     ),
     "with --delete-newer": ("s3:DeleteObject",),

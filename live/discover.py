@@ -24,7 +24,7 @@ import yaml
 
 from catalogue.actions import OPERATION_ACTIONS
 from catalogue.readers import REFUSED, absent_setting, error_code
-from live.aws import Aws, StackContext, load_stack, run_command, verify_account
+from live.aws import THROTTLING_CODES, Aws, StackContext, load_stack, run_command, verify_account
 from tenant_storage import naming
 from tenant_storage.access import ANONYMOUS, allowed
 from tenant_storage.anonymous_access import Decision, PublicAccessBlock, bucket_policy_decision
@@ -288,7 +288,16 @@ def declared_names(project_dir: Path, context: StackContext) -> tuple[set[str], 
     return fixed, patterns, users
 
 
-def discover(aws: Aws, project_dir: Path, context: StackContext) -> tuple[list[Discovered], list[Unpaired]]:
+# Answers that would come for every bucket and user alike: the run stops (exit 2) instead of listing each.
+STOPPING_CODES = frozenset(
+    {"ExpiredToken", "ExpiredTokenException", "InvalidAccessKeyId", "InvalidClientTokenId", "SignatureDoesNotMatch"}
+    | THROTTLING_CODES
+)
+
+
+def discover(
+    aws: Aws, project_dir: Path, context: StackContext, unchecked: list[str] | None = None
+) -> tuple[list[Discovered], list[Unpaired]]:
     from botocore.exceptions import ClientError
 
     s3, iam = aws.client("s3"), aws.client("iam")
@@ -301,16 +310,25 @@ def discover(aws: Aws, project_dir: Path, context: StackContext) -> tuple[list[D
 
     names = [b["Name"] for page in s3.get_paginator("list_buckets").paginate() for b in page["Buckets"]]
     buckets, unpaired = {}, []
+    unchecked = [] if unchecked is None else unchecked
     for name in names:
         if declared(name) or naming.is_shared_resource_name(name):
             continue
         # By name, then by its tags, before anything else is read: a bucket that is no tenant's (a CloudTrail or
         # Config log bucket, another team's) is read no further, and one that refuses is that bucket's finding.
+        ours = name.startswith(bucket_prefix)
         try:
-            if not name.startswith(bucket_prefix) and "OrgId" not in read_tags(s3, name):
+            if not ours and "OrgId" not in read_tags(s3, name):
                 continue
             buckets[name] = read_bucket(s3, name)
         except ClientError as error:
+            if error_code(error) in STOPPING_CODES:
+                raise  # every other read would fail alike: the run cannot go on (exit 2)
+            if not ours and error_code(error) in REFUSED:
+                # Another team's bucket that keeps its tags from this caller: not a tenant's as far as anyone can
+                # tell, said once, and no finding.
+                unchecked.append(f"bucket {name}: {_unreadable('s3', error).removeprefix('unreadable: ')}")
+                continue
             unpaired.append(Unpaired("bucket", name, _unreadable("s3", error)))
     user_names = [u["UserName"] for page in iam.get_paginator("list_users").paginate() for u in page["Users"]]
     users = {}
@@ -319,6 +337,8 @@ def discover(aws: Aws, project_dir: Path, context: StackContext) -> tuple[list[D
             try:
                 users[name] = read_user(iam, name)
             except ClientError as error:
+                if error_code(error) in STOPPING_CODES:
+                    raise
                 unpaired.append(Unpaired("user", name, _unreadable("iam", error)))
 
     found, paired_users = [], set()
@@ -405,17 +425,20 @@ def run_discover(
     def body() -> int:
         context = load_stack(project_dir, stack)
         account = verify_account(aws, context, "discover")
-        found, unpaired = discover(aws, project_dir, context)
+        unchecked: list[str] = []
+        found, unpaired = discover(aws, project_dir, context, unchecked)
         if output_format == "json":
             document = {
                 "stack": stack,
                 "account": account,
                 "tenants": [asdict(item) for item in found],
                 "unpaired": [asdict(item) for item in unpaired],
+                "unchecked": unchecked,
             }
             sys.stdout.write(json.dumps(document, indent=2) + "\n")
         else:
             sys.stdout.write(render_yaml(found, unpaired, stack, account))
+            sys.stdout.write("".join(f"# not checked: {line}\n" for line in unchecked))
         return 1 if found or unpaired else 0
 
     return run_command("discover", body)

@@ -70,6 +70,8 @@ RESTORE_ACCESS = restore_access()
 COPY_OBJECT_LIMIT = 5 * 1024**3  # larger objects are copied in parts (S3's CopyObject limit)
 # Copies under way at once: each is one server-side CopyObject, so a run waits on S3's round trips, not on bytes.
 COPIES_AT_ONCE = 8
+# Storage classes whose objects cannot be read until restored from the archive: copied back as STANDARD.
+ARCHIVED_CLASSES = frozenset({"GLACIER", "DEEP_ARCHIVE"})
 KEYS_SHOWN = 10
 FAILED = "failed: "  # a key's result when its restore failed, before the error
 # Errors that would fail every key alike: the run stops (the report keeps what was done) rather than try each.
@@ -113,12 +115,27 @@ class Restore:
 
         candidates = [change for change in self.plan.changes if change.action == "restore-overwritten"]
         with ThreadPoolExecutor(max_workers=COPIES_AT_ONCE) as pool:
-            current_tags = list(pool.map(lambda change: self.tags(change.key, change.current_version_id), candidates))
+            current_tags = list(pool.map(self.current_tags, candidates))
         done = {
             change.key for change, tags in zip(candidates, current_tags, strict=True) if is_restored_copy(tags, change)
         }
         self.plan.changes = [change for change in self.plan.changes if change.key not in done]
         self.plan.unchanged += len(done)
+
+    def current_tags(self, change: KeyChange) -> dict[str, str]:
+        """The current version's tags; one key's own error (the version gone since the listing) leaves it in the
+        plan, where the apply meets the error again as that key's result. An error that would stop every key
+        stops the run."""
+        from botocore.exceptions import ClientError
+
+        try:
+            return self.tags(change.key, change.current_version_id)
+        except ClientError as error:
+            code = str(error.response.get("Error", {}).get("Code"))
+            if code in DENIED_CODES | THROTTLING_CODES | STOPPING_CODES:
+                raise
+            self.warnings.append(f"{change.key}: its current version could not be read ({code}); it is restored again")
+            return {}
 
     def tags(self, key: str, version_id: str) -> dict[str, str]:
         response = self.s3.get_object_tagging(Bucket=self.bucket, Key=key, VersionId=version_id)
@@ -141,7 +158,11 @@ class Restore:
                     running[pool.submit(self.restore_one, change)] = change
                 if not running:
                     break
-                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                try:
+                    done, _ = wait(running, return_when=FIRST_COMPLETED)
+                except KeyboardInterrupt as interrupt:  # Ctrl-C: no new copy; those under way finish and are counted
+                    stop = stop or interrupt
+                    continue
                 for future in done:
                     change = running.pop(future)
                     try:
@@ -182,10 +203,16 @@ class Restore:
                 f"{change.key}: its version holds {MAX_TAGS_PER_OBJECT} tags, so the copy is not marked as restored; "
                 "a later run copies it again (harmless: one more identical version)"
             )
-        # CopyObject and the multipart copy send no storage class unless asked: the copy would be STANDARD.
-        arguments: dict[str, Any] = {"MetadataDirective": "COPY", "StorageClass": change.storage_class}
+        # CopyObject and the multipart copy send no storage class unless asked: the copy would be STANDARD. An
+        # archived version (brought back with restore-object first) is copied out of the archive: a copy into
+        # GLACIER or DEEP_ARCHIVE would be as unreadable to the tenant's app as before.
+        storage_class = "STANDARD" if change.storage_class in ARCHIVED_CLASSES else change.storage_class
+        arguments: dict[str, Any] = {"MetadataDirective": "COPY", "StorageClass": storage_class}
         if marked:
             arguments |= {"TaggingDirective": "REPLACE", "Tagging": urllib.parse.urlencode(tags)}
+        else:
+            # The version's own tags: CopyObject copies them unasked, s3transfer's multipart copy only when told.
+            arguments["TaggingDirective"] = "COPY"
         if change.size <= COPY_OBJECT_LIMIT:
             # The tags travel with the copy: exactly the version it writes carries them.
             self.s3.copy_object(Bucket=self.bucket, Key=change.key, CopySource=source, **arguments)

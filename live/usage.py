@@ -239,10 +239,17 @@ def _total_cost(report: UsageReport) -> float:
     return sum(tenant.cost or 0.0 for tenant in report.tenants)
 
 
+def _cost_text(report: UsageReport) -> str:
+    """The month's total, or n/a when no tenant's cost is known (the tag not active): never a zero for unknown."""
+    if all(tenant.cost is None for tenant in report.tenants):
+        return "n/a"
+    return f"{_total_cost(report):.2f} USD"
+
+
 def render_text(report: UsageReport) -> str:
     rows = _rows(report)
     widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
-    out = [_headline(report) + (f"; cost in {report.month}: {_total_cost(report):.2f} USD" if report.month else "")]
+    out = [_headline(report) + (f"; cost in {report.month}: {_cost_text(report)}" if report.month else "")]
     out += [
         "  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows
     ]
@@ -275,11 +282,7 @@ def render_markdown(report: UsageReport) -> str:
     from review.render import markdown_code
 
     out = ["## Storage per tenant", ""]
-    out.append(
-        f"{_headline(report)}"
-        + (f", **{_total_cost(report):.2f} USD** in {report.month}" if report.month else "")
-        + "."
-    )
+    out.append(f"{_headline(report)}" + (f", **{_cost_text(report)}** in {report.month}" if report.month else "") + ".")
     measured = [tenant for tenant in report.tenants if tenant.bytes is not None]
     largest = sorted(measured, key=lambda tenant: (-(tenant.bytes or 0), tenant.org_id))[:CHART_TENANTS]
     if largest:

@@ -153,7 +153,8 @@ class UsageReport:
         }
         if self.month:
             document["costMonth"] = self.month
-            document["totals"]["cost"] = round(sum(t.cost or 0.0 for t in self.tenants), 2)
+            known = [t.cost for t in self.tenants if t.cost is not None]
+            document["totals"]["cost"] = round(sum(known), 2) if known else None
             document["untaggedCost"] = None if self.untagged_cost is None else round(self.untagged_cost, 2)
         return document
 

@@ -270,3 +270,25 @@ def test_the_settings_a_first_deploy_replaces_whole_are_named_with_what_is_dropp
         "after 365 days, moves objects to GLACIER after 90 days)"
     ) in changes["oldorders"]
     assert "replaces the whole bucket policy (3 statements) with the declared one" in changes["oldgallery"]
+
+
+def test_another_teams_bucket_that_keeps_its_tags_from_the_caller_is_not_checked_and_no_finding(
+    moto_server, monkeypatch, capsys
+):
+    """A CloudTrail log bucket refusing GetBucketTagging: not a tenant's as far as anyone can tell."""
+    import boto3
+
+    from tests.conftest import iam_enforced
+
+    reset_emulator(moto_server)
+    use_account(monkeypatch, moto_server, QA_ACCOUNT)
+    s3 = boto3.session.Session(region_name="us-east-1").client("s3", endpoint_url=moto_server)
+    s3.create_bucket(Bucket="aws-cloudtrail-logs-otherteam")
+    deny = {"Effect": "Deny", "Action": "s3:GetBucketTagging", "Resource": "arn:aws:s3:::aws-cloudtrail-logs-otherteam"}
+    signed_in_as_a_role_refused(moto_server, monkeypatch, deny)
+    with iam_enforced():
+        status = discover(moto_server, "--format", "json")
+    document = json.loads(capsys.readouterr().out)
+    assert status == 0
+    assert document["unpaired"] == []
+    assert document["unchecked"] == ["bucket aws-cloudtrail-logs-otherteam: needs s3:GetBucketTagging (AccessDenied)"]

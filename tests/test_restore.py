@@ -627,3 +627,43 @@ class TestWhatARealAccountWouldDo:
 
         for action in ("s3:GetObjectVersion", "s3:GetObjectVersionTagging", "s3:PutObjectVersionTagging"):
             assert action in RESTORE_ACCESS
+
+
+class TestWhatACopyAsksOfS3:
+    """The arguments of each copy, as S3 documents their effect (CopyObject, s3transfer's managed copy)."""
+
+    class Client:
+        def __init__(self, tags: int) -> None:
+            self.tag_count = tags
+            self.sent: dict[str, Any] = {}
+
+        def get_object_tagging(self, **_: Any) -> dict[str, Any]:
+            return {"TagSet": [{"Key": f"k{index}", "Value": "v"} for index in range(self.tag_count)]}
+
+        def copy_object(self, **arguments: Any) -> None:
+            self.sent = arguments
+
+        def copy(self, source: Any, bucket: str, key: str, ExtraArgs: dict[str, Any], Config: Any) -> None:  # noqa: N803
+            self.sent = ExtraArgs
+
+    @staticmethod
+    def copy(storage_class: str, size: int, tags: int) -> dict[str, Any]:
+        from live.restore import Restore
+        from tenant_storage.restore import KeyChange, RestorePlan
+
+        client = TestWhatACopyAsksOfS3.Client(tags)
+        aws = type("Aws", (), {"client": lambda self, service: client})()
+        change = KeyChange("pub/a.jpg", "restore-overwritten", "v1", size, "v2", storage_class)
+        Restore(aws, BUCKET, RestorePlan([change])).copy_back(change)
+        return client.sent
+
+    @pytest.mark.parametrize("size", [10, 6 * 1024**3], ids=["CopyObject", "multipart copy"])
+    def test_an_archived_version_comes_back_readable_every_other_class_as_it_was(self, size):
+        assert self.copy("DEEP_ARCHIVE", size, 0)["StorageClass"] == "STANDARD"
+        assert self.copy("GLACIER", size, 0)["StorageClass"] == "STANDARD"
+        assert self.copy("GLACIER_IR", size, 0)["StorageClass"] == "GLACIER_IR"
+
+    @pytest.mark.parametrize("size", [10, 6 * 1024**3], ids=["CopyObject", "multipart copy"])
+    def test_a_version_with_ten_tags_keeps_them_though_it_cannot_be_marked(self, size):
+        assert self.copy("STANDARD", size, 10)["TaggingDirective"] == "COPY"
+        assert self.copy("STANDARD", size, 3)["TaggingDirective"] == "REPLACE"
