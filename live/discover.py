@@ -370,11 +370,16 @@ def discover(
         found.append(
             Discovered(entry, bucket.name, user.name, tagged not in hosted, first_deploy_changes(bucket, user, profile))
         )
-    unpaired += [
-        Unpaired("user", name, "no bucket: no bucket is tagged with its orgId or named in its policies")
-        for name in users
-        if name not in paired_users
-    ]
+    unreadable = {u.name for u in unpaired if u.kind == "bucket" and u.reason.startswith("unreadable")}
+
+    def no_bucket(user: str) -> str:
+        """Why a user has no bucket; its own bucket (by the checklist's name) may be one that refused a read."""
+        own = f"{rules.bucket_prefix}-{user.removeprefix(rules.iam_user_prefix)}"
+        if candidates := sorted(name for name in unreadable if name == own or name.startswith(f"{own}-")):
+            return f"its bucket {candidates[0]} could not be read (listed above), so the two could not be paired"
+        return "no bucket: no bucket is tagged with its orgId or named in its policies"
+
+    unpaired += [Unpaired("user", name, no_bucket(name)) for name in users if name not in paired_users]
     return sorted(found, key=lambda d: d.bucket), unpaired
 
 

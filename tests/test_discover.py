@@ -245,6 +245,9 @@ def test_a_bucket_that_refuses_a_read_is_that_buckets_finding_and_the_rest_is_fo
     assert {item["entry"]["orgId"] for item in document["tenants"]} == {"oldgallery", "oldorders"}
     reasons = {u["name"]: u["reason"] for u in document["unpaired"]}
     assert reasons["fusion-rms-oldapp-2"] == "unreadable: needs s3:GetBucketPolicy (AccessDenied)"
+    assert reasons["rms_oldapp"] == (
+        "its bucket fusion-rms-oldapp-2 could not be read (listed above), so the two could not be paired"
+    )
 
 
 def test_the_settings_a_first_deploy_replaces_whole_are_named_with_what_is_dropped(legacy, capsys):
