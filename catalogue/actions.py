@@ -101,7 +101,6 @@ COMMAND_OPERATIONS: dict[str, frozenset[Operation]] = {
             ("s3", "ListBuckets"),
             ("kms", "ListKeys"),
             ("kms", "DescribeKey"),
-            ("s3", "GetBucketLifecycleConfiguration"),
             ("s3", "GetBucketReplication"),
             ("s3", "GetBucketWebsite"),
             ("s3", "GetBucketCors"),

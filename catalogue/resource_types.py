@@ -152,6 +152,16 @@ ACCESS_KEY = ResourceType(
     chosen_at_create=frozenset({"id", "secret", "encryptedSecret", "sesSmtpPasswordV4"}),
 )
 
+SECRET = ResourceType(
+    "aws:secretsmanager/secret:Secret",
+    "credential-store",
+    frozenset({"name", REGION_INPUT, "tags", "kmsKeyId"}),
+    frozenset({"name", "namePrefix"}),
+    "internal/service/secretsmanager/secret.go",
+    chosen_at_create=frozenset({"id", "arn"}),
+)
+LIFECYCLE = _s3("BucketLifecycleConfiguration", "lifecycle", "rules", owner=True)
+
 
 def _iam(
     token: str,
@@ -187,7 +197,7 @@ _ENTRIES: dict[str, ResourceType] = {
         ),
         _s3("BucketServerSideEncryptionConfiguration", "encryption", "rules", owner=True),
         _s3("BucketVersioning", "versioning", "versioningConfiguration", owner=True),
-        _s3("BucketLifecycleConfiguration", "lifecycle", "rules", owner=True),
+        LIFECYCLE,
         _s3("BucketLogging", "logging", "targetBucket", "targetPrefix", owner=True),
         _s3("BucketPolicy", "bucket-policy", "policy"),
         ResourceType(
@@ -243,14 +253,7 @@ _ENTRIES: dict[str, ResourceType] = {
             "user_policy_attachments_exclusive",
         ),
         ACCESS_KEY,
-        ResourceType(
-            "aws:secretsmanager/secret:Secret",
-            "credential-store",
-            frozenset({"name", REGION_INPUT, "tags", "kmsKeyId"}),
-            frozenset({"name", "namePrefix"}),
-            "internal/service/secretsmanager/secret.go",
-            chosen_at_create=frozenset({"id", "arn"}),
-        ),
+        SECRET,
         ResourceType(
             "aws:secretsmanager/secretVersion:SecretVersion",
             "credential-store",

@@ -42,21 +42,24 @@ from catalogue.readers import (
     error_code,
     read,
 )
-from catalogue.resource_types import COMPONENT_TYPES, RESOURCE_TYPES
+from catalogue.resource_types import ACCESS_KEY as ACCESS_KEY_TYPE
+from catalogue.resource_types import BUCKET as BUCKET_TYPE
+from catalogue.resource_types import COMPONENT_TYPES, LIFECYCLE, RESOURCE_TYPES
+from catalogue.resource_types import KMS_KEY as KMS_KEY_TYPE
+from catalogue.resource_types import SECRET as SECRET_TYPE
 from live.aws import Aws, StackContext, load_stack, run_command, verify_account
 from live.discover import declared_names
+from review.effects import kind_of
 from review.plan import ResourcePlan, StackPlan, TenantPlan, plan_stack, unwrapped
 from tenant_storage import naming
 from tenant_storage.policies import TENANT_BUCKET_TAG
 
 UNUSED_KEY_DAYS = 45  # Security Hub IAM.22
-ACCESS_KEY = "aws:iam/accessKey:AccessKey"
-KMS_KEY = "aws:kms/key:Key"
-BUCKET = "aws:s3/bucket:Bucket"
-SECRET = "aws:secretsmanager/secret:Secret"  # noqa: S105 - a resource type token
+# The catalogue's types audit treats apart, by their tokens.
+ACCESS_KEY, BUCKET = ACCESS_KEY_TYPE.token, BUCKET_TYPE.token
+KMS_KEY, SECRET = KMS_KEY_TYPE.token, SECRET_TYPE.token
 # Audited apart: a key's id exists only once deployed, so keys are counted, aged and checked for use per user.
 AUDITED_APART = frozenset({ACCESS_KEY})
-_NOTHING = RESOURCE_TYPES["aws:iam/group:Group"]  # a type that chooses nothing at create
 STACK = ""  # the orgId of a finding about a resource the stack shares (groups, key, log bucket)
 
 
@@ -93,6 +96,7 @@ class Auditor:
         # that are not the tenant's.
         self.missing_keys: set[str] = set()
         self.twins: set[str] = set()
+        self.held: dict[str, dict[str, Any]] = {}  # each resource as its comparison read it, by URN
         self.unchecked: list[str] = []  # what an emulator could not answer (--endpoint-url only)
 
     def finding(self, org_id: str, check: str, message: str) -> None:
@@ -141,8 +145,7 @@ class Auditor:
         for tenant in self.plan.tenants:
             bucket = self.live_name(tenant.bucket_name)
             if tenant.bucket_name not in self.missing_buckets:
-                with self.reading(tenant.org_id, "lifecycle", bucket):
-                    self.audit_noncurrent_retention(tenant.org_id, bucket, by_tenant.get(tenant.org_id, []))
+                self.audit_noncurrent_retention(tenant.org_id, bucket, by_tenant.get(tenant.org_id, []))
             with self.reading(tenant.org_id, "user", tenant.iam_user_name):
                 self.audit_user(tenant, by_tenant.get(tenant.org_id, []))
         return self.findings
@@ -281,8 +284,9 @@ class Auditor:
             try:
                 held = read(self.clients, resource.type, declared, real_id, secrets=False)
             except Absent:
-                self.finding(org, entry.check, f"{subject}: {_kind_of(resource.type)} does not exist")
+                self.finding(org, entry.check, f"{subject}: {kind_of(resource.type)} does not exist")
                 return
+            self.held[resource.urn] = held
             for name, value in compared.items():
                 for line in differences(name, value, held.get(name)):
                     self.finding(org, "tags" if name == "tags" else entry.check, f"{subject}: {line}")
@@ -293,7 +297,7 @@ class Auditor:
         invented = [
             value
             for value, urn in self.plan.unknowns.items()
-            if value not in self.real_values and RESOURCE_TYPES.get(by_urn.get(urn, ""), _NOTHING).chosen_at_create
+            if value not in self.real_values and _chosen_at_create(by_urn.get(urn, ""))
         ]
         if not invented:
             return []
@@ -340,8 +344,9 @@ class Auditor:
 
     def audit_noncurrent_retention(self, org: str, bucket: str, resources: list[ResourcePlan]) -> None:
         """`restore` reaches back as far as replaced and deleted versions are kept: a live rule (any rule, on any
-        prefix) that expires them sooner than the stack declares shortens that."""
-        lifecycle = next((r for r in resources if r.type.endswith(":BucketLifecycleConfiguration")), None)
+        prefix) that expires them sooner than the stack declares shortens that. The lifecycle as its comparison
+        read it (unread, absent or refused: already said there)."""
+        lifecycle = next((r for r in resources if r.type == LIFECYCLE.token), None)
         declared_rules = lifecycle.inputs.get("rules", []) if lifecycle else []
         declared = [
             int(days)
@@ -350,7 +355,9 @@ class Auditor:
         ]
         if not declared:
             return
-        held = read(self.clients, lifecycle.type, {"bucket": bucket}, "") if lifecycle else {}
+        held = self.held.get(lifecycle.urn) if lifecycle else None
+        if held is None:
+            return
         live = [
             (int(days), rule.get("id", ""))
             for rule in held.get("rules") or []
@@ -456,10 +463,10 @@ class Auditor:
         ]
 
 
-def _kind_of(resource_type: str) -> str:
-    """`aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock` -> `bucket public access block`."""
-    name = resource_type.rsplit(":", 1)[-1]
-    return "".join(f" {letter.lower()}" if letter.isupper() else letter for letter in name).strip()
+def _chosen_at_create(resource_type: str) -> bool:
+    """Whether AWS (or the random provider) chooses some output of this type when it creates one."""
+    entry = RESOURCE_TYPES.get(resource_type)
+    return entry is not None and bool(entry.chosen_at_create)
 
 
 def render(document: dict[str, Any], output_format: str) -> str:

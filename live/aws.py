@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from catalogue.readers import REFUSED
 from tenant_storage.accounts import AccountClasses, caller_problems
 from tenant_storage.errors import InvalidInput, counted, did_you_mean, quoted
 from tenant_storage.inputs import load_stack_inputs
@@ -24,7 +25,11 @@ from tenant_storage.stacks import StackSettings, read_stack_files, stack_names, 
 # Services with one endpoint in one region, whatever the stack's region (Cost Explorer's is us-east-1).
 SERVICE_REGIONS = {"ce": "us-east-1"}
 THROTTLING_CODES = {"SlowDown", "Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequests"}
-DENIED_CODES = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "403", "Forbidden"}
+DENIED_CODES = REFUSED  # a refusal: the caller needs a permission (catalogue/readers.py, one list)
+# The credentials themselves are not good: every call would fail alike, so a command stops at the first.
+CREDENTIAL_CODES = frozenset(
+    {"ExpiredToken", "ExpiredTokenException", "InvalidAccessKeyId", "InvalidClientTokenId", "SignatureDoesNotMatch"}
+)
 
 
 class CommandFailed(Exception):

@@ -23,8 +23,8 @@ from typing import Any
 import yaml
 
 from catalogue.actions import OPERATION_ACTIONS
-from catalogue.readers import REFUSED, absent_setting, error_code
-from live.aws import THROTTLING_CODES, Aws, StackContext, load_stack, run_command, verify_account
+from catalogue.readers import REFUSED, Unreadable, absent_setting, error_code
+from live.aws import CREDENTIAL_CODES, THROTTLING_CODES, Aws, StackContext, load_stack, run_command, verify_account
 from tenant_storage import naming
 from tenant_storage.access import ANONYMOUS, allowed
 from tenant_storage.anonymous_access import Decision, PublicAccessBlock, bucket_policy_decision
@@ -289,10 +289,7 @@ def declared_names(project_dir: Path, context: StackContext) -> tuple[set[str], 
 
 
 # Answers that would come for every bucket and user alike: the run stops (exit 2) instead of listing each.
-STOPPING_CODES = frozenset(
-    {"ExpiredToken", "ExpiredTokenException", "InvalidAccessKeyId", "InvalidClientTokenId", "SignatureDoesNotMatch"}
-    | THROTTLING_CODES
-)
+STOPPING_CODES = CREDENTIAL_CODES | THROTTLING_CODES
 
 
 def discover(
@@ -388,9 +385,7 @@ def _unreadable(service: str, error: Exception) -> str:
     code = error_code(error)
     operation = str(getattr(error, "operation_name", ""))
     action = OPERATION_ACTIONS.get((service, operation), f"{service}:{operation}")
-    if code in REFUSED:
-        return f"unreadable: needs {action} ({code})"
-    return f"unreadable: {action} failed ({code})"
+    return f"unreadable: {Unreadable(action, code).reason}"
 
 
 def _pair(bucket: LiveBucket, users: dict[str, LiveUser], user_prefix: str) -> LiveUser | None:

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from live.aws import (
+    CREDENTIAL_CODES,
     DENIED_CODES,
     THROTTLING_CODES,
     Aws,
@@ -75,13 +76,7 @@ ARCHIVED_CLASSES = frozenset({"GLACIER", "DEEP_ARCHIVE"})
 KEYS_SHOWN = 10
 FAILED = "failed: "  # a key's result when its restore failed, before the error
 # Errors that would fail every key alike: the run stops (the report keeps what was done) rather than try each.
-STOPPING_CODES = {
-    "InvalidAccessKeyId",
-    "SignatureDoesNotMatch",
-    "ExpiredToken",
-    "NoSuchBucket",
-    "KMS.DisabledException",
-}
+STOPPING_CODES = DENIED_CODES | THROTTLING_CODES | CREDENTIAL_CODES | {"NoSuchBucket", "KMS.DisabledException"}
 # What to do about an error of one key, where S3's message does not say. CopyObject says an archived source
 # with ObjectNotInActiveTierError, GetObject with InvalidObjectState.
 ARCHIVED_HINT = (
@@ -132,7 +127,7 @@ class Restore:
             return self.tags(change.key, change.current_version_id)
         except ClientError as error:
             code = str(error.response.get("Error", {}).get("Code"))
-            if code in DENIED_CODES | THROTTLING_CODES | STOPPING_CODES:
+            if code in STOPPING_CODES:
                 raise
             self.warnings.append(f"{change.key}: its current version could not be read ({code}); it is restored again")
             return {}
@@ -169,7 +164,7 @@ class Restore:
                         self.results[change.key] = future.result()
                     except ClientError as error:
                         code = str(error.response.get("Error", {}).get("Code"))
-                        if code in DENIED_CODES | THROTTLING_CODES | STOPPING_CODES:
+                        if code in STOPPING_CODES:
                             stop = stop or error
                         else:
                             self.results[change.key] = f"{FAILED}{code}: {error}{FAILURE_HINTS.get(code, '')}"

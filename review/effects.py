@@ -428,10 +428,10 @@ def subject_of(resource: ResourcePlan) -> str:
     if resource.type == USER:
         return f"user {resource.inputs.get('name')}"
     name = resource.inputs.get("name")
-    return f"{_kind(resource.type)} {name if isinstance(name, str) else resource.name}"
+    return f"{kind_of(resource.type)} {name if isinstance(name, str) else resource.name}"
 
 
-def _kind(resource_type: str) -> str:
+def kind_of(resource_type: str) -> str:
     """`aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock` -> `public access block`; `aws:kms/key:Key` ->
     `KMS key`: the type's own name, in words, with its service where one word would say too little."""
     words = re.findall(r"[A-Z]+[a-z0-9]*|[a-z0-9]+", resource_type.rsplit(":", 1)[-1])
@@ -677,7 +677,7 @@ def _adoption(resource: ResourcePlan, head: list[ResourcePlan], changes: Mapping
         if other.urn == resource.urn or other.urn not in changes or changes[other.urn].action == "delete":
             continue
         if _references(other, {name}):
-            overwritten.append(f"{_kind(other.type)}: {_describe(other)}")
+            overwritten.append(f"{kind_of(other.type)}: {_describe(other)}")
     return Adoption(resource.urn, resource.org_id, subject_of(resource), tuple(overwritten))
 
 

@@ -198,6 +198,8 @@ class OwnedNames:
     kms_keys: str
     secrets: str
     parameters: str
+    # Managed policies, the account's and AWS's: read only, to see what a user to adopt is granted.
+    managed_policies: str
 
     def pub_folder_markers(self) -> list[str]:
         return [f"{bucket}/{PUBLIC_FOLDER}" for bucket in self.buckets]
@@ -221,6 +223,7 @@ class OwnedNames:
             kms_keys=f"arn:{partition}:kms:{region}:{account_id}:key/*",
             secrets=f"arn:{partition}:secretsmanager:{region}:{account_id}:secret:{CREDENTIALS_PATH}/*",
             parameters=f"arn:{partition}:ssm:{region}:{account_id}:parameter/{CREDENTIALS_PATH}/*",
+            managed_policies=f"arn:{partition}:iam::*:policy/*",
         )
 
 
@@ -323,7 +326,7 @@ def scoped_statements(actions: set[str], names: OwnedNames, account_id: str) -> 
         "account": ("*", None),
         "bucket": (names.buckets, in_account),
         "bucket-tags": (names.buckets, None),
-        "managed-policy": (f"{names.users.split(':iam::')[0]}:iam::*:policy/*", None),
+        "managed-policy": (names.managed_policies, None),
         "object": (names.pub_folder_markers(), in_account),
         "user": (names.users, None),
         "group": (names.groups, None),

@@ -455,6 +455,25 @@ def use_account(monkeypatch: pytest.MonkeyPatch, endpoint: str, account: str) ->
     return credentials
 
 
+def signed_in_as_a_role_refused(endpoint: str, monkeypatch: pytest.MonkeyPatch, statement: dict[str, Any]) -> None:
+    """The process signed in as a role allowed everything but `statement` (a Deny), as a scoped role or an SCP."""
+    import boto3
+
+    iam = boto3.session.Session(region_name="us-east-1").client("iam", endpoint_url=endpoint)
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}],
+    }
+    iam.create_role(RoleName="scoped", AssumeRolePolicyDocument=json.dumps(trust))
+    policy = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}, statement]}
+    iam.put_role_policy(RoleName="scoped", PolicyName="p", PolicyDocument=json.dumps(policy))
+    sts = boto3.session.Session(region_name="us-east-1").client("sts", endpoint_url=endpoint)
+    credentials = sts.assume_role(RoleArn=f"arn:aws:iam::{QA_ACCOUNT}:role/scoped", RoleSessionName="discover")
+    for name, key in (("AWS_ACCESS_KEY_ID", "AccessKeyId"), ("AWS_SECRET_ACCESS_KEY", "SecretAccessKey")):
+        monkeypatch.setenv(name, credentials["Credentials"][key])
+    monkeypatch.setenv("AWS_SESSION_TOKEN", credentials["Credentials"]["SessionToken"])
+
+
 # Random edits of a registry, as property tests make them: (kind, index, value) picks the tenant and the value.
 PROFILES = ["media-gallery", "app-storage", "upload-only"]
 QA_ENVIRONMENTS = ["qa", "development", "demo"]

@@ -9,7 +9,15 @@ import pytest
 
 from cli.main import main
 from live.audit import run_audit
-from tests.conftest import PROD_ACCOUNT, QA_ACCOUNT, fixture_project, iam_enforced, reset_emulator, use_account
+from tests.conftest import (
+    PROD_ACCOUNT,
+    QA_ACCOUNT,
+    fixture_project,
+    iam_enforced,
+    reset_emulator,
+    signed_in_as_a_role_refused,
+    use_account,
+)
 from tests.legacy_accounts import make_legacy_tenants
 
 ACCESS_KEY = "aws:iam/accessKey:AccessKey"
@@ -336,29 +344,8 @@ def test_versions_kept_as_long_as_declared_or_longer_are_no_finding(deployed, ca
 def test_a_refused_read_is_unreadable_and_names_the_action_it_needs(deployed, monkeypatch, capsys):
     """An AccessDenied (a missing permission, an SCP, a bucket policy) says nothing about the resource: it is never
     reported as "not configured", and the audit does not pass as clean (exit 2)."""
-    iam = client(deployed, "iam")
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}],
-    }
-    iam.create_role(RoleName="auditor", AssumeRolePolicyDocument=json.dumps(trust))
-    read_all_but = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Effect": "Allow", "Action": "*", "Resource": "*"},
-            {"Effect": "Deny", "Action": ["s3:GetBucketPolicy", "iam:GetGroupPolicy"], "Resource": "*"},
-        ],
-    }
-    iam.put_role_policy(RoleName="auditor", PolicyName="read", PolicyDocument=json.dumps(read_all_but))
-    role = client(deployed, "sts").assume_role(
-        RoleArn=f"arn:aws:iam::{QA_ACCOUNT}:role/auditor", RoleSessionName="audit"
-    )
-    for name, key in (
-        ("AWS_ACCESS_KEY_ID", "AccessKeyId"),
-        ("AWS_SECRET_ACCESS_KEY", "SecretAccessKey"),
-        ("AWS_SESSION_TOKEN", "SessionToken"),
-    ):
-        monkeypatch.setenv(name, role["Credentials"][key])
+    deny = {"Effect": "Deny", "Action": ["s3:GetBucketPolicy", "iam:GetGroupPolicy"], "Resource": "*"}
+    signed_in_as_a_role_refused(deployed, monkeypatch, deny)
     with iam_enforced():
         status = audit(deployed, "--format", "json")
     document = json.loads(capsys.readouterr().out)

@@ -7,7 +7,14 @@ import yaml
 
 from cli.main import main
 from tenant_storage.registry import parse_registry
-from tests.conftest import PROD_ACCOUNT, QA_ACCOUNT, fixture_project, reset_emulator, use_account
+from tests.conftest import (
+    PROD_ACCOUNT,
+    QA_ACCOUNT,
+    fixture_project,
+    reset_emulator,
+    signed_in_as_a_role_refused,
+    use_account,
+)
 from tests.legacy_accounts import make_legacy_tenants
 
 
@@ -210,25 +217,6 @@ class TestWhatALiveBucketAllowsIsDecidedAsS3DecidesIt:
         assert "adds the TLS-only and TLS 1.2 denies to the bucket policy" not in first_deploy_changes(
             self.bucket([deny_plain]), None, Profile.APP_STORAGE
         )
-
-
-def signed_in_as_a_role_refused(endpoint: str, monkeypatch, statement: dict) -> None:
-    """The process signed in as a role allowed everything but `statement` (a Deny), as a scoped role or an SCP."""
-    import boto3
-
-    iam = boto3.session.Session(region_name="us-east-1").client("iam", endpoint_url=endpoint)
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}],
-    }
-    iam.create_role(RoleName="scoped", AssumeRolePolicyDocument=json.dumps(trust))
-    policy = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}, statement]}
-    iam.put_role_policy(RoleName="scoped", PolicyName="p", PolicyDocument=json.dumps(policy))
-    sts = boto3.session.Session(region_name="us-east-1").client("sts", endpoint_url=endpoint)
-    credentials = sts.assume_role(RoleArn=f"arn:aws:iam::{QA_ACCOUNT}:role/scoped", RoleSessionName="discover")
-    for name, key in (("AWS_ACCESS_KEY_ID", "AccessKeyId"), ("AWS_SECRET_ACCESS_KEY", "SecretAccessKey")):
-        monkeypatch.setenv(name, credentials["Credentials"][key])
-    monkeypatch.setenv("AWS_SESSION_TOKEN", credentials["Credentials"]["SessionToken"])
 
 
 def test_a_bucket_that_refuses_a_read_is_that_buckets_finding_and_the_rest_is_found(legacy, monkeypatch, capsys):
