@@ -22,6 +22,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +55,12 @@ def signed_in(endpoint: str) -> Any:
     return boto3.session.Session().client("s3", endpoint_url=endpoint, region_name="us-east-1")
 
 
+def emulator(as_is: bool) -> list[str]:
+    if as_is:
+        return [str(Path(sys.executable).parent / "moto_server")]
+    return [sys.executable, str(Path(__file__).resolve().parent / "moto_linear_listing.py")]
+
+
 def next_second() -> datetime.datetime:
     boundary = int(time.time()) + 1
     time.sleep(max(0.0, boundary - time.time()) + 0.05)
@@ -73,14 +80,20 @@ def main() -> int:
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--keys", type=int, default=3000)
-    keys = parser.parse_args().keys
+    parser.add_argument(
+        "--moto-as-is",
+        action="store_true",
+        help="run moto unchanged: its listing deep-copies every version per page (see moto_linear_listing.py)",
+    )
+    arguments = parser.parse_args()
+    keys = arguments.keys
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     # The emulator in a process of its own, as S3 is another machine: the command's time is not the server's.
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     server = subprocess.Popen(  # noqa: S603 - the venv's own moto_server, fixed arguments
-        [str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+        [*emulator(as_is=arguments.moto_as_is), "-H", "127.0.0.1", "-p", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -108,7 +121,7 @@ def main() -> int:
         s3.put_object(Bucket=BUCKET, Key=f"pub/new-{index:06d}.jpg", Body=b"new")
     before = versions(s3)
     rows, reports = [], {}
-    for run, arguments in (("dry run", []), ("apply", ["--apply"]), ("second apply", ["--apply"])):
+    for run, options in (("dry run", []), ("apply", ["--apply"]), ("second apply", ["--apply"])):
         report = project / f"{run}.json"
         started = time.perf_counter()
         status = cli(
@@ -123,7 +136,7 @@ def main() -> int:
                 str(report),
                 "--endpoint-url",
                 endpoint,
-                *arguments,
+                *options,
             ],
             project,
         )
@@ -139,7 +152,9 @@ def main() -> int:
     dry = {(c["key"], c["action"]) for c in reports["dry run"]["changes"]}
     applied = {(c["key"], c["action"]) for c in reports["apply"]["changes"]}
     second = [c["action"] for c in reports["second apply"]["changes"]]
-    print(f"restore of {keys} objects ({len(before)} versions and markers before the restore, setup {setup:.1f} s)\n")
+    listing = "as released" if arguments.moto_as_is else "with its listing's deep copy made shallow"
+    print(f"restore of {keys} objects ({len(before)} versions and markers before the restore, setup {setup:.1f} s)")
+    print(f"moto {version('moto')}, {listing}\n")
     print("| run | exit | keys changed | unchanged | seconds |")
     print("| --- | ---: | ---: | ---: | ---: |")
     for run, status, changed, unchanged, elapsed in rows:

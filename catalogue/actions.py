@@ -15,6 +15,7 @@ where it is used, never granted by guesswork.
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 Scope = Literal[
@@ -184,23 +185,32 @@ COMMAND_OPERATIONS: dict[str, frozenset[Operation]] = {
 # What `restore` needs, by phase: IAM authorizes an S3 call on a version by the version's own action (a read of a
 # version's tags is s3:GetObjectVersionTagging, a copy from a version s3:GetObjectVersion, tagging the version a
 # multipart copy wrote s3:PutObjectVersionTagging), so these are actions, not operations (Service Authorization
-# Reference, "Actions defined by Amazon S3").
-RESTORE_ACTIONS: dict[str, tuple[str, ...]] = {
+# Reference, "Actions defined by Amazon S3"). Each with the case that needs it, where not every run does. The
+# refusal message, the README and `ci-roles` (a role whose jobs run `restore`) read this one table.
+RESTORE_ACTIONS: dict[str, tuple[tuple[str, str], ...]] = {
     "always": (
-        "s3:ListAllMyBuckets (a tenant with a random suffix)",
-        "s3:GetBucketVersioning",
-        "s3:ListBucketVersions",
-        "s3:GetObjectVersionTagging",
+        ("s3:ListAllMyBuckets", "a tenant with a random suffix"),
+        ("s3:GetBucketVersioning", ""),
+        ("s3:ListBucketVersions", ""),
+        ("s3:GetObjectVersionTagging", ""),
     ),
     "with --apply": (
-        "s3:GetObjectVersion",
-        "s3:PutObject",
-        "s3:PutObjectTagging",
-        "s3:PutObjectVersionTagging and s3:AbortMultipartUpload (a copy over 5 GiB)",
-        "kms:Decrypt and kms:GenerateDataKey on the stack's key (a private bucket)",
+        ("s3:GetObjectVersion", ""),
+        ("s3:PutObject", ""),
+        ("s3:PutObjectTagging", ""),
+        ("s3:PutObjectVersionTagging", "a copy over 5 GiB"),
+        ("s3:AbortMultipartUpload", "a copy over 5 GiB"),
+        ("kms:Decrypt", "a private bucket, on the stack's key"),
+        ("kms:GenerateDataKey", "a private bucket, on the stack's key"),
     ),
-    "with --delete-newer": ("s3:DeleteObject",),
+    "with --delete-newer": (("s3:DeleteObject", ""),),
 }
+
+
+def restore_actions() -> set[str]:
+    """Every action of `RESTORE_ACTIONS`, in every phase."""
+    return {action for needed in RESTORE_ACTIONS.values() for action, _ in needed}
+
 
 _ACCOUNT_WIDE = {
     "sts:GetCallerIdentity",
@@ -215,15 +225,10 @@ _ACCOUNT_WIDE = {
     "ce:GetCostAndUsage",
     "ce:ListCostAllocationTags",
 }
-_OBJECT = {
-    "s3:GetObject",
-    "s3:PutObject",
-    "s3:DeleteObject",
-    "s3:DeleteObjectVersion",
-    "s3:GetObjectTagging",
-    "s3:PutObjectTagging",
-    "s3:DeleteObjectTagging",
-}
+# An S3 action on objects (arn:aws:s3:::<bucket>/<key>): its verb then `Object` (GetObjectVersionTagging,
+# PutObject, DeleteObjectVersion, RestoreObject …) or a multipart upload's own; every other S3 action but
+# ListAllMyBuckets is on a bucket (the Service Authorization Reference's resource types for S3).
+_OBJECT = re.compile(r"s3:(?:[A-Z][a-z]+Object(?:[A-Z]\w*)?|AbortMultipartUpload|ListMultipartUploadParts)")
 _BUCKET_TAGS = {"s3:TagResource", "s3:UntagResource", "s3:ListTagsForResource"}
 _GROUP = {
     "iam:CreateGroup",
@@ -249,7 +254,7 @@ def scope_of(action: str) -> Scope:
     if action in _ACCOUNT_WIDE:
         return "account"
     if service == "s3":
-        return "object" if action in _OBJECT else "bucket-tags" if action in _BUCKET_TAGS else "bucket"
+        return "object" if _OBJECT.fullmatch(action) else "bucket-tags" if action in _BUCKET_TAGS else "bucket"
     if service == "kms":
         return "key-creation" if action == "kms:CreateKey" else "key"
     if service == "iam":

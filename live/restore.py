@@ -63,7 +63,10 @@ from tenant_storage.stacks import StackSettings
 def restore_access() -> str:
     from catalogue.actions import RESTORE_ACTIONS
 
-    phases = "; ".join(f"{phase}: {', '.join(actions)}" for phase, actions in RESTORE_ACTIONS.items())
+    phases = "; ".join(
+        f"{phase}: {', '.join(f'{action} ({case})' if case else action for action, case in needed)}"
+        for phase, needed in RESTORE_ACTIONS.items()
+    )
     return f"on the tenant's bucket, {phases}"
 
 

@@ -14,7 +14,9 @@ calls those commands make for the resource types the stack declares, from the ca
   the provider's calls per type and operation (`catalogue/resource_types.py`, cited per type); `up` may also
   read and delete any type of the catalogue, to remove what the stack no longer declares;
 - every other command: its own calls (`catalogue/actions.py` COMMAND_OPERATIONS, checked by running each one),
-  and for `audit` the readers of the declared types (`catalogue/readers.py`), never a secret's value.
+  and for `audit` the readers of the declared types (`catalogue/readers.py`), never a secret's value;
+  `restore` the actions of `catalogue/actions.py` RESTORE_ACTIONS, its object actions on every object of the
+  stack's buckets (it copies any version of any key back), the only statement beyond the `pub/` markers.
 Each action is granted on what it is authorized on (`catalogue/actions.py` scope_of), only for the stack's own
 names: buckets with its prefix (in its account: `s3:ResourceAccount`), the declared `pub/` markers, users
 with its user prefix, its profile groups, its KMS key (by tag), its credential-store paths. A call made only for
@@ -26,13 +28,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 
-from catalogue.actions import COMMAND_OPERATIONS, Scope, actions_of, scope_of
+from catalogue.actions import COMMAND_OPERATIONS, Scope, actions_of, restore_actions, scope_of
 from catalogue.readers import READERS
 from catalogue.resource_types import OPERATIONS, RESOURCE_TYPES, Operation
 from tenant_storage import naming
@@ -271,13 +274,16 @@ def role_actions(commands: frozenset[str], declared: Declared, production_class:
             if command == "up":
                 for entry in RESOURCE_TYPES.values():
                     actions |= entry.calls.needed(REMOVAL, frozenset())
+        elif command == "restore":
+            actions |= restore_actions()
         elif command in COMMAND_OPERATIONS:
             actions |= actions_of(COMMAND_OPERATIONS[command])
             if command == "audit":
                 actions |= actions_of({call for token in declared for call in READERS[token].operations})
         else:
             raise UnknownCommand(
-                f"`{command}`: catalogue/actions.py COMMAND_OPERATIONS does not list the AWS calls it makes"
+                f"`{command}`: catalogue/actions.py COMMAND_OPERATIONS (or RESTORE_ACTIONS) does not list the AWS "
+                "calls it makes"
             )
     if production_class:
         actions -= PROTECTED_DELETIONS
@@ -315,11 +321,19 @@ _SIDS: dict[Scope, str] = {
 }
 
 
-def scoped_statements(actions: set[str], names: OwnedNames, account_id: str) -> list[dict[str, Any]]:
-    """`actions`, one statement per scope, each on the stack's own names only."""
+def scoped_statements(
+    actions: set[str], names: OwnedNames, account_id: str, every_object: AbstractSet[str] = frozenset()
+) -> list[dict[str, Any]]:
+    """`actions`, one statement per scope, each on the stack's own names only; the object actions of
+    `every_object` on every object of the stack's buckets (a restore's), the others on the `pub/` markers."""
     by_scope: dict[Scope, set[str]] = {}
     for action in actions:
         by_scope.setdefault(scope_of(action), set()).add(action)
+    restored = {action for action in every_object if scope_of(action) == "object"}
+    if by_scope.get("object", set()) <= restored:
+        by_scope.pop("object", None)
+    else:
+        by_scope["object"] -= restored
     # s3:ResourceAccount: a bucket of one of the stack's names in another account is not the stack's.
     in_account = {"StringEquals": {"s3:ResourceAccount": account_id}}
     resources: dict[Scope, tuple[str | list[str], Mapping[str, Any] | None]] = {
@@ -340,6 +354,10 @@ def scoped_statements(actions: set[str], names: OwnedNames, account_id: str) -> 
         if scope in by_scope:
             resource, condition = resources[scope]
             statements.append(_allow(_SIDS[scope], by_scope[scope], resource, condition))
+    if restored:
+        # A restore copies any version of any key back: every object of the stack's buckets, in its account.
+        every = [f"{bucket}/*" for bucket in names.buckets]
+        statements.append(_allow("RestoreTheStacksBucketsObjects", restored, every, in_account))
     if "key-creation" in by_scope:
         # KMS authorizes CreateKey's tags as kms:TagResource on every key of the account and region (its developer
         # guide, "Controlling access to tags"): only the stack's tags. That also lets the role tag an existing key
@@ -384,7 +402,8 @@ def permission_policy(
         # which would let the role manage any key it tags as the stack's (TagTheNewKeyAsTheStacks must allow
         # that tag, for CreateKey).
         actions -= set(key_administration_calls(protected))
-    return {"Version": "2012-10-17", "Statement": scoped_statements(actions, names, account_id)}
+    restoring = restore_actions() if "restore" in commands else frozenset()
+    return {"Version": "2012-10-17", "Statement": scoped_statements(actions, names, account_id, restoring)}
 
 
 def role_documents(

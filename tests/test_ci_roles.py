@@ -25,14 +25,17 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 from moto.iam.responses import IamResponse
 
+from catalogue.actions import scope_of
 from cli.main import main
 from live.aws import load_stack
 from mock_runtime.runner import PROJECT_DIR
 from review.plan import plan_stack
 from tenant_storage.ci_roles import (
+    NEEDS_NO_PERMISSION,
     ROLES,
     Declared,
     Job,
+    OwnedNames,
     Role,
     WorkflowUnreadable,
     declared_inputs,
@@ -608,11 +611,44 @@ class TestEachRoleIsDerivedFromTheCatalogue:
 
     def test_a_job_running_a_command_the_catalogue_does_not_list_is_refused(self, project, capsys):
         workflow = project / ".github" / "workflows" / "audit.yml"
-        workflow.write_text(workflow.read_text().replace("tenant-storage usage", "tenant-storage restore"))
+        workflow.write_text(workflow.read_text().replace("tenant-storage usage", "tenant-storage credentials"))
         assert main(["ci-roles", "--stack", "qa", "--repository", REPOSITORY], project) == 2
-        assert "`restore`: catalogue/actions.py COMMAND_OPERATIONS does not list the AWS calls it makes" in (
+        assert "`credentials`: catalogue/actions.py COMMAND_OPERATIONS (or RESTORE_ACTIONS) does not list" in (
             capsys.readouterr().err
         )
+
+    def test_a_role_running_restore_gets_restores_actions_on_every_object_of_the_stacks_buckets_only(self):
+        from catalogue.actions import restore_actions
+
+        names = OwnedNames.of(settings(), QA_ACCOUNT)
+        document = permission_policy(frozenset({"audit", "restore"}), settings(), QA_ACCOUNT, declared())
+        statements = {statement["Sid"]: statement for statement in document["Statement"]}
+        every_object = statements["RestoreTheStacksBucketsObjects"]
+        assert every_object["Resource"] == [f"{bucket}/*" for bucket in names.buckets]
+        assert every_object["Condition"] == {"StringEquals": {"s3:ResourceAccount": QA_ACCOUNT}}
+        assert set(every_object["Action"]) == {a for a in restore_actions() if scope_of(a) == "object"}
+        assert {"s3:GetObjectVersion", "s3:PutObjectVersionTagging", "s3:DeleteObject"} <= set(every_object["Action"])
+        granted = {action for statement in document["Statement"] for action in statement["Action"]}
+        assert restore_actions() - NEEDS_NO_PERMISSION <= granted
+        assert {"s3:GetBucketVersioning", "s3:ListBucketVersions"} <= set(statements["TheStacksBuckets"]["Action"])
+
+    def test_without_restore_no_statement_reaches_beyond_the_pub_markers(self):
+        for commands in ({"audit"}, {"up", "preview"}, {"usage", "discover"}):
+            document = permission_policy(frozenset(commands), settings(), QA_ACCOUNT, declared())
+            resources = [
+                resource
+                for statement in document["Statement"]
+                for resource in (
+                    statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+                )
+            ]
+            assert not [r for r in resources if r.endswith("/*") and ":s3:::" in r], (commands, resources)
+
+    def test_a_workflow_that_runs_restore_is_derived_not_refused(self, project, capsys):
+        workflow = project / ".github" / "workflows" / "audit.yml"
+        workflow.write_text(workflow.read_text().replace("tenant-storage usage", "tenant-storage restore"))
+        assert main(["ci-roles", "--stack", "qa", "--repository", REPOSITORY, "--format", "json"], project) == 0
+        assert "RestoreTheStacksBucketsObjects" in capsys.readouterr().out
 
 
 def test_an_sse_kms_stack_without_a_key_administrator_is_told_to_name_the_deploy_role(project, capsys):

@@ -667,3 +667,32 @@ class TestWhatACopyAsksOfS3:
     def test_a_version_with_ten_tags_keeps_them_though_it_cannot_be_marked(self, size):
         assert self.copy("STANDARD", size, 10)["TaggingDirective"] == "COPY"
         assert self.copy("STANDARD", size, 3)["TaggingDirective"] == "REPLACE"
+
+
+def test_the_benchmarks_moto_lists_the_same_versions_as_moto_does(monkeypatch):
+    """benchmarks/moto_linear_listing.py only takes moto's per-page deep copy out: the listing is the same."""
+    from moto import mock_aws
+    from moto.s3.models import S3Backend
+
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    from moto_linear_listing import shallow_version_listing
+
+    def listing(s3: Any) -> list[tuple[str, str, bool]]:
+        pages = s3.get_paginator("list_object_versions").paginate(Bucket="bench", PaginationConfig={"PageSize": 3})
+        return [(v["Key"], v["VersionId"], v["IsLatest"]) for page in pages for v in page.get("Versions", [])]
+
+    original = S3Backend.list_object_versions
+    monkeypatch.setattr(S3Backend, "list_object_versions", original)  # put back after the test
+    with mock_aws():
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.create_bucket(Bucket="bench")
+        s3.put_bucket_versioning(Bucket="bench", VersioningConfiguration={"Status": "Enabled"})
+        for body in (b"1", b"2"):
+            for key in ("a", "b", "c", "d"):
+                s3.put_object(Bucket="bench", Key=key, Body=body)
+        as_released = listing(s3)
+        shallow_version_listing()
+        assert S3Backend.list_object_versions is not original
+        assert listing(s3) == as_released
+        assert listing(s3) == as_released  # the stored versions were not changed by a listing
+        assert sum(latest for *_, latest in as_released) == 4
