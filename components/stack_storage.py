@@ -198,7 +198,12 @@ class StackStorage(pulumi.ComponentResource):
             bucket=name,
             bucket_namespace=naming.ACCOUNT_REGIONAL_NAMESPACE if regional else None,
             tags=args.tags,
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, retain_on_delete=args.protect),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                protect=args.protect,
+                retain_on_delete=args.protect,
+                ignore_changes=naming.NAMESPACE_SET_AT_CREATE_ONLY,
+            ),
         )
         ownership = aws.s3.BucketOwnershipControls(
             f"{stem}-ownership", bucket=bucket.bucket, rule={"object_ownership": "BucketOwnerEnforced"}, opts=child

@@ -117,6 +117,7 @@ class TenantStorage(pulumi.ComponentResource):
                 retain_on_delete=args.protect_bucket,
                 # An adopted bucket exists: import it (by name), and the deploy updates it to these settings.
                 import_=self._bucket_name() if args.adopt else None,
+                ignore_changes=naming.NAMESPACE_SET_AT_CREATE_ONLY,
             ),
         )
         ownership = aws.s3.BucketOwnershipControls(

@@ -52,6 +52,7 @@ from live.discover import declared_names
 from review.effects import kind_of
 from review.plan import ResourcePlan, StackPlan, TenantPlan, plan_stack, unwrapped
 from tenant_storage import naming
+from tenant_storage.errors import counted
 from tenant_storage.policies import TENANT_BUCKET_TAG
 
 UNUSED_KEY_DAYS = 45  # Security Hub IAM.22
@@ -469,6 +470,10 @@ def _chosen_at_create(resource_type: str) -> bool:
     return entry is not None and bool(entry.chosen_at_create)
 
 
+def tally(findings: list[Any], orphans: list[Any], unreadable: list[Any]) -> str:
+    return f"{counted(len(findings), 'finding')}, {counted(len(orphans), 'orphan')}, {len(unreadable):,} unreadable"
+
+
 def render(document: dict[str, Any], output_format: str) -> str:
     if output_format == "json":
         return json.dumps(document, indent=2, default=str) + "\n"
@@ -482,7 +487,7 @@ def render(document: dict[str, Any], output_format: str) -> str:
             "",
         ]
         if findings or orphans or unreadable:
-            out.append(f"{len(findings)} findings, {len(orphans)} orphans, {len(unreadable)} unreadable.")
+            out.append(f"{tally(findings, orphans, unreadable)}.")
         else:
             out.append("Clean.")
         out += ["", "| orgId | check | finding |", "| --- | --- | --- |"] if findings else []
@@ -493,7 +498,7 @@ def render(document: dict[str, Any], output_format: str) -> str:
         out += ["", *[f"- orphan: {markdown_code(orphan)}" for orphan in orphans]] if orphans else []
         out += ["", *[f"- unreadable: {markdown_code(line)}" for line in refused]] if refused else []
         return "\n".join(out) + "\n"
-    counts = f"{len(findings)} findings, {len(orphans)} orphans, {len(unreadable)} unreadable"
+    counts = tally(findings, orphans, unreadable)
     out = [f"audit of stack {document['stack']} in account {document['account']}: {counts}"]
     out += [f"  {f['orgId'] or '(stack)'}: {f['check']}: {f['message']}" for f in findings]
     out += [f"  unreadable: {line}" for line in refused]

@@ -401,7 +401,7 @@ def _pair(bucket: LiveBucket, users: dict[str, LiveUser], user_prefix: str) -> L
 
 
 def render_yaml(found: list[Discovered], unpaired: list[Unpaired], stack: str, account: str) -> str:
-    out = [f"# tenant-storage discover: stack {stack}, account {account}: {len(found)} tenants to adopt"]
+    out = [f"# tenant-storage discover: stack {stack}, account {account}: {counted(len(found), 'tenant')} to adopt"]
     out.append("# Paste the entries into tenants.yaml, review `tenant-storage plan`, then deploy.")
     out.append("tenants:" if found else "tenants: []")
     for item in found:

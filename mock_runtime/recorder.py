@@ -103,6 +103,7 @@ class Registration:
     inputs: dict[str, Any]
     additional_secret_outputs: tuple[str, ...] = ()
     import_id: str = ""
+    ignore_changes: tuple[str, ...] = ()  # inputs whose change the engine ignores after create (or on import)
     id: str = ""  # the (mocked) provider id: what the engine compares an import id with
     # A provider plugin other than the one its SDK package brings (another version, a download URL): "" if none.
     plugin: str = ""
@@ -155,6 +156,7 @@ class RecordingMonitor(MockMonitor):
                     inputs=inputs,
                     additional_secret_outputs=tuple(request.additionalSecretOutputs),
                     import_id=request.importId,
+                    ignore_changes=tuple(request.ignoreChanges),
                     id=response.id,
                     plugin=_foreign_plugin(request.type, request.version, request.pluginDownloadURL),
                 )

@@ -230,7 +230,12 @@ def _changes(
         changed, possible = _changed_inputs(old, new, base_unknowns, head_unknowns)
         entry = RESOURCE_TYPES.get(new.type)
         kept = entry.kept_when_omitted if entry is not None else frozenset()
-        changed = [key for key in changed if not (key in kept and new.inputs.get(key) is None)]
+        # The engine diffs the inputs the new program does not ignore (its ignoreChanges, by top-level name).
+        changed = [
+            key
+            for key in changed
+            if key not in new.ignore_changes and not (key in kept and new.inputs.get(key) is None)
+        ]
         possible &= set(changed)
         # The engine skips an import whose id is the id it already holds; another id imports (and replaces). The id
         # held may be one only the deploy knew (a random suffix): then it may differ, and the import may happen.

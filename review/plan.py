@@ -47,6 +47,7 @@ class ResourcePlan:
     inputs: dict[str, Any]
     retain_on_delete: bool = False
     import_id: str = ""  # the existing resource the deploy adopts (imports), by its id
+    ignore_changes: tuple[str, ...] = ()  # inputs the engine does not diff (the resource's ignoreChanges)
     id: str = ""  # the provider id (mocked): the engine skips an import whose id the state already holds
     dependencies: tuple[str, ...] = ()  # the URNs the engine creates first (inputs from them, or dependsOn)
     plugin: str = ""  # a provider plugin other than its SDK package's (another version, a download URL)
@@ -180,6 +181,7 @@ def plan_from_run(run: ProgramRun) -> StackPlan:
             retain_on_delete=registration.retain_on_delete,
             inputs=with_provider_region(registration.type, registration.inputs, region),
             import_id=registration.import_id,
+            ignore_changes=registration.ignore_changes,
             id=registration.id,
             dependencies=registration.dependencies,
             plugin=registration.plugin,

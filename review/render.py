@@ -353,7 +353,7 @@ def _markdown_body(plans: Sequence[StackPlan], diffs: Sequence[StackDiff], risks
     for plan in plans:
         out += [f"## Stack {markdown_code(plan.stack)}", ""]
         if plan.refused:
-            out += [f"**Refused: {len(plan.errors)} problems; nothing would be deployed.**", ""]
+            out += [f"**Refused: {counted(len(plan.errors), 'problem')}; nothing would be deployed.**", ""]
             out += [f"- {markdown_code(error)}" for error in plan.errors] + [""]
             continue
         diff = diff_by_stack.get(plan.stack)

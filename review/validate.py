@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tenant_storage.errors import InvalidInput, Problem
+from tenant_storage.errors import InvalidInput, Problem, counted
 from tenant_storage.inputs import TENANTS_FILE, read_project_inputs, stack_inputs
 from tenant_storage.stacks import read_stack_files, stack_names
 
@@ -30,7 +30,7 @@ def run_validate(project_dir: Path) -> int:
     for problem in problems:
         print(problem)
     if problems:
-        print(f"{len(problems)} problem{'s' if len(problems) != 1 else ''}; nothing would be deployed")
+        print(f"{counted(len(problems), 'problem')}; nothing would be deployed")
         return 1
-    print(f"{TENANTS_FILE} and {len(stack_names(project_dir))} stack files are valid")
+    print(f"{TENANTS_FILE} and {counted(len(stack_names(project_dir)), 'stack file')} are valid")
     return 0

@@ -85,6 +85,30 @@ def test_an_adopted_bucket_in_the_account_regional_namespace_is_imported_by_name
     assert created.inputs["bucketNamespace"] == "account-regional"
 
 
+def test_an_adopted_account_regional_bucket_that_drops_adopt_is_not_replaced(project):
+    """After the import the state holds the namespace the provider read, if any; the engine never diffs it
+    (every bucket's ignoreChanges), so declaring it again once `adopt: true` goes is no change."""
+    from review.diff import diff_plans
+    from review.plan import plan_stack
+
+    replace_in("tenants.yaml", XMSQA1, f"{XMSQA1}    adopt: true\n    bucketNamespace: account-regional\n")(project)
+    adopting = plan_stack("qa", project)
+    replace_in("tenants.yaml", "    adopt: true\n", "")(project)
+    created = plan_stack("qa", project)
+    [bucket] = [r for r in created.resources if r.type == BUCKET and r.org_id == "xmsqa1"]
+    assert bucket.inputs["bucketNamespace"] == "account-regional"
+    assert bucket.ignore_changes == ("bucketNamespace",)
+    changes = [c for c in diff_plans(adopting, created).resources if c.type == BUCKET]
+    assert changes == [], changes
+
+
+def test_every_bucket_ignores_its_namespace_after_create(project):
+    run = run_stack("qa", project)
+    buckets = run.by_type(BUCKET)
+    assert len(buckets) > 1
+    assert all(bucket.ignore_changes == ("bucketNamespace",) for bucket in buckets), buckets
+
+
 def test_dropping_the_namespace_of_a_deployed_bucket_is_no_change_but_another_namespace_replaces_it():
     from review.diff import diff_plans
     from review.plan import ResourcePlan, StackPlan
