@@ -130,7 +130,7 @@ def measure_review(repo: Path, full: bool) -> dict[str, float]:
     import contextlib
     import io
 
-    from cli.main import run_plan
+    from cli.plan import run_plan
 
     preload_program_modules()
     started = time.perf_counter()

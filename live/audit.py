@@ -525,6 +525,7 @@ def run_audit(
         findings = auditor.audit()
         orphans = auditor.orphans(project_dir)
         document = {
+            "project": str(project_dir),
             "stack": stack,
             "account": account,
             "findings": [asdict(finding) for finding in findings],

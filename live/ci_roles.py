@@ -140,7 +140,13 @@ def run_ci_roles(project_dir: Path, stack: str, output_format: str, repository: 
         )
         said = warnings(settings, roles, sharing)
         if output_format == "json":
-            document = {"stack": stack, "account": account, "repository": owner_name, "roles": roles}
+            document = {
+                "project": str(project_dir),
+                "stack": stack,
+                "account": account,
+                "repository": owner_name,
+                "roles": roles,
+            }
             print(json.dumps(document, indent=2))
             for warning in said:
                 print(f"ci-roles: {warning}", file=sys.stderr)

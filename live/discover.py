@@ -429,6 +429,7 @@ def run_discover(
         found, unpaired = discover(aws, project_dir, context, unchecked)
         if output_format == "json":
             document = {
+                "project": str(project_dir),
                 "stack": stack,
                 "account": account,
                 "tenants": [asdict(item) for item in found],

@@ -479,6 +479,7 @@ def run_preflight(
         checker = Preflight(aws, context, account, project_dir)
         findings = checker.check()
         document = {
+            "project": str(project_dir),
             "stack": stack,
             "account": account,
             "findings": [f.to_json() for f in findings],

@@ -380,7 +380,10 @@ def run_usage(
                     )
         complete = add_costs(aws, report, cost_month, period) if period else True
         report.sorted_by(sort)
-        sys.stdout.write(RENDERERS[output_format](report))
+        rendered = RENDERERS[output_format](report)
+        if output_format == "json":  # the project the report is of, as every command's JSON names it
+            rendered = json.dumps({"project": str(project_dir), **json.loads(rendered)}, indent=2) + "\n"
+        sys.stdout.write(rendered)
         return 0 if complete and not report.missing else 1
 
     return run_command("usage", body, USAGE_ACCESS)

@@ -6,6 +6,7 @@ import html
 import json
 import re
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 
 from review.diff import ACTIONS, ResourceChange, StackDiff
 from review.plan import StackPlan, TenantPlan
@@ -39,11 +40,12 @@ def render(
     output_format: str,
     detail: bool = False,
     risks: Sequence[Risk] | None = None,
+    project: Path | None = None,
 ) -> str:
     """JSON and Markdown are always complete (Markdown within its bound, risks included); text is a summary
     unless `detail` asks for everything. With `risks` (a plan against a base revision), each starts with them."""
     if output_format == "json":
-        return render_json(plans, diffs, risks)
+        return render_json(plans, diffs, risks, project)
     if output_format == "markdown":
         return bounded(_markdown_body(plans, diffs, _markdown_risks(risks)))
     return _text_risks(risks) + render_text(plans, diffs, detail)
@@ -93,9 +95,15 @@ def _markdown_risks(risks: Sequence[Risk] | None, limit: int | None = None) -> s
     return "\n".join(out) + "\n\n"
 
 
-def render_json(plans: Sequence[StackPlan], diffs: Sequence[StackDiff], risks: Sequence[Risk] | None = None) -> str:
+def render_json(
+    plans: Sequence[StackPlan],
+    diffs: Sequence[StackDiff],
+    risks: Sequence[Risk] | None = None,
+    project: Path | None = None,
+) -> str:
     document: dict[str, object] = {
         "schemaVersion": JSON_SCHEMA_VERSION,
+        **({"project": str(project)} if project is not None else {}),
         "stacks": {plan.stack: plan.to_json() for plan in plans},
     }
     if diffs:

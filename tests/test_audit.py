@@ -43,7 +43,14 @@ def test_the_declared_state_audits_clean(deployed, capsys):
     unchecked = document.pop("unchecked")
     assert unchecked
     assert all("service-specific credentials: the endpoint could not answer" in line for line in unchecked)
-    assert document == {"stack": "qa", "account": QA_ACCOUNT, "findings": [], "orphans": [], "unreadable": []}
+    assert document == {
+        "project": str(fixture_project()),
+        "stack": "qa",
+        "account": QA_ACCOUNT,
+        "findings": [],
+        "orphans": [],
+        "unreadable": [],
+    }
 
 
 def client(endpoint: str, service: str):

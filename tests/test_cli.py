@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 
 from cli.colour import coloured, wants_colour
-from cli.main import Progress, build_parser, commands_of, main, run_plan
+from cli.main import build_parser, commands_of, main
+from cli.plan import Progress, run_plan
 from mock_runtime.runner import PROJECT_DIR
 from tenant_storage.registry import load_registry
 from tenant_storage.stacks import stack_names
@@ -97,7 +98,9 @@ class TestProgress:
         for count in range(1, 51):
             progress.tenants_declared(count)
         progress.done()
-        assert "planning stack qa: 0 tenants declared" in terminal.getvalue()
+        # Before the first tenant only the stack: "0 tenants declared" read as an empty registry.
+        assert terminal.getvalue().startswith("\r\033[Kplanning stack qa...")
+        assert "0 tenants declared" not in terminal.getvalue().replace("50 tenants", "")
         assert "planning stack qa: 50 tenants declared" in terminal.getvalue()
         assert "\n" not in terminal.getvalue()
 
@@ -112,8 +115,8 @@ class TestProgress:
     def test_the_plan_reports_each_stack_it_plans(self, capsys):
         terminal = FakeTerminal()
         assert run_plan(fixture_project(), "all", "text", None, progress=Progress(terminal)) == 0
-        assert "planning stack prod: 0 tenants declared" in terminal.getvalue()
-        assert "planning stack qa: 0 tenants declared" in terminal.getvalue()
+        assert "planning stack prod..." in terminal.getvalue()
+        assert "planning stack qa..." in terminal.getvalue()
         assert "\r" not in capsys.readouterr().out
 
 
@@ -234,7 +237,7 @@ class TestRunTheWrongWay:
         )
         assert result.returncode == 2
         assert "Traceback" not in result.stderr
-        assert result.stderr.startswith("tenant-storage: the module ")
+        assert result.stderr.splitlines()[-1].startswith("tenant-storage: the module ")
         assert "is not installed for " in result.stderr
 
     def test_the_pulumi_program_run_by_hand_says_how_it_is_run(self, tmp_path):
@@ -266,17 +269,30 @@ class TestCompletion:
             ("tenant-storage audit --format ", ["text", "json", "markdown"]),
             # The project's own stacks, whichever the user has (their names, not their data), and all.
             ("tenant-storage usage --stack ", [*stack_names(PROJECT_DIR), "all"]),
+            # all only where the command takes it
+            ("tenant-storage audit --stack ", stack_names(PROJECT_DIR)),
+            ("tenant-storage plan --base main --fail-on data-loss,newly-", ["data-loss,newly-public"]),
         ],
     )
-    def test_the_shell_protocol_completes_commands_choices_and_stacks(self, line, expected, tmp_path):
+    def test_the_shell_protocol_completes_commands_choices_and_stacks(self, line, expected):
         # What bash's completion function does: the line in the environment, the answers on file descriptor 8.
         script = Path(sys.executable).parent / "tenant-storage"
         env = {**os.environ, "COMP_LINE": line, "COMP_POINT": str(len(line)), "_ARGCOMPLETE": "1"}
         env["_ARGCOMPLETE_IFS"] = "\n"
         result = subprocess.run(
-            ["bash", "-c", f"{script} 8>&1 9>/dev/null"], env=env, cwd=tmp_path, capture_output=True, text=True
+            ["bash", "-c", f"{script} 8>&1 9>/dev/null"], env=env, cwd=PROJECT_DIR, capture_output=True, text=True
         )
         assert [answer.strip() for answer in result.stdout.splitlines()] == expected, result.stderr
+
+    def test_outside_a_project_no_stack_is_offered(self, tmp_path):
+        script = Path(sys.executable).parent / "tenant-storage"
+        line = "tenant-storage usage --stack "
+        env = {**os.environ, "COMP_LINE": line, "COMP_POINT": str(len(line)), "_ARGCOMPLETE": "1"}
+        env["_ARGCOMPLETE_IFS"] = "\n"
+        result = subprocess.run(
+            ["bash", "-c", f"{script} 8>&1 9>/dev/null"], env=env, cwd=tmp_path, capture_output=True, text=True
+        )
+        assert [answer.strip() for answer in result.stdout.splitlines()] == ["all"], result.stderr
 
     @pytest.mark.parametrize("command", ["restore", "credentials"])
     def test_an_org_id_completes_with_the_registry_tenants(self, command, tmp_path):
@@ -343,3 +359,62 @@ class TestColour:
             monkeypatch.delenv("TERM", raising=False)
             assert main(["plan", "--stack", "qa"], project_dir=project) == 1
             assert ("\033[31mrefused\033[0m" in terminal.getvalue()) is expected
+
+
+def tool(*arguments: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """This checkout's console script, run from `cwd`, as from a second clone or a subfolder."""
+    script = Path(sys.executable).parent / "tenant-storage"
+    return subprocess.run([str(script), *arguments], cwd=cwd, capture_output=True, text=True, check=False)
+
+
+class TestTheProjectIsWhereYouStand:
+    def test_another_clones_tool_reads_the_clone_you_stand_in(self, tmp_path):
+        clone = make_project(tmp_path / "second-clone")
+        registry = clone / "tenants.yaml"
+        registry.write_text(registry.read_text().replace("orgId: xmsqa1", "orgId: BAD_ONE", 1))
+        result = tool("validate", cwd=clone)
+        assert result.returncode == 1, result
+        assert "BAD_ONE" in result.stdout + result.stderr
+        assert f"tenant-storage: project {clone}" in result.stderr
+
+    def test_a_subfolder_finds_the_project_above_it(self, tmp_path):
+        clone = make_project(tmp_path / "clone")
+        (clone / "docs" / "deep").mkdir(parents=True)
+        result = tool("stacks", cwd=clone / "docs" / "deep")
+        assert result.returncode == 0, result
+        assert f"tenant-storage: project {clone}" in result.stderr
+
+    def test_dash_c_names_the_project_before_or_after_the_command(self, tmp_path):
+        clone = make_project(tmp_path / "clone")
+        for arguments in (("-C", str(clone), "stacks"), ("stacks", "--project-dir", str(clone))):
+            result = tool(*arguments, cwd=tmp_path)
+            assert result.returncode == 0, result
+            assert f"tenant-storage: project {clone}" in result.stderr
+
+    def test_no_project_is_a_clear_refusal_naming_where_it_looked(self, tmp_path):
+        result = tool("validate", cwd=tmp_path)
+        assert result.returncode == 2
+        assert f"no tenant-storage project here: no Pulumi.yaml in {tmp_path} or any folder above it" in result.stderr
+        assert "Traceback" not in result.stderr
+        assert tool("-C", str(tmp_path), "validate", cwd=tmp_path).returncode == 2
+
+    def test_the_json_names_the_project(self, tmp_path, capsys):
+        clone = make_project(tmp_path / "clone")
+        assert main(["plan", "--stack", "qa", "--format", "json"], clone) == 0
+        import json
+
+        assert json.loads(capsys.readouterr().out)["project"] == str(clone)
+
+
+def test_each_commands_options_are_exactly_its_handlers_typed_options():
+    """An option parsed and dropped, or read and never parsed, cannot exist: the parser's destinations are the
+    fields of the dataclass its handler takes."""
+    import dataclasses
+
+    from cli.commands import options_type
+
+    for name, subparser in commands_of(build_parser()).items():
+        handler = subparser.get_default("handler")
+        destinations = {a.dest for a in subparser._actions if a.dest not in ("help", "project_dir")}
+        fields = {field.name for field in dataclasses.fields(options_type(handler))}
+        assert destinations == fields, name

@@ -650,11 +650,11 @@ SCENARIOS = [
     ),
     scenario(
         "the gate's own code: markdown made to pass whatever it finds",
-        program_change("cli/main.py", "    return 3 if risks and", "    return 0 if True else 3 if risks and"),
+        program_change("cli/plan.py", "    return 3 if risks and", "    return 0 if True else 3 if risks and"),
         classes={"tooling-changed"},
         status=3,
         args=ONE_STACK,
-        subjects={("tooling-changed", "1 file: cli/main.py")},
+        subjects={("tooling-changed", "1 file: cli/plan.py")},
     ),
     scenario(
         "the pull-request workflow made to accept every risk",
