@@ -102,7 +102,10 @@ TABLE = (
     ),
     RiskClass(
         "stack-removed",
-        "destroy or orphan every resource of a stack whose file is deleted or renamed",
+        (
+            "destroy or orphan every resource of a stack whose file is deleted or renamed, or remove every tenant of"
+            " a stack that declared some (an emptied `tenants:` list, every environment it hosts dropped)"
+        ),
         "Never merge by accident; a rename is a new stack plus a removed one.",
     ),
     RiskClass(

@@ -107,6 +107,25 @@ def stack_risks(base: StackPlan, head: StackPlan, diff: StackDiff) -> list[Risk]
         *_adoption_risks(stack, effects),
         *_settings_risks(stack, base, head),
         *_provider_risks(stack, base, head),
+        *_emptied_risks(stack, base, head),
+    ]
+
+
+def _emptied_risks(stack: str, base: StackPlan, head: StackPlan) -> list[Risk]:
+    """A stack that kept its file but lost every tenant: each removal is its own risk too, and this one says that
+    it is all of them (an emptied list, a wrong environment), which one removal among many does not."""
+    before = base.tenant_count or len(base.tenants)
+    if before == 0 or head.tenant_count or head.tenants:
+        return []
+    return [
+        Risk(
+            "stack-removed",
+            stack,
+            None,
+            None,
+            f"stack {stack} declares no tenant any more: all {counted(before, 'tenant')} it had would be removed",
+            f"stack {stack}",
+        )
     ]
 
 

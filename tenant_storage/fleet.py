@@ -37,10 +37,9 @@ def fleet_problems(registry: TenantRegistry, stacks: Mapping[str, StackSettings]
     user_names: dict[tuple[str, str], _Claim] = {}  # (account, name case-folded): IAM names ignore case
     users_per_account: dict[str, int] = {}
 
-    def clash(index: int, org_id: str, message: str) -> None:
-        problems.append(
-            Problem(source, message, line=registry.org_id_line(index), tenant_index=index, org_id=org_id, field="orgId")
-        )
+    def clash(index: int, org_id: str, message: str, field: str = "orgId") -> None:
+        line = registry.key_lines(index).get(field, registry.org_id_line(index))
+        problems.append(Problem(source, message, line=line, tenant_index=index, org_id=org_id, field=field))
 
     hosted = []
     for index, tenant in enumerate(registry.tenants):
@@ -73,6 +72,8 @@ def fleet_problems(registry: TenantRegistry, stacks: Mapping[str, StackSettings]
                 index,
                 tenant.org_id,
                 f"bucket name {stem!r}{'-<suffix>' * tenant.random_suffix} is also the bucket of {other}",
+                # A name given whole is that field's; a name made from the orgId is the orgId's.
+                "bucketName" if tenant.bucket_name else "orgId",
             )
         for account in stacks[stack].allowed_account_ids:
             user = naming.iam_user_name(rules.iam_user_prefix, tenant.org_id)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from tenant_storage.accounts import AccountClasses, load_account_classes, stack_account_problems
@@ -71,17 +71,30 @@ def read_project_inputs(project_dir: Path, files: Mapping[str, StackFile] | None
         registry_problems += error.problems
 
     fleet = fleet_problems(registry, parsed, TENANTS_FILE) if registry is not None and every_file_parsed else []
+    # Rules across stacks know a stack and a setting, not where it was written: its line in that stack's file.
+    lines = {stack_file_name(stack): stack_file.key_lines for stack, stack_file in files.items()}
+    account_problems = located(account_problems, lines)
     return ProjectInputs(
         stack_files=files,
         project_file_problems=project_file_problems(project_dir),
         file_problems=[problem for stack_file in files.values() for problem in stack_file.problems],
-        cross_stack_problems=cross_stack_problems(parsed) if every_file_parsed else [],
+        cross_stack_problems=located(cross_stack_problems(parsed), lines) if every_file_parsed else [],
         account_problems=account_problems,
         registry_problems=registry_problems,
         fleet_problems=fleet,
         account_classes=classes,
         registry=registry,
     )
+
+
+def located(problems: list[Problem], key_lines: Mapping[str, Mapping[str, int]]) -> list[Problem]:
+    """`problems`, each without a line given the line of its field in its file, where that file has it."""
+    return [
+        replace(problem, line=key_lines.get(problem.source, {}).get(problem.field))
+        if problem.line is None and problem.field is not None
+        else problem
+        for problem in problems
+    ]
 
 
 def load_stack_inputs(

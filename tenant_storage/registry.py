@@ -28,6 +28,7 @@ from tenant_storage.errors import InvalidInput, Problem, did_you_mean, not_one_o
 from tenant_storage.regions import account_regional_namespace_problem
 from tenant_storage.yaml_reader import (
     Mapping,
+    boolean_spelling_problem,
     duplicate_key_problems,
     load_yaml,
     read_text,
@@ -221,6 +222,7 @@ class NamingRules:
 
 
 _TENANT_FIELDS = [field.alias or name for name, field in Tenant.model_fields.items()]
+_BOOLEAN_FIELDS = [field.alias or name for name, field in Tenant.model_fields.items() if field.annotation is bool]
 
 
 def load_registry(path: Path, rules: NamingRules | None = None) -> TenantRegistry:
@@ -235,7 +237,8 @@ def load_registry(path: Path, rules: NamingRules | None = None) -> TenantRegistr
 def parse_registry(text: str, source: str, rules: NamingRules | None = None) -> TenantRegistry:
     document = load_yaml(text, source)
     problems = _document_problems(document, source)
-    if problems:
+    # A key beside `tenants` hides nothing: the tenants are still read, every problem said at once.
+    if not (isinstance(document, Mapping) and isinstance(document.get("tenants"), list)):
         raise InvalidInput(problems)
     items = document["tenants"]
     tenants: list[Tenant | None] = []
@@ -302,9 +305,15 @@ def _parse_tenant(item: Any, index: int, source: str) -> tuple[Tenant | None, li
         )
         for key in unknown
     ]
+    spelled = [
+        Problem(source, message, line=item.key_lines.get(key, item.line), tenant_index=index, org_id=org_id, field=key)
+        for key in _BOOLEAN_FIELDS
+        if key in item and (message := boolean_spelling_problem(item[key], item.raw_values.get(key)))
+    ]
+    problems += spelled
     try:
         tenant = Tenant.model_validate({key: value for key, value in item.items() if key in _TENANT_FIELDS})
-        return (None if unknown else tenant), problems
+        return (None if unknown or spelled else tenant), problems
     except ValidationError as error:
         for detail in error.errors():
             # Rules across fields have no location: the rule names its field, else bucketName, else adopt.

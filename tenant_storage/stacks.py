@@ -46,7 +46,7 @@ from tenant_storage.regions import (
 )
 from tenant_storage.registry import Environment, NamingRules, Tenant, TenantRegistry
 from tenant_storage.yaml_reader import Mapping as YamlMapping
-from tenant_storage.yaml_reader import duplicate_key_problems, load_yaml, read_text, yaml_repr
+from tenant_storage.yaml_reader import boolean_spelling_problem, duplicate_key_problems, load_yaml, read_text, yaml_repr
 
 PROJECT = PROJECT_NAME
 
@@ -550,10 +550,8 @@ def _scalar_problems(config: Mapping[Any, Any], source: str, key_lines: Mapping[
             problems.append(
                 Problem(source, "has no value; remove the setting or give it one", line=key_lines.get(key), field=key)
             )
-        elif isinstance(value, bool) and raw not in ("true", "false"):
-            problems.append(
-                Problem(source, f"write {yaml_repr(raw)} as true or false", line=key_lines.get(key), field=key)
-            )
+        elif message := boolean_spelling_problem(value, raw):
+            problems.append(Problem(source, message, line=key_lines.get(key), field=key))
         elif (
             isinstance(value, int | float)
             and not isinstance(value, bool)

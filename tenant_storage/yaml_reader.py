@@ -67,6 +67,14 @@ class _StrictLoader(_SafeLoader):  # type: ignore[misc, valid-type]
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _StrictLoader.construct_mapping)
 
 
+def boolean_spelling_problem(value: Any, raw: str | None) -> str | None:
+    """What is wrong with a boolean not written `true` or `false`: PyYAML (YAML 1.1) reads `yes`, `on` or `True` as
+    one, the Pulumi engine (YAML 1.2) `yes` and `on` as strings. Every input file reads booleans by this one rule."""
+    if isinstance(value, bool) and raw is not None and raw not in ("true", "false"):
+        return f"write {quoted(raw)} as true or false"
+    return None
+
+
 def is_regular_file(path: Path) -> bool:
     """What the reader accepts as an input: a regular file, never a symbolic link (nor a folder)."""
     return path.is_file() and not path.is_symlink()
@@ -110,7 +118,7 @@ def load_yaml(text: str, source: str) -> Any:
     try:
         return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as error:
-        raise InvalidInput([_yaml_error_problem(error, source)]) from error
+        raise InvalidInput([_yaml_error_problem(error, source, text)]) from error
 
 
 def _structural_problems(text: str, source: str) -> list[Problem]:
@@ -147,7 +155,7 @@ def _structural_problems(text: str, source: str) -> list[Problem]:
             if isinstance(event, yaml.ScalarEvent) and event.value == MERGE_KEY and event.implicit[0]:
                 problems.append(Problem(source, "merge keys (<<) are not allowed; write every field out", line=line))
     except yaml.YAMLError as error:
-        return [_yaml_error_problem(error, source)]
+        return [_yaml_error_problem(error, source, text)]
     return problems
 
 
@@ -155,10 +163,15 @@ def _short_tag(tag: str) -> str:
     return "!!" + tag.removeprefix("tag:yaml.org,2002:") if tag.startswith("tag:yaml.org,2002:") else tag
 
 
-def _yaml_error_problem(error: yaml.YAMLError, source: str) -> Problem:
+def _yaml_error_problem(error: yaml.YAMLError, source: str, text: str) -> Problem:
     mark: Any = getattr(error, "problem_mark", None)
     line = mark.line + 1 if mark is not None else None
     reason = getattr(error, "problem", None) or str(error)
+    lines = text.splitlines()
+    column = mark.column if mark is not None else None
+    if line is not None and column is not None and line <= len(lines) and lines[line - 1][column : column + 1] == "\t":
+        # PyYAML names a tab as "a character that cannot start any token": say what it is and what to do.
+        reason = f"a tab at column {column + 1}: YAML indents with spaces only; replace the tab with spaces"
     return Problem(source, f"not valid YAML: {reason}", line=line)
 
 

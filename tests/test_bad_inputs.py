@@ -132,6 +132,35 @@ CASES = {
     "custom tag": BadInput(
         ("tenants.yaml:6: tag !env is not allowed",), replace_in(TENANTS, "environment: qa", "environment: !env qa")
     ),
+    # Issue 32: every problem at once, on the right field, one reading of booleans
+    "an unknown top-level key beside a bad orgId": BadInput(
+        (
+            "tenants.yaml:6 tenants[0] (orgId 'XMS_BAD') field 'orgId': 'XMS_BAD' is not a valid orgId",
+            "tenants.yaml:4 field 'tenant': unknown field (did you mean 'tenants'?)",
+        ),
+        both(org_id("XMS_BAD"), replace_in(TENANTS, "tenants:\n", "tenant: []\ntenants:\n")),
+    ),
+    "a bucketName that is another tenant's bucket": BadInput(
+        (
+            "tenants.yaml:9 tenants[1] (orgId 'xmsqa2') field 'bucketName': bucket name 'fusion-rms-xmsqa1' is "
+            "also the bucket of tenants[0]",
+        ),
+        replace_in(
+            TENANTS,
+            "  - orgId: xmsqa2\n    environment: qa\n",
+            "  - orgId: xmsqa2\n    environment: qa\n    bucketName: fusion-rms-xmsqa1\n    adopt: true\n",
+        ),
+    ),
+    "a tab before a tenant": BadInput(
+        ("tenants.yaml:5: not valid YAML: a tab at column 1: YAML indents with spaces only",),
+        replace_in(TENANTS, "  - orgId: xmsqa1", "\t- orgId: xmsqa1"),
+    ),
+    "randomSuffix yes": BadInput(
+        ("tenants.yaml:16 tenants[3] (orgId 'tradeshow-demo') field 'randomSuffix': write 'yes' as true or false",),
+        replace_in(
+            TENANTS, "    environment: demo\n    randomSuffix: true", "    environment: demo\n    randomSuffix: yes"
+        ),
+    ),
     # YAML 1.1 reads these unquoted orgIds as something else than a string
     "orgId no": BadInput(
         ("tenants.yaml:5 tenants[0] field 'orgId'", "as the boolean false", 'quote it: orgId: "no"'), org_id("no")
@@ -408,7 +437,7 @@ CASES = {
     ),
     "environment hosted twice": BadInput(
         (
-            "Pulumi.staging.yaml field 'tenant-storage:environments': environment 'staging' is also hosted by "
+            "Pulumi.staging.yaml:4 field 'tenant-storage:environments': environment 'staging' is also hosted by "
             "stack 'prod'",
         ),
         write_file(
@@ -447,7 +476,7 @@ CASES = {
         replace_in(QA_FILE, '"222222222222"', f'"{FULLWIDTH_ACCOUNT}"'),
     ),
     "account shared by two stacks": BadInput(
-        ("Pulumi.qa.yaml field 'aws:allowedAccountIds': account 111111111111 is also allowed for stack 'prod'",),
+        ("Pulumi.qa.yaml:4 field 'aws:allowedAccountIds': account 111111111111 is also allowed for stack 'prod'",),
         replace_in(QA_FILE, '"222222222222"', '"222222222222"\n    - "111111111111"'),
     ),
     "region missing": BadInput(
@@ -761,9 +790,9 @@ CASES = {
     # The account split: JSON text, engine config and accounts.yaml
     "JSON text moving production into the QA account": BadInput(
         (
-            "Pulumi.prod.yaml field 'tenant-storage:environments': environment 'production' is also hosted by "
+            "Pulumi.prod.yaml:6 field 'tenant-storage:environments': environment 'production' is also hosted by "
             "stack 'evil'",
-            "Pulumi.evil.yaml field 'aws:allowedAccountIds': account 222222222222 is a nonProductionClass account in "
+            "Pulumi.evil.yaml:3 field 'aws:allowedAccountIds': account 222222222222 is a nonProductionClass account in "
             "accounts.yaml, but this stack hosts production, which need a productionClass account",
         ),
         write_file(
@@ -774,7 +803,7 @@ CASES = {
     ),
     "QA stack allowed into the production account": BadInput(
         (
-            "Pulumi.qa.yaml field 'aws:allowedAccountIds': account 111111111111 is a productionClass account in "
+            "Pulumi.qa.yaml:4 field 'aws:allowedAccountIds': account 111111111111 is a productionClass account in "
             "accounts.yaml, but this stack hosts qa, development, demo",
         ),
         both(
@@ -833,8 +862,8 @@ CASES = {
     ),
     "a caller account in neither class": BadInput(
         (
-            "Pulumi.qa.yaml field 'aws:allowedAccountIds': account 222222222222 is in neither class in accounts.yaml, "
-            "but this stack hosts qa, development, demo, which need a nonProductionClass account",
+            "Pulumi.qa.yaml:4 field 'aws:allowedAccountIds': account 222222222222 is in neither class in "
+            "accounts.yaml, but this stack hosts qa, development, demo, which need a nonProductionClass account",
         ),
         write_file(ACCOUNTS, 'productionClass: ["111111111111"]\nnonProductionClass: []\n'),
     ),
@@ -980,4 +1009,4 @@ def test_bombs_are_refused_within_bounded_memory(tmp_path, text):
     )
     assert result.returncode == 1, result.stderr[-2000:]
     assert "Traceback" not in result.stderr
-    assert "tenants.yaml" in result.stdout
+    assert "tenants.yaml" in result.stderr

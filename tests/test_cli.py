@@ -195,7 +195,7 @@ def test_validate_reads_each_input_file_once_however_many_stacks_check_it(projec
     assert len(list(project.glob("Pulumi.*.yaml"))) >= 2  # two stacks at least
     assert main(["validate"], project_dir=project) == (0 if valid else 1)
     assert len(reads) == 1
-    assert ("qaa" in capsys.readouterr().out) is not valid
+    assert ("qaa" in capsys.readouterr().err) is not valid
 
 
 def test_validate_without_a_stack_file_says_so_without_reading_the_registry(project, monkeypatch, capsys):
@@ -203,7 +203,7 @@ def test_validate_without_a_stack_file_says_so_without_reading_the_registry(proj
         path.unlink()
     reads = counted_registry_reads(monkeypatch)
     assert main(["validate"], project_dir=project) == 1
-    assert "no Pulumi.<stack>.yaml stack file" in capsys.readouterr().out
+    assert "no Pulumi.<stack>.yaml stack file" in capsys.readouterr().err
     assert reads == []
 
 
@@ -226,7 +226,7 @@ def test_a_misspelt_setting_or_value_gets_the_closest(project, capsys, line, hin
     path = project / "Pulumi.qa.yaml"
     path.write_text(path.read_text().replace("config:\n", "config:\n" + line, 1))
     assert main(["validate"], project_dir=project) == 1
-    assert hint in capsys.readouterr().out
+    assert hint in capsys.readouterr().err
 
 
 class TestRunTheWrongWay:
@@ -418,3 +418,24 @@ def test_each_commands_options_are_exactly_its_handlers_typed_options():
         destinations = {a.dest for a in subparser._actions if a.dest not in ("help", "project_dir")}
         fields = {field.name for field in dataclasses.fields(options_type(handler))}
         assert destinations == fields, name
+
+
+class TestValidate:
+    def test_problems_go_to_stderr_counted_as_words(self, tmp_path, capsys):
+        project = make_project(tmp_path / "project")
+        registry = project / "tenants.yaml"
+        registry.write_text(registry.read_text().replace("orgId: xmsqa1", "orgId: BAD_ONE", 1))
+        assert main(["validate"], project) == 1
+        out, err = capsys.readouterr()
+        assert out == ""
+        assert "BAD_ONE" in err
+        assert err.endswith("1 problem; nothing would be deployed\n")
+
+    def test_a_stack_with_no_tenant_is_valid_with_a_warning(self, tmp_path, capsys):
+        project = make_project(tmp_path / "project")
+        (project / "tenants.yaml").write_text("tenants: []\n")
+        assert main(["validate"], project) == 0
+        out, err = capsys.readouterr()
+        assert "are valid" in out
+        assert "warning: stack qa declares no tenant: a deploy of it deletes every tenant it has now" in err
+        assert "warning: stack prod declares no tenant" in err

@@ -240,6 +240,15 @@ class TestPlanAgainstABaseRevision:
         assert "2. tenant-storage preflight --stack qa" in out
         assert "3. pulumi up --stack qa   # deletes the now empty bucket" in out
 
+    def test_emptying_the_registry_of_a_stack_is_one_risk_that_says_all_of_them_go(self, repo, capsys):
+        (repo / "tenants.yaml").write_text("tenants: []\n")
+        status, document = plan_json(capsys, "--stack", "qa", "--base", "HEAD", project_dir=repo)
+        assert status == 3
+        emptied = [r for r in document["risks"] if r["class"] == "stack-removed"]
+        assert [r["message"] for r in emptied] == [
+            "stack qa declares no tenant any more: all 4 tenants it had would be removed"
+        ]
+
     def test_moving_a_tenant_into_the_account_regional_namespace_renames_so_replaces_its_bucket(self, repo, capsys):
         replace_in(
             "tenants.yaml",
@@ -375,7 +384,7 @@ class TestValidate:
         replace_in("tenants.yaml", "orgId: xmsqa1", "orgId: no")(project)
         replace_in("Pulumi.qa.yaml", "    - demo\n", "    - demo\n    - production\n")(project)
         assert main(["validate"], project_dir=project) == 1
-        lines = capsys.readouterr().out.splitlines()
+        lines = capsys.readouterr().err.splitlines()
         assert lines[-1] == "2 problems; nothing would be deployed"
         assert sum("tenants[0] field 'orgId'" in line for line in lines) == 1
         assert sum("mixes production-class" in line for line in lines) == 1
