@@ -16,7 +16,7 @@ PROWLER_VENV := .tools/prowler
 PROWLER_COMPILE := $(UV) pip compile emulator/prowler-requirements.in --generate-hashes --python-version 3.11 --quiet
 POLICY_EXPORT := $(UV) export --locked --only-group policy --no-emit-project --format requirements-txt --no-header --quiet
 
-.PHONY: help install policy-pack plan test suite check fast lint typecheck inputs lock python-version security-scan
+.PHONY: help install policy-pack plan test suite check fast lint typecheck inputs lock python-version security-scan sandbox
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F '\t' '{ printf "  make %-10s %s\n", $$1, $$2 }'
@@ -48,6 +48,10 @@ policy-pack: $(POLICY_VENV)/.synced ## create the policy pack's environment poli
 
 plan: $(VENV)/.synced ## what each stack would deploy, offline: no AWS credentials, no Pulumi CLI
 	$(BIN)/tenant-storage plan
+
+STACK ?= qa
+sandbox: $(VENV)/.synced ## a local emulator holding a stack's declared state (STACK=qa), to try audit, restore... (Ctrl-C stops it)
+	$(BIN)/tenant-storage sandbox --stack $(STACK)
 
 lint: $(VENV)/.synced ## ruff, workflow and dependabot schemas, lock and policy-pack requirements up to date
 	$(BIN)/ruff check .

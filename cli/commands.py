@@ -10,6 +10,7 @@ nor read and never parsed.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import textwrap
 import typing
@@ -58,7 +59,13 @@ def add(commands: Subcommands, name: str, help: str, description: str, handler: 
 
 def endpoint_url_option(parser: argparse.ArgumentParser) -> None:
     """The one spelling of every live command's --endpoint-url."""
-    parser.add_argument("--endpoint-url", help="an AWS-compatible endpoint instead of AWS (for example a moto server)")
+    from emulator.sandbox import ENDPOINT_VARIABLE
+
+    parser.add_argument(
+        "--endpoint-url",
+        default=os.environ.get(ENDPOINT_VARIABLE) or None,
+        help=f"an AWS-compatible endpoint instead of AWS, such as the sandbox's (default: ${ENDPOINT_VARIABLE})",
+    )
 
 
 def risk_classes(text: str) -> tuple[str, ...]:
@@ -641,6 +648,58 @@ def add_usage(commands: Subcommands) -> None:
     endpoint_url_option(parser)
 
 
+# sandbox -------------------------------------------------------------------------------------------------------
+
+SANDBOX_HELP = f"""\
+Start a local AWS emulator (moto) in the stack's account on a free loopback port, holding what
+`pulumi up` of the stack would leave (its offline plan, replayed), with a sample file in two versions in
+each tenant bucket. It prints the variables to export in another shell; audit, preflight, check-names,
+discover, usage and restore then run against it (they read TENANT_STORAGE_ENDPOINT_URL). Runs until
+Ctrl-C, then stops the emulator: nothing is left running. No AWS account, credentials or Pulumi CLI.
+
+examples:
+  tenant-storage sandbox --stack qa
+  tenant-storage sandbox --stack prod --port 5000
+
+{
+    exit_status(
+        (0, "stopped with Ctrl-C"),
+        (1, INVALID_INPUTS),
+        (2, "could not run: an unknown stack, the port is taken"),
+    )
+}"""
+
+
+@dataclass(frozen=True)
+class SandboxOptions:
+    stack: str
+    port: int
+
+
+def sandbox(project: Path, options: SandboxOptions) -> int:
+    from emulator.sandbox import run_sandbox
+
+    return run_sandbox(project, options.stack, options.port)
+
+
+def add_sandbox(commands: Subcommands) -> None:
+    parser = add(
+        commands,
+        "sandbox",
+        "a local emulator holding the stack's declared state, to try the day-two commands (offline)",
+        SANDBOX_HELP,
+        sandbox,
+    )
+    parser.add_argument("--stack", required=True, help="the stack whose declared state to load")
+    parser.add_argument("--port", type=port_number, default=0, help="the loopback port (default: a free one)")
+
+
+def port_number(text: str) -> int:
+    if not text.isdigit() or not 0 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is a whole number from 0 to 65535, not {text[:20]!r}")
+    return int(text)
+
+
 # completion ----------------------------------------------------------------------------------------------------
 
 COMPLETION_SHELLS = ("bash", "zsh", "fish")
@@ -733,6 +792,7 @@ COMMANDS: tuple[Callable[[Subcommands], None], ...] = (
     add_ci_roles,
     add_restore,
     add_usage,
+    add_sandbox,
     add_completion,
     add_credentials,
 )

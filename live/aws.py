@@ -189,7 +189,8 @@ def verify_account(aws: Aws, context: StackContext, command: str) -> str:
             f"the credentials are for account {account} ({arn}), which stack {context.settings.stack!r} may not "
             "use:\n  " + "\n  ".join(str(problem) for problem in problems)
         )
-    print(f"{command}: account {account} ({arn}), stack {context.settings.stack}", file=sys.stderr)
+    where = f" at {aws.endpoint_url}" if aws.endpoint_url else ""  # an emulator (the sandbox) is not AWS
+    print(f"{command}: account {account} ({arn}){where}, stack {context.settings.stack}", file=sys.stderr)
     return account
 
 

@@ -342,33 +342,15 @@ def moto_server() -> Iterator[str]:
     server.stop()
 
 
-# The transport conditions of a bucket policy's denies (TLS only, TLS 1.2 or newer): true of no request made
-# over TLS 1.2, as every AWS SDK call to AWS is.
-TRANSPORT_CONDITIONS = ({"Bool": {"aws:SecureTransport": "false"}}, {"NumericLessThan": {"s3:TlsVersion": "1.2"}})
-
-
 @pytest.fixture
 def requests_over_tls(monkeypatch: pytest.MonkeyPatch) -> None:
-    """moto judges an object request by the bucket policy without its Conditions, so a TLS-only deny refuses
-    every object request (emulator/replay.py MOTO_LIMITS). Against AWS the calls arrive over TLS 1.2, where those
-    denies do not apply: moto judges each request by the policy without them, and by every other statement."""
+    """moto judges a TLS-only deny without its condition; against AWS the calls arrive over TLS 1.2, where those
+    denies do not apply (emulator/sandbox.py `as_over_tls`, which the sandbox runs with too)."""
     from moto.s3.models import FakeBucket
 
-    judged_by_moto = FakeBucket.get_permission
+    from emulator.sandbox import as_over_tls
 
-    def get_permission(bucket: Any, action: str, resource: str) -> Any:
-        if bucket.policy is None:
-            return judged_by_moto(bucket, action, resource)
-        document = json.loads(bucket.policy)
-        statements = document["Statement"] if isinstance(document["Statement"], list) else [document["Statement"]]
-        kept = [s for s in statements if not (s["Effect"] == "Deny" and s.get("Condition") in TRANSPORT_CONDITIONS)]
-        held, bucket.policy = bucket.policy, json.dumps({**document, "Statement": kept}).encode()
-        try:
-            return judged_by_moto(bucket, action, resource)
-        finally:
-            bucket.policy = held
-
-    monkeypatch.setattr(FakeBucket, "get_permission", get_permission)
+    monkeypatch.setattr(FakeBucket, "get_permission", as_over_tls(FakeBucket.get_permission))
 
 
 @contextlib.contextmanager

@@ -925,6 +925,7 @@ LIVE_COMMANDS = {
     "ci-roles": ["--repository", "my-org/tenant-storage"],
     "restore": ["xmsqa2", "--to", "2026-11-30T10:00:00Z"],
     "credentials": ["xmsqa2"],
+    "sandbox": [],
 }
 
 

@@ -89,6 +89,8 @@ def nowhere(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
     monkeypatch.setenv("PATH", "/usr/bin:/bin")
     monkeypatch.chdir(tmp_path)
+    # The sandbox runs until Ctrl-C: here it stops as soon as it is ready (tests/test_sandbox.py runs it whole).
+    monkeypatch.setattr("emulator.sandbox.serve_until_stopped", lambda stop: None)
 
 
 @pytest.mark.parametrize("arguments", CASES.values(), ids=CASES.keys())
