@@ -22,9 +22,9 @@ MARKERS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\b(RISK [a-z-]+|ADVISORY)\b"), YELLOW),
     (re.compile(r"^(\s*tenant added)\b"), GREEN),
     # A resource's change line, as Terraform colours it.
-    (re.compile(r"^\s+(-/\+|-) (?=\S)"), RED),
+    (re.compile(r"^\s+(\+-|-) (?=\S)"), RED),
     (re.compile(r"^\s+\+ (?=\S)"), GREEN),
-    (re.compile(r"^\s+(~|<=) (?=\S)"), YELLOW),
+    (re.compile(r"^\s+(~|=) (?=\S)"), YELLOW),
 )
 
 

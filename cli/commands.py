@@ -125,6 +125,7 @@ class PlanOptions:
     base: str | None
     full: bool
     fail_on: tuple[str, ...] | None
+    tenant: list[str] | None
 
 
 def plan(project: Path, options: PlanOptions) -> int:
@@ -138,6 +139,7 @@ def plan(project: Path, options: PlanOptions) -> int:
         detail=options.detail,
         fail_on=options.fail_on,
         incremental=not options.full,
+        tenants=options.tenant or (),
     )
 
 
@@ -164,6 +166,13 @@ def add_plan(commands: Subcommands) -> None:
         default=argparse.SUPPRESS,
         help="the same as -C DIR: the review gate runs the default branch's tool on a pull request's checkout this "
         "way, so the pull request cannot change the verdict",
+    )
+    parser.add_argument(
+        "--tenant",
+        action="append",
+        metavar="ORGID",
+        help="text: show only these tenants (repeat it for several) and the stacks' shared resources; "
+        "JSON and Markdown stay whole",
     )
     parser.add_argument(
         "--full",

@@ -48,9 +48,10 @@ def run_plan(
     progress: Progress | None = None,
     fail_on: Sequence[str] | None = None,
     incremental: bool = True,
+    tenants: Sequence[str] = (),
 ) -> int:
     from review.diff import diff_plans
-    from review.gitbase import GitError, changed_paths, materialize_revision
+    from review.gitbase import GitError, Revisions, changed_paths, materialize_revision, revisions
     from review.incremental import changed_tenants
     from review.moves import find_moves, merge_moves, without_moved
     from review.plan import StackPlan, plan_stack
@@ -89,6 +90,7 @@ def run_plan(
         plans = [planned(name, project_dir, f"planning stack {name}") for name in stacks]
     diffs = []
     risks: list[Risk] | None = None
+    compared: Revisions | None = None
 
     def allowed_accounts(path: Path) -> tuple[str, ...] | None:
         settings = read_stack_file(path).settings if is_regular_file(path) else None
@@ -100,6 +102,7 @@ def run_plan(
             base_dir = Path(scratch)
             try:
                 materialize_revision(base, project_dir, base_dir)
+                compared = revisions(base, project_dir)
             except GitError as error:
                 print(f"plan: cannot read the base revision {quoted(base)}: {error}", file=sys.stderr)
                 return 2
@@ -130,9 +133,30 @@ def run_plan(
             if stack == ALL_STACKS:
                 for gone in sorted(set(stack_names(base_dir)) - set(stacks)):
                     risks.append(removed_stack_risk(gone, planned(gone, base_dir, f"planning removed stack {gone}")))
-    rendered = render(plans, diffs, output_format, detail=detail, risks=risks, project=project_dir)
-    sys.stdout.write(for_stream(rendered, sys.stdout) if output_format == "text" else rendered)
-    if any(plan.refused or plan.blocked_by_policy for plan in plans):
-        return 1
+    # The verdict is the whole plan's, whatever the text shows.
+    refused = any(plan.refused or plan.blocked_by_policy for plan in plans)
     gating = set(DEFAULT_FAIL_ON if fail_on is None else fail_on)
-    return 3 if risks and any(risk.risk_class in gating for risk in risks) else 0
+    status = 1 if refused else 3 if risks and any(risk.risk_class in gating for risk in risks) else 0
+    if tenants and output_format == "text":
+        from review.focus import focused_diff, focused_plan, focused_risks, unknown_tenants
+        from tenant_storage.errors import InvalidInput
+        from tenant_storage.registry import load_registry
+
+        try:
+            declared = [tenant.org_id for tenant in load_registry(project_dir / "tenants.yaml").tenants]
+        except InvalidInput:
+            declared = []  # the plan has said why it is refused
+        if unknown := unknown_tenants(tenants, declared, diffs):
+            print(f"plan: --tenant: {'; '.join(unknown)}", file=sys.stderr)
+            return 2
+        print(f"plan: only tenants {', '.join(tenants)} and the stacks' shared resources are shown", file=sys.stderr)
+        plans = [focused_plan(plan, tenants) for plan in plans]
+        diffs = [focused_diff(diff, tenants) for diff in diffs]
+        shown = focused_risks(risks, tenants)
+        if risks and shown is not None and len(shown) < len(risks):
+            hidden = counted(len(risks) - len(shown), "risk")
+            print(f"plan: {hidden} of other tenants not shown; the exit status is the whole plan's", file=sys.stderr)
+        risks = shown
+    rendered = render(plans, diffs, output_format, detail=detail, risks=risks, project=project_dir, revisions=compared)
+    sys.stdout.write(for_stream(rendered, sys.stdout) if output_format == "text" else rendered)
+    return status

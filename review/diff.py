@@ -10,13 +10,14 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from catalogue.resource_types import BUCKET, COMPONENT_TYPES, RESOURCE_TYPES
 from review.jsonfields import camel_case, json_fields
 from review.plan import ResourcePlan, StackPlan, TenantPlan
 from review.retire import Retirement, retirements
+from review.values import AS_DEPLOYED, KNOWN_AFTER_DEPLOY, shown
 from tenant_storage.naming import ACCOUNT_REGIONAL_NAMESPACE, GLOBAL_NAMESPACE, is_account_regional_name
 from tenant_storage.stacks import RETAINED_ACCESS_LOG_BUCKET_NAMESPACE
 
@@ -44,6 +45,11 @@ class ResourceChange:
     # The change depends on a value only a deploy knows (a random suffix, an id): it may happen, or not.
     possible: bool = False
     import_id: str = ""
+    # Each changed input's value before and after, as a reviewer may see them (review/values.py `shown`).
+    values: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+    # A deleted resource's options: protected (the deploy stops at it), retained (left in AWS, forgotten by Pulumi).
+    protected: bool = False
+    retained: bool = False
 
 
 @dataclass(frozen=True)
@@ -183,8 +189,24 @@ def resource_changes(base: StackPlan, head: StackPlan) -> list[ResourceChange]:
         changes = _changes(before, after, _unknowns(base, unstable), _unknowns(head, unstable))
         replaced = {change.urn for change in changes if change.action == "replace"}
         if replaced <= unstable:
-            return changes
+            return [replace(change, values=_shown_values(change, base, head, unstable)) for change in changes]
         unstable |= replaced
+
+
+def _shown_values(
+    change: ResourceChange, base: StackPlan, head: StackPlan, unstable: set[str]
+) -> dict[str, tuple[Any, Any]]:
+    """The change's values as a reviewer may see them: secrets masked; a mocked value is what the state holds
+    (AS_DEPLOYED) while its producer stays, and KNOWN_AFTER_DEPLOY where the deploy makes it anew."""
+    held_before = whole_values(list(base.unknowns))
+    made_anew, held_after = _unknowns(head, unstable), whole_values(list(head.unknowns))
+    return {
+        key: (
+            shown(old, held_before, AS_DEPLOYED),
+            shown(shown(new, made_anew, KNOWN_AFTER_DEPLOY), held_after, AS_DEPLOYED),
+        )
+        for key, (old, new) in change.values.items()
+    }
 
 
 ACCOUNT = "the caller's account"
@@ -244,10 +266,13 @@ def _changes(
         if not changed and not reimport:
             continue
         forcing = entry.forcing(changed) if entry is not None else [] if new.type in COMPONENT_TYPES else changed
+        values = {key: (old.inputs.get(key), new.inputs.get(key)) for key in changed}
         if forcing:
             # With a new import id this is the engine's import-replacement: the declared resource is adopted.
             imported = new.import_id if reimport else ""
-            changes.append(_destructive(old, "replace", forcing, bool(set(forcing) & possible), imported))
+            changes.append(
+                replace(_destructive(old, "replace", forcing, bool(set(forcing) & possible), imported), values=values)
+            )
         else:
             action = "import" if reimport else "update"
             changes.append(
@@ -259,6 +284,7 @@ def _changes(
                     changed,
                     possible=bool(possible),
                     import_id=new.import_id if reimport else "",
+                    values=values,
                 )
             )
     return changes
@@ -322,6 +348,8 @@ def _destructive(
         blocked_by_protection=old.protect,
         possible=possible,
         import_id=import_id,
+        protected=old.protect,
+        retained=old.retain_on_delete,
     )
 
 

@@ -59,6 +59,9 @@ _S3_ARN = re.compile(r"arn:aws[a-z-]*:s3:::(?P<bucket>[^/*?]+)(?P<objects>/.*)?"
 BUCKET_SCOPE = "the bucket"
 ANY_OBJECT = "*"
 
+# What retainOnDelete does to a resource the stack no longer declares.
+RETAINED_IN_AWS = "left in AWS with what it holds, forgotten by Pulumi; lost only if deleted by hand"
+
 
 @dataclass(frozen=True)
 class Retention:
@@ -460,6 +463,10 @@ def compute_effects(base: StackPlan, head: StackPlan, changes: list[ResourceChan
                 verb = "may be replaced: its name is known only once a deploy has run"
                 reason = f" ({', '.join(change.properties)})"
             what = "its objects are lost" if resource.type == BUCKET else "every object encrypted with it is lost"
+            if change.action == "delete" and change.retained:
+                # retainOnDelete: the deploy leaves it in AWS, whole; only deleting it by hand loses what it holds.
+                stops = "protected: `pulumi up` stops at it until it is unprotected; then " if change.protected else ""
+                verb, what = "removed from the stack", f"{stops}retained: {RETAINED_IN_AWS}"
             data.append(
                 DataEffect(change.urn, change.org_id, subject_of(resource), f"{verb}{reason}; {what}", change.possible)
             )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
@@ -68,6 +69,32 @@ def materialize_revision(ref: str, project_dir: Path, target: Path) -> None:
         else:
             path.mkdir()  # a submodule where a file may belong: the reader says it is not a file
     _write_blobs(project_dir, blobs)
+
+
+@dataclass(frozen=True)
+class Revisions:
+    """What a review compares, for its header: the base as given and its commit, the head's commit and whether
+    the working tree holds changes no commit has."""
+
+    base: str
+    base_commit: str
+    head_commit: str
+    uncommitted: bool
+
+    def text(self) -> str:
+        head = f"{self.head_commit or 'no commit'}{' with uncommitted changes' if self.uncommitted else ''}"
+        return f"base {self.base} ({self.base_commit}) -> head {head}"
+
+
+def revisions(ref: str, project_dir: Path) -> Revisions:
+    """The base `ref` and the head (HEAD and the working tree) of the review, by short commit id."""
+    base_commit = _git(project_dir, "rev-parse", "--short", f"{ref}^{{commit}}").decode().strip()
+    try:
+        head_commit = _git(project_dir, "rev-parse", "--short", "HEAD").decode().strip()
+    except GitError:  # a repository without a commit yet
+        head_commit = ""
+    dirty = bool(_git(project_dir, "status", "--porcelain", "--untracked-files=no", "--", ".").strip())
+    return Revisions(ref, base_commit, head_commit, dirty)
 
 
 def changed_paths(ref: str, project_dir: Path) -> list[str]:

@@ -8,9 +8,13 @@ import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from review.diff import ACTIONS, ResourceChange, StackDiff
+from review.diff import ACTIONS, Action, ResourceChange, StackDiff
+from review.effects import RETAINED_IN_AWS
+from review.gitbase import Revisions
+from review.jsonfields import json_fields
 from review.plan import StackPlan, TenantPlan
 from review.risks import Risk, summary_counts
+from review.values import value_lines
 from tenant_storage.errors import counted
 from tenant_storage.naming import ACCOUNT_REGIONAL_NAMESPACE
 from tenant_storage.yaml_reader import as_written
@@ -41,14 +45,17 @@ def render(
     detail: bool = False,
     risks: Sequence[Risk] | None = None,
     project: Path | None = None,
+    revisions: Revisions | None = None,
 ) -> str:
     """JSON and Markdown are always complete (Markdown within its bound, risks included); text is a summary
-    unless `detail` asks for everything. With `risks` (a plan against a base revision), each starts with them."""
+    unless `detail` asks for everything. With `risks` (a plan against a base revision), each starts with them;
+    with `revisions`, the base and head commits head each."""
     if output_format == "json":
-        return render_json(plans, diffs, risks, project)
+        return render_json(plans, diffs, risks, project, revisions)
     if output_format == "markdown":
-        return bounded(_markdown_body(plans, diffs, _markdown_risks(risks)))
-    return _text_risks(risks) + render_text(plans, diffs, detail)
+        return bounded(_markdown_body(plans, diffs, _markdown_risks(risks), revisions))
+    heading = f"{revisions.text()}\n\n" if revisions else ""
+    return heading + _text_risks(risks) + render_text(plans, diffs, detail)
 
 
 def _counts_text(risks: Sequence[Risk]) -> str:
@@ -62,9 +69,22 @@ def _text_risks(risks: Sequence[Risk] | None) -> str:
         return "risks: none\n\n"
     lines = [f"risks: {_counts_text(risks)}"]
     for risk in risks:
-        lines.append(f"  RISK {risk.risk_class}{' (possible)' if risk.possible else ''}: {risk.line}")
+        line = f"  RISK {risk.risk_class}{' (possible)' if risk.possible else ''}: {risk.line}"
+        lines += _folded_risk(line)
         lines += [f"    {n}. {step}" for n, step in enumerate(risk.steps, 1)]
     return "\n".join(lines) + "\n\n"
+
+
+RISK_LINE = 200  # characters: a longer risk (an adoption's every overwritten setting) gets a line per part
+
+
+def _folded_risk(line: str) -> list[str]:
+    """A risk's line, or, when it is longer than RISK_LINE and made of `;`-separated parts, its first part and
+    each further part on a line of its own: a reader scans parts, not a thousand characters."""
+    if len(line) <= RISK_LINE or "; " not in line:
+        return [line]
+    first, *rest = line.split("; ")
+    return [f"{first};", *(f"      {part}" for part in rest)]
 
 
 # The risks come first and may take at most this share of the summary; the summary's bound holds for the whole.
@@ -100,10 +120,12 @@ def render_json(
     diffs: Sequence[StackDiff],
     risks: Sequence[Risk] | None = None,
     project: Path | None = None,
+    revisions: Revisions | None = None,
 ) -> str:
     document: dict[str, object] = {
         "schemaVersion": JSON_SCHEMA_VERSION,
         **({"project": str(project)} if project is not None else {}),
+        **({"revisions": json_fields(revisions)} if revisions is not None else {}),
         "stacks": {plan.stack: plan.to_json() for plan in plans},
     }
     if diffs:
@@ -152,13 +174,17 @@ def _diff_lines(plan: StackPlan, diff: StackDiff, detail: bool = True) -> list[s
     lines = [f"base revision was refused: {error}" for error in diff.base_errors]
     if diff.base_unreadable:
         return lines
+    # Type and name, as every other line names a resource; --detail adds the URN.
     lines += [
-        f"DATA LOSS: {'may ' if change.possible else ''}{change.action} {change.urn}"
+        f"DATA LOSS: {'may ' if change.possible else ''}{change.action} {_resource_label(change.urn)}"
         + (f" (changes {', '.join(change.properties)})" if change.properties else "")
+        + (f"; retained: {RETAINED_IN_AWS}" if change.action == "delete" and change.retained else "")
+        + (f"\n        {change.urn}" if detail else "")
         for change in diff.data_loss
     ]
     lines += [
-        f"WILL FAIL: {change.action} of protected {change.urn}; `pulumi up` stops here" for change in diff.blocked
+        f"WILL FAIL: {change.action} of protected {_resource_label(change.urn)}; `pulumi up` stops here"
+        for change in diff.blocked
     ]
     if diff.log_bucket_move:
         lines.append(diff.log_bucket_move.summary())
@@ -179,24 +205,42 @@ def _diff_lines(plan: StackPlan, diff: StackDiff, detail: bool = True) -> list[s
     ]
     tenants, resources = change_counts(plan, diff)
     lines += [f"tenants: {tenants}", f"resources: {resources}"]
-    # One line a changed resource, as Terraform and Pulumi mark them: + create, ~ update, -/+ replace,
-    # - delete, <= import (read into the stack). The type and name say which; --detail gives the URN.
-    lines += [
-        f"{CHANGE_MARKS[change.action]} {_resource_label(change.urn)}{' (possible)' if change.possible else ''}"
-        + (f" ({', '.join(change.properties)})" if change.properties else "")
-        + (f"\n        {change.urn}" if detail else "")
-        for change in diff.resources
-    ]
+    # One line a changed resource, as Pulumi marks them (+ create, ~ update, +- replace, - delete, = import), with
+    # its type and name (--detail adds the URN), then each changed input's old and new value.
+    for change in diff.resources:
+        lines.append(
+            f"{CHANGE_MARKS[change.action]} {_resource_label(change.urn)}{' (possible)' if change.possible else ''}"
+            + (f" ({', '.join(change.properties)})" if change.properties else "")
+            + (f"\n        {change.urn}" if detail else "")
+        )
+        lines += [f"    {line}" for name, (old, new) in change.values.items() for line in value_lines(name, old, new)]
+    lines.append(plan_line(f"plan for stack {plan.stack}", [diff]))
     if not detail:
         return lines
     lines += [
-        f"{s.policy} policy of {s.org_id}: statement {s.change}: {json.dumps(s.statement, sort_keys=True)}"
+        f"{STATEMENT_PLACES[s.policy]} of {s.org_id}: statement {s.change}: {json.dumps(s.statement, sort_keys=True)}"
         for s in diff.statements
     ]
     return lines
 
 
-CHANGE_MARKS = {"create": "+", "update": "~", "replace": "-/+", "delete": "-", "import": "<="}
+# Pulumi's marks (`pulumi preview`): + create, ~ update, +- replace, - delete, = import.
+CHANGE_MARKS = {"create": "+", "update": "~", "replace": "+-", "delete": "-", "import": "="}
+# Where a statement of a tenant's lives: a user holds no policy of its own, its profile group's policy is its.
+STATEMENT_PLACES = {"user": "the user's permissions (its profile group's policy)", "bucket": "the bucket policy"}
+
+
+def plan_line(label: str, diffs: Sequence[StackDiff]) -> str:
+    """`label: N to add, N to change, N to replace, N to delete, N to import`, as Terraform closes a plan."""
+    words: dict[Action, str] = {
+        "create": "add",
+        "update": "change",
+        "replace": "replace",
+        "delete": "delete",
+        "import": "import",
+    }
+    counts = {action: sum((diff.count(action) for diff in diffs), 0) for action in words}
+    return f"{label}: " + ", ".join(f"{counts[action]} to {word}" for action, word in words.items())
 
 
 def _field_value(value: object) -> str:
@@ -246,13 +290,19 @@ def render_text(plans: Sequence[StackPlan], diffs: Sequence[StackDiff], detail: 
         for tenant in plan.tenants if detail else ():
             out += ["", f"  {tenant.org_id}"]
             out += [f"    {label}: {value}" for label, value in _tenant_facts(tenant)]
-            out.append("    IAM user policy:")
+            out.append("    IAM user permissions (its profile group's policy):")
             out += [f"      {line}" for line in json.dumps(tenant.user_policy, indent=2).splitlines()]
             out.append("    bucket policy:")
             out += [f"      {line}" for line in json.dumps(tenant.bucket_policy, indent=2).splitlines()]
             out.append("    resources:")
             out += [f"      {urn}" for urn in tenant.resource_urns]
+        if detail and (shared := [r for r in plan.resources if r.org_id is None]):
+            # What the stack holds for every tenant: the access-log bucket, the key, the profile groups.
+            out += ["", "  shared resources of the stack:"]
+            out += [f"    {_resource_label(resource.urn)}\n      {resource.urn}" for resource in shared]
         out.append("")
+    if len([plan for plan in plans if plan.stack in diff_by_stack]) > 1:
+        out += [plan_line(f"plan for {counted(len(diffs), 'stack')}", diffs), ""]
     if not detail and any(not plan.refused for plan in plans):
         out += [DETAIL_HINT, ""]
     return "\n".join(out)
@@ -349,15 +399,25 @@ def render_markdown(plans: Sequence[StackPlan], diffs: Sequence[StackDiff]) -> s
     return bounded(_markdown_body(plans, diffs))
 
 
-def _markdown_body(plans: Sequence[StackPlan], diffs: Sequence[StackDiff], risks_section: str = "") -> str:
+def _markdown_body(
+    plans: Sequence[StackPlan],
+    diffs: Sequence[StackDiff],
+    risks_section: str = "",
+    revisions: Revisions | None = None,
+) -> str:
     """Every value in the summary comes from the inputs under review, so each one goes through markdown_code,
     markdown_word or markdown_html: a value must not be able to restyle or fake the summary."""
     diff_by_stack = {diff.stack: diff for diff in diffs}
-    out: list[str] = [
-        "# Offline plan of tenant-storage",
-        "",
-        *([risks_section.rstrip("\n"), ""] if risks_section else []),
-    ]
+    out: list[str] = ["# Offline plan of tenant-storage", ""]
+    if revisions is not None:
+        head = markdown_code(revisions.head_commit) if revisions.head_commit else "no commit"
+        out += [
+            f"Base {markdown_code(revisions.base)} ({markdown_code(revisions.base_commit)}) → head {head}"
+            + (" with uncommitted changes" if revisions.uncommitted else "")
+            + ".",
+            "",
+        ]
+    out += [risks_section.rstrip("\n"), ""] if risks_section else []
     for plan in plans:
         out += [f"## Stack {markdown_code(plan.stack)}", ""]
         if plan.refused:
@@ -441,13 +501,14 @@ def _markdown_diff(plan: StackPlan, diff: StackDiff) -> list[str]:
         return [*out, ""]
     out += [
         f"> :warning: **DATA LOSS**: {'may ' if change.possible else ''}{markdown_word(change.action)} "
-        f"{markdown_code(change.urn)}"
+        f"{markdown_code(_resource_label(change.urn))}"
         + (f" (changes {_markdown_words(change.properties)})" if change.properties else "")
+        + (f"; retained: {RETAINED_IN_AWS}" if change.action == "delete" and change.retained else "")
         for change in diff.data_loss
     ]
     out += [
-        f"> :no_entry: **Will fail**: {markdown_word(change.action)} of protected {markdown_code(change.urn)};"
-        " `pulumi up` stops here"
+        f"> :no_entry: **Will fail**: {markdown_word(change.action)} of protected "
+        f"{markdown_code(_resource_label(change.urn))}; `pulumi up` stops here"
         for change in diff.blocked
     ]
     if diff.log_bucket_move:
@@ -472,10 +533,23 @@ def _markdown_diff(plan: StackPlan, diff: StackDiff) -> list[str]:
     if diff.resources:
         out += ["", "| action | resource | properties |", "| --- | --- | --- |"]
         out += [_markdown_resource_row(change) for change in diff.resources]
+        valued = [change for change in diff.resources if change.values]
+        if valued:
+            lines = [
+                line
+                for change in valued
+                for line in (
+                    f"{CHANGE_MARKS[change.action]} {_resource_label(change.urn)}",
+                    *(f"    {v}" for name, (old, new) in change.values.items() for v in value_lines(name, old, new)),
+                )
+            ]
+            out += ["", "<details><summary>Changed values</summary>", ""]
+            out += [*_markdown_fenced("diff", [_one_line(line) for line in lines]), "", "</details>"]
+        out += ["", f"**{plan_line('Plan', [diff])}.**"]
     if diff.statements:
         out += ["", "Policy statements:", ""]
         out += [
-            f"- **{markdown_word(s.change)}** in the {markdown_word(s.policy)} policy of {markdown_code(s.org_id)}:"
+            f"- **{markdown_word(s.change)}** in {STATEMENT_PLACES[s.policy]} of {markdown_code(s.org_id)}:"
             f" {markdown_code(json.dumps(s.statement, sort_keys=True))}"
             for s in diff.statements
         ]

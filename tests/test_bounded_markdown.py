@@ -69,7 +69,8 @@ def test_risks_count_within_the_bound_even_when_there_are_many(project, capsys):
     main(["plan", "--stack", "qa", "--base", "HEAD", "--format", "markdown"], project_dir=project)
     out = capsys.readouterr().out
     assert len(out.encode()) <= MARKDOWN_LIMIT
-    assert out.startswith("# Offline plan of tenant-storage\n\n## Risks\n\n| class | count |")
+    assert out.startswith("# Offline plan of tenant-storage\n\nBase `HEAD` (")
+    assert "\n\n## Risks\n\n| class | count |" in out[:300]
     assert "| data-loss | 40 |" in out
     assert "| newly-public | 40 |" in out
     html = MarkdownIt("gfm-like").render(out)

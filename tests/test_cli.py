@@ -339,11 +339,12 @@ class TestColour:
         assert "\033[32m  tenant added\033[0m" in shown
         assert shown.splitlines()[3] == "resources: 1 to create"
         assert re.sub(r"\033\[[0-9;]*m", "", shown) == text
-        changes = coloured("    + aws:s3/bucket:Bucket b\n    -/+ aws:s3/bucket:Bucket c\n    ~ x y")
+        changes = coloured("    + aws:s3/bucket:Bucket b\n    +- aws:s3/bucket:Bucket c\n    ~ x y\n    = x z")
         assert changes.splitlines() == [
             "\033[32m    + \033[0maws:s3/bucket:Bucket b",
-            "\033[31m    -/+ \033[0maws:s3/bucket:Bucket c",
+            "\033[31m    +- \033[0maws:s3/bucket:Bucket c",
             "\033[33m    ~ \033[0mx y",
+            "\033[33m    = \033[0mx z",
         ]
 
     def test_plan_is_coloured_on_a_terminal_and_plain_with_no_color(self, project, monkeypatch):

@@ -5,6 +5,7 @@ Each scenario edits the fixture inputs in a git repository whose HEAD is the unc
 """
 
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -156,10 +157,16 @@ def test_text_and_markdown_start_with_the_counts_per_class(project, capsys):
     replace_in("tenants.yaml", "  - orgId: xmsqa2\n    environment: qa\n    profile: app-storage\n", "")(repo)
     assert main(["plan", "--stack", "qa", "--base", "HEAD"], project_dir=repo) == 3
     text = capsys.readouterr().out
-    assert text.startswith("risks: 1 data-loss\n")  # only the classes that occur
+    # After the line naming the base and head commits, the counts of the classes that occur, and only those.
+    assert re.match(r"base HEAD \([0-9a-f]+\) -> head [0-9a-f]+ with uncommitted changes\n\nrisks: 1 data-loss\n", text)
     main(["plan", "--stack", "qa", "--base", "HEAD", "--format", "markdown"], project_dir=repo)
     markdown = capsys.readouterr().out
-    assert markdown.startswith("# Offline plan of tenant-storage\n\n## Risks\n\n| class | count |")
+    assert re.match(
+        r"# Offline plan of tenant-storage\n\n"
+        r"Base `HEAD` \(`[0-9a-f]+`\) → head `[0-9a-f]+` with uncommitted changes\.\n\n"
+        r"## Risks\n\n\| class \| count \|",
+        markdown,
+    )
     assert "| data-loss | 1 |" in markdown
 
 
