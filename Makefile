@@ -16,7 +16,7 @@ PROWLER_VENV := .tools/prowler
 PROWLER_COMPILE := $(UV) pip compile emulator/prowler-requirements.in --generate-hashes --python-version 3.11 --quiet
 POLICY_EXPORT := $(UV) export --locked --only-group policy --no-emit-project --format requirements-txt --no-header --quiet
 
-.PHONY: help install policy-pack plan test suite check fast lint typecheck inputs lock python-version security-scan sandbox
+.PHONY: help install policy-pack plan test suite check fast lint typecheck inputs lock python-version security-scan sandbox docs
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F '\t' '{ printf "  make %-10s %s\n", $$1, $$2 }'
@@ -48,6 +48,9 @@ policy-pack: $(POLICY_VENV)/.synced ## create the policy pack's environment poli
 
 plan: $(VENV)/.synced ## what each stack would deploy, offline: no AWS credentials, no Pulumi CLI
 	$(BIN)/tenant-storage plan
+
+docs: $(VENV)/.synced ## regenerate docs/reference/ from the code (tests/test_docs.py fails when a page is stale)
+	$(BIN)/python -m cli.reference
 
 STACK ?= qa
 sandbox: $(VENV)/.synced ## a local emulator holding a stack's declared state (STACK=qa), to try audit, restore... (Ctrl-C stops it)

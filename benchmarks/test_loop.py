@@ -6,7 +6,7 @@ Clones this repository's committed HEAD into a temporary folder (as a newcomer o
 .venv, no caches; uv's own download cache stays, as on any machine that has run uv once), then times
 `make test` there (installation, lint, the cold type check, the inputs and the whole suite), then
 `make check` after a one-line edit of a module (lint, the incremental type check, the fast tests).
-Prints a Markdown table; README's "The test loop" quotes the latest run.
+Prints a Markdown table; docs/development.md, "The test loop", quotes the latest run.
 """
 
 from __future__ import annotations

@@ -186,7 +186,7 @@ COMMAND_OPERATIONS: dict[str, frozenset[Operation]] = {
 # version's tags is s3:GetObjectVersionTagging, a copy from a version s3:GetObjectVersion, tagging the version a
 # multipart copy wrote s3:PutObjectVersionTagging), so these are actions, not operations (Service Authorization
 # Reference, "Actions defined by Amazon S3"). Each with the case that needs it, where not every run does. The
-# refusal message, the README and `ci-roles` (a role whose jobs run `restore`) read this one table.
+# refusal message, docs/restore.md and `ci-roles` (a role whose jobs run `restore`) read this one table.
 RESTORE_ACTIONS: dict[str, tuple[tuple[str, str], ...]] = {
     "always": (
         ("s3:ListAllMyBuckets", "a tenant with a random suffix"),

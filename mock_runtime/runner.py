@@ -172,7 +172,7 @@ def run_stack_file(
     return run_program(stack, config, mocks, project_dir, on_tenant, only_tenants)
 
 
-# A plan of thousands of tenants takes a few minutes (README, Scale); a program that runs for longer is stopped.
+# A plan of thousands of tenants takes a few minutes (docs/scale.md); a program that runs for longer is stopped.
 RUN_TIMEOUT_SECONDS = 900
 
 

@@ -1,6 +1,6 @@
 """The risk classes `plan --base` names, in the order they are reported: one table, from which the default
-`--fail-on`, the CLI's help and the README's table (held to it by tests/test_risks.py) are made. What each
-class is computed from: review/risks.py, on the model of review/effects.py."""
+`--fail-on`, the CLI's help and docs/reference/risk-classes.md (held to it by tests/test_docs.py) are made.
+What each class is computed from: review/risks.py, on the model of review/effects.py."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class RiskClass:
     name: str
-    # What the deploy would do that makes a risk of this class (the README's "the deploy would..." column).
+    # What the deploy would do that makes a risk of this class (the reference table's "the deploy would..." column).
     effect: str
     # What the reviewer does about it.
     action: str
@@ -154,7 +154,7 @@ DEFAULT_FAIL_ON = tuple(risk for risk in RISK_CLASSES if risk not in ADVISORY)
 
 
 def markdown_table() -> str:
-    """The README's table of the classes, for reviewers."""
+    """The table of the classes, for reviewers (docs/reference/risk-classes.md)."""
     rows = [
         "| class | the deploy would... | in the default `--fail-on` | what the reviewer does |",
         "| --- | --- | --- | --- |",

@@ -340,7 +340,7 @@ def tooling_risks(changed: Sequence[str]) -> list[Risk]:
             None,
             "changes the review gate's own code or configuration: a verdict of this revision's tool is only as good "
             "as this edit; review it as code (CODEOWNERS), and gate pull requests with the default branch's tool "
-            "(README: the review gate)",
+            "(docs/review.md: the review gate)",
             f"{counted(len(changed), 'file')}: {', '.join(changed[:MAX_FILES_NAMED])}"
             + (f" and {len(changed) - MAX_FILES_NAMED} more" if len(changed) > MAX_FILES_NAMED else ""),
         )
