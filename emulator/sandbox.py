@@ -209,7 +209,9 @@ def run_sandbox(project_dir: Path, stack: str, port: int = 0, out: TextIO | None
         print(f"sandbox: cannot start the emulator on {LOOPBACK}:{port}: {error.strerror or error}", file=sys.stderr)
         return 2
     stop = threading.Event()
-    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    # Both handled here: a shell without job control starts a background job with SIGINT ignored, and Python
+    # then raises no KeyboardInterrupt; Ctrl-C and `kill -INT` must stop the sandbox all the same.
+    previous = {number: signal.signal(number, lambda *_: stop.set()) for number in (signal.SIGTERM, signal.SIGINT)}
     try:
         try:
             sandbox = fill(project_dir, stack, endpoint)
@@ -227,5 +229,6 @@ def run_sandbox(project_dir: Path, stack: str, port: int = 0, out: TextIO | None
         print("sandbox: stopped; nothing is left running", file=sys.stderr)
         return 0
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
         stop_server()

@@ -162,9 +162,8 @@ def change_counts(plan: StackPlan, diff: StackDiff) -> tuple[str, str]:
     tenants = f"{len(added)} added, {len(changed)} changed, {plan.tenant_count - len(added) - len(changed)} unchanged"
     if diff.tenants_removed:
         tenants += f", {len(diff.tenants_removed)} removed"
-    in_head = sum(1 for change in diff.resources if change.action != "delete")
     counts = ", ".join(f"{diff.count(action)} to {action}" for action in ACTIONS)
-    return tenants, f"{counts}, {plan.resource_count - in_head} unchanged"
+    return tenants, f"{counts}, {unchanged_resources(plan, diff)} unchanged"
 
 
 def _diff_lines(plan: StackPlan, diff: StackDiff, detail: bool = True) -> list[str]:
@@ -203,8 +202,8 @@ def _diff_lines(plan: StackPlan, diff: StackDiff, detail: bool = True) -> list[s
         + "; ".join(f"{name} {as_written(old)} -> {as_written(new)}" for name, (old, new) in changes.items())
         for org_id, changes in diff.tenants_changed.items()
     ]
-    tenants, resources = change_counts(plan, diff)
-    lines += [f"tenants: {tenants}", f"resources: {resources}"]
+    tenants, _ = change_counts(plan, diff)
+    lines.append(f"tenants: {tenants}")
     # One line a changed resource, as Pulumi marks them (+ create, ~ update, +- replace, - delete, = import), with
     # its type and name (--detail adds the URN), then each changed input's old and new value.
     for change in diff.resources:
@@ -214,7 +213,7 @@ def _diff_lines(plan: StackPlan, diff: StackDiff, detail: bool = True) -> list[s
             + (f"\n        {change.urn}" if detail else "")
         )
         lines += [f"    {line}" for name, (old, new) in change.values.items() for line in value_lines(name, old, new)]
-    lines.append(plan_line(f"plan for stack {plan.stack}", [diff]))
+    lines.append(plan_line(f"plan for stack {plan.stack}", [diff], unchanged_resources(plan, diff)))
     if not detail:
         return lines
     lines += [
@@ -230,8 +229,13 @@ CHANGE_MARKS = {"create": "+", "update": "~", "replace": "+-", "delete": "-", "i
 STATEMENT_PLACES = {"user": "the user's permissions (its profile group's policy)", "bucket": "the bucket policy"}
 
 
-def plan_line(label: str, diffs: Sequence[StackDiff]) -> str:
-    """`label: N to add, N to change, N to replace, N to delete, N to import`, as Terraform closes a plan."""
+def unchanged_resources(plan: StackPlan, diff: StackDiff) -> int:
+    return plan.resource_count - sum(1 for change in diff.resources if change.action != "delete")
+
+
+def plan_line(label: str, diffs: Sequence[StackDiff], unchanged: int | None = None) -> str:
+    """`label: N to add, N to change, N to replace, N to delete, N to import[, N unchanged]`, as Terraform closes
+    a plan."""
     words: dict[Action, str] = {
         "create": "add",
         "update": "change",
@@ -240,7 +244,8 @@ def plan_line(label: str, diffs: Sequence[StackDiff]) -> str:
         "import": "import",
     }
     counts = {action: sum((diff.count(action) for diff in diffs), 0) for action in words}
-    return f"{label}: " + ", ".join(f"{counts[action]} to {word}" for action, word in words.items())
+    said = [f"{counts[action]} to {word}" for action, word in words.items()]
+    return f"{label}: " + ", ".join(said + ([f"{unchanged} unchanged"] if unchanged is not None else []))
 
 
 def _field_value(value: object) -> str:

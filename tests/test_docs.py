@@ -65,3 +65,15 @@ def test_every_task_page_is_linked_from_the_readme():
     readme = (ROOT / "README.md").read_text()
     for page in sorted((ROOT / "docs").rglob("*.md")):
         assert str(page.relative_to(ROOT)) in readme, page
+
+
+def test_the_layout_names_every_module_in_its_folders_row():
+    """docs/development.md's Layout: a newcomer finds any module there, in the row of its folder."""
+    layout = (ROOT / "docs" / "development.md").read_text().split("## Layout", 1)[1]
+    rows = {line.split("`")[1].rstrip("/"): line for line in layout.splitlines() if line.startswith("| `")}
+    missing = []
+    for folder in ("catalogue", "cli", "components", "emulator", "live", "mock_runtime", "review", "tenant_storage"):
+        for module in sorted((ROOT / folder).glob("*.py")):
+            if module.name not in ("__init__.py", "__main__.py") and f"`{module.name}`" not in rows.get(folder, ""):
+                missing.append(f"{folder}/{module.name}")
+    assert missing == []

@@ -149,6 +149,11 @@ class TestPlanAgainstABaseRevision:
         assert "    = aws:s3/bucket:Bucket handmade-bucket" in lines
         assert "    = aws:iam/user:User handmade-user" in lines
         assert "    + aws:s3/bucket:Bucket handmade-bucket" not in lines
+        # An adoption overwrites many settings: a line per setting, never one line of a thousand characters.
+        adopted = [line for line in lines if "RISK adopted" in line]
+        assert adopted
+        assert all(len(line) <= 200 for line in adopted), adopted
+        assert lines[lines.index(adopted[0]) + 1].startswith("      ")  # the next setting, on a line of its own
 
     def test_a_revision_git_does_not_have_is_said_with_a_reason(self, repo, capsys):
         assert main(["plan", "--base", "HEAD~100"], project_dir=repo) == 2
@@ -253,7 +258,10 @@ class TestPlanAgainstABaseRevision:
         assert any(line.startswith('          + statement {"Action": "s3:GetObject"') for line in lines)
         # A mocked key id is not shown as if it were the key's: the state holds it.
         assert "mock-key" not in "\n".join(line for line in lines if line.startswith("          - {"))
-        assert "    plan for stack qa: 1 to add, 5 to change, 0 to replace, 0 to delete, 0 to import" in lines
+        assert (
+            "    plan for stack qa: 1 to add, 5 to change, 0 to replace, 0 to delete, 0 to import, 75 unchanged"
+            in lines
+        )
         _, document = plan_json(capsys, "--stack", "qa", "--base", "HEAD", project_dir=repo)
         [policy] = [c for c in document["diff"]["qa"]["resources"] if c["urn"].endswith("::xmsqa2-public-access-block")]
         assert policy["values"]["blockPublicPolicy"] == [True, False]
@@ -269,6 +277,8 @@ class TestPlanAgainstABaseRevision:
         assert f"Base `HEAD` (`{head}`) → head `{head}` with uncommitted changes." in markdown
         assert "**Plan: 1 to add, 5 to change, 0 to replace, 0 to delete, 0 to import.**" in markdown
         assert "<details><summary>Changed values</summary>" in markdown
+        # A user holds no policy of its own: its statements are its profile group's.
+        assert "in the user's permissions (its profile group's policy) of `xmsqa2`" in markdown
 
     def test_a_tenant_filter_focuses_the_text_and_never_the_verdict(self, repo, capsys):
         replace_in("tenants.yaml", "    profile: app-storage\n", "    profile: media-gallery\n")(repo)

@@ -27,6 +27,8 @@ def sandbox(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], dict[str, s
     clean = {name: value for name, value in os.environ.items() if not name.startswith("AWS_")}
     process = subprocess.Popen(
         [TOOL, "sandbox", "--stack", "qa"],
+        # As a shell without job control starts a background job: SIGINT ignored. Ctrl-C must still stop it.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
         cwd=project,
         env=clean,
         stdout=subprocess.PIPE,
