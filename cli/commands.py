@@ -63,7 +63,7 @@ def endpoint_url_option(parser: argparse.ArgumentParser) -> None:
 
     parser.add_argument(
         "--endpoint-url",
-        default=os.environ.get(ENDPOINT_VARIABLE) or None,
+        default=os.environ.get(ENDPOINT_VARIABLE),  # set but empty is refused, never read as "AWS itself"
         help=f"an AWS-compatible endpoint instead of AWS, such as the sandbox's (default: ${ENDPOINT_VARIABLE})",
     )
 
@@ -704,7 +704,7 @@ def add_sandbox(commands: Subcommands) -> None:
 
 
 def port_number(text: str) -> int:
-    if not text.isdigit() or not 0 <= int(text) <= 65535:
+    if not (text.isascii() and text.isdigit()) or not 0 <= int(text) <= 65535:
         raise argparse.ArgumentTypeError(f"a port is a whole number from 0 to 65535, not {text[:20]!r}")
     return int(text)
 

@@ -103,6 +103,20 @@ def find_project(start: Path) -> Path | None:
     return None
 
 
+def other_project(folder: Path) -> str | None:
+    """What the folder's Pulumi.yaml names when it is not this project: planning it would run another program."""
+    from tenant_storage.deploy_inputs import PROJECT_NAME
+    from tenant_storage.errors import InvalidInput
+    from tenant_storage.yaml_reader import load_yaml, read_text
+
+    try:
+        document = load_yaml(read_text(folder / PROJECT_FILE, "the project file"), PROJECT_FILE)
+    except InvalidInput:
+        return None  # validate says what is wrong with it, with its line
+    name = document.get("name") if isinstance(document, dict) else None
+    return None if name == PROJECT_NAME else repr(name)
+
+
 def missing_dependency(error: ModuleNotFoundError) -> int:
     """A dependency missing from the Python that runs the command: say which Python, and the one to use."""
     print(
@@ -158,7 +172,11 @@ def main(argv: Sequence[str] | None = None, project_dir: Path | None = None) -> 
     if "_ARGCOMPLETE" in os.environ:  # the shell asks for completions (see `completion`): answer and exit
         import argcomplete
 
-        argcomplete.autocomplete(with_completers(parser, project_dir or find_project(Path.cwd())))
+        try:
+            here: Path | None = Path.cwd()
+        except FileNotFoundError:  # the folder was deleted under the shell: nothing to complete from
+            here = None
+        argcomplete.autocomplete(with_completers(parser, project_dir or (find_project(here) if here else None)))
     options, unrecognised = parser.parse_known_args(argv)
     command = commands_of(parser)[options.command]  # a usage error names the command's own usage
     if unrecognised:
@@ -167,11 +185,11 @@ def main(argv: Sequence[str] | None = None, project_dir: Path | None = None) -> 
         for needs_base in ("--full", "--fail-on"):
             if getattr(options, needs_base.removeprefix("--").replace("-", "_")) not in (None, False):
                 command.error(f"{needs_base} needs --base: it applies to the changes against a base revision")
-    project = _project(options, command, project_dir)
-    if project_dir is None and options.command not in NEEDS_NO_PROJECT:
-        # Which checkout this is, before anything else: a second clone's tool reads the folder you stand in.
-        print(f"tenant-storage: project {project}", file=sys.stderr)
     try:
+        project = _project(options, command, project_dir)
+        if project_dir is None and options.command not in NEEDS_NO_PROJECT:
+            # Which checkout this is, before anything else: a second clone's tool reads the folder you stand in.
+            print(f"tenant-storage: project {project}", file=sys.stderr)
         return int(options.handler(project, options_of(options.handler, options)))
     except ModuleNotFoundError as error:
         if error.name is None or (PROJECT_DIR / error.name.split(".")[0]).exists():
@@ -188,7 +206,7 @@ def _project(options: argparse.Namespace, command: argparse.ArgumentParser, give
     from tenant_storage.errors import quoted
 
     if options.command in NEEDS_NO_PROJECT:
-        return given or Path.cwd()
+        return given or Path(".")
     named = getattr(options, "project_dir", None)
     if named is not None:
         try:
@@ -198,14 +216,24 @@ def _project(options: argparse.Namespace, command: argparse.ArgumentParser, give
             found = False
         if not found:
             command.error(f"-C/--project-dir {quoted(named)}: no {PROJECT_FILE} there; give a tenant-storage checkout")
+        if (name := other_project(folder)) is not None:
+            command.error(f"-C/--project-dir {quoted(named)}: its {PROJECT_FILE} is project {name}, not tenant-storage")
         return folder
     if given is not None:
         return given
-    here = Path.cwd()
+    try:
+        here = Path.cwd()
+    except FileNotFoundError:  # the folder was deleted under the shell
+        command.error("the current folder no longer exists: cd into your checkout, or give -C DIR")
     found_above = find_project(here)
     if found_above is None:
         command.error(
             f"no tenant-storage project here: no {PROJECT_FILE} in {here} or any folder above it; "
             "cd into your checkout, or give -C DIR"
+        )
+    if (name := other_project(found_above)) is not None:
+        command.error(
+            f"the nearest {PROJECT_FILE}, in {found_above}, is project {name}, not tenant-storage: "
+            "cd into your tenant-storage checkout, or give -C DIR"
         )
     return found_above

@@ -137,6 +137,7 @@ def run_plan(
     refused = any(plan.refused or plan.blocked_by_policy for plan in plans)
     gating = set(DEFAULT_FAIL_ON if fail_on is None else fail_on)
     status = 1 if refused else 3 if risks and any(risk.risk_class in gating for risk in risks) else 0
+    hidden_risks = 0
     if tenants and output_format == "text":
         from review.focus import focused_diff, focused_plan, focused_risks, unknown_tenants
         from tenant_storage.errors import InvalidInput
@@ -153,10 +154,17 @@ def run_plan(
         plans = [focused_plan(plan, tenants) for plan in plans]
         diffs = [focused_diff(diff, tenants) for diff in diffs]
         shown = focused_risks(risks, tenants)
-        if risks and shown is not None and len(shown) < len(risks):
-            hidden = counted(len(risks) - len(shown), "risk")
-            print(f"plan: {hidden} of other tenants not shown; the exit status is the whole plan's", file=sys.stderr)
+        hidden_risks = len(risks) - len(shown) if risks and shown is not None else 0
         risks = shown
-    rendered = render(plans, diffs, output_format, detail=detail, risks=risks, project=project_dir, revisions=compared)
+    rendered = render(
+        plans,
+        diffs,
+        output_format,
+        detail=detail,
+        risks=risks,
+        project=project_dir,
+        revisions=compared,
+        hidden_risks=hidden_risks,
+    )
     sys.stdout.write(for_stream(rendered, sys.stdout) if output_format == "text" else rendered)
     return status

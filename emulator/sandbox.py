@@ -203,32 +203,61 @@ def run_sandbox(project_dir: Path, stack: str, port: int = 0, out: TextIO | None
     if problem := unknown_stack(project_dir, stack):
         print(f"sandbox: {problem}", file=sys.stderr)
         return 2
-    try:
-        stop_server, endpoint = start_server(port)
-    except OSError as error:  # the port is taken, or loopback cannot be bound
-        print(f"sandbox: cannot start the emulator on {LOOPBACK}:{port}: {error.strerror or error}", file=sys.stderr)
+    if problem := port_problem(port):
+        print(f"sandbox: cannot listen on {LOOPBACK}:{port}: {problem}", file=sys.stderr)
         return 2
     stop = threading.Event()
-    # Both handled here: a shell without job control starts a background job with SIGINT ignored, and Python
-    # then raises no KeyboardInterrupt; Ctrl-C and `kill -INT` must stop the sandbox all the same.
+    # Both handled here, before anything starts: a shell without job control starts a background job with SIGINT
+    # ignored (Python then raises no KeyboardInterrupt), and a stop during the replay must print no exports.
     previous = {number: signal.signal(number, lambda *_: stop.set()) for number in (signal.SIGTERM, signal.SIGINT)}
     try:
         try:
-            sandbox = fill(project_dir, stack, endpoint)
-        except SandboxRefused as error:
-            print(f"sandbox: stack {stack} is refused; nothing to replay:", file=sys.stderr)
-            for line in error.errors:
-                print(f"  - {line}", file=sys.stderr)
-            return 1
-        except Exception as error:  # noqa: BLE001 - the emulator refused the replay: one line, never a traceback
-            print(f"sandbox: the emulator could not hold stack {stack}'s declared state: {error}", file=sys.stderr)
+            stop_server, endpoint = start_server(port)
+        except OSError as error:
+            print(
+                f"sandbox: cannot start the emulator on {LOOPBACK}:{port}: {error.strerror or error}", file=sys.stderr
+            )
             return 2
-        out.write(instructions(sandbox, stack))
-        out.flush()
-        serve_until_stopped(stop)
-        print("sandbox: stopped; nothing is left running", file=sys.stderr)
-        return 0
+        try:
+            return _serve(project_dir, stack, endpoint, stop, out)
+        finally:
+            stop_server()
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)
-        stop_server()
+
+
+def port_problem(port: int) -> str | None:
+    """Why `port` cannot be listened on (taken, or not ours to take); None for a free one. moto's server does not
+    say so: it waits forever for a socket it never got."""
+    if port == 0:
+        return None  # the system picks a free one
+    import socket
+
+    with socket.socket() as probe:
+        try:
+            probe.bind((LOOPBACK, port))
+        except OSError as error:
+            return error.strerror or str(error)
+    return None
+
+
+def _serve(project_dir: Path, stack: str, endpoint: str, stop: threading.Event, out: TextIO) -> int:
+    try:
+        sandbox = fill(project_dir, stack, endpoint)
+    except SandboxRefused as error:
+        print(f"sandbox: stack {stack} is refused; nothing to replay:", file=sys.stderr)
+        for line in error.errors:
+            print(f"  - {line}", file=sys.stderr)
+        return 1
+    except Exception as error:  # noqa: BLE001 - the emulator refused the replay: one line, never a traceback
+        print(f"sandbox: the emulator could not hold stack {stack}'s declared state: {error}", file=sys.stderr)
+        return 2
+    if stop.is_set():  # stopped while it was loading: no exports for a server that is going away
+        print("sandbox: stopped before it was ready; nothing is left running", file=sys.stderr)
+        return 0
+    out.write(instructions(sandbox, stack))
+    out.flush()
+    serve_until_stopped(stop)
+    print("sandbox: stopped; nothing is left running", file=sys.stderr)
+    return 0

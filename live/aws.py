@@ -17,7 +17,7 @@ from typing import Any
 
 from catalogue.readers import REFUSED
 from tenant_storage.accounts import AccountClasses, caller_problems
-from tenant_storage.errors import InvalidInput, counted, did_you_mean, quoted
+from tenant_storage.errors import InvalidInput, counted, did_you_mean, printable, quoted
 from tenant_storage.inputs import load_stack_inputs
 from tenant_storage.registry import Tenant
 from tenant_storage.stacks import StackSettings, read_stack_files, stack_names, unknown_stack
@@ -125,7 +125,9 @@ class Aws:
 
             session = boto3.session.Session()
         self.session = session
-        self.endpoint_url = endpoint_url
+        # botocore sends every call to AWS_ENDPOINT_URL when it is set: that endpoint is not AWS either, and the
+        # header names it (the service-specific AWS_ENDPOINT_URL_<SERVICE> variables are refused by the deploy).
+        self.endpoint_url = endpoint_url if endpoint_url is not None else os.environ.get("AWS_ENDPOINT_URL") or None
         # The stack's region, once a command knows it: clients then need no default region of the caller's.
         self.region: str | None = None
         self._clients: dict[tuple[str, str | None], Any] = {}
@@ -135,7 +137,8 @@ class Aws:
     def client(self, service: str) -> Any:
         if self.endpoint_url is not None and (problem := endpoint_problem(self.endpoint_url)):
             raise CommandFailed(
-                f"--endpoint-url {quoted(self.endpoint_url)} {problem}, for example http://127.0.0.1:5000"
+                f"--endpoint-url (or $TENANT_STORAGE_ENDPOINT_URL) {quoted(self.endpoint_url)} {problem}, for example "
+                "http://127.0.0.1:5000"
             )
         region = SERVICE_REGIONS.get(service) or self.region or self.session.region_name
         # Keyed by region too: a command that goes through stacks of several regions keeps one session.
@@ -201,6 +204,7 @@ READ_ACCESS = "read access to S3 and IAM (for example the ReadOnlyAccess managed
 def aws_errors(access: str = READ_ACCESS) -> Iterator[None]:
     """AWS and network errors as CommandFailed, each with what to do about it."""
     from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError, NoCredentialsError
+    from botocore.parsers import ResponseParserError
 
     try:
         yield
@@ -221,6 +225,9 @@ def aws_errors(access: str = READ_ACCESS) -> Iterator[None]:
         raise CommandFailed(f"cannot reach AWS: {error}") from error
     except BotoCoreError as error:
         raise CommandFailed(f"the command could not run: {error}") from error
+    except ResponseParserError as error:  # an endpoint that is not AWS (nor an emulator): a web page, a proxy
+        said = printable(str(error))[:300]
+        raise CommandFailed(f"the endpoint did not answer as AWS does: {said}") from error
 
 
 def run_command(command: str, body: Callable[[], int], access: str = READ_ACCESS) -> int:
@@ -242,8 +249,3 @@ def human_bytes(count: int) -> str:
             return f"{sign}{int(size)} B" if unit == "B" else f"{sign}{size:.1f} {unit}"
         size /= 1024
     raise AssertionError("unreachable")
-
-
-def printable(text: str) -> str:
-    """`text` safe on a terminal: a control character (a tenant's key may hold ESC or CR) escaped, as `\\x1b`."""
-    return "".join(char if char.isprintable() else char.encode("unicode_escape").decode("ascii") for char in text)

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import IO
 
 from review.program import is_input
-from tenant_storage.errors import quoted
+from tenant_storage.errors import printable, quoted
 from tenant_storage.yaml_reader import MAX_INPUT_BYTES
 
 SYMLINK_MODE = "120000"
@@ -83,7 +83,7 @@ class Revisions:
 
     def text(self) -> str:
         head = f"{self.head_commit or 'no commit'}{' with uncommitted changes' if self.uncommitted else ''}"
-        return f"base {self.base} ({self.base_commit}) -> head {head}"
+        return f"base {printable(self.base)} ({self.base_commit}) -> head {head}"
 
 
 def revisions(ref: str, project_dir: Path) -> Revisions:

@@ -130,6 +130,9 @@ def unwrapped(value: Any) -> Any:
     return value
 
 
+PROGRAM_FILE = "__main__.py"
+
+
 def plan_stack(
     stack: str,
     project_dir: Path = PROJECT_DIR,
@@ -146,6 +149,9 @@ def plan_stack(
 def _planned(
     stack: str, project_dir: Path, on_tenant: TenantCounter | None, only_tenants: frozenset[str] | None
 ) -> StackPlan:
+    if not (project_dir / PROGRAM_FILE).is_file():
+        # Pulumi runs a Python project's __main__.py: without one, no deploy of this folder runs this program.
+        return StackPlan(stack=stack, errors=[f"{PROGRAM_FILE}: missing: the folder holds no Pulumi program to plan"])
     if is_the_tools_program(project_dir):
         plan = plan_from_run(run_stack_file(stack, project_dir, on_tenant=on_tenant, only_tenants=only_tenants))
         return plan if only_tenants is None else replace(plan, incremental=True)

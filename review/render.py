@@ -46,6 +46,7 @@ def render(
     risks: Sequence[Risk] | None = None,
     project: Path | None = None,
     revisions: Revisions | None = None,
+    hidden_risks: int = 0,
 ) -> str:
     """JSON and Markdown are always complete (Markdown within its bound, risks included); text is a summary
     unless `detail` asks for everything. With `risks` (a plan against a base revision), each starts with them;
@@ -55,19 +56,21 @@ def render(
     if output_format == "markdown":
         return bounded(_markdown_body(plans, diffs, _markdown_risks(risks), revisions))
     heading = f"{revisions.text()}\n\n" if revisions else ""
-    return heading + _text_risks(risks) + render_text(plans, diffs, detail)
+    return heading + _text_risks(risks, hidden_risks) + render_text(plans, diffs, detail)
 
 
 def _counts_text(risks: Sequence[Risk]) -> str:
     return ", ".join(f"{count} {name}" for name, count in summary_counts(list(risks)).items())
 
 
-def _text_risks(risks: Sequence[Risk] | None) -> str:
+def _text_risks(risks: Sequence[Risk] | None, hidden: int = 0) -> str:
+    """The risks first; `hidden` of other tenants left out by --tenant are counted, never said to be none."""
     if risks is None:
         return ""
+    others = f"; {counted(hidden, 'risk')} of other tenants not shown (the exit status is the whole plan's)"
     if not risks:
-        return "risks: none\n\n"
-    lines = [f"risks: {_counts_text(risks)}"]
+        return f"risks: none{' of these tenants' + others if hidden else ''}\n\n"
+    lines = [f"risks: {_counts_text(risks)}{others if hidden else ''}"]
     for risk in risks:
         line = f"  RISK {risk.risk_class}{' (possible)' if risk.possible else ''}: {risk.line}"
         lines += _folded_risk(line)

@@ -38,10 +38,12 @@ def folded(text: str, limit: int = FOLD_AT) -> str:
 
 
 def as_text(value: Any) -> str:
-    """One value on one line: a string as it is written in JSON (quoted), anything else as compact JSON."""
+    """One value on one line: a string as it is written in JSON (quoted), anything else as compact JSON; ASCII only,
+    so a letter that only looks Latin (a Cyrillic o in an ARN) shows as its escape, and no control character
+    reaches the terminal."""
     if value is None:
         return NOTHING
-    return folded(json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(", ", ": "), default=str))
+    return folded(json.dumps(value, sort_keys=True, ensure_ascii=True, separators=(", ", ": "), default=str))
 
 
 def _document(value: Any) -> dict[str, Any] | None:
@@ -61,14 +63,28 @@ def _statements(document: dict[str, Any] | None) -> list[Any]:
     return statements if isinstance(statements, list) else [statements]
 
 
+# A statement's keys in the order a reviewer reads them: who, may or may not, do what, on what, when.
+STATEMENT_ORDER = ("Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction", "Resource", "NotResource")
+
+
+def statement_text(statement: Any) -> str:
+    """A policy statement on one line, whole (never folded: a principal cut off is a grant unseen), its keys in
+    STATEMENT_ORDER and then the rest (Condition)."""
+    if not isinstance(statement, dict):
+        return json.dumps(statement, ensure_ascii=True, default=str)
+    ordered = {key: statement[key] for key in STATEMENT_ORDER if key in statement}
+    ordered |= {key: statement[key] for key in sorted(statement) if key not in ordered}
+    return json.dumps(ordered, ensure_ascii=True, separators=(", ", ": "), default=str)
+
+
 def value_lines(name: str, before: Any, after: Any) -> list[str]:
     """The lines that show one input's change, each without indentation: `name: old -> new`, or for a policy
     document and a list, one line per statement or item removed (`-`) and added (`+`)."""
     old_document, new_document = _document(before), _document(after)
     if (old_document or before is None) and (new_document or after is None) and (old_document or new_document):
         old, new = _statements(old_document), _statements(new_document)
-        lines = [f"  - statement {as_text(s)}" for s in old if s not in new]
-        lines += [f"  + statement {as_text(s)}" for s in new if s not in old]
+        lines = [f"  - statement {statement_text(s)}" for s in old if s not in new]
+        lines += [f"  + statement {statement_text(s)}" for s in new if s not in old]
         other = {k: v for k, v in (new_document or {}).items() if k != "Statement"}
         if other != {k: v for k, v in (old_document or {}).items() if k != "Statement"}:
             lines.append(f"  ~ {as_text(other)}")

@@ -72,6 +72,12 @@ def quoted(value: str, limit: int = 60) -> str:
     return repr(value if len(value) <= limit else value[:limit] + "...")
 
 
+def printable(text: str) -> str:
+    """`text` safe on a terminal: a control character (a tenant's key, a git ref may hold ESC or CR) escaped, as
+    `\\x1b`."""
+    return "".join(char if char.isprintable() else char.encode("unicode_escape").decode("ascii") for char in text)
+
+
 def counted(number: int, noun: str) -> str:
     """`1 key`, `2 keys`, `1,500 keys`: a count for people, in every message that counts."""
     return f"{number:,} {noun}{'' if number == 1 else 's'}"

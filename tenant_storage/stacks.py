@@ -86,6 +86,8 @@ CONFIG_KEYS = (
     RETAINED_ACCESS_LOG_BUCKET_NAMESPACE,
     KEY_ADMINISTRATOR_ARN,
 )
+# The settings whose value is true or false; every other one is a string, a number or a list.
+BOOLEAN_SETTINGS = frozenset({PROTECT_BUCKETS})
 # The stack's own settings (CONFIG_KEYS also holds the provider's region and allowed accounts).
 SETTINGS = CONFIG_KEYS[2:]
 
@@ -100,9 +102,11 @@ MAX_STACK_FILE_BYTES = 64 * 1024
 ACCOUNT_ID_PATTERN = re.compile(r"[0-9]{12}")
 _SHARD = re.compile(r"([0-9]{1,3})/([0-9]{1,3})")
 _WHOLE_NUMBER = re.compile(r"[0-9]{1,6}")
-# An IAM role (or user) ARN: arn:<partition>:iam::<account>:role/<optional path/>name.
+# An IAM role (or user) ARN: arn:<partition>:iam::<account>:role/<optional path/>name. IAM names are ASCII
+# (re.ASCII: a Cyrillic letter that looks Latin is not a name character).
 _PRINCIPAL_ARN = re.compile(
-    r"arn:(?P<partition>aws[a-z-]*):iam::(?P<account>[0-9]{12}):(?:role|user)/(?:[\w+=,.@-]+/)*[\w+=,.@-]{1,64}"
+    r"arn:(?P<partition>aws[a-z-]*):iam::(?P<account>[0-9]{12}):(?:role|user)/(?:[\w+=,.@-]+/)*[\w+=,.@-]{1,64}",
+    re.ASCII,
 )
 
 
@@ -550,7 +554,7 @@ def _scalar_problems(config: Mapping[Any, Any], source: str, key_lines: Mapping[
             problems.append(
                 Problem(source, "has no value; remove the setting or give it one", line=key_lines.get(key), field=key)
             )
-        elif message := boolean_spelling_problem(value, raw):
+        elif message := boolean_spelling_problem(value, raw, expects_boolean=key in BOOLEAN_SETTINGS):
             problems.append(Problem(source, message, line=key_lines.get(key), field=key))
         elif (
             isinstance(value, int | float)

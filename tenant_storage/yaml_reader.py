@@ -67,11 +67,14 @@ class _StrictLoader(_SafeLoader):  # type: ignore[misc, valid-type]
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _StrictLoader.construct_mapping)
 
 
-def boolean_spelling_problem(value: Any, raw: str | None) -> str | None:
+def boolean_spelling_problem(value: Any, raw: str | None, expects_boolean: bool = True) -> str | None:
     """What is wrong with a boolean not written `true` or `false`: PyYAML (YAML 1.1) reads `yes`, `on` or `True` as
-    one, the Pulumi engine (YAML 1.2) `yes` and `on` as strings. Every input file reads booleans by this one rule."""
+    one, the Pulumi engine (YAML 1.2) `yes` and `on` as strings. Every input file reads booleans by this one rule;
+    where a string is expected, the word was meant as one and is to be quoted."""
     if isinstance(value, bool) and raw is not None and raw not in ("true", "false"):
-        return f"write {quoted(raw)} as true or false"
+        if expects_boolean:
+            return f"write {quoted(raw)} as true or false"
+        return f'YAML 1.1 reads {quoted(raw)} as a boolean and Pulumi (YAML 1.2) as a string: quote it, "{raw}"'
     return None
 
 

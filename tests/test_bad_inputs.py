@@ -155,6 +155,13 @@ CASES = {
         ("tenants.yaml:5: not valid YAML: a tab at column 1: YAML indents with spaces only",),
         replace_in(TENANTS, "  - orgId: xmsqa1", "\t- orgId: xmsqa1"),
     ),
+    "a YAML 1.1 boolean where a string setting is meant": BadInput(
+        (
+            "Pulumi.qa.yaml:3 field 'tenant-storage:bucketPrefix': YAML 1.1 reads 'on' as a boolean and Pulumi "
+            '(YAML 1.2) as a string: quote it, "on"',
+        ),
+        replace_in(QA_FILE, "config:\n", "config:\n  tenant-storage:bucketPrefix: on\n"),
+    ),
     "randomSuffix yes": BadInput(
         ("tenants.yaml:16 tenants[3] (orgId 'tradeshow-demo') field 'randomSuffix': write 'yes' as true or false",),
         replace_in(

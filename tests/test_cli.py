@@ -440,3 +440,43 @@ class TestValidate:
         assert "are valid" in out
         assert "warning: stack qa declares no tenant: a deploy of it deletes every tenant it has now" in err
         assert "warning: stack prod declares no tenant" in err
+
+
+class TestNoOtherProjectIsRun:
+    def test_the_nearest_pulumi_yaml_of_another_project_is_refused_not_planned(self, tmp_path):
+        website = tmp_path / "mono" / "website"
+        website.mkdir(parents=True)
+        (website / "Pulumi.yaml").write_text("name: website\nruntime: python\n")
+        (website / "Pulumi.dev.yaml").write_text("config: {}\n")
+        marker = tmp_path / "MARKER"
+        (website / "__main__.py").write_text(f"open({str(marker)!r}, 'w').write('ran')\n")
+        for arguments in (("plan",), ("-C", str(website), "plan"), ("validate",)):
+            result = tool(*arguments, cwd=website)
+            assert result.returncode == 2, (arguments, result.stderr)
+            assert "is project 'website', not tenant-storage" in result.stderr
+        assert not marker.exists()
+
+    def test_a_folder_without_its_program_is_refused_without_a_traceback(self, tmp_path):
+        project = make_project(tmp_path / "project")
+        (project / "__main__.py").unlink()
+        result = tool("plan", "--stack", "qa", cwd=project)
+        assert result.returncode == 1
+        assert "__main__.py: missing" in result.stdout + result.stderr
+        assert "Traceback" not in result.stderr
+
+    def test_a_deleted_current_folder_is_said(self, tmp_path):
+        gone = tmp_path / "gone"
+        gone.mkdir()
+        result = subprocess.run(
+            [
+                "bash",
+                "-c",
+                f'cd "{gone}" && rmdir "{gone}" && "{Path(sys.executable).parent / "tenant-storage"}" validate',
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert result.returncode == 2
+        assert "the current folder no longer exists" in result.stderr
+        assert "Traceback" not in result.stderr

@@ -1,6 +1,8 @@
 """Every command that reads the live account fails cleanly, with exit 2 and a message that says what
 to do, when it cannot run: no credentials, the wrong account, throttling, access denied, no network."""
 
+from collections.abc import Iterator
+
 import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
@@ -125,3 +127,59 @@ class TestRetries:
         monkeypatch.setenv("AWS_RETRY_MODE", "standard")
         retries = Aws(boto3.session.Session(region_name="us-east-1")).client("s3").meta.config.retries
         assert (retries["mode"], retries["total_max_attempts"]) == ("standard", 3)
+
+
+@pytest.fixture
+def a_web_page() -> Iterator[str]:
+    """An endpoint that is not AWS: a web server answering every request with an HTML page."""
+    import http.server
+    import threading
+
+    class Page(http.server.BaseHTTPRequestHandler):
+        def _answer(self) -> None:
+            body = b"<!doctype html><title>404</title>"
+            self.send_response(404)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_GET = do_POST = do_PUT = do_HEAD = _answer  # noqa: N815 - http.server's names
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_an_endpoint_that_is_not_aws_is_said_in_one_line(command, a_web_page, capsys, monkeypatch):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "not-a-key")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-a-secret")
+    session = boto3.session.Session(region_name="us-east-1")
+    assert COMMANDS[command](a_web_page, session) == 2
+    err = capsys.readouterr().err
+    assert "the endpoint did not answer as AWS does" in err
+    assert "Traceback" not in err
+
+
+def test_an_empty_endpoint_variable_is_refused_not_read_as_aws(capsys, monkeypatch):
+    from cli.main import main
+
+    monkeypatch.setenv("TENANT_STORAGE_ENDPOINT_URL", "")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "not-a-key")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-a-secret")
+    assert main(["audit", "--stack", "qa"], fixture_project()) == 2
+    assert "--endpoint-url (or $TENANT_STORAGE_ENDPOINT_URL) ''" in capsys.readouterr().err
+
+
+def test_botocores_own_endpoint_variable_is_named_as_not_aws(deployed, capsys, monkeypatch):
+    """AWS_ENDPOINT_URL sends every call elsewhere: the header says where, as for --endpoint-url."""
+    from cli.main import main
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL", deployed)
+    assert main(["check-names", "--stack", "qa"], fixture_project()) == 0
+    assert f") at {deployed}, stack qa" in capsys.readouterr().err

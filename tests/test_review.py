@@ -255,7 +255,7 @@ class TestPlanAgainstABaseRevision:
         membership = lines.index("    ~ aws:iam/groupMembership:GroupMembership app-storage-group-members (users)")
         assert lines[membership + 1 : membership + 3] == ["        users:", '          - "rms_xmsqa2"']
         assert "        blockPublicPolicy: true -> false" in lines
-        assert any(line.startswith('          + statement {"Action": "s3:GetObject"') for line in lines)
+        assert any(line.startswith('          + statement {"Sid": "PublicReadOfPubFolder"') for line in lines)
         # A mocked key id is not shown as if it were the key's: the state holds it.
         assert "mock-key" not in "\n".join(line for line in lines if line.startswith("          - {"))
         assert (
@@ -287,7 +287,12 @@ class TestPlanAgainstABaseRevision:
         assert "tenant changed: xmsqa2" not in out
         assert "xmsqa2-bucket-policy" not in out  # the other tenant's resources
         assert "app-storage-group-members" in out  # the shared ones stay
-        assert "risks of other tenants not shown; the exit status is the whole plan's" in err
+        # Never "risks: none" while another tenant's risk decides the exit status.
+        assert (
+            "risks: none of these tenants; 2 risks of other tenants not shown (the exit status is the whole plan's)"
+            in out
+        )
+        assert "plan: only tenants xmsqa1" in err
         assert "shared resources of the stack:" in out
         assert main(["plan", "--stack", "qa", "--tenant", "xmsqa"], repo) == 2
         assert "no tenant 'xmsqa' (did you mean" in capsys.readouterr().err

@@ -49,9 +49,27 @@ class TestHowAChangeReads:
         after = json.dumps({"Version": "2012-10-17", "Statement": [kept, public]})
         lines = value_lines("policy", before, after)
         assert lines[0] == "policy:"
-        assert lines[1:] == ['  + statement {"Effect": "Allow", "Principal": "*", "Sid": "PublicReadOfPubFolder"}']
+        # Whole, never folded, in the order a reviewer reads: who may do what, on what.
+        assert lines[1:] == ['  + statement {"Sid": "PublicReadOfPubFolder", "Effect": "Allow", "Principal": "*"}']
+
+    def test_a_long_statement_is_never_cut_and_a_look_alike_letter_shows_as_its_escape(self):
+        principal = {"AWS": "arn:aws:iam::222222222222:role/depl\u043ey"}  # a Cyrillic o
+        statement = {"Effect": "Allow", "Action": [f"kms:Action{n}" for n in range(40)], "Principal": principal}
+        [_, line] = value_lines("policy", None, {"Statement": [statement]})
+        assert "role/depl\\u043ey" in line  # the escape, visible
+        assert line.index("Principal") < line.index("Action")
+        assert "more characters" not in line
 
     def test_a_mapping_reads_key_by_key(self):
         assert value_lines("tags", {"OrgId": "a", "Env": "qa"}, {"OrgId": "a", "Env": "dev"}) == [
             'tags.Env: "qa" -> "dev"'
         ]
+
+
+def test_a_git_ref_with_control_characters_reaches_the_terminal_escaped():
+    from review.gitbase import Revisions
+
+    text = Revisions("HEAD^{/\n\x1b[31m}", "1a2b3c4", "5d6e7f8", False).text()
+    assert "\n" not in text
+    assert "\x1b" not in text
+    assert text == "base HEAD^{/\\n\\x1b[31m} (1a2b3c4) -> head 5d6e7f8"

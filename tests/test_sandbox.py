@@ -100,3 +100,22 @@ def test_a_refused_stack_starts_nothing(tmp_path):
     assert result.returncode == 1
     assert "BAD_ONE" in result.stderr
     assert "export" not in result.stdout
+
+
+def test_a_port_already_taken_is_said_at_once(tmp_path):
+    project = make_project(tmp_path / "project")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [TOOL, "sandbox", "--stack", "qa", "--port", str(port)],
+            cwd=project,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert result.returncode == 2
+    assert f"sandbox: cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert "export" not in result.stdout
