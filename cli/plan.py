@@ -150,7 +150,8 @@ def run_plan(
         if unknown := unknown_tenants(tenants, declared, diffs):
             print(f"plan: --tenant: {'; '.join(unknown)}", file=sys.stderr)
             return 2
-        print(f"plan: only tenants {', '.join(tenants)} and the stacks' shared resources are shown", file=sys.stderr)
+        named = f"tenant{'s' if len(tenants) > 1 else ''} {', '.join(tenants)}"
+        print(f"plan: only {named} and the stacks' shared resources are shown", file=sys.stderr)
         plans = [focused_plan(plan, tenants) for plan in plans]
         diffs = [focused_diff(diff, tenants) for diff in diffs]
         shown = focused_risks(risks, tenants)

@@ -309,8 +309,9 @@ def render_text(plans: Sequence[StackPlan], diffs: Sequence[StackDiff], detail: 
             out += ["", "  shared resources of the stack:"]
             out += [f"    {_resource_label(resource.urn)}\n      {resource.urn}" for resource in shared]
         out.append("")
-    if len([plan for plan in plans if plan.stack in diff_by_stack]) > 1:
-        out += [plan_line(f"plan for {counted(len(diffs), 'stack')}", diffs), ""]
+    if len(compared := [plan for plan in plans if plan.stack in diff_by_stack]) > 1:
+        unchanged = sum(unchanged_resources(plan, diff_by_stack[plan.stack]) for plan in compared)
+        out += [plan_line(f"plan for {counted(len(diffs), 'stack')}", diffs, unchanged), ""]
     if not detail and any(not plan.refused for plan in plans):
         out += [DETAIL_HINT, ""]
     return "\n".join(out)

@@ -267,6 +267,12 @@ class TestPlanAgainstABaseRevision:
         assert policy["values"]["blockPublicPolicy"] == [True, False]
         assert document["revisions"]["base"] == "HEAD"
 
+    def test_a_run_over_every_stack_closes_with_one_line_for_all(self, repo, capsys):
+        replace_in("tenants.yaml", "    profile: app-storage\n", "    profile: media-gallery\n")(repo)
+        main(["plan", "--base", "HEAD"], project_dir=repo)
+        out = capsys.readouterr().out
+        assert "plan for 2 stacks: 1 to add, 5 to change, 0 to replace, 0 to delete, 0 to import, 154 unchanged" in out
+
     def test_the_markdown_names_the_base_and_head_commits_and_closes_with_the_plan(self, repo, capsys):
         replace_in("tenants.yaml", "    profile: app-storage\n", "    profile: media-gallery\n")(repo)
         main(["plan", "--stack", "qa", "--base", "HEAD", "--format", "markdown"], project_dir=repo)
@@ -292,7 +298,7 @@ class TestPlanAgainstABaseRevision:
             "risks: none of these tenants; 2 risks of other tenants not shown (the exit status is the whole plan's)"
             in out
         )
-        assert "plan: only tenants xmsqa1" in err
+        assert "plan: only tenant xmsqa1 and the stacks' shared resources are shown" in err
         assert "shared resources of the stack:" in out
         assert main(["plan", "--stack", "qa", "--tenant", "xmsqa"], repo) == 2
         assert "no tenant 'xmsqa' (did you mean" in capsys.readouterr().err
