@@ -62,9 +62,13 @@ def test_the_stack_settings_page_lists_exactly_the_settings_the_program_reads():
 
 
 def test_every_task_page_is_linked_from_the_readme():
+    """Task and reference pages; a design under way (docs/design/) is linked from docs/development.md."""
     readme = (ROOT / "README.md").read_text()
-    for page in sorted((ROOT / "docs").rglob("*.md")):
+    for page in sorted([*(ROOT / "docs").glob("*.md"), *(ROOT / "docs" / "reference").glob("*.md")]):
         assert str(page.relative_to(ROOT)) in readme, page
+    development = (ROOT / "docs" / "development.md").read_text()
+    for page in sorted((ROOT / "docs" / "design").glob("*.md")):
+        assert f"(design/{page.name})" in development, page
 
 
 def test_the_layout_names_every_module_in_its_folders_row():
