@@ -142,13 +142,22 @@ def run_plan(
         from review.focus import focused_diff, focused_plan, focused_risks, unknown_tenants
         from tenant_storage.errors import InvalidInput
         from tenant_storage.registry import load_registry
+        from tenant_storage.stacks import read_stack_files, tenants_for_stack
 
         try:
-            declared = [tenant.org_id for tenant in load_registry(project_dir / "tenants.yaml").tenants]
+            registry = load_registry(project_dir / "tenants.yaml")
         except InvalidInput:
-            declared = []  # the plan has said why it is refused
+            registry = None  # the plan has said why it is refused
+        files = read_stack_files(project_dir)
+        # The tenants of the stacks planned: a tenant of another stack has no line here to show.
+        declared = [
+            tenant.org_id
+            for name in stacks
+            if registry is not None and (settings := files[name].settings) is not None
+            for tenant in tenants_for_stack(registry, settings)
+        ]
         if unknown := unknown_tenants(tenants, declared, diffs):
-            print(f"plan: --tenant: {'; '.join(unknown)}", file=sys.stderr)
+            print(f"plan: --tenant (stack {', '.join(stacks)}): {'; '.join(unknown)}", file=sys.stderr)
             return 2
         named = f"tenant{'s' if len(tenants) > 1 else ''} {', '.join(tenants)}"
         print(f"plan: only {named} and the stacks' shared resources are shown", file=sys.stderr)

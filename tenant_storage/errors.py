@@ -19,7 +19,8 @@ class Problem:
     field: str | None = None
 
     def __str__(self) -> str:
-        where = self.source if self.line is None else f"{self.source}:{self.line}"
+        # A file's name is the user's too (Pulumi.<anything>.yaml): a control character in it is escaped.
+        where = printable(self.source) if self.line is None else f"{printable(self.source)}:{self.line}"
         parts = [where]
         if self.tenant_index is not None:
             tenant = f"tenants[{self.tenant_index}]"
@@ -40,8 +41,7 @@ class InvalidInput(Exception):
 
     def __str__(self) -> str:
         # Built when shown, not when raised: a registry of a million bad entries is refused per stack.
-        count = len(self.problems)
-        header = f"{count} problem{'s' if count != 1 else ''} in the tenant-storage inputs; nothing was deployed:"
+        header = f"{counted(len(self.problems), 'problem')} in the tenant-storage inputs; nothing was deployed:"
         return "\n".join([header, *(f"  - {problem}" for problem in self.problems)])
 
 

@@ -480,3 +480,12 @@ class TestNoOtherProjectIsRun:
         assert result.returncode == 2
         assert "the current folder no longer exists" in result.stderr
         assert "Traceback" not in result.stderr
+
+
+def test_a_stack_file_named_with_control_characters_is_named_escaped(tmp_path, capsys):
+    project = make_project(tmp_path / "project")
+    (project / "Pulumi.x\x1b[31mRED.yaml").write_text("config:\n  aws:region: us-east-1\n")
+    assert main(["validate"], project) == 1
+    err = capsys.readouterr().err
+    assert "Pulumi.x\\x1b[31mRED.yaml" in err
+    assert "\x1b" not in err

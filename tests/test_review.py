@@ -302,6 +302,9 @@ class TestPlanAgainstABaseRevision:
         assert "shared resources of the stack:" in out
         assert main(["plan", "--stack", "qa", "--tenant", "xmsqa"], repo) == 2
         assert "no tenant 'xmsqa' (did you mean" in capsys.readouterr().err
+        # A tenant of another stack has no line in this one: said, not shown as nothing.
+        assert main(["plan", "--stack", "qa", "--tenant", "acme"], repo) == 2
+        assert "plan: --tenant (stack qa): no tenant 'acme'" in capsys.readouterr().err
 
     def test_a_protected_bucket_removed_is_said_retained_not_lost(self, repo, capsys):
         replace_in(
