@@ -2,11 +2,12 @@
 
     .venv/bin/python benchmarks/moto_linear_listing.py -H 127.0.0.1 -p PORT
 
-moto 5's `S3Backend.list_object_versions` (moto/s3/models.py) deep-copies every version of the bucket,
-bodies and all, for each page of at most 1,000 it returns, so listing a bucket costs pages x versions:
-17,500 versions take 13 pages and about 40 s of deep copies. The copy exists only so that the listing
-can set `is_latest` on what it returns; a shallow copy of each version does that and leaves the stored
-versions untouched. Nothing else in moto changes. S3 itself lists a page in one round trip, so this is
+moto 5's `S3Backend.list_object_versions` (moto/s3/models.py) deep-copies every version of the bucket, with
+everything each version holds, for each page of at most 1,000 it returns, so listing a bucket costs pages x
+versions: 17,500 versions take 13 pages and about 40 s of deep copies. The copy exists only so that the
+listing can set `is_latest` on what it returns; a shallow copy of each version does that with far less work
+(a FakeKey's `__getstate__` still copies its body) and leaves the stored versions untouched. Nothing else in
+moto changes. S3 itself lists a page in one round trip, so this is
 the emulator the restore benchmark times its command against; `--moto-as-is` there runs moto unchanged.
 """
 

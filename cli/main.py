@@ -167,7 +167,8 @@ def with_completers(parser: argparse.ArgumentParser, project_dir: Path | None) -
 
 
 def main(argv: Sequence[str] | None = None, project_dir: Path | None = None) -> int:
-    """Run a command line. The project is `project_dir` when given (tests, the gate), else -C, else found."""
+    """Run a command line. The project is the one -C names, else `project_dir` when given (tests), else the nearest
+    folder with Pulumi.yaml from the current one upwards."""
     parser = build_parser()
     if "_ARGCOMPLETE" in os.environ:  # the shell asks for completions (see `completion`): answer and exit
         import argcomplete

@@ -147,7 +147,7 @@ def run_plan(
         try:
             registry = load_registry(project_dir / "tenants.yaml")
         except InvalidInput:
-            registry = None  # the plan has said why it is refused
+            registry = None  # the plan shows why it is refused; nothing to check the names against
         files = read_stack_files(project_dir)
         # The tenants of the stacks planned: a tenant of another stack has no line here to show.
         declared = [
@@ -156,7 +156,7 @@ def run_plan(
             if registry is not None and (settings := files[name].settings) is not None
             for tenant in tenants_for_stack(registry, settings)
         ]
-        if unknown := unknown_tenants(tenants, declared, diffs):
+        if registry is not None and (unknown := unknown_tenants(tenants, declared, diffs)):
             print(f"plan: --tenant (stack {', '.join(stacks)}): {'; '.join(unknown)}", file=sys.stderr)
             return 2
         named = f"tenant{'s' if len(tenants) > 1 else ''} {', '.join(tenants)}"

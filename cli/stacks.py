@@ -9,13 +9,14 @@ from pathlib import Path
 def run_stacks(project_dir: Path, output_format: str) -> int:
     import json
 
-    from tenant_storage.stacks import read_stack_files
+    from tenant_storage.errors import printable
+    from tenant_storage.stacks import read_stack_files, stack_file_name
 
     files = read_stack_files(project_dir)
     # A CI matrix built from a stack file validate refuses would deploy what review never passed.
     broken = [name for name, stack_file in files.items() if stack_file.settings is None or stack_file.problems]
     if broken:
-        listed = ", ".join(f"Pulumi.{name}.yaml" for name in broken)
+        listed = ", ".join(printable(stack_file_name(name)) for name in broken)
         print(f"stacks: invalid stack files: {listed}; run `tenant-storage validate` for each problem", file=sys.stderr)
         return 1
     rows = [

@@ -188,11 +188,8 @@ def instructions(sandbox: Sandbox, stack: str) -> str:
 
 
 def serve_until_stopped(stop: threading.Event) -> None:
-    """Wait for Ctrl-C or SIGTERM (`stop`), the server answering meanwhile on its own threads."""
-    try:
-        while not stop.wait(0.5):
-            pass
-    except KeyboardInterrupt:
+    """Wait for Ctrl-C or SIGTERM (`stop`, set by run_sandbox's handlers), the server answering on its own threads."""
+    while not stop.wait(0.5):
         pass
 
 

@@ -47,8 +47,7 @@ class ResourceChange:
     import_id: str = ""
     # Each changed input's value before and after, as a reviewer may see them (review/values.py `shown`).
     values: dict[str, tuple[Any, Any]] = field(default_factory=dict)
-    # A deleted resource's options: protected (the deploy stops at it), retained (left in AWS, forgotten by Pulumi).
-    protected: bool = False
+    # A deleted resource's retainOnDelete: left in AWS, forgotten by Pulumi (protect is blocked_by_protection).
     retained: bool = False
 
 
@@ -189,24 +188,54 @@ def resource_changes(base: StackPlan, head: StackPlan) -> list[ResourceChange]:
         changes = _changes(before, after, _unknowns(base, unstable), _unknowns(head, unstable))
         replaced = {change.urn for change in changes if change.action == "replace"}
         if replaced <= unstable:
-            return [replace(change, values=_shown_values(change, base, head, unstable)) for change in changes]
+            masks = _Masks.of(base, head, unstable)
+            return [replace(change, values=masks.values(change)) for change in changes]
         unstable |= replaced
 
 
-def _shown_values(
-    change: ResourceChange, base: StackPlan, head: StackPlan, unstable: set[str]
-) -> dict[str, tuple[Any, Any]]:
-    """The change's values as a reviewer may see them: secrets masked; a mocked value is what the state holds
-    (AS_DEPLOYED) while its producer stays, and KNOWN_AFTER_DEPLOY where the deploy makes it anew."""
-    held_before = whole_values(list(base.unknowns))
-    made_anew, held_after = _unknowns(head, unstable), whole_values(list(head.unknowns))
-    return {
-        key: (
-            shown(old, held_before, AS_DEPLOYED),
-            shown(shown(new, made_anew, KNOWN_AFTER_DEPLOY), held_after, AS_DEPLOYED),
+@dataclass(frozen=True)
+class _Masks:
+    """What a reviewer sees in place of each value only a deploy chooses, built once per stack."""
+
+    held_before: re.Pattern[str] | None  # chosen at an earlier deploy: the state holds it
+    made_anew: re.Pattern[str] | None  # chosen by this deploy (its producer is created or replaced)
+    held_after: re.Pattern[str] | None
+
+    @classmethod
+    def of(cls, base: StackPlan, head: StackPlan, unstable: set[str]) -> _Masks:
+        after = _chosen_tokens(head)
+        return cls(
+            whole_values(sorted(_chosen_tokens(base))),
+            whole_values(sorted(token for token, producer in after.items() if producer in unstable)),
+            whole_values(sorted(after)),
         )
-        for key, (old, new) in change.values.items()
-    }
+
+    def values(self, change: ResourceChange) -> dict[str, tuple[Any, Any]]:
+        return {
+            key: (
+                shown(old, self.held_before, AS_DEPLOYED),
+                shown(shown(new, self.made_anew, KNOWN_AFTER_DEPLOY), self.held_after, AS_DEPLOYED),
+            )
+            for key, (old, new) in change.values.items()
+        }
+
+
+def _chosen_tokens(plan: StackPlan) -> dict[str, str]:
+    """The mocked values AWS (or the random provider) chooses at create, by their producer: those of a type with
+    outputs chosen at create (catalogue `chosen_at_create`: a key id, an access key, a suffix, a secret's ARN) that
+    do not merely end with the name the resource declares (a user's ARN is its name's). A bucket's ARN or a
+    group's, made from declared names, is shown as it is: it says which bucket or principal a statement names."""
+    resources = {resource.urn: resource for resource in plan.resources}
+    chosen = {}
+    for token, producer in plan.unknowns.items():
+        resource = resources.get(producer)
+        entry = RESOURCE_TYPES.get(resource.type) if resource else None
+        if resource is None or entry is None or not entry.chosen_at_create:
+            continue
+        declared = [value for key in ("name", "bucket") if isinstance(value := resource.inputs.get(key), str) and value]
+        if not any(token.endswith(name) for name in declared):
+            chosen[token] = producer
+    return chosen
 
 
 ACCOUNT = "the caller's account"
@@ -348,7 +377,6 @@ def _destructive(
         blocked_by_protection=old.protect,
         possible=possible,
         import_id=import_id,
-        protected=old.protect,
         retained=old.retain_on_delete,
     )
 

@@ -465,7 +465,11 @@ def compute_effects(base: StackPlan, head: StackPlan, changes: list[ResourceChan
             what = "its objects are lost" if resource.type == BUCKET else "every object encrypted with it is lost"
             if change.action == "delete" and change.retained:
                 # retainOnDelete: the deploy leaves it in AWS, whole; only deleting it by hand loses what it holds.
-                stops = "protected: `pulumi up` stops at it until it is unprotected; then " if change.protected else ""
+                stops = (
+                    "protected: `pulumi up` stops at it until it is unprotected; then "
+                    if change.blocked_by_protection
+                    else ""
+                )
                 verb, what = "removed from the stack", f"{stops}retained: {RETAINED_IN_AWS}"
             data.append(
                 DataEffect(change.urn, change.org_id, subject_of(resource), f"{verb}{reason}; {what}", change.possible)

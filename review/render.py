@@ -476,7 +476,9 @@ def bounded(markdown: str, limit: int = MARKDOWN_LIMIT) -> str:
         "\n\n---\n**Truncated**: this summary stops at {shown:,} of {total:,} bytes. The complete plan is "
         "the `plan.json` artifact of this workflow run (`tenant-storage plan --format json`).\n"
     )
-    budget = limit - len(note.format(shown=limit, total=len(data)).encode())
+    # Room for what closes an open fence and an open <details> after the cut, so the whole stays within `limit`.
+    closers = "\n```" + "\n\n</details>"
+    budget = limit - len(note.format(shown=limit, total=len(data)).encode()) - len(closers.encode())
     cut = data[:budget].decode(errors="ignore")
     cut = cut[: cut.rfind("\n")] if "\n" in cut else cut
     # A cut inside a fenced block or an open <details> would swallow the note: close them first.

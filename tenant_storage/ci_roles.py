@@ -203,6 +203,8 @@ class OwnedNames:
     parameters: str
     # Managed policies, the account's and AWS's: read only, to see what a user to adopt is granted.
     managed_policies: str
+    # The access-log buckets (`<prefix>--access-logs...`, both namespaces): `<prefix>-*` matches them too.
+    log_buckets: str = ""
 
     def pub_folder_markers(self) -> list[str]:
         return [f"{bucket}/{PUBLIC_FOLDER}" for bucket in self.buckets]
@@ -227,6 +229,7 @@ class OwnedNames:
             secrets=f"arn:{partition}:secretsmanager:{region}:{account_id}:secret:{CREDENTIALS_PATH}/*",
             parameters=f"arn:{partition}:ssm:{region}:{account_id}:parameter/{CREDENTIALS_PATH}/*",
             managed_policies=f"arn:{partition}:iam::*:policy/*",
+            log_buckets=f"arn:{partition}:s3:::{prefix}--access-logs*",
         )
 
 
@@ -329,7 +332,7 @@ def scoped_statements(
     by_scope: dict[Scope, set[str]] = {}
     for action in actions:
         by_scope.setdefault(scope_of(action), set()).add(action)
-    restored = {action for action in every_object if scope_of(action) == "object"}
+    restored = {action for action in every_object & actions if scope_of(action) == "object"}
     if by_scope.get("object", set()) <= restored:
         by_scope.pop("object", None)
     else:
@@ -355,9 +358,18 @@ def scoped_statements(
             resource, condition = resources[scope]
             statements.append(_allow(_SIDS[scope], by_scope[scope], resource, condition))
     if restored:
-        # A restore copies any version of any key back: every object of the stack's buckets, in its account.
+        # A restore copies any version of any key back: every object of the stack's buckets, in its account; never
+        # the access logs, which `<prefix>-*` also matches (the audit trail of who read what).
         every = [f"{bucket}/*" for bucket in names.buckets]
         statements.append(_allow("RestoreTheStacksBucketsObjects", restored, every, in_account))
+        statements.append(
+            {
+                "Sid": "NeverRestoreOverTheAccessLogs",
+                "Effect": "Deny",
+                "Action": sorted(restored),
+                "Resource": f"{names.log_buckets}/*",
+            }
+        )
     if "key-creation" in by_scope:
         # KMS authorizes CreateKey's tags as kms:TagResource on every key of the account and region (its developer
         # guide, "Controlling access to tags"): only the stack's tags. That also lets the role tag an existing key
@@ -418,6 +430,12 @@ def role_documents(
     role may do what its jobs' commands call, for what the stack declares, on the stack's names."""
     by_role = subjects(repository, jobs, settings)
     commands = role_commands(jobs, settings)
+    for role in READ_ONLY_ROLES:
+        if WRITING_COMMANDS & commands[role]:
+            raise UnknownCommand(
+                f"a job of the {role} role runs `{', '.join(sorted(WRITING_COMMANDS & commands[role]))}`, which writes "
+                "objects: the preview and audit roles only read; run it from a deploy job, or by hand"
+            )
     return {
         role: {
             "trustPolicy": trust_policy(account_id, settings.partition.name, by_role[role]),
@@ -428,6 +446,10 @@ def role_documents(
     }
 
 
+# The roles that only read, and the commands that write (a restore copies versions back, even a dry run is refused
+# there: the role would have to hold what --apply needs).
+READ_ONLY_ROLES: tuple[Role, ...] = ("preview", "audit")
+WRITING_COMMANDS = frozenset({"restore"})
 # What operators run by hand with a role's credentials, beside its jobs' commands.
 OPERATOR_COMMANDS: dict[Role, frozenset[str]] = {"audit": frozenset({"discover"})}
 

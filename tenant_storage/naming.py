@@ -40,8 +40,9 @@ RESERVED_BUCKET_SUFFIXES = {
 GLOBAL_NAMESPACE = "global"
 ACCOUNT_REGIONAL_NAMESPACE = "account-regional"
 BUCKET_NAMESPACES = (GLOBAL_NAMESPACE, ACCOUNT_REGIONAL_NAMESPACE)
-# Only CreateBucket carries the namespace and no read API returns it, so the engine must never diff it after the
-# create: an imported bucket (state without it) that later declares it is not replaced. Changing the namespace
+# Only CreateBucket carries the namespace, and no S3 read API returns it (what the provider's read fills in is
+# unconfirmed: catalogue/resource_types.py BUCKET), so the engine must never diff it after the create: an
+# imported bucket (state without it) that later declares it is not replaced. Changing the namespace
 # changes the name (its -an suffix), which replaces the bucket anyway. Every bucket's ignoreChanges.
 NAMESPACE_SET_AT_CREATE_ONLY = ["bucketNamespace"]
 ACCOUNT_REGIONAL_SUFFIX = "-an"

@@ -644,11 +644,18 @@ class TestEachRoleIsDerivedFromTheCatalogue:
             ]
             assert not [r for r in resources if r.endswith("/*") and ":s3:::" in r], (commands, resources)
 
-    def test_a_workflow_that_runs_restore_is_derived_not_refused(self, project, capsys):
-        workflow = project / ".github" / "workflows" / "audit.yml"
-        workflow.write_text(workflow.read_text().replace("tenant-storage usage", "tenant-storage restore"))
+    def test_a_deploy_job_that_runs_restore_is_derived_and_a_read_only_role_is_refused_it(self, project, capsys):
+        deploy = project / ".github" / "workflows" / "deploy.yml"
+        deploy.write_text(deploy.read_text().replace("tenant-storage preflight", "tenant-storage restore"))
         assert main(["ci-roles", "--stack", "qa", "--repository", REPOSITORY, "--format", "json"], project) == 0
-        assert "RestoreTheStacksBucketsObjects" in capsys.readouterr().out
+        document = capsys.readouterr().out
+        assert "RestoreTheStacksBucketsObjects" in document
+        # `<prefix>-*` matches the access-log buckets too: a restore never writes over the audit trail.
+        assert "NeverRestoreOverTheAccessLogs" in document
+        audit = project / ".github" / "workflows" / "audit.yml"
+        audit.write_text(audit.read_text().replace("tenant-storage usage", "tenant-storage restore"))
+        assert main(["ci-roles", "--stack", "qa", "--repository", REPOSITORY], project) == 2
+        assert "a job of the audit role runs `restore`, which writes objects" in capsys.readouterr().err
 
 
 def test_an_sse_kms_stack_without_a_key_administrator_is_told_to_name_the_deploy_role(project, capsys):
