@@ -526,8 +526,8 @@ def _markdown_diff(plan: StackPlan, diff: StackDiff) -> list[str]:
         summary = diff.log_bucket_move.summary(markdown_code)
         out.append(f"> **{summary[:1].upper()}{summary[1:]}**")
     out.append("")
-    tenants, resources = change_counts(plan, diff)
-    out += [f"Tenants: {tenants}. Resources: {resources}.", ""]
+    tenants, _ = change_counts(plan, diff)
+    out += [f"Tenants: {tenants}.", ""]
     out += [f"- Tenant added: {markdown_code(org_id)}" for org_id in diff.tenants_added]
     out += [f"- Tenant removed: {markdown_code(org_id)}" for org_id in diff.tenants_removed]
     for retirement in diff.retirements:
@@ -556,7 +556,7 @@ def _markdown_diff(plan: StackPlan, diff: StackDiff) -> list[str]:
             ]
             out += ["", "<details><summary>Changed values</summary>", ""]
             out += [*_markdown_fenced("diff", [_one_line(line) for line in lines]), "", "</details>"]
-        out += ["", f"**{plan_line('Plan', [diff])}.**"]
+        out += ["", f"**{plan_line('Plan', [diff], unchanged_resources(plan, diff))}.**"]
     if diff.statements:
         out += ["", "Policy statements:", ""]
         out += [

@@ -285,7 +285,7 @@ class TestPlanAgainstABaseRevision:
             ["git", "-C", str(repo), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
         ).stdout.strip()
         assert f"Base `HEAD` (`{head}`) → head `{head}` with uncommitted changes." in markdown
-        assert "**Plan: 1 to add, 5 to change, 0 to replace, 0 to delete, 0 to import.**" in markdown
+        assert "**Plan: 1 to add, 5 to change, 0 to replace, 0 to delete, 0 to import, 75 unchanged.**" in markdown
         assert "<details><summary>Changed values</summary>" in markdown
         # A user holds no policy of its own: its statements are its profile group's.
         assert "in the user's permissions (its profile group's policy) of `xmsqa2`" in markdown
