@@ -127,7 +127,15 @@ class Aws:
         self.session = session
         # botocore sends every call to AWS_ENDPOINT_URL when it is set: that endpoint is not AWS either, and the
         # header names it (the service-specific AWS_ENDPOINT_URL_<SERVICE> variables are refused by the deploy).
-        self.endpoint_url = endpoint_url if endpoint_url is not None else os.environ.get("AWS_ENDPOINT_URL") or None
+        configured = (
+            os.environ.get("AWS_ENDPOINT_URL")
+            if os.environ.get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "").lower() != "true"  # botocore's own switch
+            else None
+        )
+        self.endpoint_origin = (
+            "--endpoint-url (or $TENANT_STORAGE_ENDPOINT_URL)" if endpoint_url is not None else "$AWS_ENDPOINT_URL"
+        )
+        self.endpoint_url = endpoint_url if endpoint_url is not None else configured or None
         # The stack's region, once a command knows it: clients then need no default region of the caller's.
         self.region: str | None = None
         self._clients: dict[tuple[str, str | None], Any] = {}
@@ -137,8 +145,7 @@ class Aws:
     def client(self, service: str) -> Any:
         if self.endpoint_url is not None and (problem := endpoint_problem(self.endpoint_url)):
             raise CommandFailed(
-                f"--endpoint-url (or $TENANT_STORAGE_ENDPOINT_URL) {quoted(self.endpoint_url)} {problem}, for example "
-                "http://127.0.0.1:5000"
+                f"{self.endpoint_origin} {quoted(self.endpoint_url)} {problem}, for example http://127.0.0.1:5000"
             )
         region = SERVICE_REGIONS.get(service) or self.region or self.session.region_name
         # Keyed by region too: a command that goes through stacks of several regions keeps one session.

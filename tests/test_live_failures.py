@@ -183,3 +183,10 @@ def test_botocores_own_endpoint_variable_is_named_as_not_aws(deployed, capsys, m
     monkeypatch.setenv("AWS_ENDPOINT_URL", deployed)
     assert main(["check-names", "--stack", "qa"], fixture_project()) == 0
     assert f") at {deployed}, stack qa" in capsys.readouterr().err
+
+
+def test_botocores_switch_that_ignores_its_endpoint_variable_is_honoured(monkeypatch):
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+    assert Aws(boto3.session.Session(region_name="us-east-1")).endpoint_url == "http://127.0.0.1:9"
+    monkeypatch.setenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true")
+    assert Aws(boto3.session.Session(region_name="us-east-1")).endpoint_url is None
