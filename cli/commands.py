@@ -57,6 +57,14 @@ def add(commands: Subcommands, name: str, help: str, description: str, handler: 
     return parser
 
 
+def stack_option(
+    parser: argparse.ArgumentParser, help: str, takes_all: bool = False, default: str | None = None
+) -> None:
+    """The one spelling of --stack; `takes_all` marks a command that accepts `all`, which completion offers."""
+    action = parser.add_argument("--stack", required=default is None, default=default, help=help)
+    action.takes_all = takes_all  # type: ignore[attr-defined]
+
+
 def endpoint_url_option(parser: argparse.ArgumentParser) -> None:
     """The one spelling of every live command's --endpoint-url."""
     from emulator.sandbox import ENDPOINT_VARIABLE
@@ -145,7 +153,7 @@ def plan(project: Path, options: PlanOptions) -> int:
 
 def add_plan(commands: Subcommands) -> None:
     parser = add(commands, "plan", "what each stack would deploy (offline, no credentials)", PLAN_HELP, plan)
-    parser.add_argument("--stack", default=ALL_STACKS, help=f"a stack name, or {ALL_STACKS} (default: {ALL_STACKS})")
+    stack_option(parser, f"a stack name, or {ALL_STACKS} (default: {ALL_STACKS})", takes_all=True, default=ALL_STACKS)
     parser.add_argument(
         "--format",
         choices=("text", "markdown", "json"),
@@ -313,7 +321,7 @@ def add_check_names(commands: Subcommands) -> None:
         CHECK_NAMES_HELP,
         check_names,
     )
-    parser.add_argument("--stack", required=True, help=f"the stack whose bucket names to check, or {ALL_STACKS}")
+    stack_option(parser, f"the stack whose bucket names to check, or {ALL_STACKS}", takes_all=True)
     endpoint_url_option(parser)
 
 
@@ -361,7 +369,7 @@ def add_discover(commands: Subcommands) -> None:
         DISCOVER_HELP,
         discover,
     )
-    parser.add_argument("--stack", required=True, help="the stack whose account and prefixes to search")
+    stack_option(parser, "the stack whose account and prefixes to search")
     parser.add_argument(
         "--format",
         choices=("yaml", "json"),
@@ -404,7 +412,7 @@ def add_audit(commands: Subcommands) -> None:
     parser = add(
         commands, "audit", "compare the live account with what the stack declares (AWS credentials)", AUDIT_HELP, audit
     )
-    parser.add_argument("--stack", required=True, help="the stack to audit")
+    stack_option(parser, "the stack to audit")
     parser.add_argument(
         "--format",
         choices=("text", "json", "markdown"),
@@ -452,7 +460,7 @@ def add_preflight(commands: Subcommands) -> None:
         PREFLIGHT_HELP,
         preflight,
     )
-    parser.add_argument("--stack", required=True, help="the stack to check")
+    stack_option(parser, "the stack to check")
     parser.add_argument(
         "--format", choices=("text", "json"), default="text", dest="output_format", help="text, or json for machines"
     )
@@ -503,7 +511,7 @@ def add_ci_roles(commands: Subcommands) -> None:
         CI_ROLES_HELP,
         ci_roles,
     )
-    parser.add_argument("--stack", required=True, help="the stack whose account the roles live in")
+    stack_option(parser, "the stack whose account the roles live in")
     parser.add_argument(
         "--format", choices=("text", "json"), default="text", dest="output_format", help="text, or json documents"
     )
@@ -571,7 +579,7 @@ def add_restore(commands: Subcommands) -> None:
         restore,
     )
     parser.add_argument("org_id", metavar="orgId", help="the tenant whose bucket to restore")
-    parser.add_argument("--stack", required=True, help="the stack that deploys the tenant")
+    stack_option(parser, "the stack that deploys the tenant")
     parser.add_argument("--to", required=True, metavar="TIME", help="ISO 8601 with a zone: 2026-11-30T10:00:00Z")
     parser.add_argument("--prefix", default="", help="only the keys under this prefix (default: the whole bucket)")
     parser.add_argument(
@@ -638,7 +646,7 @@ def add_usage(commands: Subcommands) -> None:
         USAGE_HELP,
         usage,
     )
-    parser.add_argument("--stack", required=True, help=f"a stack, or {ALL_STACKS} (the stacks of the caller's account)")
+    stack_option(parser, f"a stack, or {ALL_STACKS} (the stacks of the caller's account)", takes_all=True)
     parser.add_argument(
         "--format",
         choices=("text", "json", "csv", "markdown"),
@@ -699,7 +707,7 @@ def add_sandbox(commands: Subcommands) -> None:
         SANDBOX_HELP,
         sandbox,
     )
-    parser.add_argument("--stack", required=True, help="the stack whose declared state to load")
+    stack_option(parser, "the stack whose declared state to load")
     parser.add_argument("--port", type=port_number, default=0, help="the loopback port (default: a free one)")
 
 
@@ -785,7 +793,7 @@ def add_credentials(commands: Subcommands) -> None:
         credentials,
     )
     parser.add_argument("org_id", metavar="orgId", help="the tenant's orgId")
-    parser.add_argument("--stack", required=True, help="the stack that deploys the tenant")
+    stack_option(parser, "the stack that deploys the tenant")
     parser.add_argument("--label", help="the access key label (default: the tenant's newest key)")
 
 

@@ -158,7 +158,7 @@ def with_completers(parser: argparse.ArgumentParser, project_dir: Path | None) -
     for subparser in commands_of(parser).values():
         for action in subparser._actions:
             if action.dest == "stack":
-                action.completer = stacks(ALL_STACKS in (action.help or ""))  # type: ignore[attr-defined]
+                action.completer = stacks(getattr(action, "takes_all", False))  # type: ignore[attr-defined]
             elif action.dest == "org_id":
                 action.completer = org_ids  # type: ignore[attr-defined]
             elif action.dest == "fail_on":

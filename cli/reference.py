@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import enum
 import io
+import os
 import sys
+import types
 import typing
 from contextlib import redirect_stdout
 from pathlib import Path
@@ -35,7 +37,7 @@ def _type_of(annotation: Any) -> str:
     origin, arguments = typing.get_origin(annotation), typing.get_args(annotation)
     if origin is typing.Literal:
         return " \\| ".join(f"`{argument}`" for argument in arguments)
-    if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+    if origin in (typing.Union, types.UnionType):
         return " or ".join(_type_of(argument) for argument in arguments if argument is not type(None))
     if origin is list:
         return f"list of {_type_of(arguments[0])}" if arguments else "list"
@@ -110,8 +112,6 @@ def _help(parser: Any) -> str:
     buffer = io.StringIO()
     with redirect_stdout(buffer):
         # A fixed width, whatever the terminal: the page is the same on every machine.
-        import os
-
         previous = os.environ.get("COLUMNS")
         os.environ["COLUMNS"] = "110"
         try:

@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from review.diff import ACTIONS, Action, ResourceChange, StackDiff
+from review.diff import Action, ResourceChange, StackDiff
 from review.effects import RETAINED_IN_AWS
 from review.gitbase import Revisions
 from review.jsonfields import json_fields
@@ -157,16 +157,16 @@ def _summary_rows(plan: StackPlan) -> list[tuple[str, ...]]:
 SUMMARY_HEADER = ("orgId", "bucket", "profile", "environment", "IAM user", "resources")
 
 
-def change_counts(plan: StackPlan, diff: StackDiff) -> tuple[str, str]:
-    """The whole stack's tenants and resources, changed and unchanged, also when only a part was planned."""
+def tenant_counts(plan: StackPlan, diff: StackDiff) -> str:
+    """The whole stack's tenants, changed and unchanged, also when only a part was planned (the resources are
+    counted by `plan_line`)."""
     added = set(diff.tenants_added)
     changed = set(diff.tenants_changed) | {c.org_id for c in diff.resources if c.org_id} - added
     changed -= set(diff.tenants_removed)
     tenants = f"{len(added)} added, {len(changed)} changed, {plan.tenant_count - len(added) - len(changed)} unchanged"
     if diff.tenants_removed:
         tenants += f", {len(diff.tenants_removed)} removed"
-    counts = ", ".join(f"{diff.count(action)} to {action}" for action in ACTIONS)
-    return tenants, f"{counts}, {unchanged_resources(plan, diff)} unchanged"
+    return tenants
 
 
 def _diff_lines(plan: StackPlan, diff: StackDiff, detail: bool = True) -> list[str]:
@@ -205,7 +205,7 @@ def _diff_lines(plan: StackPlan, diff: StackDiff, detail: bool = True) -> list[s
         + "; ".join(f"{name} {as_written(old)} -> {as_written(new)}" for name, (old, new) in changes.items())
         for org_id, changes in diff.tenants_changed.items()
     ]
-    tenants, _ = change_counts(plan, diff)
+    tenants = tenant_counts(plan, diff)
     lines.append(f"tenants: {tenants}")
     # One line a changed resource, as Pulumi marks them (+ create, ~ update, +- replace, - delete, = import), with
     # its type and name (--detail adds the URN), then each changed input's old and new value.
@@ -526,7 +526,7 @@ def _markdown_diff(plan: StackPlan, diff: StackDiff) -> list[str]:
         summary = diff.log_bucket_move.summary(markdown_code)
         out.append(f"> **{summary[:1].upper()}{summary[1:]}**")
     out.append("")
-    tenants, _ = change_counts(plan, diff)
+    tenants = tenant_counts(plan, diff)
     out += [f"Tenants: {tenants}.", ""]
     out += [f"- Tenant added: {markdown_code(org_id)}" for org_id in diff.tenants_added]
     out += [f"- Tenant removed: {markdown_code(org_id)}" for org_id in diff.tenants_removed]
