@@ -430,11 +430,20 @@ def role_documents(
     role may do what its jobs' commands call, for what the stack declares, on the stack's names."""
     by_role = subjects(repository, jobs, settings)
     commands = role_commands(jobs, settings)
+    protected = settings.production_class or settings.protect_buckets
     for role in READ_ONLY_ROLES:
-        if WRITING_COMMANDS & commands[role]:
+        # Derived from each command's actions, never from a list of writing commands: a command nobody listed
+        # that writes anything is refused here too.
+        writes = {
+            command: sorted(a for a in role_actions(frozenset({command}), declared, protected) if not READS.match(a))
+            for command in sorted(commands[role])
+        }
+        if said := [
+            f"`{command}`, which writes ({', '.join(actions)})" for command, actions in writes.items() if actions
+        ]:
             raise UnknownCommand(
-                f"a job of the {role} role runs `{', '.join(sorted(WRITING_COMMANDS & commands[role]))}`, which writes "
-                "objects: the preview and audit roles only read; run it from a deploy job, or by hand"
+                f"a job of the {role} role runs {'; '.join(said)}: the preview and audit roles only read; run it "
+                "from a deploy job, or by hand"
             )
     return {
         role: {
@@ -446,10 +455,11 @@ def role_documents(
     }
 
 
-# The roles that only read, and the commands that write (a restore copies versions back, even a dry run is refused
-# there: the role would have to hold what --apply needs).
+# The roles that only read: a command whose actions write is refused there (a restore copies versions back; even a
+# dry run, as the role would have to hold what --apply needs).
 READ_ONLY_ROLES: tuple[Role, ...] = ("preview", "audit")
-WRITING_COMMANDS = frozenset({"restore"})
+# An action that only reads, by its verb (the Service Authorization Reference's Read and List access levels).
+READS = re.compile(r"[a-z0-9-]+:(?:Get|List|Describe|Head)[A-Za-z]*")
 # What operators run by hand with a role's credentials, beside its jobs' commands.
 OPERATOR_COMMANDS: dict[Role, frozenset[str]] = {"audit": frozenset({"discover"})}
 
