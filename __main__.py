@@ -29,6 +29,7 @@ for tenant in inputs.tenants:  # a loop, not a comprehension: one stack frame fe
         TenantStorage(tenant.org_id, TenantStorageArgs.for_tenant(tenant, inputs.settings), shared.services)
     )
 shared.grant(storages)
+shared.serve_public_folders(storages)
 
 for name, value in shared.outputs.items():
     pulumi.export(name, value)

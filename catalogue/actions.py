@@ -30,6 +30,9 @@ Scope = Literal[
     "key-creation",  # kms:CreateKey, authorized on "*" and scoped by the request's tags
     "secret",
     "parameter",
+    # CloudFront (and its key value stores' data plane): Resource "*". CloudFront has no resource policies, so an
+    # identity policy reaches only its own account's distributions, and some of its create actions take no ARN.
+    "cloudfront",
 ]
 
 Operation = tuple[str, str]  # (boto3 service name, API operation name)
@@ -91,6 +94,18 @@ OPERATION_ACTIONS: dict[Operation, str] = {
     ("cloudwatch", "GetMetricData"): "cloudwatch:GetMetricData",
     ("ce", "GetCostAndUsage"): "ce:GetCostAndUsage",
     ("ce", "ListCostAllocationTags"): "ce:ListCostAllocationTags",
+    ("cloudfront", "GetOriginAccessControl"): "cloudfront:GetOriginAccessControl",
+    ("cloudfront", "ListOriginAccessControls"): "cloudfront:ListOriginAccessControls",
+    ("cloudfront", "DescribeKeyValueStore"): "cloudfront:DescribeKeyValueStore",
+    ("cloudfront", "DescribeFunction"): "cloudfront:DescribeFunction",
+    ("cloudfront", "GetFunction"): "cloudfront:GetFunction",
+    ("cloudfront", "GetCachePolicy"): "cloudfront:GetCachePolicy",
+    ("cloudfront", "ListCachePolicies"): "cloudfront:ListCachePolicies",
+    ("cloudfront", "GetDistribution"): "cloudfront:GetDistribution",
+    ("cloudfront", "ListDistributions"): "cloudfront:ListDistributions",
+    ("cloudfront", "ListTagsForResource"): "cloudfront:ListTagsForResource",
+    ("cloudfront-keyvaluestore", "DescribeKeyValueStore"): "cloudfront-keyvaluestore:DescribeKeyValueStore",
+    ("cloudfront-keyvaluestore", "ListKeys"): "cloudfront-keyvaluestore:ListKeys",
 }
 
 # What each command calls of its own (the readers' calls of `audit` come from the readers of the types the stack
@@ -265,6 +280,8 @@ def scope_of(action: str) -> Scope:
         return "secret"
     if service == "ssm":
         return "parameter"
+    if service in ("cloudfront", "cloudfront-keyvaluestore"):
+        return "cloudfront"
     raise KeyError(f"{action}: catalogue/actions.py does not say what it is authorized on")
 
 

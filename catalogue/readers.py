@@ -25,7 +25,19 @@ DEFAULT_REGION = "us-east-1"
 
 # The codes that mean "no such resource": the only answers read as absent.
 RESOURCE_ABSENT = frozenset(
-    {"NoSuchBucket", "NoSuchEntity", "NotFoundException", "ResourceNotFoundException", "ParameterNotFound", "NoSuchKey"}
+    {
+        "NoSuchBucket",
+        "NoSuchEntity",
+        "NotFoundException",
+        "ResourceNotFoundException",
+        "ParameterNotFound",
+        "NoSuchKey",
+        "NoSuchDistribution",
+        "NoSuchOriginAccessControl",
+        "NoSuchCachePolicy",
+        "NoSuchFunctionExists",
+        "EntityNotFound",
+    }
 )
 # The codes that mean "the resource exists without this setting": the setting reads as not set.
 SETTING_ABSENT = frozenset(
@@ -384,6 +396,131 @@ def _read_parameter(clients: Clients, inputs: dict[str, Any], real_id: str) -> d
     } | ({"keyId": inputs["keyId"]} if "keyId" in inputs else {})
 
 
+# --- CloudFront -------------------------------------------------------------------------------------------
+# A global service, whose API answers in us-east-1. Each reader returns the inputs in the provider's shape
+# (components/stack_storage.py declares them), from the API's: lists as their `Items`.
+
+
+def _cloudfront(clients: Clients) -> Any:
+    return clients("cloudfront", DEFAULT_REGION)
+
+
+def _items(value: Mapping[str, Any] | None) -> list[Any]:
+    return list((value or {}).get("Items") or [])
+
+
+def _read_origin_access_control(clients: Clients, inputs: dict[str, Any], real_id: str) -> dict[str, Any]:
+    control = _cloudfront(clients).get_origin_access_control(Id=real_id)["OriginAccessControl"]
+    return dict(from_aws(control["OriginAccessControlConfig"]))
+
+
+def _read_key_value_store(clients: Clients, inputs: dict[str, Any], real_id: str) -> dict[str, Any]:
+    store = _cloudfront(clients).describe_key_value_store(Name=inputs["name"])["KeyValueStore"]
+    return {"name": store["Name"], "comment": store.get("Comment")}
+
+
+def _read_key_value_pairs(clients: Clients, inputs: dict[str, Any], real_id: str) -> dict[str, Any]:
+    store = clients("cloudfront-keyvaluestore", DEFAULT_REGION)
+    arn = inputs["keyValueStoreArn"]
+    store.describe_key_value_store(KvsARN=arn)
+    pairs = [
+        {"key": item["Key"], "value": item["Value"]}
+        for page in store.get_paginator("list_keys").paginate(KvsARN=arn)
+        for item in page.get("Items", [])
+    ]
+    return {"keyValueStoreArn": arn, "resourceKeyValuePairs": pairs}
+
+
+def _read_function(clients: Clients, inputs: dict[str, Any], real_id: str) -> dict[str, Any]:
+    cloudfront, name = _cloudfront(clients), inputs["name"]
+    config = cloudfront.describe_function(Name=name, Stage="DEVELOPMENT")["FunctionSummary"]["FunctionConfig"]
+    code = cloudfront.get_function(Name=name, Stage="DEVELOPMENT")["FunctionCode"].read().decode()
+    # Published: the LIVE stage, which viewers run, holds the code declared (an unpublished edit shows here).
+    live = cloudfront.get_function(Name=name, Stage="LIVE")["FunctionCode"].read().decode()
+    return {
+        "name": name,
+        "runtime": config.get("Runtime"),
+        "comment": config.get("Comment"),
+        "code": code,
+        "keyValueStoreAssociations": [
+            item["KeyValueStoreARN"] for item in _items(config.get("KeyValueStoreAssociations"))
+        ],
+        "publish": live == code,
+    }
+
+
+_CACHE_TTLS = {"DefaultTTL": "defaultTtl", "MaxTTL": "maxTtl", "MinTTL": "minTtl"}
+
+
+def _read_cache_policy(clients: Clients, inputs: dict[str, Any], real_id: str) -> dict[str, Any]:
+    config = _cloudfront(clients).get_cache_policy(Id=real_id)["CachePolicy"]["CachePolicyConfig"]
+    parameters = config.get("ParametersInCacheKeyAndForwardedToOrigin", {})
+    held: dict[str, Any] = {"name": config["Name"], "comment": config.get("Comment")}
+    held |= {provider: config.get(api) for api, provider in _CACHE_TTLS.items()}
+    key: dict[str, Any] = {
+        "enableAcceptEncodingGzip": parameters.get("EnableAcceptEncodingGzip"),
+        "enableAcceptEncodingBrotli": parameters.get("EnableAcceptEncodingBrotli"),
+    }
+    for part, behavior, listed in (
+        ("Cookies", "CookieBehavior", "cookies"),
+        ("Headers", "HeaderBehavior", "headers"),
+        ("QueryStrings", "QueryStringBehavior", "queryStrings"),
+    ):
+        answer = parameters.get(f"{part}Config", {})
+        given = {behavior[:1].lower() + behavior[1:]: answer.get(behavior)}
+        if _items(answer.get(part)):
+            given[listed] = {"items": _items(answer.get(part))}
+        key[f"{part[:1].lower()}{part[1:]}Config"] = given
+    return held | {"parametersInCacheKeyAndForwardedToOrigin": key}
+
+
+def _read_distribution(clients: Clients, inputs: dict[str, Any], real_id: str) -> dict[str, Any]:
+    cloudfront = _cloudfront(clients)
+    distribution = cloudfront.get_distribution(Id=real_id)["Distribution"]
+    config = distribution["DistributionConfig"]
+    behavior = config["DefaultCacheBehavior"]
+    methods = behavior.get("AllowedMethods", {})
+    tags = tags_of(_items(cloudfront.list_tags_for_resource(Resource=distribution["ARN"]).get("Tags")))
+    certificate = config.get("ViewerCertificate", {})
+    return {
+        "comment": config.get("Comment"),
+        "enabled": config.get("Enabled"),
+        "isIpv6Enabled": config.get("IsIPV6Enabled"),
+        "httpVersion": config.get("HttpVersion"),
+        "origins": [
+            {
+                "originId": origin["Id"],
+                "domainName": origin["DomainName"],
+                "originAccessControlId": origin.get("OriginAccessControlId"),
+            }
+            for origin in _items(config.get("Origins"))
+        ],
+        "defaultCacheBehavior": {
+            "targetOriginId": behavior.get("TargetOriginId"),
+            "allowedMethods": _items(methods),
+            "cachedMethods": _items(methods.get("CachedMethods")),
+            "viewerProtocolPolicy": behavior.get("ViewerProtocolPolicy"),
+            "cachePolicyId": behavior.get("CachePolicyId"),
+            "compress": behavior.get("Compress"),
+            "functionAssociations": [
+                {"eventType": item["EventType"], "functionArn": item["FunctionARN"]}
+                for item in _items(behavior.get("FunctionAssociations"))
+            ],
+        },
+        "restrictions": {
+            "geoRestriction": {
+                "restrictionType": config.get("Restrictions", {}).get("GeoRestriction", {}).get("RestrictionType")
+            }
+        },
+        "viewerCertificate": {"cloudfrontDefaultCertificate": certificate.get("CloudFrontDefaultCertificate")},
+        "tags": tags or None,
+    }
+
+
+def _cloudfront_ops(*names: str) -> frozenset[Operation]:
+    return frozenset(("cloudfront", name) for name in names)
+
+
 def _as_declared(clients: Clients, inputs: dict[str, Any], real_id: str) -> dict[str, Any]:
     return dict(inputs)
 
@@ -462,5 +599,20 @@ READERS: dict[str, Reader] = {
     ),
     "random:index/randomId:RandomId": Reader(
         _as_declared, frozenset(), {"byteLength": _STATE_ONLY, "keepers": _STATE_ONLY}
+    ),
+    "aws:cloudfront/originAccessControl:OriginAccessControl": Reader(
+        _read_origin_access_control, _cloudfront_ops("GetOriginAccessControl")
+    ),
+    "aws:cloudfront/keyValueStore:KeyValueStore": Reader(
+        _read_key_value_store, _cloudfront_ops("DescribeKeyValueStore")
+    ),
+    "aws:cloudfront/keyvaluestoreKeysExclusive:KeyvaluestoreKeysExclusive": Reader(
+        _read_key_value_pairs,
+        frozenset({("cloudfront-keyvaluestore", "DescribeKeyValueStore"), ("cloudfront-keyvaluestore", "ListKeys")}),
+    ),
+    "aws:cloudfront/function:Function": Reader(_read_function, _cloudfront_ops("DescribeFunction", "GetFunction")),
+    "aws:cloudfront/cachePolicy:CachePolicy": Reader(_read_cache_policy, _cloudfront_ops("GetCachePolicy")),
+    "aws:cloudfront/distribution:Distribution": Reader(
+        _read_distribution, _cloudfront_ops("GetDistribution", "ListTagsForResource")
     ),
 }

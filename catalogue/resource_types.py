@@ -182,6 +182,84 @@ def _iam(
     )
 
 
+def _cloudfront(
+    name: str,
+    check: str,
+    inputs: tuple[str, ...],
+    replace_on: tuple[str, ...],
+    chosen: tuple[str, ...],
+    file: str = "",
+    kept: tuple[str, ...] = (),
+) -> ResourceType:
+    """A CloudFront resource: global (no `region` input in pulumi-aws 7), its file in internal/service/cloudfront."""
+    return ResourceType(
+        f"aws:cloudfront/{name[0].lower()}{name[1:]}:{name}",
+        check,
+        frozenset(inputs),
+        frozenset(replace_on),
+        file or f"internal/service/cloudfront/{_snake(name)}.go",
+        regional=False,
+        chosen_at_create=frozenset(chosen),
+        kept_when_omitted=frozenset(kept),
+    )
+
+
+# The stack's CloudFront distribution for pub/ folders, and what it is made of (components/stack_storage.py).
+# Read at terraform-provider-aws's cloudfront files: nothing forces a new origin access control or cache policy;
+# a key value store and a function are replaced for a new `name`, the key list for another store, a distribution
+# only for `staging`.
+CLOUDFRONT_TYPES = (
+    _cloudfront(
+        "OriginAccessControl",
+        "cloudfront",
+        ("name", "description", "originAccessControlOriginType", "signingBehavior", "signingProtocol"),
+        (),
+        ("id", "etag"),
+    ),
+    _cloudfront("KeyValueStore", "cloudfront-tenants", ("name", "comment"), ("name",), ("id", "arn", "etag")),
+    _cloudfront(
+        "KeyvaluestoreKeysExclusive",
+        "cloudfront-tenants",
+        ("keyValueStoreArn", "resourceKeyValuePairs"),
+        ("keyValueStoreArn",),
+        (),
+        "internal/service/cloudfrontkeyvaluestore/keys_exclusive.go",
+        kept=("maxBatchSize",),
+    ),
+    _cloudfront(
+        "Function",
+        "cloudfront",
+        ("name", "runtime", "code", "comment", "keyValueStoreAssociations", "publish"),
+        ("name",),
+        ("arn", "etag", "liveStageEtag"),
+    ),
+    _cloudfront(
+        "CachePolicy",
+        "cloudfront",
+        ("name", "comment", "defaultTtl", "maxTtl", "minTtl", "parametersInCacheKeyAndForwardedToOrigin"),
+        (),
+        ("id", "etag"),
+    ),
+    _cloudfront(
+        "Distribution",
+        "cloudfront",
+        (
+            "comment",
+            "enabled",
+            "isIpv6Enabled",
+            "httpVersion",
+            "origins",
+            "defaultCacheBehavior",
+            "restrictions",
+            "viewerCertificate",
+            "tags",
+        ),
+        ("staging",),
+        ("id", "arn", "domainName", "etag", "hostedZoneId", "callerReference", "status"),
+        kept=("continuousDeploymentPolicyId",),
+    ),
+)
+
 _ENTRIES: dict[str, ResourceType] = {
     entry.token: entry
     for entry in (
@@ -279,6 +357,7 @@ _ENTRIES: dict[str, ResourceType] = {
             regional=False,
             chosen_at_create=frozenset({"id", "hex", "b64Std", "b64Url", "dec"}),
         ),
+        *CLOUDFRONT_TYPES,
     )
 }
 
@@ -408,6 +487,48 @@ PROVIDER_CALLS: dict[str, Calls] = {
         only_if={"ssm:AddTagsToResource": "tags"},
     ),
     "random:index/randomId:RandomId": Calls(),  # no API: crypto/rand, in the state only
+    # CloudFront (internal/service/cloudfront/*.go): an update or delete sends the etag the state holds (If-Match).
+    "aws:cloudfront/originAccessControl:OriginAccessControl": _calls(
+        "cloudfront:CreateOriginAccessControl",
+        "cloudfront:GetOriginAccessControl",
+        "cloudfront:UpdateOriginAccessControl",
+        "cloudfront:DeleteOriginAccessControl",
+    ),
+    # Created, then waited for (DescribeKeyValueStore until READY); read by name.
+    "aws:cloudfront/keyValueStore:KeyValueStore": _calls(
+        "cloudfront:CreateKeyValueStore",
+        "cloudfront:DescribeKeyValueStore",
+        "cloudfront:UpdateKeyValueStore",
+        "cloudfront:DeleteKeyValueStore",
+    ),
+    # The data plane (cloudfront-keyvaluestore): it lists the store's keys and puts and deletes the difference with
+    # UpdateKeys, 50 a call; its delete only forgets the list (framework.WithNoOpDelete), leaving the keys.
+    "aws:cloudfront/keyvaluestoreKeysExclusive:KeyvaluestoreKeysExclusive": _calls(
+        "cloudfront-keyvaluestore:UpdateKeys",
+        "cloudfront-keyvaluestore:DescribeKeyValueStore cloudfront-keyvaluestore:ListKeys",
+        "cloudfront-keyvaluestore:UpdateKeys",
+    ),
+    # `publish` defaults to true: PublishFunction follows every create and update unless it is set false.
+    "aws:cloudfront/function:Function": _calls(
+        "cloudfront:CreateFunction cloudfront:PublishFunction",
+        "cloudfront:DescribeFunction cloudfront:GetFunction",
+        "cloudfront:UpdateFunction cloudfront:PublishFunction",
+        "cloudfront:DeleteFunction",
+    ),
+    "aws:cloudfront/cachePolicy:CachePolicy": _calls(
+        "cloudfront:CreateCachePolicy",
+        "cloudfront:GetCachePolicy",
+        "cloudfront:UpdateCachePolicy",
+        "cloudfront:DeleteCachePolicy",
+    ),
+    # CreateDistributionWithTags always (tags or none), then GetDistribution until Deployed; the tags are read
+    # after every read. A delete disables it (UpdateDistribution), waits, then deletes it with a fresh etag.
+    "aws:cloudfront/distribution:Distribution": _calls(
+        create="cloudfront:CreateDistribution cloudfront:TagResource",
+        read="cloudfront:GetDistribution cloudfront:ListTagsForResource",
+        update="cloudfront:UpdateDistribution cloudfront:TagResource cloudfront:UntagResource",
+        delete="cloudfront:GetDistribution cloudfront:UpdateDistribution cloudfront:DeleteDistribution",
+    ),
 }
 
 RESOURCE_TYPES: dict[str, ResourceType] = {

@@ -8,6 +8,10 @@
 - One IAM group per profile (IAM.2 / CIS 1.15), whose policy grants through the user's `TenantBucket`
   tag, and the groups' memberships. A tenant user gets nothing else: its inline policies and managed
   attachments are managed exclusively, and only once the group grants exist (`TenantStorage.own_grants`).
+- When a media-gallery tenant's `pub/` is served through CloudFront (tenant_storage/public_access.py): one
+  distribution for the whole stack, its origin access control, the function that routes `/<orgId>/pub/...`
+  to the tenant's bucket, the key value store the function looks the bucket up in (owned exclusively: a
+  pair nobody declares is removed), and the cache policy that keeps tenants' objects apart.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import pulumi
 import pulumi_aws as aws
 
-from tenant_storage import naming, policies
+from tenant_storage import naming, policies, public_access
 from tenant_storage.regions import COMMERCIAL, Partition
 from tenant_storage.registry import Profile, Tenant
 from tenant_storage.stacks import StackSettings
@@ -54,6 +58,8 @@ class StackStorageArgs:
     # Adopted buckets whose names do not start with `<prefix>-`: the log delivery must accept them too.
     unconventional_buckets: tuple[str, ...] = ()
     key_administrator_arn: str = ""
+    # The stack serves pub/ folders through its CloudFront distribution (its setting, or a tenant's, says so).
+    cloudfront: bool = False
 
     @classmethod
     def for_stack(
@@ -77,6 +83,7 @@ class StackStorageArgs:
             log_bucket_namespace=settings.access_log_bucket_namespace,
             retained_log_bucket_namespace=settings.retained_access_log_bucket_namespace,
             key_administrator_arn=settings.key_administrator_arn,
+            cloudfront=settings.serves_through_cloudfront(tenants),
         )
 
     @property
@@ -92,13 +99,20 @@ class StackStorageArgs:
     def tags(self) -> dict[str, str]:
         return {"Purpose": "access-logs", "AccountClass": self.account_class, "ManagedBy": "pulumi"}
 
+    @property
+    def cloudfront_name(self) -> str:
+        return public_access.cloudfront_name(self.bucket_prefix, self.shard_index)
+
 
 @dataclass(frozen=True)
 class SharedServices:
-    """What a tenant's resources use of the stack's: where to log, and the key of private buckets."""
+    """What a tenant's resources use of the stack's: where to log, the key of private buckets, and the
+    distribution that serves pub/ folders (when the stack has one)."""
 
     log_bucket: pulumi.Output[str]
     kms_key_arn: pulumi.Output[str] | None
+    distribution_arn: pulumi.Output[str] | None = None
+    distribution_domain: pulumi.Output[str] | None = None
 
 
 class StackStorage(pulumi.ComponentResource):
@@ -132,7 +146,14 @@ class StackStorage(pulumi.ComponentResource):
             )
         # Tenants log there only once S3's log delivery may write: the name is handed out after the policy.
         log_target = pulumi.Output.all(log_bucket.bucket, log_policy.id).apply(lambda values: str(values[0]))
-        self.services = SharedServices(log_bucket=log_target, kms_key_arn=key.arn if key else None)
+        self._key_value_store: aws.cloudfront.KeyValueStore | None = None
+        distribution = self._public_distribution() if args.cloudfront else None
+        self.services = SharedServices(
+            log_bucket=log_target,
+            kms_key_arn=key.arn if key else None,
+            distribution_arn=distribution.arn if distribution else None,
+            distribution_domain=distribution.domain_name if distribution else None,
+        )
         self.groups: dict[Profile, aws.iam.Group] = {}
         self.group_policies: dict[Profile, aws.iam.GroupPolicy] = {}
         for profile in Profile:
@@ -163,6 +184,8 @@ class StackStorage(pulumi.ComponentResource):
         self.outputs: dict[str, pulumi.Output[str]] = {"accessLogBucket": log_bucket.bucket}
         if retained is not None:
             self.outputs["retainedAccessLogBucket"] = retained.bucket
+        if distribution is not None:
+            self.outputs["publicDistributionDomain"] = distribution.domain_name
         self.register_outputs(self.outputs)
 
     def grant(self, storages: Sequence[TenantStorage]) -> None:
@@ -184,6 +207,110 @@ class StackStorage(pulumi.ComponentResource):
             )
             for storage in members:
                 storage.own_grants(after=[self.group_policies[profile], membership])
+
+    def serve_public_folders(self, storages: Sequence[TenantStorage]) -> None:
+        """List every tenant served through CloudFront in the key value store its function reads: orgId -> the
+        bucket's regional domain. The list is the whole allow-list: a pair nobody declares is removed."""
+        if self._key_value_store is None:
+            return
+        served = sorted(
+            (storage for storage in storages if storage.args.served_through_cloudfront), key=lambda s: s.args.org_id
+        )
+        args = self.args
+        aws.cloudfront.KeyvaluestoreKeysExclusive(
+            "pub-tenant-origins",
+            key_value_store_arn=self._key_value_store.arn,
+            resource_key_value_pairs=[
+                {
+                    "key": storage.args.org_id,
+                    "value": storage.bucket_name.apply(
+                        lambda name: public_access.origin_domain(name, args.region, args.partition)
+                    ),
+                }
+                for storage in served
+            ],
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    def _public_distribution(self) -> aws.cloudfront.Distribution:
+        """The stack's one distribution for every pub/ folder it serves, and what it is made of."""
+        args = self.args
+        name = args.cloudfront_name
+        child = pulumi.ResourceOptions(parent=self)
+        access_control = aws.cloudfront.OriginAccessControl(
+            "pub-origin-access-control",
+            name=name,
+            description=f"tenant-storage {args.stack}: CloudFront signs its requests to the tenant buckets",
+            origin_access_control_origin_type="s3",
+            signing_behavior="always",
+            signing_protocol="sigv4",
+            opts=child,
+        )
+        store = aws.cloudfront.KeyValueStore(
+            "pub-tenants",
+            name=name,
+            comment=f"tenant-storage {args.stack}: orgId -> the regional domain of its bucket",
+            opts=child,
+        )
+        self._key_value_store = store
+        router = aws.cloudfront.Function(
+            "pub-router",
+            name=name,
+            runtime=public_access.ROUTER_RUNTIME,
+            code=public_access.router_code(),
+            comment=f"tenant-storage {args.stack}: /<orgId>/pub/<key> to that tenant's bucket",
+            key_value_store_associations=[store.arn],
+            publish=True,
+            opts=child,
+        )
+        cache_policy = aws.cloudfront.CachePolicy(
+            "pub-cache-policy",
+            name=name,
+            comment=f"tenant-storage {args.stack}: the path and the tenant; no cookie, no query string",
+            default_ttl=public_access.DEFAULT_TTL_SECONDS,
+            max_ttl=public_access.MAX_TTL_SECONDS,
+            min_ttl=0,
+            parameters_in_cache_key_and_forwarded_to_origin={
+                "cookies_config": {"cookie_behavior": "none"},
+                "headers_config": {"header_behavior": "whitelist", "headers": {"items": [public_access.TENANT_HEADER]}},
+                "query_strings_config": {"query_string_behavior": "none"},
+                "enable_accept_encoding_brotli": True,
+                "enable_accept_encoding_gzip": True,
+            },
+            opts=child,
+        )
+        # Its one origin is the access-log bucket, which grants CloudFront nothing: a request the function did not
+        # route to a tenant's bucket is refused there, never served.
+        fallback = public_access.origin_domain(args.log_bucket_name, args.region, args.partition)
+        return aws.cloudfront.Distribution(
+            "pub-distribution",
+            comment=f"tenant-storage {args.stack}: the media gallery's pub/ folders",
+            enabled=True,
+            is_ipv6_enabled=True,
+            http_version="http2and3",
+            origins=[
+                {
+                    "origin_id": public_access.FALLBACK_ORIGIN_ID,
+                    "domain_name": fallback,
+                    "origin_access_control_id": access_control.id,
+                }
+            ],
+            default_cache_behavior={
+                "target_origin_id": public_access.FALLBACK_ORIGIN_ID,
+                "allowed_methods": ["GET", "HEAD"],
+                "cached_methods": ["GET", "HEAD"],
+                # The buckets deny every request without TLS: CloudFront reaches S3 with the viewer's protocol.
+                "viewer_protocol_policy": "https-only",
+                "cache_policy_id": cache_policy.id,
+                "compress": True,
+                "function_associations": [{"event_type": "viewer-request", "function_arn": router.arn}],
+            },
+            restrictions={"geo_restriction": {"restriction_type": "none"}},
+            viewer_certificate={"cloudfront_default_certificate": True},
+            tags={"Purpose": "public-folders", "AccountClass": args.account_class, "ManagedBy": "pulumi"},
+            # Replacing it changes every tenant's public URL and voids every bucket's grant to it.
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, retain_on_delete=args.protect),
+        )
 
     def _access_log_bucket(self, namespace: str) -> tuple[aws.s3.Bucket, aws.s3.BucketPolicy]:
         """The log bucket of `namespace`, its settings named by the namespace: a stack whose log bucket moves

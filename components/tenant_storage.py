@@ -1,7 +1,8 @@
 """TenantStorage: one tenant's bucket, its guard rails, and the IAM user its app signs in with.
 
 Secure by default, one setting per knob, in the spirit of AWS CDK's `Bucket`:
-ACLs disabled (BucketOwnerEnforced), public access blocked unless the profile serves `pub/`,
+ACLs disabled (BucketOwnerEnforced), public access blocked unless anyone reads `pub/` straight from S3
+(the `bucket-policy` way of tenant_storage/public_access.py; served through CloudFront, all four stay on),
 SSE-S3 encryption, versioning with noncurrent-version expiry, TLS-only bucket policy, no
 `force_destroy`, and protection plus retain-on-delete where the stack asks for it.
 """
@@ -20,6 +21,13 @@ import pulumi_random as random
 from components.stack_storage import SharedServices
 from tenant_storage import naming, policies
 from tenant_storage.naming import GLOBAL_NAMESPACE, access_key_resource_name, child_resource_name
+from tenant_storage.public_access import (
+    DEFAULT_PUBLIC_ACCESS,
+    PUBLIC_PREFIX,
+    PublicAccess,
+    cloudfront_public_base_url,
+    s3_public_base_url,
+)
 from tenant_storage.regions import COMMERCIAL, Partition
 from tenant_storage.registry import DEFAULT_KEY_LABEL, Environment, NamingRules, Profile, Tenant
 from tenant_storage.stacks import StackSettings
@@ -46,6 +54,8 @@ class TenantStorageArgs:
     adopt: bool = False
     pinned_bucket_name: str | None = None
     bucket_namespace: str = GLOBAL_NAMESPACE
+    # How its pub/ is public, if its profile has one.
+    public_access: PublicAccess = DEFAULT_PUBLIC_ACCESS
 
     @classmethod
     def for_tenant(cls, tenant: Tenant, settings: StackSettings) -> TenantStorageArgs:
@@ -65,7 +75,16 @@ class TenantStorageArgs:
             adopt=tenant.adopt,
             pinned_bucket_name=tenant.bucket_name,
             bucket_namespace=settings.naming.namespace_of(tenant),
+            public_access=settings.public_access_of(tenant) or DEFAULT_PUBLIC_ACCESS,
         )
+
+    @property
+    def anonymous_at_s3(self) -> bool:
+        return self.profile.serves_public_folder and self.public_access.anonymous_at_s3
+
+    @property
+    def served_through_cloudfront(self) -> bool:
+        return self.profile.serves_public_folder and self.public_access.through_cloudfront
 
     @property
     def tags(self) -> dict[str, str]:
@@ -87,6 +106,7 @@ class TenantStorage(pulumi.ComponentResource):
     access_key_ids: dict[str, pulumi.Output[str]]
     secret_access_keys: dict[str, pulumi.Output[str]]
     public_base_url: pulumi.Output[str] | None
+    s3_public_base_url: pulumi.Output[str] | None
 
     def __init__(
         self,
@@ -132,8 +152,8 @@ class TenantStorage(pulumi.ComponentResource):
             bucket=bucket.bucket,
             block_public_acls=True,
             ignore_public_acls=True,
-            block_public_policy=not profile.serves_public_folder,
-            restrict_public_buckets=not profile.serves_public_folder,
+            block_public_policy=not args.anonymous_at_s3,
+            restrict_public_buckets=not args.anonymous_at_s3,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[ownership]),
         )
         self._bucket = bucket
@@ -177,14 +197,14 @@ class TenantStorage(pulumi.ComponentResource):
         aws.s3.BucketPolicy(
             child_resource_name(org, "bucket-policy"),
             bucket=bucket.bucket,
-            policy=bucket.bucket.apply(lambda name: _json(policies.bucket_policy(profile, name, args.partition))),
+            policy=self._bucket_policy(bucket, services),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[public_access_block, ownership]),
         )
         if profile.serves_public_folder:
             aws.s3.BucketObjectv2(
                 child_resource_name(org, "pub-folder"),
                 bucket=bucket.bucket,
-                key=policies.PUBLIC_PREFIX,
+                key=PUBLIC_PREFIX,
                 content="",
                 server_side_encryption="AES256",
                 tags=args.tags,
@@ -214,11 +234,7 @@ class TenantStorage(pulumi.ComponentResource):
         # The provider marks `secret` secret, but a mock or an older provider may not: never rely on it.
         self.secret_access_keys = {label: pulumi.Output.secret(key.secret) for label, key in access_keys.items()}
         self._store_credentials()
-        self.public_base_url = (
-            bucket.bucket.apply(lambda name: policies.public_base_url(name, args.region, args.partition))
-            if profile.serves_public_folder
-            else None
-        )
+        self.public_base_url, self.s3_public_base_url = self._public_base_urls(services)
         self.register_outputs(
             {
                 "bucketName": self.bucket_name,
@@ -229,6 +245,35 @@ class TenantStorage(pulumi.ComponentResource):
                 "secretAccessKeys": self.secret_access_keys,
             }
         )
+
+    def _bucket_policy(self, bucket: aws.s3.Bucket, services: SharedServices) -> pulumi.Output[str]:
+        args = self.args
+        distribution: pulumi.Input[str] = ""
+        if args.served_through_cloudfront:
+            if services.distribution_arn is None:
+                raise ValueError(f"tenant {args.org_id} is served through CloudFront, and the stack declares none")
+            distribution = services.distribution_arn
+        return pulumi.Output.all(bucket.bucket, distribution).apply(
+            lambda values: _json(
+                policies.bucket_policy(args.profile, values[0], args.partition, args.public_access, values[1] or None)
+            )
+        )
+
+    def _public_base_urls(
+        self, services: SharedServices
+    ) -> tuple[pulumi.Output[str] | None, pulumi.Output[str] | None]:
+        """Where the app finds its public files (CloudFront's URL once the stack serves it there), and the S3 URL
+        that keeps working beside it while the stack serves both."""
+        args = self.args
+        s3 = (
+            self.bucket_name.apply(lambda name: s3_public_base_url(name, args.region, args.partition))
+            if args.anonymous_at_s3
+            else None
+        )
+        if not args.served_through_cloudfront or services.distribution_domain is None:
+            return s3, None
+        cloudfront = services.distribution_domain.apply(lambda domain: cloudfront_public_base_url(domain, args.org_id))
+        return cloudfront, s3
 
     def own_grants(self, after: Sequence[pulumi.Resource]) -> None:
         """Own the user's policies exclusively: a policy put on it or attached by hand is removed.
@@ -340,6 +385,10 @@ class TenantStorage(pulumi.ComponentResource):
         }
         if self.public_base_url is not None:
             summary["publicBaseUrl"] = self.public_base_url
+            summary["publicAccess"] = self.args.public_access.value
+        if self.s3_public_base_url is not None:
+            # Served both ways (bucket-policy-and-cloudfront): the S3 URL works until the stack moves to cloudfront.
+            summary["s3PublicBaseUrl"] = self.s3_public_base_url
         return summary
 
 

@@ -34,6 +34,7 @@ import yaml
 from emulator.replay import replay
 from review.plan import StackPlan, plan_stack
 from tenant_storage import ALL_STACKS
+from tenant_storage.public_access import PublicAccess
 from tenant_storage.registry import Profile
 from tenant_storage.stacks import selected_stacks
 
@@ -49,14 +50,21 @@ LOG_BUCKET_ROLE = "access-log bucket"
 GROUP_ROLE = "profile group"
 
 
-def tenant_role(profile: str, what: str) -> str:
-    """A tenant's bucket or user by its profile: `media-gallery tenant bucket`."""
-    return f"{profile} tenant {what}"
+def tenant_role(profile: str, what: str, public_access: str | None = None) -> str:
+    """A tenant's bucket or user by its profile: `media-gallery tenant bucket`; a bucket nobody reads straight
+    from S3, its pub/ served only through CloudFront: `media-gallery (cloudfront) tenant bucket`."""
+    private = what == "bucket" and public_access is not None and not PublicAccess(public_access).anonymous_at_s3
+    return f"{profile}{f' ({public_access})' if private else ''} tenant {what}"
 
 
 # Every role a finding can have (see roles()): what an expected failure's role pattern must match.
 KNOWN_ROLES = (
     *(tenant_role(profile.value, what) for what in ("bucket", "user") for profile in Profile),
+    *(
+        tenant_role(Profile.MEDIA_GALLERY.value, "bucket", mode.value)
+        for mode in PublicAccess
+        if not mode.anonymous_at_s3
+    ),
     LOG_BUCKET_ROLE,
     GROUP_ROLE,
     ACCOUNT_ROLE,
@@ -94,7 +102,7 @@ class Verdict:
 
 def roles(plan: StackPlan) -> dict[str, str]:
     """The role of each bucket and user name of the plan: what an expected failure is about, for any tenant."""
-    named = {tenant.bucket_name: tenant_role(tenant.profile, "bucket") for tenant in plan.tenants}
+    named = {tenant.bucket_name: tenant_role(tenant.profile, "bucket", tenant.public_access) for tenant in plan.tenants}
     named |= {tenant.iam_user_name: tenant_role(tenant.profile, "user") for tenant in plan.tenants}
     for bucket in (plan.access_log_bucket, plan.retained_access_log_bucket):
         if bucket:

@@ -29,7 +29,7 @@ from tenant_storage import naming
 from tenant_storage.access import ANONYMOUS, allowed
 from tenant_storage.anonymous_access import Decision, PublicAccessBlock, bucket_policy_decision
 from tenant_storage.errors import counted
-from tenant_storage.policies import PUBLIC_PREFIX
+from tenant_storage.public_access import PUBLIC_PREFIX
 from tenant_storage.registry import Profile, load_registry
 
 _USER_ARN = re.compile(r"arn:aws[a-z-]*:iam::[0-9]{12}:user/(?:.*/)?(?P<name>[^/]+)")

@@ -73,10 +73,34 @@ class OfflineMocks(Mocks):
         if args.typ == "aws:iam/accessKey:AccessKey":
             state.update(secret=f"mock-secret-{_fake('secret', args.name, 24)}", status="Active")
             return f"MOCKKEY{_fake('key', args.name, 13).upper()}", state
+        if args.typ.startswith("aws:cloudfront/"):
+            return self._cloudfront(args, state)
         if args.typ == "random:index/randomId:RandomId":
             state.update(hex=_fake("random", args.name, 2 * int(state["byteLength"])))
             return state["hex"], state
         return f"{args.name}-id", state
+
+    def _cloudfront(self, args: MockResourceArgs, state: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """CloudFront's ids and ARNs, in its shapes (global: no region in an ARN)."""
+        arn = f"arn:{self.partition}:cloudfront::{self.account_id}"
+        kind = args.typ.rsplit(":", 1)[-1]
+        if kind == "Distribution":
+            distribution_id = f"EMOCK{_fake('distribution', args.name, 9).upper()}"
+            state.update(
+                arn=f"{arn}:distribution/{distribution_id}",
+                domainName=f"dmock{_fake('domain', args.name, 9)}.cloudfront.net",
+                hostedZoneId="Z2FDTNDATAQYW2",
+                status="Deployed",
+            )
+            return distribution_id, state
+        if kind == "KeyValueStore":
+            store_id = f"mock-{_fake('store', args.name, 8)}"
+            state.update(arn=f"{arn}:key-value-store/{store_id}")
+            return store_id, state
+        if kind == "Function":
+            state.update(arn=f"{arn}:function/{state['name']}")
+            return str(state["name"]), state
+        return f"mock-{kind.lower()}-{_fake(kind, args.name, 8)}", state
 
     def call(self, args: MockCallArgs) -> dict[str, Any]:  # type: ignore[override]
         self.calls.append(args)

@@ -41,6 +41,10 @@ KMS_KEY = "aws:kms/key:Key"
 ACCESS_KEY = "aws:iam/accessKey:AccessKey"
 SECRET = "aws:secretsmanager/secret:Secret"  # noqa: S105 - a resource type token
 PARAMETER = "aws:ssm/parameter:Parameter"
+DISTRIBUTION = "aws:cloudfront/distribution:Distribution"
+# CloudFront's service principal, as origin access control signs (tenant_storage/public_access.py, which the pack's
+# own environment cannot import).
+CLOUDFRONT_SERVICE = "cloudfront.amazonaws.com"
 TAGGED_TYPES = (BUCKET, USER, OBJECT, SECRET, PARAMETER)
 PRODUCTION_CLASS = ("production", "staging")
 ACCESS_LOGS_PURPOSE = "access-logs"
@@ -341,7 +345,8 @@ def check_access_logging(stack: StackResources) -> list[tuple[str, str]]:
 
 
 def check_private_buckets_use_kms(stack: StackResources) -> list[tuple[str, str]]:
-    """Security Hub S3.17: a bucket nobody reads anonymously is encrypted with the stack's KMS key."""
+    """Security Hub S3.17: a bucket whose objects nobody serves publicly (anyone, or a CloudFront distribution) is
+    encrypted with the stack's KMS key."""
     problems = []
     for bucket in stack.of_type(BUCKET):
         if (
@@ -368,9 +373,81 @@ def judge_sse_s3_opt_out(bucket: ResourceView, _options: RuleOptions) -> list[st
 
 
 def _is_public(stack: StackResources, bucket: ResourceView) -> bool:
-    """A bucket whose public access block lets a public policy through: media-gallery's pub/."""
+    """A bucket whose public access block lets a public policy through, or whose policy lets CloudFront read it:
+    media-gallery's pub/, served straight from S3 or through the stack's distribution."""
     blocks = stack.settings_of(bucket, PUBLIC_ACCESS_BLOCK)
-    return any(block.props.get("blockPublicPolicy") is False for block in blocks)
+    policies = [_policy_document(policy) for policy in stack.settings_of(bucket, BUCKET_POLICY)]
+    if any(block.props.get("blockPublicPolicy") is False for block in blocks):
+        return True
+    if any(document is not None and _cloudfront_statements(document) for document in policies):
+        return True
+    # In a preview, a policy naming the distribution is unknown until the deploy: a bucket with the gallery's pub/
+    # folder may be served through it, so the rules that depend on it wait for the known policy.
+    return None in policies and _has_pub_folder(stack, bucket)
+
+
+def _has_pub_folder(stack: StackResources, bucket: ResourceView) -> bool:
+    return any(_known(marker.props.get("key")) == "pub/" for marker in stack.settings_of(bucket, OBJECT))
+
+
+def _cloudfront_statements(document: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    return [
+        statement
+        for statement in _statements(document)
+        if statement.get("Effect") == "Allow"
+        and isinstance(statement.get("Principal"), Mapping)
+        and CLOUDFRONT_SERVICE in _as_list(statement["Principal"].get("Service"))
+    ]
+
+
+_DISTRIBUTION_ARN = re.compile(r"arn:aws:cloudfront::[0-9]{12}:distribution/[A-Z0-9]+")
+
+
+def judge_cloudfront_statements(policy: ResourceView, _options: RuleOptions) -> list[str]:
+    """CloudFront may read pub/* only (s3:GetObject), and only for one distribution (aws:SourceArn): without that
+    condition, any distribution of any account, with origin access control, could read the bucket."""
+    if policy.type != BUCKET_POLICY:
+        return []
+    problems = []
+    for statement in _cloudfront_statements(_policy_document(policy) or {}):
+        actions, targets = _as_list(statement.get("Action")), _as_list(statement.get("Resource"))
+        condition = statement.get("Condition") or {}
+        source = condition.get("StringEquals", {}).get("aws:SourceArn") if set(condition) == {"StringEquals"} else None
+        if actions != ["s3:GetObject"] or not targets or not all(str(t).endswith("/pub/*") for t in targets):
+            problems.append(f"CloudFront may only s3:GetObject on pub/*: {json.dumps(statement)}")
+        if not isinstance(source, str) or not (_DISTRIBUTION_ARN.fullmatch(source) or _known(source) is None):
+            problems.append(
+                f"CloudFront's read must be for exactly one distribution (aws:SourceArn): {json.dumps(statement)}"
+            )
+    return problems
+
+
+def check_public_only_through_the_stacks_distribution(stack: StackResources) -> list[tuple[str, str]]:
+    """Public reading (anyone, or CloudFront) only of a bucket that has the media gallery's pub/ folder, and CloudFront
+    only for a distribution the stack declares: never a private profile's bucket, never another team's distribution."""
+    declared = {arn for d in stack.of_type(DISTRIBUTION) if (arn := _known(d.props.get("arn")))}
+    problems = []
+    for bucket in stack.of_type(BUCKET):
+        label = _known(bucket.props.get("bucket")) or bucket.name
+        documents = [_policy_document(policy) or {} for policy in stack.settings_of(bucket, BUCKET_POLICY)]
+        cloudfront = [statement for document in documents for statement in _cloudfront_statements(document)]
+        if not _is_public(stack, bucket):
+            continue
+        if not _has_pub_folder(stack, bucket):
+            problems.append(
+                (bucket.urn, f"bucket {label} is served publicly but has no pub/ folder: a private profile's")
+            )
+        for statement in cloudfront:
+            source = (statement.get("Condition") or {}).get("StringEquals", {}).get("aws:SourceArn")
+            if declared and _known(source) and source not in declared:
+                problems.append(
+                    (
+                        bucket.urn,
+                        f"bucket {label} lets CloudFront read it for {source}, a distribution the stack does not "
+                        "declare",
+                    )
+                )
+    return problems
 
 
 def check_tls_minimum(stack: StackResources) -> list[tuple[str, str]]:
@@ -541,6 +618,19 @@ RULES = (
         "A public bucket-policy statement may only allow s3:GetObject on pub/*.",
         "mandatory",
         judge=judge_public_statements,
+    ),
+    Rule(
+        "cloudfront-reads-pub-for-one-distribution",
+        "A bucket policy lets CloudFront only s3:GetObject on pub/*, for exactly one distribution (aws:SourceArn).",
+        "mandatory",
+        judge=judge_cloudfront_statements,
+    ),
+    Rule(
+        "public-only-through-the-stacks-distribution",
+        "Only a media-gallery bucket (with its pub/ folder) is served publicly, and through CloudFront only by a "
+        "distribution the stack declares.",
+        "mandatory",
+        check_public_only_through_the_stacks_distribution,
     ),
     Rule(
         "user-policy-least-privilege",

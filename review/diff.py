@@ -125,6 +125,7 @@ def diff_plans(base: StackPlan, head: StackPlan) -> StackDiff:
         return StackDiff(head.stack, base.errors, [], [], {}, [], [])
     base_tenants = {tenant.org_id: tenant for tenant in base.tenants}
     head_tenants = {tenant.org_id: tenant for tenant in head.tenants}
+    masks = tenant_value_masks(base, head)
     return StackDiff(
         stack=head.stack,
         base_errors=[],
@@ -133,7 +134,7 @@ def diff_plans(base: StackPlan, head: StackPlan) -> StackDiff:
         tenants_changed={
             org_id: changes
             for org_id in sorted(base_tenants.keys() & head_tenants.keys())
-            if (changes := _tenant_changes(base_tenants[org_id], head_tenants[org_id]))
+            if (changes := _tenant_changes(base_tenants[org_id], head_tenants[org_id], masks))
         },
         resources=resource_changes(base, head),
         statements=_statement_changes(base_tenants, head_tenants),
@@ -164,13 +165,29 @@ def _log_bucket_move(base: StackPlan, head: StackPlan) -> LogBucketMove | None:
     )
 
 
-def _tenant_changes(base: TenantPlan, head: TenantPlan) -> dict[str, list[Any]]:
-    """Changed tenant facts, named as the JSON names them (`bucketName`)."""
+def _tenant_changes(
+    base: TenantPlan, head: TenantPlan, masks: tuple[Callable[[Any], Any], Callable[[Any], Any]]
+) -> dict[str, list[Any]]:
+    """Changed tenant facts, named as the JSON names them (`bucketName`), a value only a deploy knows masked."""
+    before, after = masks
     return {
-        camel_case(name): [getattr(base, name), getattr(head, name)]
+        camel_case(name): [before(getattr(base, name)), after(getattr(head, name))]
         for name in TENANT_FIELDS
         if getattr(base, name) != getattr(head, name)
     }
+
+
+def tenant_value_masks(base: StackPlan, head: StackPlan) -> tuple[Callable[[Any], Any], Callable[[Any], Any]]:
+    """How a tenant's fact reads at the base and at the head: a value AWS chooses at create (a distribution's
+    domain in a public URL) is `as deployed` where the base holds it already, `known after deploy` where new."""
+    held = _chosen_tokens(base)
+    held_pattern = whole_values(sorted(held))
+    new_pattern = whole_values(sorted(set(_chosen_tokens(head)) - set(held)))
+
+    def after(value: Any) -> Any:
+        return shown(shown(value, new_pattern, KNOWN_AFTER_DEPLOY), held_pattern, AS_DEPLOYED)
+
+    return (lambda value: shown(value, held_pattern, AS_DEPLOYED)), after
 
 
 def resource_changes(base: StackPlan, head: StackPlan) -> list[ResourceChange]:

@@ -9,9 +9,12 @@ From the base and the head plan of one stack (and the resource changes between t
   turned off;
 - **access**: for every bucket before and after, which caller may do which S3 action on which part of
   it (anonymous callers, every user through its groups, tags and own policies, S3's log delivery for each
-  source bucket: a bucket whose server access logging is on, by its `BucketLogging`), evaluated by
-  `tenant_storage.access`. A bucket is identified by its resource, not its name, so a grant that moves
-  with a renamed bucket is the same grant;
+  source bucket: a bucket whose server access logging is on, by its `BucketLogging`, and each CloudFront
+  distribution the stack declares, by its ARN), evaluated by `tenant_storage.access`. A bucket is identified
+  by its resource, not its name, so a grant that moves with a renamed bucket is the same grant. What
+  anonymous callers or a distribution may read is public (a distribution serves anyone who asks): a grant to
+  one of them is public exposure only where nothing public reached it before, and what the public loses is
+  listed too (its links stop working);
 - **adoption**: each existing resource the deploy imports, and every setting it will overwrite there;
 - **protection**: each resource that stays declared but loses `protect` or `retain_on_delete`;
 - **credentials**: for each tenant that stays, the access key its app uses, or the stored copy it reads,
@@ -51,9 +54,11 @@ from review.plan import ResourcePlan, StackPlan
 from tenant_storage.access import ANONYMOUS, Caller, allowed
 from tenant_storage.anonymous_access import PublicAccessBlock, as_list, is_public
 from tenant_storage.policies import LOG_DELIVERY_SERVICE, effective_policy
+from tenant_storage.public_access import CLOUDFRONT_SERVICE, distribution_arn
 from tenant_storage.regions import COMMERCIAL, partition_of
 
 GROUP_MEMBERSHIP = "aws:iam/groupMembership:GroupMembership"
+DISTRIBUTION = "aws:cloudfront/distribution:Distribution"
 FOREVER = float("inf")
 _S3_ARN = re.compile(r"arn:aws[a-z-]*:s3:::(?P<bucket>[^/*?]+)(?P<objects>/.*)?")
 BUCKET_SCOPE = "the bucket"
@@ -103,6 +108,7 @@ class Revision:
     buckets: dict[str, BucketState]
     users: dict[str, UserState]
     bucket_urns: dict[str, str]  # bucket name -> URN
+    distributions: dict[str, str] = field(default_factory=dict)  # CloudFront distribution URN -> its ARN
 
     @property
     def log_sources(self) -> set[str]:
@@ -170,6 +176,11 @@ def read_revision(plan: StackPlan) -> Revision:
         if isinstance(r.inputs.get("bucket"), str)
     }
     revision = Revision(plan, buckets, {}, {bucket.name: urn for urn, bucket in buckets.items()})
+    partition = partition_of(plan.region) or COMMERCIAL
+    revision.distributions = {
+        resource.urn: distribution_arn(plan.account_id, resource.id, partition)
+        for resource in by_type.get(DISTRIBUTION, [])
+    }
 
     def bucket_of(resource: ResourcePlan) -> BucketState | None:
         urn = revision.bucket_urns.get(str(resource.inputs.get("bucket")))
@@ -232,6 +243,12 @@ def read_revision(plan: StackPlan) -> Revision:
 
 
 LOG_DELIVERY_CALLER = "log delivery for "
+CLOUDFRONT_CALLER = "CloudFront distribution "
+
+
+def is_public_caller(caller: str) -> bool:
+    """Anonymous callers, and a CloudFront distribution, which serves whoever asks: what they read is public."""
+    return caller == "anyone" or caller.startswith(CLOUDFRONT_CALLER)
 
 
 @dataclass(frozen=True)
@@ -315,6 +332,8 @@ def grants(
             continue
         if caller.kind == "anonymous":
             candidates: Iterable[str] = revision.buckets
+        elif caller_id.startswith(CLOUDFRONT_CALLER):
+            candidates = named_service
         elif caller.kind == "service":
             candidates = named_service & _log_target(revision, caller_id)
         else:
@@ -339,6 +358,12 @@ def _callers(revision: Revision, other: Revision) -> dict[str, Caller | None]:
         user = revision.users.get(urn) or other.users[urn]
         policy = revision.users[urn].policy if urn in revision.users else None
         callers[urn] = Caller("user", arn=user.arn, identity_policy=policy)
+    # A distribution signs its requests as CloudFront, for its own ARN (origin access control).
+    for urn in revision.distributions.keys() | other.distributions.keys():
+        arn = revision.distributions.get(urn) or other.distributions[urn]
+        callers[f"{CLOUDFRONT_CALLER}{urn}"] = Caller(
+            "service", service=CLOUDFRONT_SERVICE, context={"aws:SourceArn": arn}
+        )
     # S3's log delivery acts for a bucket that logs (in either revision), never for one that logs nowhere.
     for urn in revision.log_sources | other.log_sources:
         source = revision.buckets.get(urn) or other.buckets[urn]
@@ -365,10 +390,30 @@ class AccessGain:
     bucket_before: bool  # the bucket exists before the deploy
     adopted_bucket: bool  # the deploy adopts it: it holds data, and what it allowed before is unknown
     caller_before: bool  # the caller exists before the deploy (an adopted user's rights before are unknown)
+    # A public caller's gain that something public could already read (anyone straight from S3, or a distribution).
+    already_public: bool = False
 
     @property
     def on_data(self) -> bool:
         return self.bucket_before or self.adopted_bucket
+
+    @property
+    def public(self) -> bool:
+        return is_public_caller(self.caller)
+
+
+@dataclass(frozen=True)
+class PublicLoss:
+    """What a public caller (anyone, a distribution) could read of a bucket that stays, and no longer can: the
+    links to it stop working, unless another public caller still serves the same (`still_served_by`)."""
+
+    caller: str
+    caller_name: str
+    bucket: str  # URN
+    bucket_name: str
+    org_id: str | None
+    actions: tuple[tuple[str, str], ...]  # (action, scope)
+    still_served_by: tuple[str, ...] = ()  # the other public callers' names that still read all of it
 
 
 # --- the model ------------------------------------------------------------------------------------------
@@ -418,6 +463,7 @@ class Effects:
     adoptions: list[Adoption]
     protection: list[ProtectionLoss] = field(default_factory=list)
     credentials: list[CredentialLoss] = field(default_factory=list)
+    public_losses: list[PublicLoss] = field(default_factory=list)
 
 
 def _short(urn: str) -> str:
@@ -495,6 +541,8 @@ def compute_effects(base: StackPlan, head: StackPlan, changes: list[ResourceChan
     granted_before = {g for g in grants(before, _callers(before, after), actions, scopes) if g.bucket not in imported}
     granted_after = grants(after, _callers(after, before), actions, scopes)
     callers_before = {"anyone"} | {urn for urn in before.users if urn not in imported}
+    callers_before |= {f"{CLOUDFRONT_CALLER}{urn}" for urn in before.distributions}
+    public_before = {(g.action, g.bucket, g.scope) for g in granted_before if is_public_caller(g.caller)}
     callers_before |= {f"{LOG_DELIVERY_CALLER}{urn}" for urn in before.log_sources}
     # Log delivery acts only on the bucket its source logs to. Moving the logs to another bucket is the logging's
     # own change (its BucketLogging's update), and a bucket that starts logging brings its delivery with it (its
@@ -522,16 +570,52 @@ def compute_effects(base: StackPlan, head: StackPlan, changes: list[ResourceChan
             bucket_before=bucket in before.buckets,
             adopted_bucket=bucket in imported,
             caller_before=caller in callers_before,
+            already_public=all((action, bucket, scope) in public_before for action, scope in pairs),
         )
         for (caller, bucket), pairs in sorted(gained.items())
     ]
+    kept_buckets = {urn for urn in before.buckets if urn not in destroyed and urn not in imported} & set(after.buckets)
+    public_losses = _public_losses(granted_before, granted_after, kept_buckets, before, after)
 
     adoptions = [
         _adoption(head_resources[urn], head.resources, by_urn) for urn in sorted(imported) if urn in head_resources
     ]
     return Effects(
-        data, access, adoptions, _protection_losses(base, head), _credential_losses(base, head, set(destroyed))
+        data,
+        access,
+        adoptions,
+        _protection_losses(base, head),
+        _credential_losses(base, head, set(destroyed)),
+        public_losses,
     )
+
+
+def _public_losses(
+    granted_before: set[Grant], granted_after: set[Grant], kept: set[str], before: Revision, after: Revision
+) -> list[PublicLoss]:
+    lost: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for grant in granted_before - granted_after:
+        if is_public_caller(grant.caller) and grant.bucket in kept:
+            lost.setdefault((grant.caller, grant.bucket), []).append((grant.action, grant.scope))
+    losses = []
+    for (caller, bucket), pairs in sorted(lost.items()):
+        others = {
+            other
+            for other in {grant.caller for grant in granted_after if is_public_caller(grant.caller)}
+            if all(Grant(other, action, bucket, scope) in granted_after for action, scope in pairs)
+        }
+        losses.append(
+            PublicLoss(
+                caller,
+                _caller_name(caller, before, after),
+                bucket,
+                after.buckets[bucket].name,
+                after.buckets[bucket].org_id,
+                tuple(sorted(pairs)),
+                tuple(sorted(_caller_name(other, before, after) for other in others)),
+            )
+        )
+    return losses
 
 
 def _protection_losses(base: StackPlan, head: StackPlan) -> list[ProtectionLoss]:
@@ -611,6 +695,8 @@ def _caller_name(caller: str, before: Revision, after: Revision) -> str:
         return "anyone (anonymous callers)"
     if user := after.users.get(caller) or before.users.get(caller):
         return f"user {user.name}"
+    if caller.startswith(CLOUDFRONT_CALLER):
+        return f"CloudFront distribution {_short(caller.removeprefix(CLOUDFRONT_CALLER))}"
     source = caller.removeprefix(LOG_DELIVERY_CALLER)
     bucket = after.buckets.get(source) or before.buckets.get(source)
     return f"S3 log delivery for bucket {bucket.name if bucket else source}"

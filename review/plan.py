@@ -67,6 +67,8 @@ class TenantPlan:
     resource_urns: list[str]
     app_key_id: str = ""  # the (mocked) id of the newest key: the one its app uses, from the store and `credentials`
     bucket_namespace: str = "global"
+    public_access: str | None = None  # how its pub/ is public (tenant_storage/public_access.py); None: private
+    s3_public_base_url: str | None = None  # the S3 URL still served beside CloudFront's during a switch
 
 
 @dataclass(frozen=True)
@@ -359,5 +361,7 @@ def _tenant_plan(
         mocked_suffix=any(resource.type == RANDOM_ID_TYPE for resource in own),
         app_key_id=str(summary.get("accessKeyId") or ""),
         bucket_namespace=str(summary.get("bucketNamespace") or "global"),
+        public_access=summary.get("publicAccess"),
+        s3_public_base_url=summary.get("s3PublicBaseUrl"),
         resource_urns=[resource.urn for resource in own],
     )

@@ -83,9 +83,28 @@ TABLE = (
         "permissions-widened",
         (
             "let a caller that existed do something new, or let anyone do something new on a bucket that existed "
-            "(a profile switch lists only the actions the user did not have)"
+            "(a profile switch lists only the actions the user did not have), or let a new public reader (a CloudFront "
+            "distribution) read objects that were public already"
         ),
         "Check that the tenant's app needs the new actions.",
+        advisory=True,
+    ),
+    RiskClass(
+        "public-access-narrowed",
+        (
+            "take away what anonymous callers or the stack's CloudFront distribution could read of a bucket that "
+            "stays: links that way stop working (the last step of a move to `publicAccess: cloudfront` takes the "
+            "S3 URLs away; the line says whether CloudFront still serves the same objects)"
+        ),
+        (
+            "Confirm that no app or stored link still uses the old URLs: the access logs show anonymous reads "
+            "(docs/public-access.md)."
+        ),
+    ),
+    RiskClass(
+        "public-url-changed",
+        "change where a tenant's public files are (its `publicBaseUrl`)",
+        "Check that the tenant's app is given the new URL; the old one works as long as its access is not narrowed.",
         advisory=True,
     ),
     RiskClass(

@@ -14,6 +14,9 @@ special cases:
 - newly-public: anonymous callers gain an action on data that exists (a bucket that existed, or one the
   deploy adopts); a new, empty bucket public by its profile is "tenant added", not a risk;
 - permissions-widened: a caller that existed gains an action, or anyone gains one on a bucket that existed;
+- public-access-narrowed: anonymous callers or a CloudFront distribution can no longer read what they could of a
+  bucket that stays: links to it stop working;
+- public-url-changed: where a tenant's public files are (`publicBaseUrl`) changes;
 - adopted: an existing resource is imported, and the deploy overwrites its settings;
 - stack-removed: a stack file deleted or renamed: all its resources go;
 - account-changed: a stack's allowed accounts change;
@@ -35,7 +38,7 @@ from typing import Any
 from pulumi.runtime import rpc
 
 from policy.tenant_storage_rules import ACCESS_KEY, USER
-from review.diff import StackDiff, input_text, whole_values
+from review.diff import StackDiff, input_text, tenant_value_masks, whole_values
 from review.effects import Effects, compute_effects, subject_of
 from review.plan import PROVIDER_TYPE_PREFIX, ResourcePlan, StackPlan
 from review.risk_classes import DEFAULT_FAIL_ON as DEFAULT_FAIL_ON
@@ -104,6 +107,8 @@ def stack_risks(base: StackPlan, head: StackPlan, diff: StackDiff) -> list[Risk]
         *_credential_risks(stack, effects),
         *_exposure_risks(stack, base, head),
         *_access_risks(stack, effects),
+        *_public_loss_risks(stack, effects),
+        *_url_risks(stack, base, head),
         *_adoption_risks(stack, effects),
         *_settings_risks(stack, base, head),
         *_provider_risks(stack, base, head),
@@ -360,18 +365,32 @@ def _grants_text(actions: Sequence[tuple[str, str]]) -> str:
 def _access_risks(stack: str, effects: Effects) -> list[Risk]:
     risks = []
     for gain in effects.access:
-        if gain.caller == "anyone":
-            if not gain.on_data:
-                continue  # a new, empty bucket public by its profile: the tenant's creation, not a risk
+        if gain.public and not gain.on_data:
+            continue  # a new, empty bucket public by its profile: the tenant's creation, not a risk
+        if gain.public and not gain.already_public:
             note = " (an adopted bucket: what it allowed before is unknown, so all of it counts)"
+            through = "" if gain.caller == "anyone" else f", through {gain.caller_name},"
             risks.append(
                 Risk(
                     "newly-public",
                     stack,
                     gain.org_id,
                     gain.bucket,
-                    f"anyone on the internet may now {_grants_text(gain.actions)}"
+                    f"anyone on the internet may now{through} {_grants_text(gain.actions)}"
                     + (note if gain.adopted_bucket else ""),
+                    f"bucket {gain.bucket_name}",
+                )
+            )
+        elif gain.public:
+            how = "straight from S3" if gain.caller == "anyone" else f"through {gain.caller_name}"
+            risks.append(
+                Risk(
+                    "permissions-widened",
+                    stack,
+                    gain.org_id,
+                    gain.bucket,
+                    f"a new reader: anyone on the internet may now {_grants_text(gain.actions)} {how}; "
+                    "nothing newly public: the same objects were public before",
                     f"bucket {gain.bucket_name}",
                 )
             )
@@ -384,6 +403,50 @@ def _access_risks(stack: str, effects: Effects) -> list[Risk]:
                     gain.bucket,
                     f"{gain.caller_name} may now {_grants_text(gain.actions)}",
                     f"bucket {gain.bucket_name}",
+                )
+            )
+    return risks
+
+
+def _public_loss_risks(stack: str, effects: Effects) -> list[Risk]:
+    risks = []
+    for loss in effects.public_losses:
+        how = "straight from S3" if loss.caller == "anyone" else f"through {loss.caller_name}"
+        still = (
+            f"; still served through {', '.join(loss.still_served_by)}"
+            if loss.still_served_by
+            else "; nothing public serves them any more"
+        )
+        risks.append(
+            Risk(
+                "public-access-narrowed",
+                stack,
+                loss.org_id,
+                loss.bucket,
+                f"anyone on the internet may no longer {_grants_text(loss.actions)} {how}: links that way stop "
+                f"working{still}",
+                f"bucket {loss.bucket_name}",
+            )
+        )
+    return risks
+
+
+def _url_risks(stack: str, base: StackPlan, head: StackPlan) -> list[Risk]:
+    before = {tenant.org_id: tenant.public_base_url for tenant in base.tenants}
+    shown_before, shown_after = tenant_value_masks(base, head)
+    risks = []
+    for tenant in head.tenants:
+        old, new = before.get(tenant.org_id), tenant.public_base_url
+        if old and new and old != new:
+            risks.append(
+                Risk(
+                    "public-url-changed",
+                    stack,
+                    tenant.org_id,
+                    None,
+                    f"its public files move from {shown_before(old)} to {shown_after(new)}: hand its app the "
+                    "new publicBaseUrl (`tenant-storage credentials`)",
+                    f"bucket {tenant.bucket_name}",
                 )
             )
     return risks

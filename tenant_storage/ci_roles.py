@@ -321,6 +321,7 @@ _SIDS: dict[Scope, str] = {
     "key-creation": "CreateOnlyTheStacksKey",
     "secret": "TheStacksCredentialSecrets",
     "parameter": "TheStacksCredentialParameters",
+    "cloudfront": "TheAccountsCloudFront",
 }
 
 
@@ -351,6 +352,7 @@ def scoped_statements(
         "key-creation": ("*", {"StringEquals": {"aws:RequestTag/Purpose": KMS_KEY_PURPOSE}}),
         "secret": (names.secrets, None),
         "parameter": (names.parameters, None),
+        "cloudfront": ("*", None),
     }
     statements = []
     for scope in _SIDS:

@@ -16,12 +16,18 @@ import re
 from typing import Any
 
 from catalogue.resource_types import RESOURCE_TYPES
+from tenant_storage.public_access import (
+    CLOUDFRONT_SERVICE,
+    DEFAULT_PUBLIC_ACCESS,
+    PUBLIC_PREFIX,
+    PublicAccess,
+    s3_public_base_url,
+)
 from tenant_storage.regions import COMMERCIAL, Partition
 from tenant_storage.registry import Profile
 
 PolicyDocument = dict[str, Any]
 
-PUBLIC_PREFIX = "pub/"
 OBJECT_READ_WRITE_DELETE = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
 
 # What each profile's IAM user may do: (actions on the bucket itself, actions on its objects).
@@ -206,11 +212,23 @@ def _transport_statements(arn: str) -> list[dict[str, Any]]:
     ]
 
 
-def bucket_policy(profile: Profile, bucket_name: str, partition: Partition = COMMERCIAL) -> PolicyDocument:
-    """TLS 1.2 or newer for everyone; for media-gallery, anonymous reads of `pub/` and nothing else."""
+def bucket_policy(
+    profile: Profile,
+    bucket_name: str,
+    partition: Partition = COMMERCIAL,
+    public_access: PublicAccess = DEFAULT_PUBLIC_ACCESS,
+    distribution_arn: str | None = None,
+) -> PolicyDocument:
+    """TLS 1.2 or newer for everyone; for media-gallery, reads of `pub/` and nothing else: by anyone
+    (`bucket-policy`), by the stack's CloudFront distribution only (`cloudfront`), or both during a switch.
+
+    CloudFront's grant names its service principal and is void for any other distribution (`aws:SourceArn`,
+    as AWS documents origin access control): S3 counts it as not public, so all four public access block
+    settings stay on.
+    """
     arn = bucket_arn(bucket_name, partition)
     statements = _transport_statements(arn)
-    if profile.serves_public_folder:
+    if profile.serves_public_folder and public_access.anonymous_at_s3:
         statements.append(
             {
                 "Sid": "PublicReadOfPubFolder",
@@ -220,11 +238,25 @@ def bucket_policy(profile: Profile, bucket_name: str, partition: Partition = COM
                 "Resource": f"{arn}/{PUBLIC_PREFIX}*",
             }
         )
+    if profile.serves_public_folder and public_access.through_cloudfront:
+        if not distribution_arn:
+            raise ValueError("a bucket served through CloudFront needs its distribution's ARN")
+        statements.append(
+            {
+                "Sid": "CloudFrontReadOfPubFolder",
+                "Effect": "Allow",
+                "Principal": {"Service": CLOUDFRONT_SERVICE},
+                "Action": "s3:GetObject",
+                "Resource": f"{arn}/{PUBLIC_PREFIX}*",
+                "Condition": {"StringEquals": {"aws:SourceArn": distribution_arn}},
+            }
+        )
     return {"Version": "2012-10-17", "Statement": statements}
 
 
 def public_base_url(bucket_name: str, region: str, partition: Partition = COMMERCIAL) -> str:
-    return f"https://{bucket_name}.s3.{region}.{partition.dns_suffix}/{PUBLIC_PREFIX}"
+    """The S3 URL of the bucket's `pub/` folder (the `bucket-policy` way)."""
+    return s3_public_base_url(bucket_name, region, partition)
 
 
 def access_log_bucket_policy(

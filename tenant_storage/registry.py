@@ -25,7 +25,8 @@ from pydantic import (
 
 from tenant_storage import naming
 from tenant_storage.errors import InvalidInput, Problem, did_you_mean, not_one_of
-from tenant_storage.regions import account_regional_namespace_problem
+from tenant_storage.public_access import PublicAccess, cloudfront_partition_problem
+from tenant_storage.regions import COMMERCIAL, account_regional_namespace_problem, partition_of
 from tenant_storage.yaml_reader import (
     Mapping,
     boolean_spelling_problem,
@@ -124,6 +125,13 @@ class Tenant(BaseModel):
         "bucketNamespace: global, or account-regional (<prefix>-<orgId>-<account>-<region>-an, a name only "
         "the stack's account can create). Changing it renames, so replaces, the bucket.",
     )
+    public_access: PublicAccess | None = Field(
+        default=None,
+        alias="publicAccess",
+        description="media-gallery only: how pub/ is public, when it differs from the stack's publicAccess: "
+        "bucket-policy (anyone reads pub/* from S3), cloudfront (the bucket stays private; the stack's CloudFront "
+        "distribution serves pub/*), or bucket-policy-and-cloudfront (both, while the tenant's app switches URLs).",
+    )
     access_keys: list[KeyLabel] | None = Field(
         default=None,
         alias="accessKeys",
@@ -170,6 +178,12 @@ class Tenant(BaseModel):
                 raise ValueError(reserved)
         if self.random_suffix and self.bucket_namespace == naming.ACCOUNT_REGIONAL_NAMESPACE:
             raise AcrossFields("randomSuffix", NAMESPACE_WITH_SUFFIX)
+        if self.public_access is not None and not self.profile.serves_public_folder:
+            raise AcrossFields(
+                "publicAccess",
+                f"only the media-gallery profile has a public folder; {self.profile.value} keeps every object "
+                "private, so nothing of it is served publicly: remove publicAccess",
+            )
         if self.bucket_name is None and self.adopt and self.random_suffix:
             raise ValueError("an adopted bucket's suffix is not ours to choose: give its whole name with bucketName")
         return self
@@ -444,6 +458,9 @@ def tenant_name_problems(
         line = key_lines.get(field, key_lines.get("orgId"))
         return Problem(source, message, line=line, tenant_index=index, org_id=tenant.org_id, field=field)
 
+    cloudfront = tenant.public_access is not None and tenant.public_access.through_cloudfront
+    if cloudfront and (message := cloudfront_partition_problem(partition_of(rules.region) or COMMERCIAL)):
+        return [problem("publicAccess", message)]
     namespace = rules.namespace_of(tenant)
     if tenant.random_suffix and namespace == naming.ACCOUNT_REGIONAL_NAMESPACE:
         # The stack's namespace, not the tenant's own field (the model refuses that pair itself).

@@ -13,7 +13,7 @@ import importlib.util
 import json
 import re
 import zlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -37,6 +37,13 @@ from tenant_storage.deploy_inputs import (
 )
 from tenant_storage.errors import InvalidInput, Problem, did_you_mean, not_one_of, quoted
 from tenant_storage.naming import GLOBAL_NAMESPACE
+from tenant_storage.public_access import (
+    DEFAULT_PUBLIC_ACCESS,
+    PUBLIC_ACCESS_MODES,
+    PublicAccess,
+    cloudfront_name_problem,
+    cloudfront_partition_problem,
+)
 from tenant_storage.regions import (
     COMMERCIAL,
     Partition,
@@ -66,6 +73,7 @@ PRIVATE_BUCKET_ENCRYPTION = f"{PROJECT}:privateBucketEncryption"
 PRIVATE_BUCKET_ENCRYPTIONS = ("sse-kms", "sse-s3")
 ACCESS_KEY_MAX_AGE_DAYS = f"{PROJECT}:accessKeyMaxAgeDays"
 KEY_ADMINISTRATOR_ARN = f"{PROJECT}:keyAdministratorArn"
+PUBLIC_ACCESS = f"{PROJECT}:publicAccess"
 
 # Every configuration key the program reads; a `tenant-storage:` key outside this list is a typo.
 CONFIG_KEYS = (
@@ -85,6 +93,7 @@ CONFIG_KEYS = (
     ACCESS_LOG_BUCKET_NAMESPACE,
     RETAINED_ACCESS_LOG_BUCKET_NAMESPACE,
     KEY_ADMINISTRATOR_ARN,
+    PUBLIC_ACCESS,
 )
 # The settings whose value is true or false; every other one is a string, a number or a list.
 BOOLEAN_SETTINGS = frozenset({PROTECT_BUCKETS})
@@ -155,6 +164,19 @@ class StackSettings:
     # The principal that deploys the stack (its CI deploy role), named in the stack key's policy as the key's
     # administrator: it may manage the key from the moment it exists, with no IAM policy (and no tag) to wait for.
     key_administrator_arn: str = ""
+    # How the media-gallery tenants' pub/ folders are public, unless a tenant says otherwise (publicAccess).
+    public_access: PublicAccess = DEFAULT_PUBLIC_ACCESS
+
+    def public_access_of(self, tenant: Tenant) -> PublicAccess | None:
+        """How the tenant's pub/ is public: its own publicAccess, else the stack's; None for a private profile."""
+        if not tenant.profile.serves_public_folder:
+            return None
+        return tenant.public_access or self.public_access
+
+    def serves_through_cloudfront(self, tenants: Sequence[Tenant]) -> bool:
+        """Whether the stack declares its CloudFront distribution: its setting says so, or a tenant it hosts does."""
+        modes = [self.public_access, *(self.public_access_of(tenant) for tenant in tenants)]
+        return any(mode is not None and mode.through_cloudfront for mode in modes)
 
     @property
     def partition(self) -> Partition:
@@ -317,6 +339,19 @@ def parse_stack_settings(
     if credential_store not in CREDENTIAL_STORES:
         problem(CREDENTIAL_STORE, not_one_of(credential_store, CREDENTIAL_STORES))
 
+    public_text = values.get(PUBLIC_ACCESS) or DEFAULT_PUBLIC_ACCESS.value
+    public_access = DEFAULT_PUBLIC_ACCESS
+    if public_text not in PUBLIC_ACCESS_MODES:
+        problem(PUBLIC_ACCESS, not_one_of(public_text, PUBLIC_ACCESS_MODES))
+    else:
+        public_access = PublicAccess(public_text)
+        if public_access.through_cloudfront and region and partition_of(region) is not None:
+            message = cloudfront_partition_problem(partition_of(region) or COMMERCIAL) or cloudfront_name_problem(
+                rules.bucket_prefix, shard.index if shard else None
+            )
+            if message:
+                problem(PUBLIC_ACCESS, message)
+
     administrator = values.get(KEY_ADMINISTRATOR_ARN) or ""
     if administrator and (message := _administrator_problem(administrator, region, account_ids or [])):
         problem(KEY_ADMINISTRATOR_ARN, message)
@@ -339,6 +374,7 @@ def parse_stack_settings(
         access_log_bucket_namespace=log_namespace,
         retained_access_log_bucket_namespace=retained_namespace,
         key_administrator_arn=administrator,
+        public_access=public_access,
     )
 
 

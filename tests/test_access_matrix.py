@@ -16,6 +16,10 @@ Who decides what, and why (checked against moto 5 first):
 - Anonymous requests: moto's unsigned-request path is partial (it crashes on a public object and
   answers from object ACLs elsewhere), so anonymous S3 probes are decided by the evaluator alone, from
   the declared bucket policy and public access block. The IAM API has no anonymous access.
+- CloudFront (publicAccess cloudfront, or both): its requests are signed by origin access control as the
+  service principal `cloudfront.amazonaws.com` for one distribution (`aws:SourceArn`); moto cannot act as a
+  service, so the evaluator (`tenant_storage.access`) decides them from the declared bucket policy, for the
+  stack's distribution and for another account's.
 - Before anything is probed, every declared bucket policy must pass the check AWS applies at
   PutBucketPolicy (no public policy while `block_public_policy` is on).
 """
@@ -35,8 +39,10 @@ from moto import mock_aws
 from emulator.replay import replay
 from mock_runtime.runner import ProgramRun
 from review.plan import plan_from_run
+from tenant_storage.access import Caller, allowed
 from tenant_storage.anonymous_access import Decision, PublicAccessBlock, bucket_policy_decision, check_policy_accepted
 from tenant_storage.policies import effective_policy
+from tenant_storage.public_access import CLOUDFRONT_SERVICE, PublicAccess, distribution_arn
 from tests.conftest import (
     BUCKET,
     BUCKET_POLICY,
@@ -61,7 +67,15 @@ class Tenant:
     user: str
     policy: dict[str, Any]
     block: PublicAccessBlock
+    public_access: PublicAccess | None = None  # how its pub/ is public; None: a private profile
     key: dict[str, str] | None = None
+
+    @property
+    def kind(self) -> str:
+        """Its profile, and for a gallery whether anyone reads it straight from S3 or only through CloudFront."""
+        if self.public_access is None:
+            return self.profile
+        return f"{self.profile} ({self.public_access.value})"
 
 
 @dataclass(frozen=True)
@@ -107,13 +121,24 @@ PROBES = [
     ),
 ]
 
+GALLERY = {mode: f"media-gallery ({mode.value})" for mode in PublicAccess}
+GALLERY_USER = {"get pub/", "get private", "put", "delete", "list"}
 OWN_USER = {
-    "media-gallery": {"get pub/", "get private", "put", "delete", "list"},
+    **dict.fromkeys(GALLERY.values(), GALLERY_USER),
     "app-storage": {"get pub/", "get private", "put", "delete", "list", "get location"},
     "upload-only": {"put"},
 }
-# pub/ is public by design: another tenant's user gets exactly what an anonymous caller gets, nothing more.
-ANONYMOUS = OTHER_TENANTS_USER = {"media-gallery": {"get pub/"}, "app-storage": set(), "upload-only": set()}
+# pub/ is public by design: another tenant's user gets exactly what an anonymous caller gets, nothing more. Served
+# only through CloudFront, nobody reads it straight from S3; the stack's distribution reads pub/ and nothing else.
+ANONYMOUS = OTHER_TENANTS_USER = {
+    **{kind: {"get pub/"} if mode.anonymous_at_s3 else set() for mode, kind in GALLERY.items()},
+    "app-storage": set(),
+    "upload-only": set(),
+}
+STACKS_DISTRIBUTION = {kind: {"get pub/"} if mode.through_cloudfront else set() for mode, kind in GALLERY.items()}
+STACKS_DISTRIBUTION |= {"app-storage": set(), "upload-only": set()}
+ANOTHER_DISTRIBUTION: dict[str, set[str]] = {kind: set() for kind in OWN_USER}
+ANOTHER_ACCOUNTS_DISTRIBUTION_ARN = "arn:aws:cloudfront::999999999999:distribution/EOTHERACCOUNT"
 DENIED_CODES = {"AccessDenied", "403"}
 
 
@@ -122,6 +147,7 @@ def declared_tenants(run: ProgramRun) -> list[Tenant]:
     for component in run.by_type(COMPONENT):
         org_id = component.name
         block_inputs = child(run, org_id, PUBLIC_ACCESS_BLOCK).inputs
+        mode = run.outputs["tenants"].value[org_id].get("publicAccess")
         tenants.append(
             Tenant(
                 org_id=org_id,
@@ -135,6 +161,7 @@ def declared_tenants(run: ProgramRun) -> list[Tenant]:
                     block_public_policy=block_inputs["blockPublicPolicy"],
                     restrict_public_buckets=block_inputs["restrictPublicBuckets"],
                 ),
+                public_access=PublicAccess(mode) if mode else None,
             )
         )
     return sorted(tenants, key=lambda tenant: tenant.org_id)
@@ -205,6 +232,23 @@ def signed_outcome(probe: Probe, target: Tenant, caller: Tenant) -> bool:
     return verdict is not Decision.DENY and (identity_allows or verdict is Decision.ALLOW)
 
 
+def cloudfront_outcome(probe: Probe, target: Tenant, arn: str) -> bool:
+    """A request CloudFront signs (origin access control) for the distribution `arn`."""
+    if not probe.action.startswith("s3:"):
+        return False
+    resource = f"arn:aws:s3:::{target.bucket}" + (f"/{probe.object_key}" if probe.object_key else "")
+    cloudfront = Caller("service", service=CLOUDFRONT_SERVICE, context={"aws:SourceArn": arn})
+    return allowed(cloudfront, probe.action, resource, target.policy, target.block)
+
+
+def the_stacks_distribution(run: ProgramRun) -> str:
+    """Its ARN as the bucket policies name it (the mocks' id), or one of no distribution when the stack has none."""
+    distributions = run.by_type("aws:cloudfront/distribution:Distribution")
+    if not distributions:
+        return "arn:aws:cloudfront::000000000000:distribution/NONE"
+    return distribution_arn(plan_from_run(run).account_id, distributions[0].id)
+
+
 def anonymous_outcome(probe: Probe, target: Tenant) -> bool:
     if not probe.action.startswith("s3:"):
         return False
@@ -228,8 +272,15 @@ def aws_emulator(monkeypatch) -> Iterator[None]:
 def test_every_caller_gets_exactly_what_its_profile_allows(stack, request, aws_emulator):
     run = request.getfixturevalue(f"{stack}_run")
     tenants = declared_tenants(run)
-    assert {tenant.profile for tenant in tenants} == set(OWN_USER), "the example registry must cover every profile"
+    assert {tenant.profile for tenant in tenants} == {"media-gallery", "app-storage", "upload-only"}, (
+        "the example registry must cover every profile"
+    )
+    if stack == "prod":
+        assert GALLERY[PublicAccess.CLOUDFRONT] in {tenant.kind for tenant in tenants}, (
+            "and a gallery behind CloudFront"
+        )
     create_in_moto(run, tenants)
+    distribution = the_stacks_distribution(run)
 
     observed, expected = {}, {}
     with iam_enforced():
@@ -239,10 +290,20 @@ def test_every_caller_gets_exactly_what_its_profile_allows(stack, request, aws_e
                 ("anonymous", lambda p, t=target: anonymous_outcome(p, t), ANONYMOUS),
                 ("own user", lambda p, t=target: signed_outcome(p, t, t), OWN_USER),
                 (f"user of {other.org_id}", lambda p, t=target, o=other: signed_outcome(p, t, o), OTHER_TENANTS_USER),
+                (
+                    "the stack's distribution",
+                    lambda p, t=target: cloudfront_outcome(p, t, distribution),
+                    STACKS_DISTRIBUTION,
+                ),
+                (
+                    "another account's distribution",
+                    lambda p, t=target: cloudfront_outcome(p, t, ANOTHER_ACCOUNTS_DISTRIBUTION_ARN),
+                    ANOTHER_DISTRIBUTION,
+                ),
             ):
                 for probe in PROBES:
                     observed[(target.org_id, caller, probe.name)] = outcome(probe)
-                    expected[(target.org_id, caller, probe.name)] = probe.name in allowed[target.profile]
+                    expected[(target.org_id, caller, probe.name)] = probe.name in allowed[target.kind]
 
     mismatches = {key: observed[key] for key in observed if observed[key] != expected[key]}
     assert not mismatches, "\n".join(f"{k}: observed {'allowed' if v else 'denied'}" for k, v in mismatches.items())

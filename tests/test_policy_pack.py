@@ -10,8 +10,11 @@ from policy.tenant_storage_rules import (
     BUCKET,
     BUCKET_LOGGING,
     BUCKET_POLICY,
+    CLOUDFRONT_SERVICE,
+    DISTRIBUTION,
     ENCRYPTION,
     GROUP_POLICY,
+    OBJECT,
     OWNERSHIP,
     PUBLIC_ACCESS_BLOCK,
     RULES,
@@ -23,7 +26,9 @@ from policy.tenant_storage_rules import (
     ResourceView,
     evaluate,
 )
+from tenant_storage import public_access
 from tenant_storage.policies import bucket_policy, group_policy
+from tenant_storage.public_access import PublicAccess
 from tenant_storage.registry import Profile
 
 PARENT = "urn:pulumi:qa::tenant-storage::tenant-storage:index:TenantStorage::xmsqa1"
@@ -58,6 +63,7 @@ def good_tenant() -> list[ResourceView]:
         resource(
             BUCKET_POLICY, "policy", {"bucket": NAME, "policy": json.dumps(bucket_policy(Profile.MEDIA_GALLERY, NAME))}
         ),
+        resource(OBJECT, "pub-folder", {"bucket": NAME, "key": "pub/", "content": "", "tags": TAGS}),
         resource(USER, "user", {"name": "rms_xmsqa1", "tags": {**TAGS, "TenantBucket": NAME}}),
         resource(USER_POLICIES_EXCLUSIVE, "inline-policies", {"userName": "rms_xmsqa1", "policyNames": []}),
         resource(USER_POLICY_ATTACHMENTS_EXCLUSIVE, "policy-attachments", {"userName": "rms_xmsqa1", "policyArns": []}),
@@ -107,6 +113,8 @@ def test_security_rules_are_mandatory_and_conventions_advisory():
         "bucket-name-convention": "advisory",
         "bucket-guard-rails": "mandatory",
         "public-read-of-pub-only": "mandatory",
+        "cloudfront-reads-pub-for-one-distribution": "mandatory",
+        "public-only-through-the-stacks-distribution": "mandatory",
         "user-policy-least-privilege": "mandatory",
         "no-user-attached-policies": "mandatory",
         "user-grants-exclusive": "mandatory",
@@ -121,6 +129,91 @@ def test_security_rules_are_mandatory_and_conventions_advisory():
         "org-id-tags": "advisory",
         "production-buckets-protected": "mandatory",
     }
+
+
+DISTRIBUTION_ARN = "arn:aws:cloudfront::111111111111:distribution/E2QWRUHEXAMPLE"
+
+
+def served_through_cloudfront(policy: dict | None = None) -> list[ResourceView]:
+    """The good tenant as `publicAccess: cloudfront` declares it: all four blocks on, CloudFront reads pub/*."""
+    document = policy or bucket_policy(
+        Profile.MEDIA_GALLERY, NAME, public_access=PublicAccess.CLOUDFRONT, distribution_arn=DISTRIBUTION_ARN
+    )
+    blocks = {"bucket": NAME, **dict.fromkeys(("blockPublicAcls", "ignorePublicAcls"), True)}
+    blocks |= {"blockPublicPolicy": True, "restrictPublicBuckets": True}
+    tenant = replaced(good_tenant(), "policy", props={"bucket": NAME, "policy": json.dumps(document)})
+    return [
+        *replaced(tenant, "pab", props=blocks),
+        resource(DISTRIBUTION, "pub-distribution", {"arn": DISTRIBUTION_ARN}),
+    ]
+
+
+def cloudfront_statement(**changes: object) -> dict:
+    statement = {
+        "Sid": "CloudFrontReadOfPubFolder",
+        "Effect": "Allow",
+        "Principal": {"Service": CLOUDFRONT_SERVICE},
+        "Action": "s3:GetObject",
+        "Resource": f"arn:aws:s3:::{NAME}/pub/*",
+        "Condition": {"StringEquals": {"aws:SourceArn": DISTRIBUTION_ARN}},
+    }
+    return {**statement, **changes}
+
+
+def with_statement(statement: dict) -> dict:
+    return {"Version": "2012-10-17", "Statement": [*bucket_policy(Profile.APP_STORAGE, NAME)["Statement"], statement]}
+
+
+class TestServedThroughCloudFront:
+    """publicAccess: cloudfront: public only through the stack's distribution, for exactly pub/*."""
+
+    def test_the_declared_tenant_breaks_no_rule_and_needs_no_kms(self):
+        assert [(rule.name, v.message) for rule, v in evaluate(served_through_cloudfront())] == []
+
+    def test_the_service_principal_is_the_one_the_program_grants(self):
+        assert CLOUDFRONT_SERVICE == public_access.CLOUDFRONT_SERVICE
+
+    @pytest.mark.parametrize(
+        ("hostile", "expected"),
+        [
+            ({"Action": ["s3:GetObject", "s3:ListBucket"]}, "may only s3:GetObject on pub/*"),
+            ({"Action": "s3:*"}, "may only s3:GetObject on pub/*"),
+            ({"Resource": f"arn:aws:s3:::{NAME}/*"}, "may only s3:GetObject on pub/*"),
+            ({"Condition": {}}, "exactly one distribution"),
+            ({"Condition": {"StringLike": {"aws:SourceArn": "arn:aws:cloudfront::*:distribution/*"}}}, "exactly one"),
+            (
+                {"Condition": {"StringEquals": {"aws:SourceArn": [DISTRIBUTION_ARN, DISTRIBUTION_ARN[:-1] + "F"]}}},
+                "one",
+            ),
+            ({"Condition": {"StringEquals": {"aws:SourceAccount": "111111111111"}}}, "exactly one distribution"),
+        ],
+    )
+    def test_a_wider_cloudfront_statement_is_refused(self, hostile, expected):
+        resources = served_through_cloudfront(with_statement(cloudfront_statement(**hostile)))
+        [found] = violations(resources, "cloudfront-reads-pub-for-one-distribution")
+        assert expected in found
+
+    def test_another_distribution_than_the_stacks_is_refused(self):
+        other = "arn:aws:cloudfront::999999999999:distribution/EOTHERTEAM"
+        resources = served_through_cloudfront(
+            with_statement(cloudfront_statement(Condition={"StringEquals": {"aws:SourceArn": other}}))
+        )
+        assert violations(resources, "public-only-through-the-stacks-distribution") == [
+            f"bucket {NAME} lets CloudFront read it for {other}, a distribution the stack does not declare"
+        ]
+
+    def test_a_private_profiles_bucket_served_through_cloudfront_is_refused(self):
+        resources = without(served_through_cloudfront(), "pub-folder")
+        assert violations(resources, "public-only-through-the-stacks-distribution") == [
+            f"bucket {NAME} is served publicly but has no pub/ folder: a private profile's"
+        ]
+
+    def test_a_bucket_served_through_cloudfront_is_exempt_from_sse_kms_like_any_public_one(self):
+        assert violations(served_through_cloudfront(), "private-buckets-sse-kms") == []
+        private = without(served_through_cloudfront(bucket_policy(Profile.APP_STORAGE, NAME)), "pub-folder")
+        assert violations(private, "private-buckets-sse-kms") == [
+            f"private bucket {NAME} is not encrypted with SSE-KMS and a bucket key"
+        ]
 
 
 class TestBucketNameConvention:

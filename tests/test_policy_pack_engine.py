@@ -316,6 +316,27 @@ def breaks(org_id: str) -> dict[str, Callable[[list[Sent]], list[Sent]]]:
     def unprotected(resources: list[Sent]) -> list[Sent]:
         return changed(first(resources, BUCKET), protect=False)(resources)
 
+    def cloudfront_for_any_distribution(resources: list[Sent]) -> list[Sent]:
+        target = first(resources, BUCKET_POLICY, "acme-staging")
+        document = policy_document(target)
+        for statement in document["Statement"]:
+            statement.pop("Condition") if statement.get("Sid") == "CloudFrontReadOfPubFolder" else None
+        return with_props(resources, target, {"policy": json.dumps(document)})
+
+    def private_bucket_behind_cloudfront(resources: list[Sent]) -> list[Sent]:
+        target = first(resources, BUCKET_POLICY, "xmsqa2")
+        document = policy_document(target)
+        document["Statement"].append(
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudfront.amazonaws.com"},
+                "Action": "s3:GetObject",
+                "Resource": "arn:aws:s3:::fusion-rms-xmsqa2/pub/*",
+                "Condition": {"StringEquals": {"aws:SourceArn": "arn:aws:cloudfront::222222222222:distribution/EX"}},
+            }
+        )
+        return with_props(resources, target, {"policy": json.dumps(document)})
+
     def owned(resource_type: str) -> Break:
         return without(lambda r: r.type == resource_type and tenant_of(r) == org_id)
 
@@ -323,6 +344,8 @@ def breaks(org_id: str) -> dict[str, Callable[[list[Sent]], list[Sent]]]:
         "one-tenant-per-bucket": same_bucket_twice,
         "bucket-guard-rails": owned(VERSIONING),
         "public-read-of-pub-only": public_bucket_policy,
+        "cloudfront-reads-pub-for-one-distribution": cloudfront_for_any_distribution,
+        "public-only-through-the-stacks-distribution": private_bucket_behind_cloudfront,
         "user-policy-least-privilege": wide_group_policy,
         "no-user-attached-policies": admin_on_a_user,
         "user-grants-exclusive": owned(USER_POLICIES_EXCLUSIVE),
@@ -337,7 +360,7 @@ def breaks(org_id: str) -> dict[str, Callable[[list[Sent]], list[Sent]]]:
 
 
 MANDATORY_RULES = {rule.name: rule for rule in RULES if rule.enforcement == "mandatory"}
-BROKEN_ON = {"production-buckets-protected": "prod"}
+BROKEN_ON = {"production-buckets-protected": "prod", "cloudfront-reads-pub-for-one-distribution": "prod"}
 
 
 def test_the_workflow_builds_the_pack_environment_before_any_pulumi_command(pack):

@@ -126,11 +126,18 @@ class TestBucketGuardRails:
         for org_id in deployed_org_ids(stack_run):
             assert child(stack_run, org_id, OWNERSHIP).inputs["rule"] == {"objectOwnership": "BucketOwnerEnforced"}
 
-    def test_media_gallery_opens_public_policy_while_private_profiles_block_everything(self, stack_run):
+    def test_media_gallery_read_from_s3_opens_public_policy_while_every_other_bucket_blocks_everything(self, stack_run):
+        """Private profiles, and a gallery served only through CloudFront (the fixture's acme-staging), keep all four
+        public access block settings on."""
         tenants = QA_TENANTS if stack_run.stack == "qa" else PROD_TENANTS
+        summaries = stack_run.outputs["tenants"].value
+        served_by_cloudfront = {
+            org for org, summary in summaries.items() if summary.get("publicAccess") == "cloudfront"
+        }
+        assert served_by_cloudfront == ({"acme-staging"} if stack_run.stack == "prod" else set())
         for org_id, profile in tenants.items():
             block = child(stack_run, org_id, PUBLIC_ACCESS_BLOCK).inputs
-            public = profile == "media-gallery"
+            public = profile == "media-gallery" and org_id not in served_by_cloudfront
             assert (block["blockPublicAcls"], block["ignorePublicAcls"]) == (True, True)
             assert (block["blockPublicPolicy"], block["restrictPublicBuckets"]) == (not public, not public)
 
@@ -378,8 +385,10 @@ class TestOutputs:
             "profile": "media-gallery",
             "environment": "qa",
             "bucketNamespace": "global",
+            "publicAccess": "bucket-policy",
         }
         assert "publicBaseUrl" not in tenants["xmsqa2"]
+        assert "publicAccess" not in tenants["xmsqa2"]
 
     def test_each_access_key_secret_is_exported_only_as_a_secret(self, stack_run):
         secrets = stack_run.outputs["secretAccessKeys"]
@@ -505,7 +514,8 @@ class TestDataSafety:
 
     def test_protection_is_on_the_buckets_and_the_key_not_inherited_by_everything(self, prod_run):
         protected = {r.type for r in prod_run.registrations if r.protect}
-        assert protected == {BUCKET, KMS_KEY}
+        # The distribution too: replacing it would change every tenant's public URL.
+        assert protected == {BUCKET, KMS_KEY, "aws:cloudfront/distribution:Distribution"}
         assert all(r.retain_on_delete for r in prod_run.registrations if r.protect)
 
 

@@ -40,7 +40,7 @@ class TestPlan:
     def test_text_is_a_short_summary_by_default(self, capsys):
         assert main(["plan"], project_dir=fixture_project()) == 0
         out = capsys.readouterr().out
-        assert "stack prod: 4 tenants, 79 resources" in out
+        assert "stack prod: 4 tenants, 85 resources" in out
         assert "stack qa: 4 tenants, 80 resources" in out
         row = next(line.split() for line in out.splitlines() if line.strip().startswith("xmsqa1 "))
         assert row == ["xmsqa1", "fusion-rms-xmsqa1", "media-gallery", "qa", "rms_xmsqa1", "14"]
@@ -275,7 +275,7 @@ class TestPlanAgainstABaseRevision:
         replace_in("tenants.yaml", "    profile: app-storage\n", "    profile: media-gallery\n")(repo)
         main(["plan", "--base", "HEAD"], project_dir=repo)
         out = capsys.readouterr().out
-        assert "plan for 2 stacks: 1 to add, 5 to change, 0 to replace, 0 to delete, 0 to import, 154 unchanged" in out
+        assert "plan for 2 stacks: 1 to add, 5 to change, 0 to replace, 0 to delete, 0 to import, 160 unchanged" in out
 
     def test_the_markdown_names_the_base_and_head_commits_and_closes_with_the_plan(self, repo, capsys):
         replace_in("tenants.yaml", "    profile: app-storage\n", "    profile: media-gallery\n")(repo)

@@ -304,11 +304,48 @@ SCENARIOS = [
         args=("--fail-on", "permissions-widened"),
     ),
     scenario(
-        "a profile switch lists only what the user did not have (media-gallery to app-storage)",
-        replace_in("tenants.yaml", "    profile: media-gallery\n", "    profile: app-storage\n"),
-        classes={"permissions-widened"},
-        status=0,
+        "a profile switch lists only what the user did not have (media-gallery to app-storage), and what the public "
+        "loses: its links stop working",
+        replace_in(
+            "tenants.yaml", "    profile: media-gallery\n    publicAccess: cloudfront\n", "    profile: app-storage\n"
+        ),
+        classes={"permissions-widened", "public-access-narrowed"},
+        status=3,
         message="user rms_acme-staging may now s3:GetBucketLocation on the bucket",
+    ),
+    # publicAccess (docs/public-access.md): the move to CloudFront in two steps, and in one.
+    scenario(
+        "pub/ served both ways: CloudFront is a new reader of what was public, and the URLs move",
+        stack_setting("qa", "tenant-storage:publicAccess", "bucket-policy-and-cloudfront"),
+        classes={"permissions-widened", "public-url-changed"},
+        status=0,
+        subjects={
+            ("permissions-widened", "bucket fusion-rms-xmsqa1"),
+            ("public-url-changed", "bucket fusion-rms-xmsqa1"),
+        },
+        message="through CloudFront distribution pub-distribution; nothing newly public",
+    ),
+    scenario(
+        "S3 closed once CloudFront serves pub/: the S3 links stop working, CloudFront still serves them",
+        in_base(stack_setting("qa", "tenant-storage:publicAccess", "bucket-policy-and-cloudfront")),
+        stack_setting("qa", "tenant-storage:publicAccess", "cloudfront"),
+        classes={"public-access-narrowed"},
+        status=3,
+        message="straight from S3: links that way stop working; still served through CloudFront distribution",
+    ),
+    scenario(
+        "straight from bucket-policy to cloudfront: narrowed, a new reader and new URLs at once",
+        stack_setting("qa", "tenant-storage:publicAccess", "cloudfront"),
+        classes={"public-access-narrowed", "permissions-widened", "public-url-changed"},
+        status=3,
+    ),
+    scenario(
+        "a private bucket made media-gallery behind CloudFront: public, through the distribution, for the first time",
+        in_base(stack_setting("qa", "tenant-storage:publicAccess", "cloudfront")),
+        replace_in("tenants.yaml", "profile: upload-only", "profile: media-gallery"),
+        classes={"newly-public", "permissions-widened"},
+        status=3,
+        message="anyone on the internet may now, through CloudFront distribution pub-distribution, s3:GetObject",
     ),
     scenario(
         "upload-only made media-gallery: public and wider",
@@ -402,13 +439,13 @@ SCENARIOS = [
     scenario(
         "a random suffix added renames, so replaces, the bucket; the grants move with it",
         replace_in("tenants.yaml", XMSQA1, f"{XMSQA1}    randomSuffix: true\n"),
-        classes={"data-loss"},
+        classes={"data-loss", "public-url-changed"},
         status=3,
     ),
     scenario(
         "a new bucket prefix renames every bucket; no grant is new",
         stack_setting("qa", "tenant-storage:bucketPrefix", "pos-media"),
-        classes={"data-loss"},
+        classes={"data-loss", "public-url-changed"},
         status=3,
     ),
     scenario(
@@ -491,7 +528,7 @@ SCENARIOS = [
     scenario(
         "a new region replaces every regional resource: buckets, the log bucket and the key",
         replace_in("Pulumi.qa.yaml", "us-east-1", "eu-west-1"),
-        classes={"data-loss"},
+        classes={"data-loss", "public-url-changed"},
         status=3,
         subjects={("data-loss", "bucket fusion-rms-xmsqa1"), ("data-loss", "KMS key private-buckets-key")},
         message="replaced (changes region)",
@@ -527,7 +564,7 @@ SCENARIOS = [
     scenario(
         "an existing public tenant adopts another, existing bucket: public there for the first time",
         replace_in("tenants.yaml", XMSQA1, f"{XMSQA1}    adopt: true\n    bucketName: legacy-xmsqa1\n"),
-        classes={"data-loss", "adopted", "newly-public", "permissions-widened"},
+        classes={"data-loss", "adopted", "newly-public", "permissions-widened", "public-url-changed"},
         status=3,
         subjects={("newly-public", "bucket legacy-xmsqa1"), ("adopted", "bucket legacy-xmsqa1")},
     ),

@@ -119,7 +119,7 @@ def test_renaming_a_stack_file_removes_the_stack(project, capsys):
     assert status == 3
     [removed] = [r for r in found if r["class"] == "stack-removed"]
     assert removed["stack"] == "prod"
-    assert "all 79 resources of stack prod" in removed["message"]
+    assert "all 85 resources of stack prod" in removed["message"]
 
 
 def test_another_account_is_account_changed(project, capsys):
