@@ -130,6 +130,11 @@ COMMAND_OPERATIONS: dict[str, frozenset[Operation]] = {
             ("iam", "ListServiceSpecificCredentials"),
             ("iam", "ListSigningCertificates"),
             ("iam", "ListMFADevices"),
+            # The stack's CloudFront resources, found by name (their ids are the deploy's).
+            ("cloudfront", "ListOriginAccessControls"),
+            ("cloudfront", "DescribeKeyValueStore"),
+            ("cloudfront", "ListCachePolicies"),
+            ("cloudfront", "ListDistributions"),
         }
     ),
     "usage": frozenset(

@@ -231,7 +231,8 @@ CLOUDFRONT_TYPES = (
         "cloudfront",
         ("name", "runtime", "code", "comment", "keyValueStoreAssociations", "publish"),
         ("name",),
-        ("arn", "etag", "liveStageEtag"),
+        # Its ARN is its name's (arn:<partition>:cloudfront::<account>:function/<name>): nothing to find.
+        ("etag", "liveStageEtag"),
     ),
     _cloudfront(
         "CachePolicy",

@@ -174,19 +174,9 @@ def _entry(resource: ResourcePlan) -> Any:
 
 def _pairs(plan: StackPlan, resource: ResourcePlan, real: Mapping[str, str]) -> dict[str, str]:
     """Each value the mocks invented for `resource`, with the real one of the same output."""
-    from pulumi.runtime.mocks import MockResourceArgs
+    from mock_runtime.runner import invented_pairs
 
-    from mock_runtime.runner import OfflineMocks
-
-    mocks = OfflineMocks(plan.account_id or "0" * 12)
-    inputs = {name: value for name, value in unwrapped(resource.inputs).items() if name != "region"}
-    mocked_id, mocked = mocks.new_resource(MockResourceArgs(resource.type, resource.name, inputs, custom=True))
-    mocked = {**mocked, "id": mocked_id}
-    return {
-        str(mocked[name]): value
-        for name, value in real.items()
-        if isinstance(mocked.get(name), str) and mocked[name] and mocked[name] != value
-    }
+    return invented_pairs(plan.account_id, resource.type, resource.name, unwrapped(resource.inputs), real)
 
 
 # --- S3 ---------------------------------------------------------------------------------------------------

@@ -36,6 +36,7 @@ class Sandbox:
     credentials: dict[str, str]
     tenants: list[tuple[str, str]]  # (orgId, bucket)
     restore_to: str  # a time between the sample file's two versions
+    not_held: tuple[str, ...] = ()  # what of the stack moto cannot hold, each with its reason
 
     def exports(self) -> list[str]:
         variables = {**self.credentials, ENDPOINT_VARIABLE: self.endpoint}
@@ -136,7 +137,8 @@ def fill(project_dir: Path, stack: str, endpoint: str) -> Sandbox:
         (tenant.org_id, replayed.real_values.get(tenant.bucket_name, tenant.bucket_name)) for tenant in plan.tenants
     ]
     restore_to = _sample_files(session.client("s3", endpoint_url=endpoint), [bucket for _, bucket in buckets])
-    return Sandbox(endpoint, credentials, buckets, restore_to)
+    not_held = tuple(f"{urn.rsplit('::', 1)[-1]}: {reason}" for urn, reason in replayed.not_applied.items())
+    return Sandbox(endpoint, credentials, buckets, restore_to, not_held)
 
 
 def _sample_files(s3: Any, buckets: list[str]) -> str:
@@ -174,6 +176,15 @@ def instructions(sandbox: Sandbox, stack: str) -> str:
         "",
         *(f"  {line}" for line in sandbox.exports()),
         "",
+        *(
+            [
+                "Not in the emulator (moto cannot hold it; audit says `not checked`):",
+                *(f"  {line}" for line in sandbox.not_held),
+                "",
+            ]
+            if sandbox.not_held
+            else []
+        ),
         "then try, for example:",
         f"  tenant-storage audit --stack {stack}",
         f"  tenant-storage preflight --stack {stack}",

@@ -24,7 +24,8 @@ import functools
 import json
 import re
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Set as AbstractSet
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -49,6 +50,8 @@ from catalogue.resource_types import KMS_KEY as KMS_KEY_TYPE
 from catalogue.resource_types import SECRET as SECRET_TYPE
 from live.aws import Aws, StackContext, load_stack, run_command, verify_account
 from live.discover import declared_names
+from mock_runtime.runner import invented_pairs
+from review.diff import chosen_tokens
 from review.effects import kind_of
 from review.plan import ResourcePlan, StackPlan, TenantPlan, plan_stack, unwrapped
 from tenant_storage import naming
@@ -96,6 +99,8 @@ class Auditor:
         # The stack's key when it was not found (its absence is said once), and buckets of a tenant's pattern
         # that are not the tenant's.
         self.missing_keys: set[str] = set()
+        self.missing_cloudfront: set[str] = set()  # CloudFront resources not found live: their absence is the finding
+        self.unanswered: set[str] = set()  # resources an emulator could not look up: what names them is not checked
         self.twins: set[str] = set()
         self.held: dict[str, dict[str, Any]] = {}  # each resource as its comparison read it, by URN
         self.unchecked: list[str] = []  # what an emulator could not answer (--endpoint-url only)
@@ -109,6 +114,10 @@ class Auditor:
         try:
             yield
         except Unreadable as refused:
+            if refused.code == "404" and self.aws.endpoint_url is not None:
+                # An API the emulator lacks (moto: CloudFront cache policies, key value store data): not checked.
+                self.unchecked.append(f"{resource}: the endpoint does not implement {refused.action} (404)")
+                return
             self.unreadable.append(UnreadableResource(org_id, check, resource, refused.action, refused.code))
         except (KeyError, TypeError, ValueError, AttributeError) as error:  # an answer not as the API documents it
             action = self.clients.action_of_last_call()
@@ -118,6 +127,12 @@ class Auditor:
 
             if isinstance(error, BotoCoreError):
                 action = self.clients.action_of_last_call()
+                if self.aws.endpoint_url is not None and type(error).__name__ == "EndpointConnectionError":
+                    # The emulator has no such service (moto: CloudFront's key value store data).
+                    self.unchecked.append(
+                        f"{resource}: the endpoint could not answer {action} ({type(error).__name__})"
+                    )
+                    return
                 self.unreadable.append(UnreadableResource(org_id, check, resource, action, type(error).__name__))
                 return
             if not error_code(error):
@@ -207,6 +222,10 @@ class Auditor:
             if resource.type == KMS_KEY:
                 with self.reading(STACK, "kms-key", "the stack's KMS key"):
                     self.find_key(resource, produced_by.get(resource.urn, []))
+            elif resource.type in CLOUDFRONT_LISTINGS:
+                subject = f"{kind_of(resource.type)} {resource.inputs.get('name') or resource.name}"
+                with self.reading(STACK, RESOURCE_TYPES[resource.type].check, subject):
+                    self.find_cloudfront(resource, produced_by.get(resource.urn, []))
             elif resource.type == SECRET:
                 name = str(resource.inputs.get("name"))
                 with self.reading(resource.org_id or STACK, "credential-store", name):
@@ -218,6 +237,50 @@ class Auditor:
                         continue  # reported as absent by its own comparison
                     for mocked in produced_by.get(resource.urn, []):
                         self.real_values[mocked] = secret["ARN"]
+
+    def find_cloudfront(self, resource: ResourcePlan, mocked: list[str]) -> None:
+        """A CloudFront resource of the stack, found by what the stack declares of it (its name; a distribution's
+        comment): its id, ARN and domain, which only the deploy knows, replace the mocks' wherever an input holds
+        them (a bucket policy's aws:SourceArn, the distribution's origin access control and cache policy)."""
+        if not mocked:
+            return
+        listing, answer, key, outputs = CLOUDFRONT_LISTINGS[resource.type]
+        declared = resource.inputs.get(key)
+        what = f"{kind_of(resource.type)} {declared!r}"
+        items = self.on_an_emulator(what, lambda: self.cloudfront_items(listing, answer, declared))
+        if items is None:
+            self.unanswered.add(resource.urn)
+            return
+        found = [item for item in items if _cloudfront_field(item, key) == declared]
+        if not found:
+            self.finding(STACK, RESOURCE_TYPES[resource.type].check, f"no {what} in this account (not deployed yet?)")
+            self.missing_cloudfront.add(resource.urn)
+            return
+        if len(found) > 1:
+            ids = ", ".join(sorted(str(_cloudfront_field(item, "Id")) for item in found))
+            self.finding(STACK, RESOURCE_TYPES[resource.type].check, f"{len(found)} {what}s: {ids}")
+        real = {output: str(_cloudfront_field(found[0], field)) for output, field in outputs.items()}
+        self.real_values |= invented_pairs(
+            self.plan.account_id, resource.type, resource.name, unwrapped(resource.inputs), real
+        )
+
+    def cloudfront_items(self, listing: str, answer: str, name: Any) -> list[Mapping[str, Any]]:
+        cloudfront = self.clients("cloudfront")
+        if listing == "describe_key_value_store":  # no listing by name: the store itself, or none
+            try:
+                return [cloudfront.describe_key_value_store(Name=name)[answer]]
+            except Exception as error:
+                if error_code(error) in RESOURCE_ABSENT:
+                    return []
+                raise
+        items: list[Mapping[str, Any]] = []
+        marker = ""
+        while True:  # CloudFront's listings page by Marker, and boto3 has no paginator for all of them
+            page = getattr(cloudfront, listing)(**({"Marker": marker} if marker else {}))
+            items += _cloudfront_items(page, answer)
+            marker = str((page.get(answer) or {}).get("NextMarker") or "")
+            if not marker:
+                return items
 
     def find_key(self, key: ResourcePlan, mocked: list[str]) -> None:
         kms = self.clients("kms")
@@ -264,7 +327,8 @@ class Auditor:
         if resource.type in COMPONENT_TYPES or resource.type in AUDITED_APART:
             return
         entry, reader = RESOURCE_TYPES[resource.type], READERS[resource.type]
-        if resource.inputs.get("bucket") in self.missing_buckets or resource.urn in self.missing_keys:
+        missing = self.missing_keys | self.missing_cloudfront | self.unanswered
+        if resource.inputs.get("bucket") in self.missing_buckets or resource.urn in missing:
             return  # its bucket's absence is the finding
         declared = self.substituted(resource.inputs)
         compared = {
@@ -276,6 +340,9 @@ class Auditor:
             return  # a value of the Pulumi state only (the random suffix): the bucket names that hold it are read
         org, subject = resource.org_id or STACK, self.subject(resource, declared)
         unknown = self.still_unknown(compared)
+        if unknown and self.unanswered and not self.still_unknown(compared, besides=self.unanswered):
+            self.unchecked.append(f"{subject}: {', '.join(sorted(unknown))} names what the endpoint could not look up")
+            return
         if unknown:
             names = ", ".join(sorted(unknown))
             self.finding(org, entry.check, f"{subject}: not compared, {names} holds a value the account does not show")
@@ -292,13 +359,13 @@ class Auditor:
                 for line in differences(name, value, held.get(name)):
                     self.finding(org, "tags" if name == "tags" else entry.check, f"{subject}: {line}")
 
-    def still_unknown(self, inputs: dict[str, Any]) -> list[str]:
-        """The inputs holding a value AWS chooses at create (a key's id) that the audit did not find live."""
-        by_urn = {resource.urn: resource.type for resource in self.plan.resources}
+    def still_unknown(self, inputs: dict[str, Any], besides: AbstractSet[str] = frozenset()) -> list[str]:
+        """The inputs holding a value AWS chooses at create (a key's id) that the audit did not find live, leaving out
+        the values of the resources `besides`."""
         invented = [
             value
-            for value, urn in self.plan.unknowns.items()
-            if value not in self.real_values and _chosen_at_create(by_urn.get(urn, ""))
+            for value, urn in chosen_tokens(self.plan).items()
+            if value not in self.real_values and urn not in besides
         ]
         if not invented:
             return []
@@ -464,10 +531,43 @@ class Auditor:
         ]
 
 
-def _chosen_at_create(resource_type: str) -> bool:
-    """Whether AWS (or the random provider) chooses some output of this type when it creates one."""
-    entry = RESOURCE_TYPES.get(resource_type)
-    return entry is not None and bool(entry.chosen_at_create)
+# The CloudFront resources whose ids (and ARNs, a distribution's domain) only a deploy knows: how `audit` finds each
+# live, by the boto3 listing, its answer's list, the declared input that names it, and the outputs it gives.
+CLOUDFRONT_LISTINGS: dict[str, tuple[str, str, str, dict[str, str]]] = {
+    "aws:cloudfront/originAccessControl:OriginAccessControl": (
+        "list_origin_access_controls",
+        "OriginAccessControlList",
+        "name",
+        {"id": "Id"},
+    ),
+    "aws:cloudfront/keyValueStore:KeyValueStore": (
+        "describe_key_value_store",
+        "KeyValueStore",
+        "name",
+        {"id": "Id", "arn": "ARN"},
+    ),
+    "aws:cloudfront/cachePolicy:CachePolicy": ("list_cache_policies", "CachePolicyList", "name", {"id": "Id"}),
+    "aws:cloudfront/distribution:Distribution": (
+        "list_distributions",
+        "DistributionList",
+        "comment",
+        {"id": "Id", "arn": "ARN", "domainName": "DomainName"},
+    ),
+}
+
+
+def _cloudfront_items(page: Mapping[str, Any], answer: str) -> list[Mapping[str, Any]]:
+    """A listing page's items, each flattened to its fields (a cache policy's are under CachePolicy and its config)."""
+    items = []
+    for item in (page.get(answer) or {}).get("Items") or []:
+        policy = item.get("CachePolicy")
+        items.append({**policy, **policy.get("CachePolicyConfig", {})} if policy else item)
+    return items
+
+
+def _cloudfront_field(item: Mapping[str, Any], name: str) -> Any:
+    """`name` (the provider's camelCase or the API's) as the listing spells it."""
+    return item.get(name[:1].upper() + name[1:], item.get(name))
 
 
 def tally(findings: list[Any], orphans: list[Any], unreadable: list[Any]) -> str:

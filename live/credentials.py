@@ -53,12 +53,18 @@ def app_variables(outputs: dict[str, Any], org_id: str, label: str | None = None
         raise CredentialsError(
             f"tenant {quoted(org_id)} has no access key labelled {quoted(label)} (labels: {', '.join(key_ids)})"
         )
-    return {
+    variables = {
         "BUCKET_NAME": tenant["bucketName"],
         "AWS_KEY": key_ids[label],
         "AWS_SECRET": secrets[org_id][label],
         "AWS_REGION": tenant["region"],
     }
+    # Where its app links its public files (a media gallery's pub/): CloudFront's URL once the stack serves it there,
+    # and the S3 one still served beside it while a stack switches (docs/public-access.md).
+    for variable, output in (("PUBLIC_BASE_URL", "publicBaseUrl"), ("S3_PUBLIC_BASE_URL", "s3PublicBaseUrl")):
+        if tenant.get(output):
+            variables[variable] = tenant[output]
+    return variables
 
 
 def render_variables(variables: dict[str, str]) -> str:

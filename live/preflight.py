@@ -7,7 +7,8 @@ refusal of real AWS that the emulator and the offline plan never meet, reported 
 the fix (exit status 1):
 
 - `account-public-access-block`: account-level S3 Block Public Access refuses (BlockPublicPolicy) or
-  voids (RestrictPublicBuckets) a media-gallery bucket's public `pub/` statement;
+  voids (RestrictPublicBuckets) the public `pub/` statement of a media-gallery bucket that anyone reads
+  straight from S3 (`publicAccess` bucket-policy, or both); one served only through CloudFront needs none;
 - `bucket-acl-grants`: a bucket to adopt that grants anyone but its owner through its ACL fails
   BucketOwnerEnforced (`InvalidBucketAclWithObjectOwnership`);
 - `bucket-region`: a bucket to adopt outside the stack's region cannot send its access logs to the
@@ -129,7 +130,10 @@ class Preflight:
         ]
 
     def account_public_access_block(self) -> None:
-        public = [t for t in self.context.tenants if t.profile == Profile.MEDIA_GALLERY]
+        # Only a bucket anyone reads straight from S3 has a public statement: CloudFront's grant is not public.
+        public = [
+            t for t in self.context.tenants if (mode := self.settings.public_access_of(t)) and mode.anonymous_at_s3
+        ]
         if not public:
             return
         s3control = self.aws.client("s3control")
@@ -155,9 +159,9 @@ class Preflight:
                 Finding(
                     tenant.org_id,
                     "account-public-access-block",
-                    f"the account's S3 Block Public Access has {' and '.join(found)}: the media-gallery profile "
-                    "needs both off for this account (ask whoever owns the account's guardrails, often an "
-                    "organisation policy), or give the tenant another profile",
+                    f"the account's S3 Block Public Access has {' and '.join(found)}: serve its pub/ through "
+                    "CloudFront instead (publicAccess: cloudfront, docs/public-access.md), or have both turned off "
+                    "for this account (ask whoever owns the account's guardrails, often an organisation policy)",
                 )
             )
 

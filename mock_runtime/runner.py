@@ -219,3 +219,21 @@ def run_in_own_process(
             said = (completed.stderr.strip().splitlines() or [f"exit status {completed.returncode}"])[-1]
             return ProgramRun(stack, [], error=RecordedError(f"its program could not be run: {said}", []))
         return run_from_json(json.loads(result_path.read_text(encoding="utf-8")))
+
+
+def invented_pairs(
+    account_id: str, resource_type: str, name: str, inputs: Mapping[str, Any], real: Mapping[str, str]
+) -> dict[str, str]:
+    """Each value the offline mocks invent for a resource (an id, an ARN, a domain), with the real value of the same
+    output in `real`: what the replay and `audit` put in place of the mocks' inventions."""
+    from pulumi.runtime.mocks import MockResourceArgs
+
+    mocks = OfflineMocks(account_id or "0" * 12)
+    given = {key: value for key, value in inputs.items() if key != "region"}
+    mocked_id, mocked = mocks.new_resource(MockResourceArgs(resource_type, name, given, custom=True))
+    mocked = {**mocked, "id": mocked_id}
+    return {
+        str(mocked[output]): value
+        for output, value in real.items()
+        if isinstance(mocked.get(output), str) and mocked[output] and mocked[output] != value
+    }

@@ -180,9 +180,9 @@ def _tenant_changes(
 def tenant_value_masks(base: StackPlan, head: StackPlan) -> tuple[Callable[[Any], Any], Callable[[Any], Any]]:
     """How a tenant's fact reads at the base and at the head: a value AWS chooses at create (a distribution's
     domain in a public URL) is `as deployed` where the base holds it already, `known after deploy` where new."""
-    held = _chosen_tokens(base)
+    held = chosen_tokens(base)
     held_pattern = whole_values(sorted(held))
-    new_pattern = whole_values(sorted(set(_chosen_tokens(head)) - set(held)))
+    new_pattern = whole_values(sorted(set(chosen_tokens(head)) - set(held)))
 
     def after(value: Any) -> Any:
         return shown(shown(value, new_pattern, KNOWN_AFTER_DEPLOY), held_pattern, AS_DEPLOYED)
@@ -220,9 +220,9 @@ class _Masks:
 
     @classmethod
     def of(cls, base: StackPlan, head: StackPlan, unstable: set[str]) -> _Masks:
-        after = _chosen_tokens(head)
+        after = chosen_tokens(head)
         return cls(
-            whole_values(sorted(_chosen_tokens(base))),
+            whole_values(sorted(chosen_tokens(base))),
             whole_values(sorted(token for token, producer in after.items() if producer in unstable)),
             whole_values(sorted(after)),
         )
@@ -237,7 +237,7 @@ class _Masks:
         }
 
 
-def _chosen_tokens(plan: StackPlan) -> dict[str, str]:
+def chosen_tokens(plan: StackPlan) -> dict[str, str]:
     """The mocked values AWS (or the random provider) chooses at create, by their producer: those of a type with
     outputs chosen at create (catalogue `chosen_at_create`: a key id, an access key, a suffix, a secret's ARN) that
     do not merely end with the name the resource declares (a user's ARN is its name's). A bucket's ARN or a

@@ -316,6 +316,47 @@ CASES = {
         ("tenants.yaml:7 tenants[0] (orgId 'xmsqa1') field 'bucketNamespace'",),
         xmsqa1_field("bucketNamespace: regional"),
     ),
+    # publicAccess (docs/public-access.md)
+    "a private profile served through CloudFront": BadInput(
+        (
+            "tenants.yaml:10 tenants[1] (orgId 'xmsqa2') field 'publicAccess': only the media-gallery profile has a "
+            "public folder; app-storage keeps every object private",
+        ),
+        replace_in(TENANTS, "    profile: app-storage\n", "    profile: app-storage\n    publicAccess: cloudfront\n"),
+    ),
+    "an unknown publicAccess": BadInput(
+        (
+            "tenants.yaml:7 tenants[0] (orgId 'xmsqa1') field 'publicAccess': 'cdn' is not one of bucket-policy, "
+            "bucket-policy-and-cloudfront, cloudfront",
+        ),
+        xmsqa1_field("publicAccess: cdn"),
+    ),
+    "an unknown stack publicAccess": BadInput(
+        (
+            "Pulumi.qa.yaml:9 field 'tenant-storage:publicAccess': 'cloud-front' is not one of bucket-policy, "
+            "bucket-policy-and-cloudfront, cloudfront (did you mean 'cloudfront'?)",
+        ),
+        settings={"tenant-storage:publicAccess": "cloud-front"},
+    ),
+    "a stack served through CloudFront outside the commercial partition": BadInput(
+        (
+            "field 'tenant-storage:publicAccess': the stack's region is in the aws-us-gov partition, where "
+            "tenant-storage does not serve pub/ through CloudFront (only in aws); keep bucket-policy",
+        ),
+        settings={"aws:region": "us-gov-west-1", "tenant-storage:publicAccess": "cloudfront"},
+    ),
+    "a tenant served through CloudFront outside the commercial partition": BadInput(
+        (
+            "tenants.yaml:7 tenants[0] (orgId 'xmsqa1') field 'publicAccess': the stack's region is in the aws-cn "
+            "partition",
+        ),
+        xmsqa1_field("publicAccess: bucket-policy-and-cloudfront"),
+        settings={"aws:region": "cn-north-1"},
+    ),
+    "a prefix too long for the stack's CloudFront names": BadInput(
+        ("field 'tenant-storage:publicAccess': the stack's CloudFront names would be", "CloudFront allows 64"),
+        settings={"tenant-storage:bucketPrefix": "p" * 61, "tenant-storage:publicAccess": "cloudfront"},
+    ),
     "an unknown stack bucketNamespace": BadInput(
         ("Pulumi.qa.yaml:9 field 'tenant-storage:bucketNamespace': 'regional' is not one of global, account-regional",),
         settings={"tenant-storage:bucketNamespace": "regional"},

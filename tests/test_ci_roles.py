@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+import re
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -583,6 +584,31 @@ class TestEachRoleIsDerivedFromTheCatalogue:
         removal = {a for entry in RESOURCE_TYPES.values() for a in entry.calls.read | entry.calls.delete}
         own = {OPERATION_ACTIONS[o] for o in COMMAND_OPERATIONS["preflight"]}
         assert self.granted("deploy") == (provider | removal | own) - {"sts:GetCallerIdentity"}
+
+    def test_a_stack_served_through_cloudfront_gets_the_providers_cloudfront_calls_and_the_readers_reads(self):
+        """The fixture's prod stack serves acme-staging through CloudFront: its roles are derived like the rest."""
+        [deploy] = [s for s in policy("deploy", "prod")["Statement"] if s["Sid"] == "TheAccountsCloudFront"]
+        # CloudFront has no resource policies: an identity policy reaches its own account's resources only.
+        assert deploy["Resource"] == "*"
+        assert {
+            "cloudfront:CreateDistribution",
+            "cloudfront:UpdateDistribution",
+            "cloudfront:PublishFunction",
+            "cloudfront:CreateOriginAccessControl",
+            "cloudfront-keyvaluestore:UpdateKeys",
+        } <= set(deploy["Action"])
+
+        def cloudfront(role: Role) -> set[str]:
+            return {a for s in policy(role, "prod")["Statement"] for a in s["Action"] if a.startswith("cloudfront")}
+
+        assert cloudfront("preview")
+        assert all(
+            re.fullmatch(r"cloudfront(-keyvaluestore)?:(Get|List|Describe)\w+", a) for a in cloudfront("preview")
+        )
+        assert {"cloudfront:ListDistributions", "cloudfront-keyvaluestore:ListKeys"} <= cloudfront("audit")
+        assert cloudfront("audit") <= {
+            a for a in cloudfront("audit") if re.match(r"cloudfront(-keyvaluestore)?:(Get|List|Describe)", a)
+        }
 
     def test_a_call_made_only_for_an_input_the_stack_leaves_empty_is_not_granted(self):
         """The exclusive-attachment resources declare no ARN: the deploy never attaches a policy to anyone."""

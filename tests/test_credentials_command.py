@@ -34,9 +34,26 @@ def test_it_prints_the_app_variables_of_the_newest_key_with_a_warning(recorded_o
         "AWS_KEY=FAKEKEYID2026NOV\n"
         "AWS_SECRET=recorded-fake-secret-2026-11\n"
         "AWS_REGION=us-east-1\n"
+        "PUBLIC_BASE_URL=https://fusion-rms-xmsqa1.s3.us-east-1.amazonaws.com/pub/\n"
     )
     assert err.startswith("WARNING: live credentials follow.")
     assert recorded_outputs == ["qa"]
+
+
+def test_a_gallery_served_both_ways_gets_its_public_urls(monkeypatch, capsys):
+    """publicBaseUrl (CloudFront's, once the stack serves pub/ there) and the S3 one served beside it."""
+    outputs = json.loads(json.dumps(RECORDED))
+    outputs["tenants"]["xmsqa1"] |= {
+        "publicBaseUrl": "https://d111111abcdef8.cloudfront.net/xmsqa1/pub/",
+        "s3PublicBaseUrl": "https://fusion-rms-xmsqa1.s3.us-east-1.amazonaws.com/pub/",
+    }
+    monkeypatch.setattr(credentials, "fetch_stack_outputs", lambda stack, project_dir: outputs)
+    assert main(["credentials", "xmsqa1", "--stack", "qa"], project_dir=fixture_project()) == 0
+    assert capsys.readouterr().out.endswith(
+        "AWS_REGION=us-east-1\n"
+        "PUBLIC_BASE_URL=https://d111111abcdef8.cloudfront.net/xmsqa1/pub/\n"
+        "S3_PUBLIC_BASE_URL=https://fusion-rms-xmsqa1.s3.us-east-1.amazonaws.com/pub/\n"
+    )
 
 
 def test_a_label_selects_another_key(recorded_outputs, capsys):

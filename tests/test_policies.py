@@ -11,6 +11,7 @@ from typing import ClassVar
 
 import pytest
 
+from tenant_storage.anonymous_access import PublicAccessBlock, anonymous_allowed, check_policy_accepted
 from tenant_storage.policies import (
     access_log_bucket_policy,
     bucket_policy,
@@ -18,6 +19,7 @@ from tenant_storage.policies import (
     group_policy,
     public_base_url,
 )
+from tenant_storage.public_access import PublicAccess
 from tenant_storage.regions import CHINA
 from tenant_storage.registry import Profile
 
@@ -128,6 +130,48 @@ class TestBucketPolicies:
 
     def test_public_base_url_points_at_pub_in_the_region(self):
         assert public_base_url(BUCKET, "us-east-1") == "https://fusion-rms-xmsqa1.s3.us-east-1.amazonaws.com/pub/"
+
+    def test_served_through_cloudfront_a_gallery_grants_exactly_one_distribution_pub_reads_and_nothing_public(self):
+        arn = "arn:aws:cloudfront::111111111111:distribution/E2QWRUHEXAMPLE"
+        document = bucket_policy(
+            Profile.MEDIA_GALLERY, BUCKET, public_access=PublicAccess.CLOUDFRONT, distribution_arn=arn
+        )
+        assert document["Statement"] == [
+            TLS_ONLY,
+            TLS_1_2,
+            {
+                "Sid": "CloudFrontReadOfPubFolder",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudfront.amazonaws.com"},
+                "Action": "s3:GetObject",
+                "Resource": "arn:aws:s3:::fusion-rms-xmsqa1/pub/*",
+                "Condition": {"StringEquals": {"aws:SourceArn": arn}},
+            },
+        ]
+        # S3 stores it with all four public access block settings on: a service principal under a fixed
+        # aws:SourceArn is not public.
+        check_policy_accepted(document, PublicAccessBlock())
+        assert not anonymous_allowed(document, PublicAccessBlock(), "s3:GetObject", f"arn:aws:s3:::{BUCKET}/pub/a.png")
+
+    def test_served_both_ways_a_gallery_has_both_statements(self):
+        arn = "arn:aws:cloudfront::111111111111:distribution/E2QWRUHEXAMPLE"
+        mode = PublicAccess.BUCKET_POLICY_AND_CLOUDFRONT
+        document = bucket_policy(Profile.MEDIA_GALLERY, BUCKET, public_access=mode, distribution_arn=arn)
+        assert [statement["Sid"] for statement in document["Statement"][2:]] == [
+            "PublicReadOfPubFolder",
+            "CloudFrontReadOfPubFolder",
+        ]
+
+    def test_a_distribution_is_required_to_serve_through_cloudfront(self):
+        with pytest.raises(ValueError, match="needs its distribution's ARN"):
+            bucket_policy(Profile.MEDIA_GALLERY, BUCKET, public_access=PublicAccess.CLOUDFRONT)
+
+    @pytest.mark.parametrize("mode", list(PublicAccess))
+    @pytest.mark.parametrize("profile", [Profile.APP_STORAGE, Profile.UPLOAD_ONLY])
+    def test_no_mode_opens_a_private_profile(self, profile, mode):
+        arn = "arn:aws:cloudfront::111111111111:distribution/E2QWRUHEXAMPLE"
+        document = bucket_policy(profile, BUCKET, public_access=mode, distribution_arn=arn)
+        assert document == {"Version": "2012-10-17", "Statement": [TLS_ONLY, TLS_1_2]}
 
 
 class TestGroupPolicies:

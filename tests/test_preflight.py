@@ -23,7 +23,7 @@ from moto.iam.models import AccountSummary
 from moto.iam.responses import IamResponse
 
 from cli.main import main
-from tests.conftest import QA_ACCOUNT, reset_emulator, use_account, with_settings
+from tests.conftest import QA_ACCOUNT, replace_in, reset_emulator, use_account, with_settings
 
 LEGACY = {"orgId": "legacyshop", "environment": "qa", "profile": "app-storage", "adopt": True}
 # The tags the program gives a tenant's user (components/tenant_storage.py): how preflight knows its own.
@@ -129,6 +129,47 @@ def test_account_block_public_access_is_named_for_every_media_gallery_tenant(pro
     assert status == 1
     assert checks(findings) == sorted(((org, "account-public-access-block") for org in media_gallery), key=str)
     assert all("BlockPublicPolicy" in f["message"] for f in findings)
+
+
+ACCOUNT_BLOCKS_EVERYTHING = {
+    "BlockPublicAcls": True,
+    "IgnorePublicAcls": True,
+    "BlockPublicPolicy": True,
+    "RestrictPublicBuckets": True,
+}
+
+
+@pytest.mark.parametrize(
+    ("setting", "named"),
+    [
+        ("cloudfront", set()),
+        # Both ways at once still needs the public statement: the S3 URLs keep working during the switch.
+        ("bucket-policy-and-cloudfront", {"xmsqa1", "tradeshow-demo"}),
+    ],
+)
+def test_account_block_public_access_is_no_blocker_for_a_gallery_served_only_through_cloudfront(
+    project, live, capsys, setting, named
+):
+    live["client"]("s3control").put_public_access_block(
+        AccountId=QA_ACCOUNT, PublicAccessBlockConfiguration=ACCOUNT_BLOCKS_EVERYTHING
+    )
+    status, findings = preflight(with_settings(project, "qa", {"tenant-storage:publicAccess": setting}), live, capsys)
+    assert {f["orgId"] for f in findings if f["check"] == "account-public-access-block"} == named
+    assert status == (1 if named else 0)
+
+
+def test_one_tenant_moved_to_cloudfront_is_no_longer_named(project, live, capsys):
+    live["client"]("s3control").put_public_access_block(
+        AccountId=QA_ACCOUNT, PublicAccessBlockConfiguration=ACCOUNT_BLOCKS_EVERYTHING
+    )
+    replace_in(
+        "tenants.yaml",
+        "  - orgId: xmsqa1\n    environment: qa\n",
+        "  - orgId: xmsqa1\n    environment: qa\n    publicAccess: cloudfront\n",
+    )(project)
+    status, findings = preflight(project, live, capsys)
+    assert (status, checks(findings)) == (1, [("tradeshow-demo", "account-public-access-block")])
+    assert "serve its pub/ through CloudFront instead (publicAccess: cloudfront" in findings[0]["message"]
 
 
 def test_a_bucket_to_adopt_with_acl_grants_is_found_and_its_fix_works(project, live, capsys):

@@ -119,3 +119,21 @@ def test_a_port_already_taken_is_said_at_once(tmp_path):
     assert result.returncode == 2
     assert f"sandbox: cannot listen on 127.0.0.1:{port}" in result.stderr
     assert "export" not in result.stdout
+
+
+def test_what_the_emulator_cannot_hold_is_said_with_its_reason():
+    from emulator.sandbox import Sandbox, instructions
+
+    held = Sandbox("http://127.0.0.1:1", {}, [("acme", "fusion-rms-acme")], "2026-12-06T09:00:00Z")
+    lacking = Sandbox(
+        "http://127.0.0.1:1",
+        {},
+        [("acme", "fusion-rms-acme")],
+        "2026-12-06T09:00:00Z",
+        ("pub-cache-policy: moto has no cache policies (CreateCachePolicy answers 404)",),
+    )
+    assert "Not in the emulator" not in instructions(held, "prod")
+    assert (
+        "Not in the emulator (moto cannot hold it; audit says `not checked`):\n"
+        "  pub-cache-policy: moto has no cache policies (CreateCachePolicy answers 404)\n"
+    ) in instructions(lacking, "prod")
