@@ -103,5 +103,5 @@ $(PROWLER_VENV)/.synced: emulator/prowler-requirements.txt | python-version $(UV
 	touch $@
 
 SCAN_FORMAT ?= text
-security-scan: $(VENV)/.synced $(PROWLER_VENV)/.synced ## Prowler's S3 and IAM checks on each stack's declared state (a moto server), against emulator/security_scan_expected.yaml
+security-scan: $(VENV)/.synced $(PROWLER_VENV)/.synced ## Prowler's S3, IAM and CloudFront checks on each stack's declared state (a moto server), against emulator/security_scan_expected.yaml
 	$(BIN)/python -m emulator.security_scan --prowler $(PROWLER_VENV)/bin/prowler --format $(SCAN_FORMAT)

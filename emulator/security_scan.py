@@ -3,7 +3,7 @@
     .venv/bin/python -m emulator.security_scan --prowler .tools/prowler/bin/prowler [--stack S] [--format F]
 
 For each stack, a moto server on loopback is given the stack's offline plan (`emulator.replay`) in the
-stack's own account, and Prowler's S3 and IAM checks run against it. Every failed finding is then matched,
+stack's own account, and Prowler's S3, IAM and CloudFront checks run against it. Every failed finding is then matched,
 by its check and the role of its resource in the plan (a media-gallery tenant's bucket, the access-log
 bucket, a tenant's user, the account), with `security_scan_expected.yaml`: the failures this program
 accepts, each with its reason, `by-design` or `not-declared`. A failure not listed, or a listed one that no
@@ -25,9 +25,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -40,7 +41,7 @@ from tenant_storage.stacks import selected_stacks
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 EXPECTED_FILE = Path(__file__).with_name("security_scan_expected.yaml")
-SERVICES = ("s3", "iam")
+SERVICES = ("s3", "iam", "cloudfront")
 KINDS = {
     "by-design": "failed by design",
     "not-declared": "not declared by this program",
@@ -48,6 +49,8 @@ KINDS = {
 ACCOUNT_ROLE = "the account"
 LOG_BUCKET_ROLE = "access-log bucket"
 GROUP_ROLE = "profile group"
+DISTRIBUTION_ROLE = "CloudFront distribution"
+DISTRIBUTION_TYPE = "aws:cloudfront/distribution:Distribution"
 
 
 def tenant_role(profile: str, what: str, public_access: str | None = None) -> str:
@@ -67,6 +70,7 @@ KNOWN_ROLES = (
     ),
     LOG_BUCKET_ROLE,
     GROUP_ROLE,
+    DISTRIBUTION_ROLE,
     ACCOUNT_ROLE,
 )
 
@@ -100,8 +104,10 @@ class Verdict:
         return not self.unexpected and not self.stale
 
 
-def roles(plan: StackPlan) -> dict[str, str]:
-    """The role of each bucket and user name of the plan: what an expected failure is about, for any tenant."""
+def roles(plan: StackPlan, real_values: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The role of each bucket, user, group and distribution of the plan: what an expected failure is about, for
+    any tenant. A distribution is known by its id, which only the replay knows (`real_values`: mocked -> real)."""
+    real_values = real_values or {}
     named = {tenant.bucket_name: tenant_role(tenant.profile, "bucket", tenant.public_access) for tenant in plan.tenants}
     named |= {tenant.iam_user_name: tenant_role(tenant.profile, "user") for tenant in plan.tenants}
     for bucket in (plan.access_log_bucket, plan.retained_access_log_bucket):
@@ -110,6 +116,8 @@ def roles(plan: StackPlan) -> dict[str, str]:
     for resource in plan.resources:
         if resource.type == "aws:iam/group:Group":
             named[resource.inputs["name"]] = GROUP_ROLE
+        elif resource.type == DISTRIBUTION_TYPE:
+            named[real_values.get(resource.id, resource.id)] = DISTRIBUTION_ROLE
     return named
 
 
@@ -198,6 +206,7 @@ def scan(stack: str, prowler: Path, project_dir: Path, work: Path, expected: Seq
     plan = plan_stack(stack, project_dir)
     if plan.refused:
         raise SystemExit(f"security-scan: stack {stack} is refused:\n  " + "\n  ".join(plan.errors))
+    _moto_keeps_s3_origin_config()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     try:
@@ -210,7 +219,7 @@ def scan(stack: str, prowler: Path, project_dir: Path, work: Path, expected: Seq
             aws_session_token=credentials["AWS_SESSION_TOKEN"],
             region_name=plan.region,
         )
-        replay(plan, session, endpoint)
+        replayed = replay(plan, session, endpoint)
         output = work / stack
         output.mkdir(parents=True, exist_ok=True)
         environment = {
@@ -250,9 +259,30 @@ def scan(stack: str, prowler: Path, project_dir: Path, work: Path, expected: Seq
             raise SystemExit(f"security-scan: prowler failed (exit {result.returncode}):\n{result.stdout[-2000:]}")
     finally:
         server.stop()
-    named = roles(plan)
+    named = roles(plan, replayed.real_values)
     findings = read_findings(report, named)
     return judge(stack, findings, expected, set(named.values()) | {ACCOUNT_ROLE})
+
+
+def _moto_keeps_s3_origin_config() -> None:
+    """moto 5.2.5's CloudFront Origin keeps neither S3OriginConfig nor OriginAccessControlId, so Prowler would read
+    the distribution's S3 origin (origin access control, as the provider sends it: an empty S3OriginConfig) as a
+    custom origin without a protocol (cloudfront_distributions_origin_traffic_encrypted FAIL) and skip
+    cloudfront_distributions_s3_origin_access_control. The server runs in this process: its Origin keeps both."""
+    from moto.cloudfront import models
+
+    if getattr(models.Origin, "_keeps_s3_origin_config", False):
+        return
+    original = models.Origin.__init__
+
+    def init(self: Any, origin: dict[str, Any]) -> None:
+        original(self, origin)
+        if "S3OriginConfig" in origin:
+            self.s3_origin_config = origin["S3OriginConfig"]
+        self.origin_access_control_id = origin.get("OriginAccessControlId") or ""
+
+    models.Origin.__init__ = init  # type: ignore[method-assign]
+    models.Origin._keeps_s3_origin_config = True  # type: ignore[attr-defined]
 
 
 def _signed_in(endpoint: str, account: str) -> dict[str, str]:
@@ -295,7 +325,7 @@ def render(verdicts: Sequence[Verdict], expected: Sequence[Expected], markdown: 
     headers = ["stack", "checks passed", *KINDS.values(), "unexpected", "manual"]
     lines = []
     if markdown:
-        lines += ["## Prowler S3 and IAM checks against the declared state", ""]
+        lines += ["## Prowler S3, IAM and CloudFront checks against the declared state", ""]
         lines += ["| " + " | ".join(headers) + " |", "| --- |" + " ---: |" * (len(headers) - 1)]
         lines += ["| " + " | ".join([stack, *map(str, counts.values())]) + " |" for stack, counts in rows]
     else:

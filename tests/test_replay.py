@@ -13,7 +13,16 @@ from moto import mock_aws
 
 from catalogue import RESOURCE_TYPES
 from catalogue.readers import READERS
-from emulator.replay import APPLY, NOT_HELD, ReplayError, in_dependency_order, read_back, replay
+from emulator.replay import (
+    APPLY,
+    EMULATOR_LACKS,
+    EMULATOR_LACKS_TYPES,
+    NOT_HELD,
+    ReplayError,
+    in_dependency_order,
+    read_back,
+    replay,
+)
 from review.plan import StackPlan, plan_stack
 from tenant_storage.registry import Profile
 from tests.conftest import (
@@ -39,6 +48,8 @@ VARIANTS: dict[str, tuple[str, dict[str, str]]] = {
     "qa with Secrets Manager": ("qa", {"tenant-storage:credentialStore": "secretsmanager"}),
     "qa with Parameter Store": ("qa", {"tenant-storage:credentialStore": "ssm"}),
     "qa with SSE-S3 everywhere": ("qa", {"tenant-storage:privateBucketEncryption": "sse-s3"}),
+    "qa served through CloudFront": ("qa", {"tenant-storage:publicAccess": "cloudfront"}),
+    "qa served both ways": ("qa", {"tenant-storage:publicAccess": "bucket-policy-and-cloudfront"}),
 }
 
 
@@ -80,9 +91,19 @@ class TestEveryDeclaredResourceIsHeldAsDeclared:
         assert not [mocked for mocked in replayed.real_values if mocked in applied]
 
     def test_what_the_emulator_cannot_hold_is_named_with_a_reason(self):
-        for (resource_type, name), reason in NOT_HELD.items():
+        for (resource_type, name), reason in (NOT_HELD | EMULATOR_LACKS).items():
             assert name in RESOURCE_TYPES[resource_type].inputs
             assert len(reason) > 20
+        for resource_type, reason in EMULATOR_LACKS_TYPES.items():
+            assert resource_type in RESOURCE_TYPES
+            assert len(reason) > 20
+
+    def test_a_type_the_emulator_cannot_hold_is_listed_as_not_applied_never_skipped_in_silence(self, plans, emulator):
+        plan = plans["qa served through CloudFront"]
+        replayed = replay(plan, session_in(ACCOUNTS[plan.stack]))
+        lacking = {r.urn: EMULATOR_LACKS_TYPES[r.type] for r in plan.resources if r.type in EMULATOR_LACKS_TYPES}
+        assert len(lacking) == len(EMULATOR_LACKS_TYPES)
+        assert replayed.not_applied == lacking
 
 
 def narrowed_denies(policy: str) -> dict:
