@@ -117,7 +117,7 @@ def run_plan(
                 base_plans[head.stack] = base_plan
                 diffs.append(diff_plans(base_plan, head))
             accounts = {plan.stack: allowed_accounts(project_dir / stack_file_name(plan.stack)) for plan in plans}
-            moves = find_moves(base_plans, diffs, accounts)
+            moves = find_moves(base_plans, diffs, accounts, {plan.stack: plan for plan in plans})
             diffs = [without_moved(diff, moves) for diff in diffs]
             for head, diff in zip(plans, diffs, strict=True):
                 risks += stack_risks(base_plans[head.stack], head, diff)

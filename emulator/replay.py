@@ -27,6 +27,7 @@ from catalogue.compare import as_declared
 from catalogue.readers import DEFAULT_REGION, READERS, Clients, region_of, tag_set, to_aws
 from catalogue.readers import read as read_resource
 from catalogue.resource_types import COMPONENT_TYPES, RESOURCE_TYPES
+from emulator.moto_fidelity import keep_what_aws_keeps
 from review.plan import ResourcePlan, StackPlan, unwrapped
 
 # What the emulator cannot hold or read back, by (type, input), each with its reason: the readers' `not_held`.
@@ -54,12 +55,6 @@ EMULATOR_LACKS_TYPES: dict[str, str] = {
 }
 EMULATOR_LACKS: dict[tuple[str, str], str] = {
     ("aws:cloudfront/function:Function", "publish"): "moto has no PublishFunction (it answers 404)",
-    ("aws:cloudfront/distribution:Distribution", "origins"): (
-        "moto drops an origin's OriginAccessControlId (its Origin model never stores it)"
-    ),
-    ("aws:cloudfront/distribution:Distribution", "defaultCacheBehavior"): (
-        "moto drops the function associations (it answers FunctionAssociations Quantity 0)"
-    ),
 }
 
 
@@ -104,6 +99,7 @@ def replay(plan: StackPlan, session: Any, endpoint_url: str | None = None) -> Re
     )
     if unknown:
         raise ReplayError(f"the catalogue does not know {', '.join(unknown)}: teach catalogue/resource_types.py")
+    keep_what_aws_keeps()
     clients = Clients(session, endpoint_url, allow_writes=True)
     account = clients("sts").get_caller_identity()["Account"]
     if plan.account_id and account != plan.account_id:

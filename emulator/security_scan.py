@@ -28,7 +28,6 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import yaml
 
@@ -206,7 +205,6 @@ def scan(stack: str, prowler: Path, project_dir: Path, work: Path, expected: Seq
     plan = plan_stack(stack, project_dir)
     if plan.refused:
         raise SystemExit(f"security-scan: stack {stack} is refused:\n  " + "\n  ".join(plan.errors))
-    _moto_keeps_s3_origin_config()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     try:
@@ -262,27 +260,6 @@ def scan(stack: str, prowler: Path, project_dir: Path, work: Path, expected: Seq
     named = roles(plan, replayed.real_values)
     findings = read_findings(report, named)
     return judge(stack, findings, expected, set(named.values()) | {ACCOUNT_ROLE})
-
-
-def _moto_keeps_s3_origin_config() -> None:
-    """moto 5.2.5's CloudFront Origin keeps neither S3OriginConfig nor OriginAccessControlId, so Prowler would read
-    the distribution's S3 origin (origin access control, as the provider sends it: an empty S3OriginConfig) as a
-    custom origin without a protocol (cloudfront_distributions_origin_traffic_encrypted FAIL) and skip
-    cloudfront_distributions_s3_origin_access_control. The server runs in this process: its Origin keeps both."""
-    from moto.cloudfront import models
-
-    if getattr(models.Origin, "_keeps_s3_origin_config", False):
-        return
-    original = models.Origin.__init__
-
-    def init(self: Any, origin: dict[str, Any]) -> None:
-        original(self, origin)
-        if "S3OriginConfig" in origin:
-            self.s3_origin_config = origin["S3OriginConfig"]
-        self.origin_access_control_id = origin.get("OriginAccessControlId") or ""
-
-    models.Origin.__init__ = init  # type: ignore[method-assign]
-    models.Origin._keeps_s3_origin_config = True  # type: ignore[attr-defined]
 
 
 def _signed_in(endpoint: str, account: str) -> dict[str, str]:

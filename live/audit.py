@@ -341,8 +341,10 @@ class Auditor:
         org, subject = resource.org_id or STACK, self.subject(resource, declared)
         unknown = self.still_unknown(compared)
         if unknown and self.unanswered and not self.still_unknown(compared, besides=self.unanswered):
+            # What the emulator could not look up (a cache policy's id): those inputs are not checked, the rest are.
             self.unchecked.append(f"{subject}: {', '.join(sorted(unknown))} names what the endpoint could not look up")
-            return
+            compared = {name: value for name, value in compared.items() if name not in unknown}
+            unknown = []
         if unknown:
             names = ", ".join(sorted(unknown))
             self.finding(org, entry.check, f"{subject}: not compared, {names} holds a value the account does not show")

@@ -85,10 +85,12 @@ class OfflineMocks(Mocks):
         arn = f"arn:{self.partition}:cloudfront::{self.account_id}"
         kind = args.typ.rsplit(":", 1)[-1]
         if kind == "Distribution":
-            distribution_id = f"EMOCK{_fake('distribution', args.name, 9).upper()}"
+            # Its comment names the stack: two stacks' distributions (shards of one account) differ, as in AWS.
+            seed = f"{args.name}:{state.get('comment', '')}"
+            distribution_id = f"EMOCK{_fake('distribution', seed, 9).upper()}"
             state.update(
                 arn=f"{arn}:distribution/{distribution_id}",
-                domainName=f"dmock{_fake('domain', args.name, 9)}.cloudfront.net",
+                domainName=f"dmock{_fake('domain', seed, 9)}.cloudfront.net",
                 hostedZoneId="Z2FDTNDATAQYW2",
                 status="Deployed",
             )

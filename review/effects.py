@@ -561,12 +561,7 @@ def compute_effects(base: StackPlan, head: StackPlan, changes: list[ResourceChan
         gained.setdefault((grant.caller, grant.bucket), []).append((grant.action, grant.scope))
     access = [
         AccessGain(
-            caller,
-            _caller_name(caller, before, after),
-            bucket,
-            after.buckets[bucket].name,
-            after.buckets[bucket].org_id,
-            tuple(sorted(pairs)),
+            **_on_a_bucket(caller, bucket, pairs, before, after),
             bucket_before=bucket in before.buckets,
             adopted_bucket=bucket in imported,
             caller_before=caller in callers_before,
@@ -606,16 +601,25 @@ def _public_losses(
         }
         losses.append(
             PublicLoss(
-                caller,
-                _caller_name(caller, before, after),
-                bucket,
-                after.buckets[bucket].name,
-                after.buckets[bucket].org_id,
-                tuple(sorted(pairs)),
-                tuple(sorted(_caller_name(other, before, after) for other in others)),
+                **_on_a_bucket(caller, bucket, pairs, before, after),
+                still_served_by=tuple(sorted(_caller_name(other, before, after) for other in others)),
             )
         )
     return losses
+
+
+def _on_a_bucket(
+    caller: str, bucket: str, pairs: list[tuple[str, str]], before: Revision, after: Revision
+) -> dict[str, Any]:
+    """What an access gain or loss says of its caller and bucket (as the bucket is after the deploy)."""
+    return {
+        "caller": caller,
+        "caller_name": _caller_name(caller, before, after),
+        "bucket": bucket,
+        "bucket_name": after.buckets[bucket].name,
+        "org_id": after.buckets[bucket].org_id,
+        "actions": tuple(sorted(pairs)),
+    }
 
 
 def _protection_losses(base: StackPlan, head: StackPlan) -> list[ProtectionLoss]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
-from review.diff import StackDiff
+from review.diff import StackDiff, tenant_value_masks
 from review.plan import COMPONENT_TYPE, StackPlan
 from review.risks import Move, Risk, move_risks
 
@@ -15,6 +15,7 @@ def find_moves(
     base_plans: Mapping[str, StackPlan],
     diffs: Sequence[StackDiff],
     accounts: Mapping[str, tuple[str, ...] | None],
+    head_plans: Mapping[str, StackPlan] | None = None,
 ) -> list[Move]:
     joined = {org_id: diff.stack for diff in diffs for org_id in diff.tenants_added}
     moves = []
@@ -30,8 +31,20 @@ def find_moves(
             source_accounts, target_accounts = accounts.get(diff.stack), accounts.get(target)
             same = bool(source_accounts) and set(source_accounts or ()) == set(target_accounts or ())
             suffixed = tenant is not None and tenant.mocked_suffix
-            moves.append(Move(org_id, diff.stack, target, bucket, component, same, suffixed))
+            urls = _public_urls(org_id, base, (head_plans or {}).get(target))
+            moves.append(Move(org_id, diff.stack, target, bucket, component, same, suffixed, urls))
     return moves
+
+
+def _public_urls(org_id: str, source: StackPlan, target: StackPlan | None) -> tuple[str, str] | None:
+    """Where the tenant's public files were and will be, as a reviewer may see them, when the move changes it (a
+    stack of its own serves them through its own distribution)."""
+    old = next((t.public_base_url for t in source.tenants if t.org_id == org_id), None)
+    new = next((t.public_base_url for t in (target.tenants if target else []) if t.org_id == org_id), None)
+    if not (old and new and old != new) or target is None:
+        return None
+    shown_before, shown_after = tenant_value_masks(source, target)
+    return str(shown_before(old)), str(shown_after(new))
 
 
 def without_moved(diff: StackDiff, moves: Sequence[Move]) -> StackDiff:

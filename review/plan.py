@@ -35,6 +35,7 @@ RANDOM_ID_TYPE = "random:index/randomId:RandomId"
 BUCKET_POLICY_TYPE = "aws:s3/bucketPolicy:BucketPolicy"
 GROUP_POLICY_TYPE = "aws:iam/groupPolicy:GroupPolicy"
 USER_TYPE = "aws:iam/user:User"
+DISTRIBUTION_TYPE = "aws:cloudfront/distribution:Distribution"
 
 
 @dataclass(frozen=True)
@@ -118,7 +119,18 @@ class StackPlan:
     def to_json(self) -> dict[str, Any]:
         """Never the raw inputs (where a credential store's values sit) nor the mocks' invented values."""
         document: dict[str, Any] = json_fields(self, drop=frozenset({"inputs", "unknowns", "secret_values"}))
+        for tenant in document["tenants"]:
+            tenant["publicBaseUrl"] = self.shown_url(tenant["publicBaseUrl"])
         return document
+
+    def shown_url(self, url: str | None) -> str | None:
+        """A tenant's public URL as a reviewer may see it: a CloudFront distribution's domain, which only a deploy
+        knows, is `(known after deploy)`, never the mocks' invention, which an app could be handed by mistake."""
+        distributions = {r.urn for r in self.resources if r.type == DISTRIBUTION_TYPE}
+        for value, producer in self.unknowns.items():
+            if url and producer in distributions:
+                url = url.replace(value, "(known after deploy)")
+        return url
 
 
 def unwrapped(value: Any) -> Any:

@@ -297,7 +297,7 @@ def render_text(plans: Sequence[StackPlan], diffs: Sequence[StackDiff], detail: 
             out += [f"    {line}" for line in _diff_lines(plan, diff_by_stack[plan.stack], detail)]
         for tenant in plan.tenants if detail else ():
             out += ["", f"  {tenant.org_id}"]
-            out += [f"    {label}: {value}" for label, value in _tenant_facts(tenant)]
+            out += [f"    {label}: {value}" for label, value in _tenant_facts(tenant, plan)]
             out.append("    IAM user permissions (its profile group's policy):")
             out += [f"      {line}" for line in json.dumps(tenant.user_policy, indent=2).splitlines()]
             out.append("    bucket policy:")
@@ -395,10 +395,12 @@ def _tenants_by_urn(plan: StackPlan) -> dict[str, str]:
     return {r.urn: f"{r.org_id}: " for r in plan.resources if r.org_id}
 
 
-def _tenant_facts(tenant: TenantPlan) -> list[tuple[str, str]]:
+def _tenant_facts(tenant: TenantPlan, plan: StackPlan) -> list[tuple[str, str]]:
     facts = [("bucket", _bucket_cell(tenant))]
     if tenant.public_base_url:
-        facts.append(("public base URL", tenant.public_base_url))
+        facts.append(("public base URL", str(plan.shown_url(tenant.public_base_url))))
+    if tenant.s3_public_base_url:
+        facts.append(("S3 public base URL (while both serve)", tenant.s3_public_base_url))
     facts += [("profile", tenant.profile), ("environment", tenant.environment), ("IAM user", tenant.iam_user_name)]
     return facts
 
@@ -456,7 +458,7 @@ def _markdown_body(
         for tenant in shown:
             summary = f"<code>{markdown_html(tenant.org_id)}</code>: policies and resources"
             out += [f"<details><summary>{summary}</summary>", ""]
-            out += [f"- {label}: {markdown_code(value)}" for label, value in _tenant_facts(tenant)]
+            out += [f"- {label}: {markdown_code(value)}" for label, value in _tenant_facts(tenant, plan)]
             out += ["", "IAM user policy:", "", *_markdown_json(tenant.user_policy), ""]
             out += ["Bucket policy:", "", *_markdown_json(tenant.bucket_policy), ""]
             urns = [_one_line(urn) for urn in tenant.resource_urns]

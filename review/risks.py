@@ -382,7 +382,7 @@ def _access_risks(stack: str, effects: Effects) -> list[Risk]:
                 )
             )
         elif gain.public:
-            how = "straight from S3" if gain.caller == "anyone" else f"through {gain.caller_name}"
+            how = _route(gain.caller, gain.caller_name)
             risks.append(
                 Risk(
                     "permissions-widened",
@@ -408,10 +408,15 @@ def _access_risks(stack: str, effects: Effects) -> list[Risk]:
     return risks
 
 
+def _route(caller: str, caller_name: str) -> str:
+    """How a public caller reaches a bucket: anyone straight from S3, or through a CloudFront distribution."""
+    return "straight from S3" if caller == "anyone" else f"through {caller_name}"
+
+
 def _public_loss_risks(stack: str, effects: Effects) -> list[Risk]:
     risks = []
     for loss in effects.public_losses:
-        how = "straight from S3" if loss.caller == "anyone" else f"through {loss.caller_name}"
+        how = _route(loss.caller, loss.caller_name)
         still = (
             f"; still served through {', '.join(loss.still_served_by)}"
             if loss.still_served_by
@@ -514,6 +519,7 @@ class Move:
     component_urn: str | None  # the tenant's component in the source stack
     same_accounts: bool
     suffixed: bool = False  # a random suffix: the new stack draws a new name
+    public_urls: tuple[str, str] | None = None  # its publicBaseUrl before and after, when the move changes it
 
 
 def move_risks(moves: Sequence[Move]) -> list[Risk]:
@@ -564,6 +570,20 @@ def move_risks(moves: Sequence[Move]) -> list[Risk]:
                 steps=steps,
             )
         )
+        if move.public_urls:
+            old, new = move.public_urls
+            risks.append(
+                Risk(
+                    "public-url-changed",
+                    move.target,
+                    move.org_id,
+                    None,
+                    f"its public files move from {old} (stack {move.source}) to {new} (stack {move.target}'s): "
+                    f"hand its app the new publicBaseUrl (`tenant-storage credentials {move.org_id} --stack "
+                    f"{target}`)",
+                    f"bucket {move.bucket_name}",
+                )
+            )
     return risks
 
 

@@ -13,6 +13,15 @@ const tenants = cf.kvs();
 const PUBLIC_OBJECT = /^\/([^/]+)\/(pub\/.+)$/;
 const DOT_SEGMENT = /(^|\/)\.\.?(\/|$)/;
 
+// The key as S3 reads it (percent-decoded): %2e%2e is a dot segment too. Malformed escapes are one as well.
+function decoded(key) {
+  try {
+    return decodeURIComponent(key);
+  } catch (malformed) {
+    return '..';
+  }
+}
+
 function refuse(statusCode, statusDescription) {
   return { statusCode: statusCode, statusDescription: statusDescription };
 }
@@ -23,7 +32,7 @@ async function handler(event) {
     return refuse(405, 'Method Not Allowed');
   }
   const match = PUBLIC_OBJECT.exec(request.uri);
-  if (!match || DOT_SEGMENT.test(match[2])) {
+  if (!match || DOT_SEGMENT.test(decoded(match[2]))) {
     return refuse(404, 'Not Found');
   }
   let origin;

@@ -81,6 +81,7 @@ NAMESPACE_WITH_SUFFIX = (
 )
 
 KeyLabel = Annotated[str, StringConstraints(strict=True, pattern=KEY_LABEL_PATTERN)]
+EMPTY_FIELD = "is empty; remove the field for its default, or give it a value"
 
 
 class Tenant(BaseModel):
@@ -237,6 +238,10 @@ class NamingRules:
 
 _TENANT_FIELDS = [field.alias or name for name, field in Tenant.model_fields.items()]
 _BOOLEAN_FIELDS = [field.alias or name for name, field in Tenant.model_fields.items() if field.annotation is bool]
+# The optional fields, whose type admits None: an empty one would pass as "not given" (the others refuse it).
+_NULLABLE_FIELDS = [
+    field.alias or name for name, field in Tenant.model_fields.items() if type(None) in get_args(field.annotation)
+]
 
 
 def load_registry(path: Path, rules: NamingRules | None = None) -> TenantRegistry:
@@ -323,6 +328,14 @@ def _parse_tenant(item: Any, index: int, source: str) -> tuple[Tenant | None, li
         Problem(source, message, line=item.key_lines.get(key, item.line), tenant_index=index, org_id=org_id, field=key)
         for key in _BOOLEAN_FIELDS
         if key in item and (message := boolean_spelling_problem(item[key], item.raw_values.get(key)))
+    ]
+    # A field written with no value (`publicAccess:`) is a value forgotten, never the default, whatever the field.
+    spelled += [
+        Problem(
+            source, EMPTY_FIELD, line=item.key_lines.get(key, item.line), tenant_index=index, org_id=org_id, field=key
+        )
+        for key in _NULLABLE_FIELDS
+        if key in item and item[key] is None
     ]
     problems += spelled
     try:

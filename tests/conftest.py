@@ -480,6 +480,8 @@ def edit_registry(registry: dict, change: tuple[str, int, int]) -> None:
         tenants.remove(target)
     elif kind == "profile":
         target["profile"] = PROFILES[value % 3]
+        if target["profile"] != "media-gallery":
+            target.pop("publicAccess", None)  # only a media gallery says how its pub/ is public
     elif kind == "keys":
         target["accessKeys"] = ["initial", f"2026-{value % 12 + 1:02d}"]
     elif kind == "suffix" and not target.get("adopt"):

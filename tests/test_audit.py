@@ -432,3 +432,19 @@ class TestCloudFront:
         assert status == 1
         messages = [f["message"] for f in found["findings"]]
         assert "no origin access control 'fusion-rms-pub' in this account (not deployed yet?)" in messages
+
+    def test_a_distribution_changed_behind_the_stack_is_found_though_moto_lacks_its_cache_policy(
+        self, deployed_prod, capsys
+    ):
+        cloudfront = client(deployed_prod, "cloudfront")
+        [listed] = cloudfront.list_distributions()["DistributionList"]["Items"]
+        answer = cloudfront.get_distribution_config(Id=listed["Id"])
+        config = answer["DistributionConfig"]
+        config["Enabled"] = False
+        config["Origins"]["Items"][0]["DomainName"] = "somebody-elses-bucket.s3.us-east-1.amazonaws.com"
+        cloudfront.update_distribution(Id=listed["Id"], IfMatch=answer["ETag"], DistributionConfig=config)
+        status, found = audit_prod(deployed_prod, capsys)
+        assert status == 1
+        about = [f["message"] for f in found["findings"] if f["check"] == "cloudfront"]
+        assert "pub-distribution: Enabled is off, declared on" in about
+        assert any("Origins" in message and "somebody-elses-bucket" in message for message in about), about

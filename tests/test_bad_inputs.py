@@ -324,6 +324,14 @@ CASES = {
         ),
         replace_in(TENANTS, "    profile: app-storage\n", "    profile: app-storage\n    publicAccess: cloudfront\n"),
     ),
+    "an empty publicAccess": BadInput(
+        ("tenants.yaml:7 tenants[0] (orgId 'xmsqa1') field 'publicAccess': is empty; remove the field",),
+        xmsqa1_field("publicAccess:"),
+    ),
+    "an empty bucketNamespace on a private profile": BadInput(
+        ("tenants.yaml:10 tenants[1] (orgId 'xmsqa2') field 'bucketNamespace': is empty",),
+        replace_in(TENANTS, "    profile: app-storage\n", "    profile: app-storage\n    bucketNamespace:\n"),
+    ),
     "an unknown publicAccess": BadInput(
         (
             "tenants.yaml:7 tenants[0] (orgId 'xmsqa1') field 'publicAccess': 'cdn' is not one of bucket-policy, "

@@ -125,6 +125,11 @@ def test_two_tenants_same_key_are_two_cache_entries_and_two_buckets(run_router):
     assert acme["origins"][0]["domainName"] != globex["origins"][0]["domainName"]
 
 
+def test_an_encoded_key_that_is_no_dot_segment_is_served_as_it_is(run_router):
+    [answer] = run_router(event("/acme/pub/menu%20card%2Fspring.png"))
+    assert answer["result"]["uri"] == "/pub/menu%20card%2Fspring.png"
+
+
 def test_head_is_served_and_the_query_string_never_reaches_s3(run_router):
     [answer] = run_router(event("/acme/pub/a.png", "HEAD", {"versionId": {"value": "older"}, "acl": {"value": ""}}))
     assert answer["result"]["method"] == "HEAD"
@@ -139,6 +144,9 @@ def test_head_is_served_and_the_query_string_never_reaches_s3(run_router):
         ("/acme/pub/", "GET", 404),
         ("/acme/pub/../private/data.bin", "GET", 404),
         ("/acme/pub/./logo.png", "GET", 404),
+        ("/acme/pub/%2e%2e/private/data.bin", "GET", 404),
+        ("/acme/pub/..%2Fprivate/data.bin", "GET", 404),
+        ("/acme/pub/%E0%A4%A", "GET", 404),
         ("/acme//pub/logo.png", "GET", 404),
         ("//pub/logo.png", "GET", 404),
         ("/pub/logo.png", "GET", 404),

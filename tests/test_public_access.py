@@ -194,3 +194,18 @@ def test_no_mode_lets_anyone_read_beyond_pub_or_write_anything(mode):
             if statement["Effect"] == "Allow":
                 assert statement["Action"] == "s3:GetObject"
                 assert str(statement["Resource"]).endswith("/pub/*")
+
+
+def test_the_plan_never_shows_the_mocks_invented_domain_as_a_url():
+    """An offline plan cannot know the distribution's domain: its JSON and --detail say so, never a real-looking
+    domain an app could be handed by mistake."""
+    from review.plan import plan_from_run
+
+    run = qa_in(PublicAccess.BUCKET_POLICY_AND_CLOUDFRONT)
+    _, mocked_domain = the_distribution(run)
+    document = plan_from_run(run).to_json()
+    urls = {tenant["orgId"]: tenant["publicBaseUrl"] for tenant in document["tenants"]}
+    assert urls["xmsqa1"] == "https://(known after deploy)/xmsqa1/pub/"
+    assert mocked_domain not in json.dumps(document["tenants"])
+    [xmsqa1] = [tenant for tenant in document["tenants"] if tenant["orgId"] == "xmsqa1"]
+    assert xmsqa1["s3PublicBaseUrl"] == "https://fusion-rms-xmsqa1.s3.us-east-1.amazonaws.com/pub/"

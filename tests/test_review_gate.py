@@ -470,6 +470,14 @@ SCENARIOS = [
         message="pulumi state move --source",
     ),
     scenario(
+        "tenants served through CloudFront move between two shard stacks: each gets the other shard's distribution",
+        in_base(stack_setting("qa", "tenant-storage:publicAccess", "cloudfront"), shards("0/2", "1/2")),
+        shards("1/2", "0/2"),
+        classes={"data-loss", "public-url-changed"},
+        status=3,
+        message="(stack qa-b's): hand its app the new publicBaseUrl",
+    ),
+    scenario(
         "a base registry the reader refuses (an unknown field)",
         in_base(replace_in("tenants.yaml", XMSQA1, f"{XMSQA1}    org_id: x\n")),
         restore("tenants.yaml"),
