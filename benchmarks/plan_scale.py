@@ -1,6 +1,6 @@
 """Scale benchmark of the offline plan against the floor of the SDK and its mock monitor.
 
-    .venv/bin/python benchmarks/plan_scale.py [--sizes 10,100,1000,2000] [--stacks qa,prod]
+    .venv/bin/python benchmarks/plan_scale.py [--sizes 10,100,1000,2000] [--stacks qa,prod] [--public-access MODE]
 
 For each size N it writes a registry with N tenants per stack (profiles and environments mixed),
 runs the offline plan of each stack in a fresh Python process, and beside it the floor: the same
@@ -183,6 +183,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="10,100,1000,2000")
     parser.add_argument("--stacks", default="qa,prod")
+    parser.add_argument(
+        "--public-access",
+        help="the stacks' tenant-storage:publicAccess (cloudfront: every media-gallery tenant in one key list)",
+    )
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     parser.add_argument(
         "--review",
@@ -224,6 +228,14 @@ def main() -> None:
             # The test fixtures' stacks and accounts: the users' own files are never a benchmark's input.
             for name in ("Pulumi.qa.yaml", "Pulumi.prod.yaml", "accounts.yaml"):
                 shutil.copy(FIXTURE_INPUTS / name, project / name)
+            if options.public_access:
+                for name in ("Pulumi.qa.yaml", "Pulumi.prod.yaml"):
+                    text = (
+                        (project / name)
+                        .read_text()
+                        .replace("config:\n", f"config:\n  tenant-storage:publicAccess: {options.public_access}\n", 1)
+                    )
+                    (project / name).write_text(text)
             write_registry(project / "tenants.yaml", size, list(STACK_ENVIRONMENTS))
             for stack in stacks:
                 plan = run_child("plan", str(project), stack)
