@@ -44,3 +44,10 @@ def test_it_accepts_the_fixture_registry():
 def test_it_rejects_malformed_registries(document):
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(document, SCHEMA)
+
+
+@pytest.mark.parametrize("field", ["publicAccess", "bucketNamespace", "bucketName", "accessKeys"])
+def test_an_optional_field_written_empty_is_refused_as_the_registry_refuses_it(field):
+    entry = {"orgId": "acme", "environment": "qa", field: None}
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"tenants": [entry]}, SCHEMA)
