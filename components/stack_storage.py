@@ -146,8 +146,9 @@ class StackStorage(pulumi.ComponentResource):
             )
         # Tenants log there only once S3's log delivery may write: the name is handed out after the policy.
         log_target = pulumi.Output.all(log_bucket.bucket, log_policy.id).apply(lambda values: str(values[0]))
-        self._key_value_store: aws.cloudfront.KeyValueStore | None = None
-        distribution = self._public_distribution() if args.cloudfront else None
+        public = self._public_distribution() if args.cloudfront else None
+        distribution = public[0] if public else None
+        self._key_value_store: aws.cloudfront.KeyValueStore | None = public[1] if public else None
         self.services = SharedServices(
             log_bucket=log_target,
             kms_key_arn=key.arn if key else None,
@@ -232,8 +233,9 @@ class StackStorage(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
 
-    def _public_distribution(self) -> aws.cloudfront.Distribution:
-        """The stack's one distribution for every pub/ folder it serves, and what it is made of."""
+    def _public_distribution(self) -> tuple[aws.cloudfront.Distribution, aws.cloudfront.KeyValueStore]:
+        """The stack's one distribution for every pub/ folder it serves, and what it is made of; with the key value
+        store its function reads, which `serve_public_folders` fills."""
         args = self.args
         name = args.cloudfront_name
         child = pulumi.ResourceOptions(parent=self)
@@ -252,7 +254,6 @@ class StackStorage(pulumi.ComponentResource):
             comment=f"tenant-storage {args.stack}: orgId -> the regional domain of its bucket",
             opts=child,
         )
-        self._key_value_store = store
         router = aws.cloudfront.Function(
             "pub-router",
             name=name,
@@ -282,7 +283,7 @@ class StackStorage(pulumi.ComponentResource):
         # Its one origin is the access-log bucket, which grants CloudFront nothing: a request the function did not
         # route to a tenant's bucket is refused there, never served.
         fallback = public_access.origin_domain(args.log_bucket_name, args.region, args.partition)
-        return aws.cloudfront.Distribution(
+        distribution = aws.cloudfront.Distribution(
             "pub-distribution",
             comment=f"tenant-storage {args.stack}: the media gallery's pub/ folders",
             enabled=True,
@@ -311,6 +312,7 @@ class StackStorage(pulumi.ComponentResource):
             # Replacing it changes every tenant's public URL and voids every bucket's grant to it.
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect, retain_on_delete=args.protect),
         )
+        return distribution, store
 
     def _access_log_bucket(self, namespace: str) -> tuple[aws.s3.Bucket, aws.s3.BucketPolicy]:
         """The log bucket of `namespace`, its settings named by the namespace: a stack whose log bucket moves

@@ -100,13 +100,15 @@ def start_server(port: int) -> tuple[Callable[[], None], str]:
     return stop, endpoint
 
 
-def signed_in(endpoint: str, account: str, region: str) -> dict[str, str]:
-    """Credentials of an operator role in `account` of the emulator (moto signs nothing, so any key asks)."""
+def signed_in(
+    endpoint: str, account: str, region: str, role_name: str = "operator", session_name: str = "sandbox"
+) -> dict[str, str]:
+    """Credentials of a role in `account` of the emulator (moto signs nothing, so any key asks), as variables."""
     import boto3
 
-    anyone = {"aws_access_key_id": "sandbox", "aws_secret_access_key": "sandbox"}
+    anyone = {"aws_access_key_id": session_name, "aws_secret_access_key": session_name}
     sts = boto3.client("sts", endpoint_url=endpoint, region_name=region, **anyone)
-    role = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/operator", RoleSessionName="sandbox")
+    role = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/{role_name}", RoleSessionName=session_name)
     return {
         "AWS_ACCESS_KEY_ID": role["Credentials"]["AccessKeyId"],
         "AWS_SECRET_ACCESS_KEY": role["Credentials"]["SecretAccessKey"],
@@ -115,9 +117,20 @@ def signed_in(endpoint: str, account: str, region: str) -> dict[str, str]:
     }
 
 
+def session_of(credentials: dict[str, str]) -> Any:
+    """A boto3 session signed in with `signed_in`'s credentials, in their region."""
+    import boto3
+
+    return boto3.session.Session(
+        aws_access_key_id=credentials["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=credentials["AWS_SECRET_ACCESS_KEY"],
+        aws_session_token=credentials["AWS_SESSION_TOKEN"],
+        region_name=credentials["AWS_DEFAULT_REGION"],
+    )
+
+
 def fill(project_dir: Path, stack: str, endpoint: str) -> Sandbox:
     """The stack's declared state, replayed into the emulator at `endpoint`, with a sample file per tenant."""
-    import boto3
 
     from emulator.replay import replay
     from review.plan import plan_stack
@@ -126,12 +139,7 @@ def fill(project_dir: Path, stack: str, endpoint: str) -> Sandbox:
     if plan.refused:
         raise SandboxRefused(plan.errors)
     credentials = signed_in(endpoint, plan.account_id, plan.region)
-    session = boto3.session.Session(
-        aws_access_key_id=credentials["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=credentials["AWS_SECRET_ACCESS_KEY"],
-        aws_session_token=credentials["AWS_SESSION_TOKEN"],
-        region_name=plan.region,
-    )
+    session = session_of(credentials)
     replayed = replay(plan, session, endpoint)
     buckets = [
         (tenant.org_id, replayed.real_values.get(tenant.bucket_name, tenant.bucket_name)) for tenant in plan.tenants

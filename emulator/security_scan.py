@@ -32,6 +32,7 @@ from pathlib import Path
 import yaml
 
 from emulator.replay import replay
+from emulator.sandbox import session_of, signed_in
 from review.plan import StackPlan, plan_stack
 from tenant_storage import ALL_STACKS
 from tenant_storage.public_access import PublicAccess
@@ -198,7 +199,6 @@ def judge(stack: str, findings: Sequence[Finding], expected: Sequence[Expected],
 def scan(stack: str, prowler: Path, project_dir: Path, work: Path, expected: Sequence[Expected]) -> Verdict:
     import logging
 
-    import boto3
     from moto.server import ThreadedMotoServer
 
     logging.getLogger("werkzeug").setLevel(logging.CRITICAL)  # moto's request log; Prowler's own log is kept
@@ -210,13 +210,8 @@ def scan(stack: str, prowler: Path, project_dir: Path, work: Path, expected: Seq
     try:
         host, port = server.get_host_and_port()
         endpoint = f"http://{host}:{port}"
-        credentials = _signed_in(endpoint, plan.account_id)
-        session = boto3.session.Session(
-            aws_access_key_id=credentials["AWS_ACCESS_KEY_ID"],
-            aws_secret_access_key=credentials["AWS_SECRET_ACCESS_KEY"],
-            aws_session_token=credentials["AWS_SESSION_TOKEN"],
-            region_name=plan.region,
-        )
+        credentials = signed_in(endpoint, plan.account_id, plan.region, "scanner", "security-scan")
+        session = session_of(credentials)
         replayed = replay(plan, session, endpoint)
         output = work / stack
         output.mkdir(parents=True, exist_ok=True)
@@ -260,20 +255,6 @@ def scan(stack: str, prowler: Path, project_dir: Path, work: Path, expected: Seq
     named = roles(plan, replayed.real_values)
     findings = read_findings(report, named)
     return judge(stack, findings, expected, set(named.values()) | {ACCOUNT_ROLE})
-
-
-def _signed_in(endpoint: str, account: str) -> dict[str, str]:
-    """Credentials of `account` in the emulator, through an assumed role."""
-    import boto3
-
-    anyone = {"aws_access_key_id": "emulator", "aws_secret_access_key": "emulator"}  # moto signs nothing
-    sts = boto3.client("sts", endpoint_url=endpoint, region_name="us-east-1", **anyone)
-    role = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/scanner", RoleSessionName="security-scan")
-    return {
-        "AWS_ACCESS_KEY_ID": role["Credentials"]["AccessKeyId"],
-        "AWS_SECRET_ACCESS_KEY": role["Credentials"]["SecretAccessKey"],
-        "AWS_SESSION_TOKEN": role["Credentials"]["SessionToken"],
-    }
 
 
 def tally(verdict: Verdict, expected: Sequence[Expected]) -> dict[str, int]:

@@ -364,15 +364,16 @@ class Auditor:
     def still_unknown(self, inputs: dict[str, Any], besides: AbstractSet[str] = frozenset()) -> list[str]:
         """The inputs holding a value AWS chooses at create (a key's id) that the audit did not find live, leaving out
         the values of the resources `besides`."""
-        invented = [
-            value
-            for value, urn in chosen_tokens(self.plan).items()
-            if value not in self.real_values and urn not in besides
-        ]
+        invented = [value for value, urn in self.chosen.items() if value not in self.real_values and urn not in besides]
         if not invented:
             return []
         pattern = re.compile("|".join(re.escape(value) for value in sorted(invented, key=len, reverse=True)))
         return [name for name, value in inputs.items() if pattern.search(json.dumps(value))]
+
+    @functools.cached_property
+    def chosen(self) -> dict[str, str]:
+        """The plan's values AWS chooses at create, by producer: the same for every resource compared."""
+        return chosen_tokens(self.plan)
 
     def subject(self, resource: ResourcePlan, declared: dict[str, Any]) -> str:
         if resource.type == KMS_KEY:

@@ -126,11 +126,16 @@ class StackPlan:
     def shown_url(self, url: str | None) -> str | None:
         """A tenant's public URL as a reviewer may see it: a CloudFront distribution's domain, which only a deploy
         knows, is `(known after deploy)`, never the mocks' invention, which an app could be handed by mistake."""
-        distributions = {r.urn for r in self.resources if r.type == DISTRIBUTION_TYPE}
-        for value, producer in self.unknowns.items():
-            if url and producer in distributions:
+        for value in self._distribution_values:
+            if url:
                 url = url.replace(value, "(known after deploy)")
         return url
+
+    @functools.cached_property
+    def _distribution_values(self) -> tuple[str, ...]:
+        """What the mocks invented for the stack's distributions (its domain among them): found once per plan."""
+        distributions = {r.urn for r in self.resources if r.type == DISTRIBUTION_TYPE}
+        return tuple(value for value, producer in self.unknowns.items() if producer in distributions)
 
 
 def unwrapped(value: Any) -> Any:

@@ -21,7 +21,6 @@ from tenant_storage.public_access import (
     DEFAULT_PUBLIC_ACCESS,
     PUBLIC_PREFIX,
     PublicAccess,
-    s3_public_base_url,
 )
 from tenant_storage.regions import COMMERCIAL, Partition
 from tenant_storage.registry import Profile
@@ -252,11 +251,6 @@ def bucket_policy(
             }
         )
     return {"Version": "2012-10-17", "Statement": statements}
-
-
-def public_base_url(bucket_name: str, region: str, partition: Partition = COMMERCIAL) -> str:
-    """The S3 URL of the bucket's `pub/` folder (the `bucket-policy` way)."""
-    return s3_public_base_url(bucket_name, region, partition)
 
 
 def access_log_bucket_policy(

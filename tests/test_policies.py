@@ -17,9 +17,8 @@ from tenant_storage.policies import (
     bucket_policy,
     effective_policy,
     group_policy,
-    public_base_url,
 )
-from tenant_storage.public_access import PublicAccess
+from tenant_storage.public_access import PublicAccess, s3_public_base_url
 from tenant_storage.regions import CHINA
 from tenant_storage.registry import Profile
 
@@ -129,7 +128,7 @@ class TestBucketPolicies:
         assert bucket_policy(profile, BUCKET) == {"Version": "2012-10-17", "Statement": [TLS_ONLY, TLS_1_2]}
 
     def test_public_base_url_points_at_pub_in_the_region(self):
-        assert public_base_url(BUCKET, "us-east-1") == "https://fusion-rms-xmsqa1.s3.us-east-1.amazonaws.com/pub/"
+        assert s3_public_base_url(BUCKET, "us-east-1") == "https://fusion-rms-xmsqa1.s3.us-east-1.amazonaws.com/pub/"
 
     def test_served_through_cloudfront_a_gallery_grants_exactly_one_distribution_pub_reads_and_nothing_public(self):
         arn = "arn:aws:cloudfront::111111111111:distribution/E2QWRUHEXAMPLE"
