@@ -45,6 +45,10 @@ DISTRIBUTION = "aws:cloudfront/distribution:Distribution"
 # CloudFront's service principal, as origin access control signs (tenant_storage/public_access.py, which the pack's
 # own environment cannot import).
 CLOUDFRONT_SERVICE = "cloudfront.amazonaws.com"
+# The only principals a bucket policy may allow, besides anyone's reads of pub/ (public-read-of-pub-only): S3's log
+# delivery (the access-log bucket) and CloudFront (a gallery's pub/). Any other is refused, never passed unjudged.
+LOG_DELIVERY_SERVICE = "logging.s3.amazonaws.com"
+ALLOWED_SERVICES = frozenset({LOG_DELIVERY_SERVICE, CLOUDFRONT_SERVICE})
 TAGGED_TYPES = (BUCKET, USER, OBJECT, SECRET, PARAMETER)
 PRODUCTION_CLASS = ("production", "staging")
 ACCESS_LOGS_PURPOSE = "access-logs"
@@ -403,6 +407,29 @@ def _cloudfront_statements(document: Mapping[str, Any]) -> list[Mapping[str, Any
 _DISTRIBUTION_ARN = re.compile(r"arn:aws:cloudfront::[0-9]{12}:distribution/[A-Z0-9]+")
 
 
+def judge_allowed_principals(policy: ResourceView, _options: RuleOptions) -> list[str]:
+    """A bucket policy allows anyone (judged by public-read-of-pub-only) or one of the known services, nobody else:
+    a grant to another service, an account or a role would be access no rule and no review models."""
+    if policy.type != BUCKET_POLICY:
+        return []
+    problems = []
+    for statement in _statements(_policy_document(policy) or {}):
+        principal = statement.get("Principal")
+        if statement.get("Effect") != "Allow" or ("NotPrincipal" not in statement and principal in ("*", {"AWS": "*"})):
+            continue
+        known = (
+            isinstance(principal, Mapping)
+            and set(principal) == {"Service"}
+            and set(_as_list(principal["Service"])) <= ALLOWED_SERVICES
+        )
+        if "NotPrincipal" in statement or not known:
+            problems.append(
+                f"bucket policy allows a principal other than anyone's pub/ reads, S3's log delivery or CloudFront: "
+                f"{json.dumps(statement)}"
+            )
+    return problems
+
+
 def judge_cloudfront_statements(policy: ResourceView, _options: RuleOptions) -> list[str]:
     """CloudFront may read pub/* only (s3:GetObject), and only for one distribution (aws:SourceArn): without that
     condition, any distribution of any account, with origin access control, could read the bucket."""
@@ -618,6 +645,12 @@ RULES = (
         "A public bucket-policy statement may only allow s3:GetObject on pub/*.",
         "mandatory",
         judge=judge_public_statements,
+    ),
+    Rule(
+        "bucket-policy-principals-known",
+        "A bucket policy allows only anyone's reads of pub/, S3's log delivery and CloudFront: no other principal.",
+        "mandatory",
+        judge=judge_allowed_principals,
     ),
     Rule(
         "cloudfront-reads-pub-for-one-distribution",

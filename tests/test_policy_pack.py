@@ -14,6 +14,7 @@ from policy.tenant_storage_rules import (
     DISTRIBUTION,
     ENCRYPTION,
     GROUP_POLICY,
+    LOG_DELIVERY_SERVICE,
     OBJECT,
     OWNERSHIP,
     PUBLIC_ACCESS_BLOCK,
@@ -26,7 +27,7 @@ from policy.tenant_storage_rules import (
     ResourceView,
     evaluate,
 )
-from tenant_storage import public_access
+from tenant_storage import policies, public_access
 from tenant_storage.policies import bucket_policy, group_policy
 from tenant_storage.public_access import PublicAccess
 from tenant_storage.registry import Profile
@@ -113,6 +114,7 @@ def test_security_rules_are_mandatory_and_conventions_advisory():
         "bucket-name-convention": "advisory",
         "bucket-guard-rails": "mandatory",
         "public-read-of-pub-only": "mandatory",
+        "bucket-policy-principals-known": "mandatory",
         "cloudfront-reads-pub-for-one-distribution": "mandatory",
         "public-only-through-the-stacks-distribution": "mandatory",
         "user-policy-least-privilege": "mandatory",
@@ -170,8 +172,35 @@ class TestServedThroughCloudFront:
     def test_the_declared_tenant_breaks_no_rule_and_needs_no_kms(self):
         assert [(rule.name, v.message) for rule, v in evaluate(served_through_cloudfront())] == []
 
-    def test_the_service_principal_is_the_one_the_program_grants(self):
+    def test_the_service_principals_are_the_ones_the_program_grants(self):
         assert CLOUDFRONT_SERVICE == public_access.CLOUDFRONT_SERVICE
+        assert LOG_DELIVERY_SERVICE == policies.LOG_DELIVERY_SERVICE
+
+    @pytest.mark.parametrize(
+        "principal",
+        [
+            {"Service": "lambda.amazonaws.com"},
+            {"Service": [CLOUDFRONT_SERVICE, "lambda.amazonaws.com"]},
+            {"AWS": "arn:aws:iam::999999999999:root"},
+            {"Service": CLOUDFRONT_SERVICE, "AWS": "arn:aws:iam::999999999999:root"},
+            {"Federated": "cognito-identity.amazonaws.com"},
+        ],
+    )
+    def test_a_principal_nobody_listed_is_refused(self, principal):
+        resources = served_through_cloudfront(with_statement(cloudfront_statement(Principal=principal)))
+        [found] = violations(resources, "bucket-policy-principals-known")
+        assert "a principal other than anyone's pub/ reads, S3's log delivery or CloudFront" in found
+
+    def test_not_principal_is_refused(self):
+        statement = {key: value for key, value in cloudfront_statement().items() if key != "Principal"}
+        resources = served_through_cloudfront(with_statement({**statement, "NotPrincipal": {"AWS": "*"}}))
+        assert len(violations(resources, "bucket-policy-principals-known")) == 1
+
+    def test_the_access_log_buckets_delivery_statement_is_known(self):
+        name = "fusion-rms--access-logs-222222222222-us-east-1"
+        document = policies.access_log_bucket_policy(name, "222222222222", "fusion-rms")
+        logs = resource(BUCKET_POLICY, "log-policy", {"bucket": name, "policy": json.dumps(document)})
+        assert violations([*good_tenant(), logs], "bucket-policy-principals-known") == []
 
     @pytest.mark.parametrize(
         ("hostile", "expected"),

@@ -323,6 +323,19 @@ def breaks(org_id: str) -> dict[str, Callable[[list[Sent]], list[Sent]]]:
             statement.pop("Condition") if statement.get("Sid") == "CloudFrontReadOfPubFolder" else None
         return with_props(resources, target, {"policy": json.dumps(document)})
 
+    def another_service(resources: list[Sent]) -> list[Sent]:
+        target = first(resources, BUCKET_POLICY, org_id)
+        document = policy_document(target)
+        document["Statement"].append(
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "lambda.amazonaws.com"},
+                "Action": "s3:GetObject",
+                "Resource": f"arn:aws:s3:::{org_id}/*",
+            }
+        )
+        return with_props(resources, target, {"policy": json.dumps(document)})
+
     def private_bucket_behind_cloudfront(resources: list[Sent]) -> list[Sent]:
         target = first(resources, BUCKET_POLICY, "xmsqa2")
         document = policy_document(target)
@@ -344,6 +357,7 @@ def breaks(org_id: str) -> dict[str, Callable[[list[Sent]], list[Sent]]]:
         "one-tenant-per-bucket": same_bucket_twice,
         "bucket-guard-rails": owned(VERSIONING),
         "public-read-of-pub-only": public_bucket_policy,
+        "bucket-policy-principals-known": another_service,
         "cloudfront-reads-pub-for-one-distribution": cloudfront_for_any_distribution,
         "public-only-through-the-stacks-distribution": private_bucket_behind_cloudfront,
         "user-policy-least-privilege": wide_group_policy,
